@@ -1,0 +1,621 @@
+/* module.c -- rnnscratch._core: the only C file that knows Python.
+ *
+ * Each function parses its arguments into a table of Arg (name, shape spec,
+ * role), and one routine, prepare_args(), does everything every function
+ * needs: array conversion, dtype policy, shape checks with named dimensions,
+ * overlap checks, conversion to C-contiguous arrays of the compute dtype, and
+ * write-back buffers for the gradient outputs. Then the GIL is released around
+ * the float or double kernel, and finish_args() writes gradients back.
+ *
+ * Dtype policy: the compute dtype is float32 when the parameters' result type
+ * (np.result_type(Wx, Wh, b)) is float16 or float32, float64 otherwise; inputs
+ * of any numeric dtype (bool, ints, floats) are converted to it. Gradient
+ * buffers must be floating arrays of any layout; they are written through a
+ * C-contiguous copy when needed (never a copy the caller does not see).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include <string.h>
+
+#include "compat.h"
+#include "act.h"
+#include "gemm.h"
+#include "rnn.h"
+
+/* ------------------------------------------------------------------------ */
+/* Named dimensions: N batch, T time, D input features, H hidden units.     */
+
+enum { DIM_N, DIM_T, DIM_D, DIM_H, DIM_COUNT };
+static const char DIM_LETTERS[] = "NTDH";
+
+typedef struct {
+    npy_intp size[DIM_COUNT]; /* -1 until an argument fixes it */
+    const char *from[DIM_COUNT];
+} Dims;
+
+/* One argument of a kernel call. */
+enum { ROLE_PARAM, ROLE_INPUT, ROLE_OUTPUT };
+
+typedef struct {
+    const char *name;
+    PyObject *obj;       /* borrowed; NULL or None = absent */
+    const char *spec;    /* dims, e.g. "NTD" */
+    int role;
+    int optional;
+    PyArrayObject *arr;  /* new ref: obj as an array (any dtype, any layout) */
+    PyArrayObject *conv; /* new ref: C-contiguous, compute dtype */
+} Arg;
+
+static int arg_present(const Arg *a) { return a->obj != NULL && a->obj != Py_None; }
+
+static void *arg_data(const Arg *a) { return a->conv ? PyArray_DATA(a->conv) : NULL; }
+
+static PyObject *shape_tuple(PyArrayObject *a)
+{
+    int nd = PyArray_NDIM(a);
+    PyObject *t = PyTuple_New(nd);
+    if (!t) return NULL;
+    for (int i = 0; i < nd; i++) {
+        PyObject *v = PyLong_FromSsize_t(PyArray_DIM(a, i));
+        if (!v) { Py_DECREF(t); return NULL; }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+/* "(N, T, D)" */
+static void spec_str(char *buf, const char *spec)
+{
+    char *p = buf;
+    *p++ = '(';
+    for (const char *s = spec; *s; s++) {
+        if (s != spec) { *p++ = ','; *p++ = ' '; }
+        *p++ = *s;
+    }
+    if (strlen(spec) == 1) *p++ = ',';
+    *p++ = ')';
+    *p = '\0';
+}
+
+static int check_shape(const Arg *a, Dims *dims)
+{
+    char want[32];
+    int nd = (int)strlen(a->spec);
+    spec_str(want, a->spec);
+    if (PyArray_NDIM(a->arr) != nd) {
+        PyObject *got = shape_tuple(a->arr);
+        if (got) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: expected a %d-d array of shape %s, got a %d-d array of shape %R",
+                         a->name, nd, want, PyArray_NDIM(a->arr), got);
+            Py_DECREF(got);
+        }
+        return -1;
+    }
+    for (int i = 0; i < nd; i++) {
+        int k = (int)(strchr(DIM_LETTERS, a->spec[i]) - DIM_LETTERS);
+        npy_intp s = PyArray_DIM(a->arr, i);
+        if (dims->size[k] < 0) {
+            dims->size[k] = s;
+            dims->from[k] = a->name;
+        } else if (dims->size[k] != s) {
+            PyObject *got = shape_tuple(a->arr);
+            if (got) {
+                PyErr_Format(PyExc_ValueError,
+                             "%s: expected shape %s with %c=%zd (from %s), got %R",
+                             a->name, want, a->spec[i], (Py_ssize_t)dims->size[k],
+                             dims->from[k], got);
+                Py_DECREF(got);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The byte range an array's elements occupy: [*lo, *hi). Empty → lo == hi. */
+static void byte_extent(PyArrayObject *a, char **lo, char **hi)
+{
+    char *base = PyArray_BYTES(a);
+    npy_intp low = 0, high = PyArray_ITEMSIZE(a);
+    if (PyArray_SIZE(a) == 0) { *lo = *hi = base; return; }
+    for (int i = 0; i < PyArray_NDIM(a); i++) {
+        npy_intp span = PyArray_STRIDE(a, i) * (PyArray_DIM(a, i) - 1);
+        if (span < 0) low += span; else high += span;
+    }
+    *lo = base + low;
+    *hi = base + high;
+}
+
+static int overlap(PyArrayObject *a, PyArrayObject *b)
+{
+    char *alo, *ahi, *blo, *bhi;
+    byte_extent(a, &alo, &ahi);
+    byte_extent(b, &blo, &bhi);
+    return alo < bhi && blo < ahi;
+}
+
+/* obj → array, numbers only. New reference or NULL with an exception naming `name`. */
+static PyArrayObject *as_numeric_array(PyObject *obj, const char *name)
+{
+    PyArrayObject *arr = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
+    if (!arr) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_Format(PyExc_TypeError, "%s: expected an array of numbers, got %s (%S)",
+                     name, Py_TYPE(obj)->tp_name, value ? value : Py_None);
+        Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+        return NULL;
+    }
+    char kind = PyArray_DESCR(arr)->kind;
+    if (!strchr("biuf", kind)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s: expected an array of numbers (bool, int or float), got dtype %S",
+                     name, (PyObject *)PyArray_DESCR(arr));
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static int check_output(PyObject *obj, const char *name)
+{
+    if (!PyArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s: expected a numpy.ndarray to write the gradient into, got %s",
+                     name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (PyArray_DESCR(a)->kind != 'f') {
+        PyErr_Format(PyExc_TypeError,
+                     "%s: expected a floating-point array to write the gradient into, got dtype %S",
+                     name, (PyObject *)PyArray_DESCR(a));
+        return -1;
+    }
+    if (!PyArray_ISWRITEABLE(a)) {
+        PyErr_Format(PyExc_ValueError, "%s: the gradient array is read-only", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_args(Arg *args, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (args[i].conv && args[i].role == ROLE_OUTPUT)
+            PyArray_DiscardWritebackIfCopy(args[i].conv);
+        Py_CLEAR(args[i].conv);
+        Py_CLEAR(args[i].arr);
+    }
+}
+
+/* Write the gradient outputs back to the caller's arrays, release everything. */
+static int finish_args(Arg *args, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (args[i].conv && args[i].role == ROLE_OUTPUT) {
+            if (PyArray_ResolveWritebackIfCopy(args[i].conv) < 0) rc = -1;
+        }
+        Py_CLEAR(args[i].conv);
+        Py_CLEAR(args[i].arr);
+    }
+    return rc;
+}
+
+/* Everything that can fail happens here, before any output is touched.
+ * On success *typenum is NPY_FLOAT or NPY_DOUBLE and every present arg has
+ * `conv`; on failure all references are released and -1 returned. */
+static int prepare_args(Arg *args, int n, Dims *dims, int *typenum)
+{
+    for (int k = 0; k < DIM_COUNT; k++) { dims->size[k] = -1; dims->from[k] = NULL; }
+
+    /* 1. arrays of numbers; outputs must be writeable float ndarrays */
+    for (int i = 0; i < n; i++) {
+        Arg *a = &args[i];
+        if (!arg_present(a)) {
+            if (a->optional) continue;
+            PyErr_Format(PyExc_TypeError, "%s: expected an array, got None", a->name);
+            goto fail;
+        }
+        if (a->role == ROLE_OUTPUT) {
+            if (check_output(a->obj, a->name) < 0) goto fail;
+            Py_INCREF(a->obj);
+            a->arr = (PyArrayObject *)a->obj;
+        } else {
+            a->arr = as_numeric_array(a->obj, a->name);
+            if (!a->arr) goto fail;
+        }
+    }
+
+    /* 2. compute dtype from the parameters */
+    {
+        PyArrayObject *params[8];
+        npy_intp np_ = 0;
+        for (int i = 0; i < n && np_ < 8; i++)
+            if (args[i].role == ROLE_PARAM && args[i].arr) params[np_++] = args[i].arr;
+        PyArray_Descr *rt = PyArray_ResultType(np_, params, 0, NULL);
+        if (!rt) goto fail;
+        *typenum = (rt->type_num == NPY_FLOAT || rt->type_num == NPY_HALF) ? NPY_FLOAT : NPY_DOUBLE;
+        Py_DECREF(rt);
+    }
+
+    /* 3. shapes, in table order: the first argument that shows a dim fixes it */
+    for (int i = 0; i < n; i++)
+        if (args[i].arr && check_shape(&args[i], dims) < 0) goto fail;
+
+    /* 4. outputs must not share memory with each other */
+    for (int i = 0; i < n; i++) {
+        if (!args[i].arr || args[i].role != ROLE_OUTPUT) continue;
+        for (int j = i + 1; j < n; j++) {
+            if (args[j].arr && args[j].role == ROLE_OUTPUT && overlap(args[i].arr, args[j].arr)) {
+                PyErr_Format(PyExc_ValueError, "%s: shares memory with %s; pass separate arrays",
+                             args[j].name, args[i].name);
+                goto fail;
+            }
+        }
+    }
+
+    /* 5. C-contiguous arrays of the compute dtype */
+    for (int i = 0; i < n; i++) {
+        Arg *a = &args[i];
+        if (!a->arr) continue;
+        int flags = NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST;
+        if (a->role == ROLE_OUTPUT) {
+            flags = NPY_ARRAY_CARRAY | NPY_ARRAY_FORCECAST | NPY_ARRAY_WRITEBACKIFCOPY;
+            for (int j = 0; j < n; j++)
+                if (j != i && args[j].arr && args[j].role != ROLE_OUTPUT &&
+                    overlap(a->arr, args[j].arr))
+                    flags |= NPY_ARRAY_ENSURECOPY; /* inputs must not change under us */
+        }
+        a->conv = (PyArrayObject *)PyArray_FromArray(a->arr, PyArray_DescrFromType(*typenum), flags);
+        if (!a->conv) goto fail;
+    }
+    return 0;
+
+fail:
+    release_args(args, n);
+    return -1;
+}
+
+static int parse_activation(PyObject *obj, int *act)
+{
+    if (obj == NULL) { *act = RS_ACT_TANH; return 0; }
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "activation: expected 'tanh', 'relu' or 'sigmoid', got %s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (PyUnicode_CompareWithASCIIString(obj, "tanh") == 0) *act = RS_ACT_TANH;
+    else if (PyUnicode_CompareWithASCIIString(obj, "relu") == 0) *act = RS_ACT_RELU;
+    else if (PyUnicode_CompareWithASCIIString(obj, "sigmoid") == 0) *act = RS_ACT_SIGMOID;
+    else {
+        PyErr_Format(PyExc_ValueError,
+                     "activation: expected 'tanh', 'relu' or 'sigmoid', got %R", obj);
+        return -1;
+    }
+    return 0;
+}
+
+static PyArrayObject *new_output(int nd, npy_intp d0, npy_intp d1, npy_intp d2, int typenum)
+{
+    npy_intp shape[3] = {d0, d1, d2};
+    return (PyArrayObject *)PyArray_SimpleNew(nd, shape, typenum);
+}
+
+/* Workspace for the backward kernels: `count` elements of `typenum`. */
+static void *new_work(ptrdiff_t count, int typenum)
+{
+    size_t item = typenum == NPY_FLOAT ? sizeof(float) : sizeof(double);
+    if (count < 0 || (size_t)count > (PY_SSIZE_T_MAX - 64) / item) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    void *p = PyMem_RawMalloc((size_t)count * item + 1);
+    if (!p) PyErr_NoMemory();
+    return p;
+}
+
+static void zero_outputs(Arg *args, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (args[i].conv && args[i].role == ROLE_OUTPUT)
+            memset(PyArray_DATA(args[i].conv), 0, (size_t)PyArray_NBYTES(args[i].conv));
+}
+
+#define P(i) arg_data(&args[i])
+
+/* ------------------------------------------------------------------------ */
+
+PyDoc_STRVAR(rnn_forward_doc,
+"rnn_forward(x, h_prev, Wx, Wh, b=None, activation='tanh') -> h_next\n\n"
+"One RNN step: h_next (N,H) = f(x (N,D) @ Wx (D,H) + h_prev (N,H) @ Wh (H,H) + b (H,)).\n"
+"h_prev and b may be None (zeros, no bias).");
+
+static PyObject *py_rnn_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"x", "h_prev", "Wx", "Wh", "b", "activation", NULL};
+    PyObject *x, *h_prev, *Wx, *Wh, *b = NULL, *actobj = NULL;
+    int act, typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOO|OO:rnn_forward", kwlist,
+                                     &x, &h_prev, &Wx, &Wh, &b, &actobj))
+        return NULL;
+    if (parse_activation(actobj, &act) < 0) return NULL;
+    Arg args[] = {
+        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
+        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
+        {"b", b, "H", ROLE_PARAM, 1, NULL, NULL},
+        {"x", x, "ND", ROLE_INPUT, 0, NULL, NULL},
+        {"h_prev", h_prev, "NH", ROLE_INPUT, 1, NULL, NULL},
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], D = dims.size[DIM_D], H = dims.size[DIM_H];
+    PyArrayObject *out = new_output(2, N, H, 0, typenum);
+    if (!out) { release_args(args, n); return NULL; }
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        rnn_forward_f32(PyArray_DATA(out), P(3), P(4), P(0), P(1), P(2), N, D, H, act);
+    else
+        rnn_forward_f64(PyArray_DATA(out), P(3), P(4), P(0), P(1), P(2), N, D, H, act);
+    Py_END_ALLOW_THREADS
+    finish_args(args, n);
+    return (PyObject *)out;
+}
+
+PyDoc_STRVAR(rnn_backward_doc,
+"rnn_backward(dh_next, x, h_prev, h_next, Wx, Wh, dWx, dWh, db=None,\n"
+"             activation='tanh', accumulate=False) -> (dx, dh_prev)\n\n"
+"Backward of one RNN step. Returns dx (N,D) and dh_prev (N,H); writes the\n"
+"gradients into dWx (D,H), dWh (H,H) and db (H,) (any floating dtype and\n"
+"layout), overwriting them, or adding to them with accumulate=True.\n"
+"h_next is the forward output; f' is taken from it.");
+
+static PyObject *py_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dh_next", "x", "h_prev", "h_next", "Wx", "Wh", "dWx", "dWh",
+                             "db", "activation", "accumulate", NULL};
+    PyObject *dh_next, *x, *h_prev, *h_next, *Wx, *Wh, *dWx, *dWh, *db = NULL, *actobj = NULL;
+    int act, typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOO|OOp:rnn_backward", kwlist, &dh_next,
+                                     &x, &h_prev, &h_next, &Wx, &Wh, &dWx, &dWh, &db, &actobj,
+                                     &accumulate))
+        return NULL;
+    if (parse_activation(actobj, &act) < 0) return NULL;
+    Arg args[] = {
+        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
+        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
+        {"x", x, "ND", ROLE_INPUT, 0, NULL, NULL},
+        {"h_prev", h_prev, "NH", ROLE_INPUT, 1, NULL, NULL},
+        {"h_next", h_next, "NH", ROLE_INPUT, 0, NULL, NULL},
+        {"dh_next", dh_next, "NH", ROLE_INPUT, 0, NULL, NULL},
+        {"dWx", dWx, "DH", ROLE_OUTPUT, 0, NULL, NULL},
+        {"dWh", dWh, "HH", ROLE_OUTPUT, 0, NULL, NULL},
+        {"db", db, "H", ROLE_OUTPUT, 1, NULL, NULL},
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], D = dims.size[DIM_D], H = dims.size[DIM_H];
+    PyArrayObject *dx = new_output(2, N, D, 0, typenum);
+    PyArrayObject *dh_prev = new_output(2, N, H, 0, typenum);
+    void *work = new_work(rnn_backward_work_size(N, D, H), typenum);
+    if (!dx || !dh_prev || !work) {
+        Py_XDECREF(dx); Py_XDECREF(dh_prev); PyMem_RawFree(work);
+        release_args(args, n);
+        return NULL;
+    }
+    if (!accumulate) zero_outputs(args, n);
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        rnn_backward_f32(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(6), P(7), P(8), work,
+                         P(5), P(2), P(3), P(4), P(0), P(1), N, D, H, act);
+    else
+        rnn_backward_f64(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(6), P(7), P(8), work,
+                         P(5), P(2), P(3), P(4), P(0), P(1), N, D, H, act);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(work);
+    if (finish_args(args, n) < 0) { Py_DECREF(dx); Py_DECREF(dh_prev); return NULL; }
+    return Py_BuildValue("(NN)", dx, dh_prev);
+}
+
+PyDoc_STRVAR(time_rnn_forward_doc,
+"time_rnn_forward(xs, h0, Wx, Wh, b=None, activation='tanh') -> hs\n\n"
+"A whole sequence: hs[:, t] = f(xs[:, t] @ Wx + hs[:, t-1] @ Wh + b), starting\n"
+"from h0 (N,H) (None = zeros). xs (N,T,D) -> hs (N,T,H).");
+
+static PyObject *py_time_rnn_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"xs", "h0", "Wx", "Wh", "b", "activation", NULL};
+    PyObject *xs, *h0, *Wx, *Wh, *b = NULL, *actobj = NULL;
+    int act, typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOO|OO:time_rnn_forward", kwlist, &xs, &h0,
+                                     &Wx, &Wh, &b, &actobj))
+        return NULL;
+    if (parse_activation(actobj, &act) < 0) return NULL;
+    Arg args[] = {
+        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
+        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
+        {"b", b, "H", ROLE_PARAM, 1, NULL, NULL},
+        {"xs", xs, "NTD", ROLE_INPUT, 0, NULL, NULL},
+        {"h0", h0, "NH", ROLE_INPUT, 1, NULL, NULL},
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             H = dims.size[DIM_H];
+    PyArrayObject *hs = new_output(3, N, T, H, typenum);
+    if (!hs) { release_args(args, n); return NULL; }
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        time_rnn_forward_f32(PyArray_DATA(hs), P(3), P(4), P(0), P(1), P(2), N, T, D, H, act);
+    else
+        time_rnn_forward_f64(PyArray_DATA(hs), P(3), P(4), P(0), P(1), P(2), N, T, D, H, act);
+    Py_END_ALLOW_THREADS
+    finish_args(args, n);
+    return (PyObject *)hs;
+}
+
+PyDoc_STRVAR(time_rnn_backward_doc,
+"time_rnn_backward(dhs, xs, h0, hs, Wx, Wh, dWx, dWh, db=None,\n"
+"                  activation='tanh', accumulate=False) -> (dxs, dh0)\n\n"
+"Backpropagation through time. dhs (N,T,H) is the upstream gradient of hs,\n"
+"hs the forward output, h0 (N,H) the initial state (None = zeros). Returns\n"
+"dxs (N,T,D) and dh0 (N,H); writes the sums over time of dWx (D,H), dWh (H,H)\n"
+"and db (H,) into the given arrays (overwriting, or adding with accumulate=True).");
+
+static PyObject *py_time_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dhs", "xs", "h0", "hs", "Wx", "Wh", "dWx", "dWh",
+                             "db", "activation", "accumulate", NULL};
+    PyObject *dhs, *xs, *h0, *hs, *Wx, *Wh, *dWx, *dWh, *db = NULL, *actobj = NULL;
+    int act, typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOO|OOp:time_rnn_backward", kwlist, &dhs,
+                                     &xs, &h0, &hs, &Wx, &Wh, &dWx, &dWh, &db, &actobj,
+                                     &accumulate))
+        return NULL;
+    if (parse_activation(actobj, &act) < 0) return NULL;
+    Arg args[] = {
+        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
+        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
+        {"xs", xs, "NTD", ROLE_INPUT, 0, NULL, NULL},
+        {"h0", h0, "NH", ROLE_INPUT, 1, NULL, NULL},
+        {"hs", hs, "NTH", ROLE_INPUT, 0, NULL, NULL},
+        {"dhs", dhs, "NTH", ROLE_INPUT, 0, NULL, NULL},
+        {"dWx", dWx, "DH", ROLE_OUTPUT, 0, NULL, NULL},
+        {"dWh", dWh, "HH", ROLE_OUTPUT, 0, NULL, NULL},
+        {"db", db, "H", ROLE_OUTPUT, 1, NULL, NULL},
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             H = dims.size[DIM_H];
+    PyArrayObject *dxs = new_output(3, N, T, D, typenum);
+    PyArrayObject *dh0 = new_output(2, N, H, 0, typenum);
+    void *work = new_work(time_rnn_backward_work_size(N, T, D, H), typenum);
+    if (!dxs || !dh0 || !work) {
+        Py_XDECREF(dxs); Py_XDECREF(dh0); PyMem_RawFree(work);
+        release_args(args, n);
+        return NULL;
+    }
+    if (!accumulate) zero_outputs(args, n);
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        time_rnn_backward_f32(PyArray_DATA(dxs), PyArray_DATA(dh0), P(6), P(7), P(8), work,
+                              P(5), P(2), P(3), P(4), P(0), P(1), N, T, D, H, act);
+    else
+        time_rnn_backward_f64(PyArray_DATA(dxs), PyArray_DATA(dh0), P(6), P(7), P(8), work,
+                              P(5), P(2), P(3), P(4), P(0), P(1), N, T, D, H, act);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(work);
+    if (finish_args(args, n) < 0) { Py_DECREF(dxs); Py_DECREF(dh0); return NULL; }
+    return Py_BuildValue("(NN)", dxs, dh0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kernel paths (for tests and benchmarks).                                  */
+
+static const char *const PATH_NAMES[] = {"portable", "avx2", "avx512"};
+
+static PyObject *py_get_simd_path(PyObject *self, PyObject *noargs)
+{
+    (void)self; (void)noargs;
+    return PyUnicode_FromString(rs_path_name(rs_get_path()));
+}
+
+static PyObject *py_set_simd_path(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    if (!name) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "path: expected a str, got %s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    int path = -1;
+    if (strcmp(name, "best") == 0) path = rs_cpu_best_path();
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, PATH_NAMES[i]) == 0) path = i;
+    if (path < 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "path: expected 'portable', 'avx2', 'avx512' or 'best', got %R", arg);
+        return NULL;
+    }
+    if (rs_set_path(path) < 0) {
+        PyErr_Format(PyExc_ValueError, "path: this CPU does not support %R (best: '%s')", arg,
+                     rs_path_name(rs_cpu_best_path()));
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_available_simd_paths(PyObject *self, PyObject *noargs)
+{
+    (void)self; (void)noargs;
+    int best = rs_cpu_best_path();
+    PyObject *list = PyList_New(0);
+    if (!list) return NULL;
+    for (int i = 0; i <= best; i++) {
+        PyObject *s = PyUnicode_FromString(PATH_NAMES[i]);
+        if (!s || PyList_Append(list, s) < 0) { Py_XDECREF(s); Py_DECREF(list); return NULL; }
+        Py_DECREF(s);
+    }
+    return list;
+}
+
+static PyMethodDef core_methods[] = {
+    {"rnn_forward", (PyCFunction)(void (*)(void))py_rnn_forward, METH_VARARGS | METH_KEYWORDS,
+     rnn_forward_doc},
+    {"rnn_backward", (PyCFunction)(void (*)(void))py_rnn_backward, METH_VARARGS | METH_KEYWORDS,
+     rnn_backward_doc},
+    {"time_rnn_forward", (PyCFunction)(void (*)(void))py_time_rnn_forward,
+     METH_VARARGS | METH_KEYWORDS, time_rnn_forward_doc},
+    {"time_rnn_backward", (PyCFunction)(void (*)(void))py_time_rnn_backward,
+     METH_VARARGS | METH_KEYWORDS, time_rnn_backward_doc},
+    {"get_simd_path", py_get_simd_path, METH_NOARGS,
+     "get_simd_path() -> str: the kernel path in use ('portable', 'avx2' or 'avx512')."},
+    {"set_simd_path", py_set_simd_path, METH_O,
+     "set_simd_path(name): force a kernel path ('portable', 'avx2', 'avx512' or 'best')."},
+    {"available_simd_paths", py_available_simd_paths, METH_NOARGS,
+     "available_simd_paths() -> list of the kernel paths this CPU supports."},
+    {NULL, NULL, 0, NULL}};
+
+static int core_exec(PyObject *m)
+{
+    if (_import_array() < 0) return -1;
+    (void)rs_cpu_best_path();
+    if (PyModule_AddStringConstant(m, "compiler",
+#if defined(__clang__)
+                                   "clang " __clang_version__
+#elif defined(__GNUC__)
+                                   "gcc " __VERSION__
+#elif defined(_MSC_VER)
+                                   "msvc"
+#else
+                                   "unknown"
+#endif
+                                   ) < 0)
+        return -1;
+    return 0;
+}
+
+static PyModuleDef_Slot core_slots[] = {{Py_mod_exec, (void *)core_exec}, {0, NULL}};
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT, "rnnscratch._core",
+    "C kernels of rnnscratch: vanilla RNN forward and backward, one step and whole sequences.",
+    0, core_methods, core_slots, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__core(void) { return PyModuleDef_Init(&core_module); }

@@ -1,0 +1,38 @@
+/* rnn.h -- vanilla RNN kernels, one step and a whole sequence, float and double.
+ *
+ *   a_t = x_t·Wx + h_{t-1}·Wh + b        h_t = f(a_t),  f = tanh | relu | sigmoid
+ *
+ * Shapes (one legend everywhere): N batch, T time steps, D input features,
+ * H hidden units. Layout batch-first, C-contiguous: xs (N,T,D), hs (N,T,H),
+ * Wx (D,H), Wh (H,H), b (H,). Outputs first, then inputs, then sizes.
+ * Backward takes f' from the stored output (tanh: 1-h², sigmoid: h(1-h),
+ * relu: h>0) and ADDS into dWx, dWh, db (the caller zeroes them), so sums over
+ * time steps and over calls come naturally. b / db / h0 may be NULL (no bias,
+ * zero initial state). Any size may be 0.
+ */
+#ifndef RNNSCRATCH_RNN_H
+#define RNNSCRATCH_RNN_H
+
+#include <stddef.h>
+#include "act.h"
+
+#define REAL float
+#define RS_SUFFIX f32
+#include "rnn_decl.h"
+#undef REAL
+#undef RS_SUFFIX
+
+#define REAL double
+#define RS_SUFFIX f64
+#include "rnn_decl.h"
+#undef REAL
+#undef RS_SUFFIX
+
+/* Workspace, in elements of REAL, that the backward kernels need:
+ *   rnn_backward:      N*H        (dA)
+ *   time_rnn_backward: 2*N*T*H    (dA for every step, and the h_{t-1} of every step)
+ * Returns -1 when the count overflows. */
+ptrdiff_t rnn_backward_work_size(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t time_rnn_backward_work_size(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+
+#endif

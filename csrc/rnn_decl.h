@@ -1,0 +1,55 @@
+/* rnn_decl.h -- prototypes of the RNN kernels for one REAL (included by rnn.h
+ * once for float, once for double). Definitions: rnn_impl.h. */
+#include "compat.h"
+
+/* One step: h_next = f(x·Wx + h_prev·Wh + b). */
+void RS_CAT(rnn_forward, RS_SUFFIX)(
+    REAL *h_next,       /* (N,H) out */
+    const REAL *x,      /* (N,D) */
+    const REAL *h_prev, /* (N,H) or NULL = zeros */
+    const REAL *Wx,     /* (D,H) */
+    const REAL *Wh,     /* (H,H) */
+    const REAL *b,      /* (H,) or NULL */
+    ptrdiff_t N, ptrdiff_t D, ptrdiff_t H, int act);
+
+/* Its backward: dx and dh_prev are written, dWx/dWh/db accumulated. */
+void RS_CAT(rnn_backward, RS_SUFFIX)(
+    REAL *dx,            /* (N,D) out */
+    REAL *dh_prev,       /* (N,H) out */
+    REAL *dWx,           /* (D,H) += */
+    REAL *dWh,           /* (H,H) += */
+    REAL *db,            /* (H,) += or NULL */
+    REAL *work,          /* rnn_backward_work_size() elements */
+    const REAL *dh_next, /* (N,H) */
+    const REAL *x,       /* (N,D) */
+    const REAL *h_prev,  /* (N,H) or NULL = zeros */
+    const REAL *h_next,  /* (N,H) the forward output */
+    const REAL *Wx,      /* (D,H) */
+    const REAL *Wh,      /* (H,H) */
+    ptrdiff_t N, ptrdiff_t D, ptrdiff_t H, int act);
+
+/* A whole sequence: hs[:,t] = f(xs[:,t]·Wx + hs[:,t-1]·Wh + b), hs[:,-1] = h0. */
+void RS_CAT(time_rnn_forward, RS_SUFFIX)(
+    REAL *hs,        /* (N,T,H) out */
+    const REAL *xs,  /* (N,T,D) */
+    const REAL *h0,  /* (N,H) or NULL = zeros */
+    const REAL *Wx,  /* (D,H) */
+    const REAL *Wh,  /* (H,H) */
+    const REAL *b,   /* (H,) or NULL */
+    ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H, int act);
+
+/* Backpropagation through time over the whole sequence. */
+void RS_CAT(time_rnn_backward, RS_SUFFIX)(
+    REAL *dxs,       /* (N,T,D) out */
+    REAL *dh0,       /* (N,H) out: gradient w.r.t. the initial state */
+    REAL *dWx,       /* (D,H) += */
+    REAL *dWh,       /* (H,H) += */
+    REAL *db,        /* (H,) += or NULL */
+    REAL *work,      /* time_rnn_backward_work_size() elements */
+    const REAL *dhs, /* (N,T,H) upstream gradient of every hs */
+    const REAL *xs,  /* (N,T,D) */
+    const REAL *h0,  /* (N,H) or NULL = zeros */
+    const REAL *hs,  /* (N,T,H) the forward output */
+    const REAL *Wx,  /* (D,H) */
+    const REAL *Wh,  /* (H,H) */
+    ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H, int act);

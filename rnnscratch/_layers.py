@@ -1,0 +1,125 @@
+"""The course-compatible layer classes, computed by rnnscratch._core.
+
+State (params, grads, cache, the stateful h) lives here; all arithmetic and
+all argument checking happen in C. Shapes: N batch, T time steps, D input
+features, H hidden units.
+"""
+import numpy as np
+
+from . import _core
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+
+
+def compute_dtype(params):
+    """float32 when the parameters' result type is float16/float32, else float64."""
+    rt = np.result_type(*params)
+    return np.dtype(np.float32) if rt in (np.float16, np.float32) else np.dtype(np.float64)
+
+
+def check_activation(activation):
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"activation: expected 'tanh', 'relu' or 'sigmoid', got {activation!r}")
+    return activation
+
+
+class _ParamsMixin:
+    """params = [Wx, Wh, b] (or [Wx, Wh] without bias); grads shaped like them."""
+
+    def _init_params(self, Wx, Wh, b, activation):
+        self.activation = check_activation(activation)
+        self.params = [Wx, Wh] if b is None else [Wx, Wh, b]
+        arrays = [np.asarray(p) for p in self.params]
+        for name, a in zip(("Wx", "Wh", "b"), arrays):
+            if a.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"{name}: expected an array of numbers, got dtype {a.dtype}")
+        dt = compute_dtype(arrays)
+        self.grads = [np.zeros(a.shape, dtype=dt) for a in arrays]
+
+    def _bias(self):
+        return self.params[2] if len(self.params) > 2 else None
+
+    def _dbias(self):
+        return self.grads[2] if len(self.grads) > 2 else None
+
+
+class RNN(_ParamsMixin):
+    """One time step: h_next = f(x @ Wx + h_prev @ Wh + b).
+
+    Wx (D,H), Wh (H,H), b (H,) or None. forward(x (N,D), h_prev (N,H)) -> h_next (N,H);
+    backward(dh_next (N,H)) -> (dx (N,D), dh_prev (N,H)), gradients written into
+    the arrays of `grads` in place.
+    """
+
+    def __init__(self, Wx, Wh, b=None, activation="tanh"):
+        self._init_params(Wx, Wh, b, activation)
+        self.cache = None
+
+    def forward(self, x, h_prev):
+        Wx, Wh = self.params[0], self.params[1]
+        h_next = _core.rnn_forward(x, h_prev, Wx, Wh, self._bias(), self.activation)
+        self.cache = (x, h_prev, h_next)
+        return h_next
+
+    def backward(self, dh_next):
+        if self.cache is None:
+            raise RuntimeError("RNN.backward() called before forward()")
+        x, h_prev, h_next = self.cache
+        Wx, Wh = self.params[0], self.params[1]
+        return _core.rnn_backward(dh_next, x, h_prev, h_next, Wx, Wh,
+                                  self.grads[0], self.grads[1], self._dbias(),
+                                  self.activation)
+
+
+class TimeRNN(_ParamsMixin):
+    """T time steps at once, the loop over time in C.
+
+    forward(xs (N,T,D)) -> hs (N,T,H); backward(dhs (N,T,H)) -> dxs (N,T,D), with
+    self.dh (N,H) the gradient of the initial state. stateful=True carries the
+    last hidden state `h` into the next forward (truncated BPTT).
+    """
+
+    def __init__(self, Wx, Wh, b=None, stateful=False, activation="tanh"):
+        self._init_params(Wx, Wh, b, activation)
+        self.stateful = stateful
+        self.h, self.dh = None, None
+        self.cache = None
+
+    def forward(self, xs):
+        Wx, Wh = self.params[0], self.params[1]
+        h0 = self.h if (self.stateful and self.h is not None) else None
+        try:
+            hs = _core.time_rnn_forward(xs, h0, Wx, Wh, self._bias(), self.activation)
+        except ValueError as e:
+            if h0 is not None and str(e).startswith("h0:"):
+                raise ValueError(
+                    "h (the state carried by stateful=True or set by set_state)"
+                    + str(e)[3:]) from None
+            raise
+        self.cache = (xs, h0, hs)
+        if hs.shape[1] > 0:
+            self.h = hs[:, -1].copy()
+        elif h0 is not None:
+            self.h = h0
+        else:
+            self.h = np.zeros((hs.shape[0], hs.shape[2]), dtype=hs.dtype)
+        return hs
+
+    def backward(self, dhs):
+        if self.cache is None:
+            raise RuntimeError("TimeRNN.backward() called before forward()")
+        xs, h0, hs = self.cache
+        Wx, Wh = self.params[0], self.params[1]
+        dxs, dh0 = _core.time_rnn_backward(dhs, xs, h0, hs, Wx, Wh,
+                                           self.grads[0], self.grads[1], self._dbias(),
+                                           self.activation)
+        self.dh = dh0
+        return dxs
+
+    def set_state(self, h):
+        self.h = h
+
+    def reset_state(self):
+        self.h = None
