@@ -26,10 +26,11 @@
 #include "rnn.h"
 
 /* ------------------------------------------------------------------------ */
-/* Named dimensions: N batch, T time, D input features, H hidden units.     */
+/* Named dimensions: N batch, T time, D input features, H hidden units,     */
+/* V vocabulary.                                                             */
 
-enum { DIM_N, DIM_T, DIM_D, DIM_H, DIM_COUNT };
-static const char DIM_LETTERS[] = "NTDH";
+enum { DIM_N, DIM_T, DIM_D, DIM_H, DIM_V, DIM_COUNT };
+static const char DIM_LETTERS[] = "NTDHV";
 
 typedef struct {
     npy_intp size[DIM_COUNT]; /* -1 until an argument fixes it */
@@ -47,7 +48,20 @@ typedef struct {
     int optional;
     PyArrayObject *arr;  /* new ref: obj as an array (any dtype, any layout) */
     PyArrayObject *conv; /* new ref: C-contiguous, compute dtype */
+    int typenum;         /* 0: the compute dtype; NPY_INTP: integer ids (inputs only) */
 } Arg;
+
+/* Table entries: PARAM decides the compute dtype, INPUT is read, OUTPUT is a
+   gradient buffer written in place, IDS an integer index array; OPT_ ones may be None. */
+#define ARG_(nm, o, sp, r, opt, ty) \
+    { .name = nm, .obj = o, .spec = sp, .role = r, .optional = opt, .typenum = ty }
+#define PARAM(nm, o, sp) ARG_(nm, o, sp, ROLE_PARAM, 0, 0)
+#define OPT_PARAM(nm, o, sp) ARG_(nm, o, sp, ROLE_PARAM, 1, 0)
+#define INPUT(nm, o, sp) ARG_(nm, o, sp, ROLE_INPUT, 0, 0)
+#define OPT_INPUT(nm, o, sp) ARG_(nm, o, sp, ROLE_INPUT, 1, 0)
+#define IDS(nm, o, sp) ARG_(nm, o, sp, ROLE_INPUT, 0, NPY_INTP)
+#define OUTPUT(nm, o, sp) ARG_(nm, o, sp, ROLE_OUTPUT, 0, 0)
+#define OPT_OUTPUT(nm, o, sp) ARG_(nm, o, sp, ROLE_OUTPUT, 1, 0)
 
 static int arg_present(const Arg *a) { return a->obj != NULL && a->obj != Py_None; }
 
@@ -229,6 +243,11 @@ static int prepare_args(Arg *args, int n, Dims *dims, int *typenum)
         } else {
             a->arr = as_numeric_array(a->obj, a->name);
             if (!a->arr) goto fail;
+            if (a->typenum == NPY_INTP && !strchr("iu", PyArray_DESCR(a->arr)->kind)) {
+                PyErr_Format(PyExc_TypeError, "%s: expected an array of integer ids, got dtype %S",
+                             a->name, (PyObject *)PyArray_DESCR(a->arr));
+                goto fail;
+            }
         }
     }
 
@@ -272,7 +291,8 @@ static int prepare_args(Arg *args, int n, Dims *dims, int *typenum)
                     overlap(a->arr, args[j].arr))
                     flags |= NPY_ARRAY_ENSURECOPY; /* inputs must not change under us */
         }
-        a->conv = (PyArrayObject *)PyArray_FromArray(a->arr, PyArray_DescrFromType(*typenum), flags);
+        int type = a->typenum ? a->typenum : *typenum;
+        a->conv = (PyArrayObject *)PyArray_FromArray(a->arr, PyArray_DescrFromType(type), flags);
         if (!a->conv) goto fail;
     }
     return 0;
@@ -349,11 +369,11 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *pargs, PyObject *kw)
         return NULL;
     if (parse_activation(actobj, &act) < 0) return NULL;
     Arg args[] = {
-        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
-        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
-        {"b", b, "H", ROLE_PARAM, 1, NULL, NULL},
-        {"x", x, "ND", ROLE_INPUT, 0, NULL, NULL},
-        {"h_prev", h_prev, "NH", ROLE_INPUT, 1, NULL, NULL},
+        PARAM("Wx", Wx, "DH"),
+        PARAM("Wh", Wh, "HH"),
+        OPT_PARAM("b", b, "H"),
+        INPUT("x", x, "ND"),
+        OPT_INPUT("h_prev", h_prev, "NH"),
     };
     const int n = (int)(sizeof(args) / sizeof(args[0]));
     if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
@@ -392,15 +412,15 @@ static PyObject *py_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
         return NULL;
     if (parse_activation(actobj, &act) < 0) return NULL;
     Arg args[] = {
-        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
-        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
-        {"x", x, "ND", ROLE_INPUT, 0, NULL, NULL},
-        {"h_prev", h_prev, "NH", ROLE_INPUT, 1, NULL, NULL},
-        {"h_next", h_next, "NH", ROLE_INPUT, 0, NULL, NULL},
-        {"dh_next", dh_next, "NH", ROLE_INPUT, 0, NULL, NULL},
-        {"dWx", dWx, "DH", ROLE_OUTPUT, 0, NULL, NULL},
-        {"dWh", dWh, "HH", ROLE_OUTPUT, 0, NULL, NULL},
-        {"db", db, "H", ROLE_OUTPUT, 1, NULL, NULL},
+        PARAM("Wx", Wx, "DH"),
+        PARAM("Wh", Wh, "HH"),
+        INPUT("x", x, "ND"),
+        OPT_INPUT("h_prev", h_prev, "NH"),
+        INPUT("h_next", h_next, "NH"),
+        INPUT("dh_next", dh_next, "NH"),
+        OUTPUT("dWx", dWx, "DH"),
+        OUTPUT("dWh", dWh, "HH"),
+        OPT_OUTPUT("db", db, "H"),
     };
     const int n = (int)(sizeof(args) / sizeof(args[0]));
     if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
@@ -444,11 +464,11 @@ static PyObject *py_time_rnn_forward(PyObject *self, PyObject *pargs, PyObject *
         return NULL;
     if (parse_activation(actobj, &act) < 0) return NULL;
     Arg args[] = {
-        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
-        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
-        {"b", b, "H", ROLE_PARAM, 1, NULL, NULL},
-        {"xs", xs, "NTD", ROLE_INPUT, 0, NULL, NULL},
-        {"h0", h0, "NH", ROLE_INPUT, 1, NULL, NULL},
+        PARAM("Wx", Wx, "DH"),
+        PARAM("Wh", Wh, "HH"),
+        OPT_PARAM("b", b, "H"),
+        INPUT("xs", xs, "NTD"),
+        OPT_INPUT("h0", h0, "NH"),
     };
     const int n = (int)(sizeof(args) / sizeof(args[0]));
     if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
@@ -488,15 +508,15 @@ static PyObject *py_time_rnn_backward(PyObject *self, PyObject *pargs, PyObject 
         return NULL;
     if (parse_activation(actobj, &act) < 0) return NULL;
     Arg args[] = {
-        {"Wx", Wx, "DH", ROLE_PARAM, 0, NULL, NULL},
-        {"Wh", Wh, "HH", ROLE_PARAM, 0, NULL, NULL},
-        {"xs", xs, "NTD", ROLE_INPUT, 0, NULL, NULL},
-        {"h0", h0, "NH", ROLE_INPUT, 1, NULL, NULL},
-        {"hs", hs, "NTH", ROLE_INPUT, 0, NULL, NULL},
-        {"dhs", dhs, "NTH", ROLE_INPUT, 0, NULL, NULL},
-        {"dWx", dWx, "DH", ROLE_OUTPUT, 0, NULL, NULL},
-        {"dWh", dWh, "HH", ROLE_OUTPUT, 0, NULL, NULL},
-        {"db", db, "H", ROLE_OUTPUT, 1, NULL, NULL},
+        PARAM("Wx", Wx, "DH"),
+        PARAM("Wh", Wh, "HH"),
+        INPUT("xs", xs, "NTD"),
+        OPT_INPUT("h0", h0, "NH"),
+        INPUT("hs", hs, "NTH"),
+        INPUT("dhs", dhs, "NTH"),
+        OUTPUT("dWx", dWx, "DH"),
+        OUTPUT("dWh", dWh, "HH"),
+        OPT_OUTPUT("db", db, "H"),
     };
     const int n = (int)(sizeof(args) / sizeof(args[0]));
     if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
