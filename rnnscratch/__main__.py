@@ -1,4 +1,4 @@
-"""Command line: python -m rnnscratch {info,check}."""
+"""Command line: python -m rnnscratch {demo,bench,check,info}."""
 import argparse
 import sys
 import time
@@ -50,9 +50,19 @@ def cmd_check(args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # subcommands with options of their own
+    if argv and argv[0] == "bench":
+        from .bench import main as bench_main
+        return bench_main(argv[1:])
+    if argv and argv[0] == "demo":
+        from .demo import main as demo_main
+        return demo_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m rnnscratch",
                                      description="rnnscratch: compiled RNN layers for the scratch courses")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="train the chapter-5 language model (the main job); demo --help")
+    sub.add_parser("bench", help="time TimeRNN against the NumPy reference and torch; bench --help")
     p = sub.add_parser("info", help="show the build and the kernel path in use")
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("check", help="compare compiled and reference TimeRNN on random data")

@@ -1,0 +1,216 @@
+"""python -m rnnscratch bench: forward+backward time of TimeRNN, measured in one run.
+
+Compares rnnscratch.TimeRNN (C kernels), rnnscratch.reference.TimeRNN (NumPy)
+and, when importable, torch.nn.RNN on the CPU with the same thread count.
+Every figure is a median over repeats after a warm-up; the ratios in the table
+come from this one run on this one machine.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+SIZES = [(10, 5, 100, 100), (20, 35, 100, 100), (20, 35, 650, 650), (64, 100, 1024, 1024)]
+
+
+def rnn_flops(N, T, D, H):
+    """Forward 2·N·T·H·(D+H); backward about twice that."""
+    return 3 * 2 * N * T * H * (D + H)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def median_time(fn, min_time, min_repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_repeats or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= 200:
+            break
+    return statistics.median(times)
+
+
+def make_data(N, T, D, H, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
+    Wh = (rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype)
+    b = np.zeros(H, dtype=dtype)
+    xs = rng.standard_normal((N, T, D)).astype(dtype)
+    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+    return Wx, Wh, b, xs, dhs
+
+
+def numpy_step(module, Wx, Wh, b, xs, dhs):
+    layer = module.TimeRNN(Wx, Wh, b)
+
+    def run():
+        layer.forward(xs)
+        layer.backward(dhs)
+
+    return run
+
+
+def torch_step(torch, Wx, Wh, b, xs, dhs):
+    D, H = Wx.shape
+    tdtype = torch.float32 if Wx.dtype == np.float32 else torch.float64
+    rnn = torch.nn.RNN(D, H, batch_first=True, nonlinearity="tanh").to(tdtype)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wx.T)))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wh.T)))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
+        rnn.bias_hh_l0.zero_()
+    x = torch.from_numpy(xs).requires_grad_(True)
+    g = torch.from_numpy(dhs)
+
+    def run():
+        rnn.zero_grad(set_to_none=True)
+        x.grad = None
+        out, _ = rnn(x)
+        out.backward(g)
+
+    return run
+
+
+def matmul_rate(dtype, min_time, min_repeats):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6400, 1024)).astype(dtype)
+    w = rng.standard_normal((1024, 1024)).astype(dtype)
+    t = median_time(lambda: a @ w, min_time, min_repeats, warmup=1)
+    return 2 * 6400 * 1024 * 1024 / t / 1e9
+
+
+def run_bench(quick=False, threads=None, sizes=None, dtypes=("float32", "float64"), out=print):
+    import rnnscratch
+    from rnnscratch import reference
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if threads is not None:
+        rnnscratch.set_num_threads(threads)
+    nthreads = rnnscratch.get_num_threads()
+    if torch is not None:
+        torch.set_num_threads(nthreads)
+    min_time, min_repeats = (0.2, 3) if quick else (1.0, 7)
+    sizes = sizes or SIZES
+
+    info = {
+        "date": datetime.date.today().isoformat(),
+        "machine": cpu_name(),
+        "cpus": os.cpu_count(),
+        "threads": nthreads,
+        "kernel_path": rnnscratch._core.get_simd_path(),
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "python": sys.version.split()[0],
+    }
+    out(f"rnnscratch bench  {info['date']}  {info['machine']}  {nthreads} thread(s)  "
+        f"kernel path {info['kernel_path']}  numpy {info['numpy']}  torch {info['torch'] or '-'}")
+    out("forward+backward of TimeRNN, median of repeats after warm-up, ms; ratios = other / rnnscratch")
+    header = (f"{'N':>3} {'T':>4} {'D':>5} {'H':>5} {'dtype':>8} {'rnnscratch':>11} {'reference':>11} "
+              f"{'torch':>9} {'vs ref':>7} {'vs torch':>9} {'GFLOP/s':>8}")
+    out(header)
+    rows = []
+    for dtype in dtypes:
+        for (N, T, D, H) in sizes:
+            data = make_data(N, T, D, H, np.dtype(dtype))
+            t_ours = median_time(numpy_step(rnnscratch, *data), min_time, min_repeats)
+            t_ref = median_time(numpy_step(reference, *data), min_time, min_repeats)
+            t_torch = (median_time(torch_step(torch, *data), min_time, min_repeats)
+                       if torch is not None else None)
+            gflops = rnn_flops(N, T, D, H) / t_ours / 1e9
+            row = dict(N=N, T=T, D=D, H=H, dtype=dtype, rnnscratch_ms=t_ours * 1e3,
+                       reference_ms=t_ref * 1e3,
+                       torch_ms=t_torch * 1e3 if t_torch is not None else None,
+                       speedup_vs_reference=t_ref / t_ours,
+                       speedup_vs_torch=t_torch / t_ours if t_torch is not None else None,
+                       gflops=gflops)
+            rows.append(row)
+            torch_s = f"{row['torch_ms']:9.3f}" if t_torch is not None else f"{'-':>9}"
+            vs_torch = f"{row['speedup_vs_torch']:8.1f}x" if t_torch is not None else f"{'-':>9}"
+            out(f"{N:>3} {T:>4} {D:>5} {H:>5} {dtype:>8} {row['rnnscratch_ms']:11.3f} "
+                f"{row['reference_ms']:11.3f} {torch_s} {row['speedup_vs_reference']:6.1f}x "
+                f"{vs_torch} {gflops:8.1f}")
+    rates = {}
+    for dtype in dtypes:
+        rates[dtype] = matmul_rate(np.dtype(dtype), min_time, min_repeats)
+        out(f"numpy matmul (6400x1024)@(1024x1024) {dtype}: {rates[dtype]:.1f} GFLOP/s")
+    big = [r for r in rows if (r["N"], r["T"], r["D"], r["H"]) == (64, 100, 1024, 1024)]
+    for r in big:
+        out(f"{r['dtype']} 64x100x1024x1024: rnnscratch at {r['gflops'] / rates[r['dtype']] * 100:.0f}% "
+            f"of numpy's matmul rate")
+    by = {(r["N"], r["T"], r["D"], r["H"], r["dtype"]): r for r in rows}
+    for (N, T, D, H) in sizes:
+        a, b = by.get((N, T, D, H, "float32")), by.get((N, T, D, H, "float64"))
+        if a and b:
+            out(f"float64/float32 time at {N}x{T}x{D}x{H}: {b['rnnscratch_ms'] / a['rnnscratch_ms']:.2f}")
+    return {"info": info, "rows": rows, "numpy_matmul_gflops": rates}
+
+
+def plot(result, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["rows"]
+    dtypes = sorted({r["dtype"] for r in rows})
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4), squeeze=False)
+    for ax, dtype in zip(axes[0], dtypes):
+        rs = [r for r in rows if r["dtype"] == dtype]
+        labels = [f"{r['N']}x{r['T']}x{r['D']}x{r['H']}" for r in rs]
+        x = np.arange(len(rs))
+        series = [("rnnscratch", "rnnscratch_ms"), ("reference (NumPy)", "reference_ms"),
+                  ("torch.nn.RNN", "torch_ms")]
+        w = 0.27
+        for i, (name, key) in enumerate(series):
+            vals = [r[key] for r in rs]
+            if any(v is None for v in vals):
+                continue
+            ax.bar(x + (i - 1) * w, vals, w, label=name)
+        ax.set_yscale("log")
+        ax.set_xticks(x, labels, rotation=15)
+        ax.set_ylabel("forward+backward time (ms, log)")
+        ax.set_title(f"TimeRNN {dtype}, {result['info']['threads']} thread(s)")
+        ax.legend()
+    fig.suptitle(f"{result['info']['machine']}, {result['info']['date']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m rnnscratch bench", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer repeats: a short run")
+    p.add_argument("--threads", type=int, default=None, help="thread count for all contenders")
+    p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
+    p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
+    p.add_argument("--plot", metavar="FILE", help="save a chart (needs matplotlib)")
+    args = p.parse_args(argv)
+    dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
+    result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    if args.plot:
+        plot(result, args.plot)
+    return 0
