@@ -1,20 +1,340 @@
 /* act_impl.h -- type-generic template, included by act.c once per REAL.
- * Requires: REAL, RS_SUFFIX, and TANH / EXP naming the libm functions. */
+ * Requires (from act.c): REAL, UREAL, RS_SUFFIX, RS_FABS, RS_COPYSIGN,
+ * RS_MANT_BITS, RS_MAGIC, RS_LOG2E, RS_LN2HI, RS_LN2LO, RS_EXP_COEFS,
+ * RS_TANH_SMALL, RS_TANH_CLAMP, RS_TANH_COEFS, RS_SIG_CLAMP, and on x86 the
+ * intrinsic name macros MM256(op), MM512(op), MM256I(op), MM512I(op),
+ * MM256_TOI/TOV, MM512_TOI/TOV, MM512_CMP, RS_M256, RS_M512.
+ *
+ * The file has two parts:
+ *  - the outer part (RS_LANE undefined): per-REAL helpers; then, once per
+ *    path, it defines a "lane" vocabulary (a vector type V of VLEN REALs and
+ *    the operations V_ADD, V_FMA, ...) and includes this file again;
+ *    then the public functions, which dispatch on rs_get_path().
+ *  - the inner part (RS_LANE defined): the algorithms, written once over V.
+ *    For the portable path V is a plain REAL and the loops are written so
+ *    that gcc/clang auto-vectorize them (no branches, no libm calls).
+ */
+#ifndef RS_LANE
+/* ====================================================== outer part ===== */
 #define FN(name) RS_CAT(name, RS_SUFFIX)
+
+static const REAL FN(exp_coef)[] = { RS_EXP_COEFS };
+static const REAL FN(tanh_coef)[] = { RS_TANH_COEFS };
+#define RS_NCOEF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Bit patterns (memcpy is the portable type pun; it compiles to nothing). */
+RS_ACT_INLINE UREAL FN(bits_of)(REAL x) { UREAL u; memcpy(&u, &x, sizeof u); return u; }
+RS_ACT_INLINE REAL FN(real_of)(UREAL u) { REAL x; memcpy(&x, &u, sizeof x); return x; }
+/* mask all ones: t; mask zero: f */
+RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
+{
+    return FN(real_of)((FN(bits_of)(t) & mask) | (FN(bits_of)(f) & ~mask));
+}
+
+/* Lane vocabulary, the same for every path:
+ *   V, VLEN, RS_LANE (name suffix), RS_LANE_ATTR (function attribute)
+ *   V_SET1(c) V_LOAD(p) V_STORE(p, v)  V_ADD V_SUB V_MUL V_DIV
+ *   V_FMA(a, b, c)         a*b + c (fused on the SIMD paths)
+ *   V_ABS(x)               |x|
+ *   V_COPYSIGN(m, s)       |m| with the sign of s (m >= 0 or NaN)
+ *   V_CLAMP_HI(x, c)       min(x, c), NaN stays NaN
+ *   V_SELECT_LE(a, b, t, f)  a <= b ? t : f  (f when a or b is NaN)
+ *   V_POW2(kf, one)        2^k * one, where kf = RS_MAGIC + k (k an integer)
+ *                          and one is a power of two: exponent-field add   */
+
+/* ---- portable: one REAL, plain C */
+#define RS_LANE portable
+#define RS_LANE_ATTR
+#define V REAL
+#define VLEN 1
+#define V_SET1(c) ((REAL)(c))
+#define V_LOAD(p) (*(p))
+#define V_STORE(p, v) (*(p) = (v))
+#define V_ADD(a, b) ((a) + (b))
+#define V_SUB(a, b) ((a) - (b))
+#define V_MUL(a, b) ((a) * (b))
+#define V_DIV(a, b) ((a) / (b))
+#define V_FMA(a, b, c) ((a) * (b) + (c))
+#define V_ABS(x) RS_FABS(x)
+#define V_COPYSIGN(m, s) RS_COPYSIGN(m, s)
+/* Selects are done on the bit patterns with a mask, not with ?:, so that gcc
+   cannot turn them into branches (it threads a ?: with a constant arm, and
+   the division then sits in a conditional block, which it won't vectorize). */
+#define V_SELECT_LE(a, b, t, f) FN(select_mask)(-(UREAL)((a) <= (b)), t, f)
+#define V_CLAMP_HI(x, c) FN(select_mask)(-(UREAL)((c) < (x)), c, x)
+#define V_POW2(kf, one) \
+    FN(real_of)((UREAL)((FN(bits_of)(kf) << RS_MANT_BITS) + FN(bits_of)(one)))
+#include "act_impl.h"
+
+#if RS_X86_DISPATCH
+/* ---- AVX2 + FMA: 256-bit vectors */
+#define RS_LANE avx2
+#define RS_LANE_ATTR RS_TARGET_AVX2
+#define V RS_M256
+#define VLEN ((int)(32 / sizeof(REAL)))
+#define V_SET1(c) MM256(set1)((REAL)(c))
+#define V_LOAD(p) MM256(loadu)(p)
+#define V_STORE(p, v) MM256(storeu)(p, v)
+#define V_ADD(a, b) MM256(add)(a, b)
+#define V_SUB(a, b) MM256(sub)(a, b)
+#define V_MUL(a, b) MM256(mul)(a, b)
+#define V_DIV(a, b) MM256(div)(a, b)
+#define V_FMA(a, b, c) MM256(fmadd)(a, b, c)
+#define V_ABS(x) MM256(andnot)(MM256(set1)((REAL)-0.0), x)
+#define V_COPYSIGN(m, s) MM256(or)(m, MM256(and)(s, MM256(set1)((REAL)-0.0)))
+#define V_CLAMP_HI(x, c) MM256(min)(c, x) /* min returns its 2nd operand on NaN */
+#define V_SELECT_LE(a, b, t, f) MM256(blendv)(f, t, MM256(cmp)(a, b, _CMP_LE_OQ))
+#define V_POW2(kf, one) \
+    MM256_TOV(MM256I(add)(MM256I(slli)(MM256_TOI(kf), RS_MANT_BITS), MM256_TOI(one)))
+#include "act_impl.h"
+
+/* ---- AVX-512 (F, DQ): 512-bit vectors */
+#define RS_LANE avx512
+#define RS_LANE_ATTR RS_TARGET_AVX512
+#define V RS_M512
+#define VLEN ((int)(64 / sizeof(REAL)))
+#define V_SET1(c) MM512(set1)((REAL)(c))
+#define V_LOAD(p) MM512(loadu)(p)
+#define V_STORE(p, v) MM512(storeu)(p, v)
+#define V_ADD(a, b) MM512(add)(a, b)
+#define V_SUB(a, b) MM512(sub)(a, b)
+#define V_MUL(a, b) MM512(mul)(a, b)
+#define V_DIV(a, b) MM512(div)(a, b)
+#define V_FMA(a, b, c) MM512(fmadd)(a, b, c)
+#define V_ABS(x) MM512(andnot)(MM512(set1)((REAL)-0.0), x)
+#define V_COPYSIGN(m, s) MM512(or)(m, MM512(and)(s, MM512(set1)((REAL)-0.0)))
+#define V_CLAMP_HI(x, c) MM512(min)(c, x)
+#define V_SELECT_LE(a, b, t, f) MM512(mask_blend)(MM512_CMP(a, b, _CMP_LE_OQ), f, t)
+#define V_POW2(kf, one) \
+    MM512_TOV(MM512I(add)(MM512I(slli)(MM512_TOI(kf), RS_MANT_BITS), MM512_TOI(one)))
+#include "act_impl.h"
+#endif /* RS_X86_DISPATCH */
+
+/* y = f(x [+ b]) on the path in use. x may equal y. */
+static void FN(act_run)(REAL *y, const REAL *x, const REAL *b, ptrdiff_t n, int act)
+{
+    if (n <= 0)
+        return;
+#if RS_X86_DISPATCH
+    switch (rs_get_path()) {
+    case RS_PATH_AVX512: RS_CAT(FN(act_array), avx512)(y, x, b, n, act); return;
+    case RS_PATH_AVX2: RS_CAT(FN(act_array), avx2)(y, x, b, n, act); return;
+    default: break;
+    }
+#endif
+    RS_CAT(FN(act_array), portable)(y, x, b, n, act);
+}
 
 void FN(rs_tanh)(REAL *y, const REAL *x, ptrdiff_t n)
 {
-    for (ptrdiff_t i = 0; i < n; i++) y[i] = TANH(x[i]);
+    FN(act_run)(y, x, NULL, n, RS_ACT_TANH);
 }
 
 void FN(rs_sigmoid)(REAL *y, const REAL *x, ptrdiff_t n)
 {
-    for (ptrdiff_t i = 0; i < n; i++) y[i] = (REAL)1 / ((REAL)1 + EXP(-x[i]));
+    FN(act_run)(y, x, NULL, n, RS_ACT_SIGMOID);
 }
 
 void FN(rs_relu)(REAL *y, const REAL *x, ptrdiff_t n)
 {
-    for (ptrdiff_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (x[i] != x[i] ? x[i] : 0);
+    FN(act_run)(y, x, NULL, n, RS_ACT_RELU);
 }
 
+void FN(rs_act)(REAL *y, const REAL *x, ptrdiff_t n, int act)
+{
+    FN(act_run)(y, x, NULL, n, act);
+}
+
+void FN(rs_act_bias_row)(REAL *y,       /* (n,) in/out */
+                         const REAL *b, /* (n,) or NULL */
+                         ptrdiff_t n, int act)
+{
+    FN(act_run)(y, y, b, n, act);
+}
+
+/* da[i] = (dh[i] + dh2[i]) * f'(h[i]), for one constant act after inlining.
+   Each element is read before it is written, so da may alias the inputs. */
+RS_ACT_INLINE void FN(bwd_loop)(REAL *da, const REAL *dh, const REAL *dh2,
+                                const REAL *h, ptrdiff_t n, int act)
+{
+    for (ptrdiff_t i = 0; i < n; i++) {
+        REAL g = dh2 ? dh[i] + dh2[i] : dh[i];
+        REAL hi = h[i];
+        switch (act) {
+        case RS_ACT_TANH: g = g * ((REAL)1 - hi * hi); break;
+        case RS_ACT_SIGMOID: g = g * ((REAL)1 - hi) * hi; break;
+        case RS_ACT_RELU: g = hi > 0 ? g : (REAL)0; break;
+        default: break;
+        }
+        da[i] = g;
+    }
+}
+
+void FN(rs_act_backward_row)(REAL *da,        /* (n,) out */
+                             const REAL *dh,  /* (n,) */
+                             const REAL *dh2, /* (n,) or NULL */
+                             const REAL *h,   /* (n,) forward output */
+                             ptrdiff_t n, int act)
+{
+#define RS_BWD_CASE(LABEL, A)                            \
+    LABEL:                                               \
+        if (dh2)                                         \
+            FN(bwd_loop)(da, dh, dh2, h, n, A);          \
+        else                                             \
+            FN(bwd_loop)(da, dh, NULL, h, n, A);         \
+        break;
+    switch (act) {
+        RS_BWD_CASE(case RS_ACT_TANH, RS_ACT_TANH)
+        RS_BWD_CASE(case RS_ACT_SIGMOID, RS_ACT_SIGMOID)
+        RS_BWD_CASE(case RS_ACT_RELU, RS_ACT_RELU)
+        RS_BWD_CASE(default, -1) /* identity */
+    }
+#undef RS_BWD_CASE
+}
+
+#undef RS_NCOEF
 #undef FN
+
+#else /* RS_LANE defined */
+/* ====================================================== inner part ===== */
+/* Kernels for one lane type V; names get the suffix _<type>_<path>. */
+#define LN(name) RS_CAT(FN(name), RS_LANE)
+
+/* c[0] + c[1] x + ... + c[nc-1] x^(nc-1), Horner (unrolled: nc is a constant) */
+RS_ACT_INLINE RS_LANE_ATTR V LN(poly)(V x, const REAL *c, int nc)
+{
+    V p = V_SET1(c[nc - 1]);
+    for (int i = nc - 2; i >= 0; i--)
+        p = V_FMA(p, x, V_SET1(c[i]));
+    return p;
+}
+
+/* e^t = q * 2^k for t <= 0 not below -RS_SIG_CLAMP: returns q in
+   [0.7, 1.42] and sets *kf = RS_MAGIC + k. */
+RS_ACT_INLINE RS_LANE_ATTR V LN(exp_parts)(V t, V *kf)
+{
+    V k = V_FMA(t, V_SET1(RS_LOG2E), V_SET1(RS_MAGIC)); /* MAGIC + round(t/ln2) */
+    V kk = V_SUB(k, V_SET1(RS_MAGIC));                   /* k, exactly */
+    V r = V_FMA(kk, V_SET1(-RS_LN2HI), t);               /* exact */
+    r = V_FMA(kk, V_SET1(-RS_LN2LO), r);                 /* |r| <= ln2/2 */
+    V p = LN(poly)(r, FN(exp_coef), RS_NCOEF(FN(exp_coef)));
+    *kf = k;
+    return V_ADD(V_SET1(1), V_FMA(V_MUL(r, r), p, r)); /* 1 + (e^r - 1) */
+}
+
+RS_ACT_INLINE RS_LANE_ATTR V LN(tanh_v)(V x)
+{
+    V a = V_CLAMP_HI(V_ABS(x), V_SET1(RS_TANH_CLAMP));
+    /* small a: a + a^3 P(a^2) */
+    V z = V_MUL(a, a);
+    V ys = V_FMA(V_MUL(a, z), LN(poly)(z, FN(tanh_coef), RS_NCOEF(FN(tanh_coef))), a);
+    /* large a: 1 - 2e/(1 + e), e = exp(-2a) in (0, 1/3] */
+    V kf;
+    V q = LN(exp_parts)(V_MUL(a, V_SET1(-2)), &kf);
+    V e2 = V_MUL(q, V_POW2(kf, V_SET1(2)));       /* 2e, no rounding */
+    V d = V_FMA(e2, V_SET1(0.5), V_SET1(1));      /* 1 + e */
+    V yl = V_SUB(V_SET1(1), V_DIV(e2, d));
+    V y = V_SELECT_LE(a, V_SET1(RS_TANH_SMALL), ys, yl); /* NaN: yl, NaN */
+    return V_COPYSIGN(y, x);
+}
+
+RS_ACT_INLINE RS_LANE_ATTR V LN(sigmoid_v)(V x)
+{
+    V a = V_CLAMP_HI(V_ABS(x), V_SET1(RS_SIG_CLAMP));
+    V kf;
+    V q = LN(exp_parts)(V_MUL(a, V_SET1(-1)), &kf);
+    /* e = exp(-a) = q * 2^k1 * 2^k2, k1 + k2 = k: each factor is a normal
+       number even when e is subnormal, which is rounded once, at the end. */
+    V kk = V_SUB(kf, V_SET1(RS_MAGIC));
+    V k1 = V_FMA(kk, V_SET1(0.5), V_SET1(RS_MAGIC));             /* MAGIC + k1 */
+    V k2 = V_ADD(V_SUB(kk, V_SUB(k1, V_SET1(RS_MAGIC))), V_SET1(RS_MAGIC));
+    V e = V_MUL(V_MUL(q, V_POW2(k1, V_SET1(1))), V_POW2(k2, V_SET1(1)));
+    /* x >= 0: 1/(1 + e);  x < 0: e/(1 + e) */
+    V num = V_SELECT_LE(x, V_SET1(0), e, V_SET1(1));
+    return V_DIV(num, V_ADD(V_SET1(1), e));
+}
+
+RS_ACT_INLINE RS_LANE_ATTR V LN(relu_v)(V x)
+{
+    return V_SELECT_LE(x, V_SET1(0), V_SET1(0), x); /* NaN is not <= 0: kept */
+}
+
+RS_ACT_INLINE RS_LANE_ATTR V LN(act_v)(V x, int act)
+{
+    switch (act) {
+    case RS_ACT_TANH: return LN(tanh_v)(x);
+    case RS_ACT_SIGMOID: return LN(sigmoid_v)(x);
+    case RS_ACT_RELU: return LN(relu_v)(x);
+    default: return x;
+    }
+}
+
+/* y = f(x [+ b]), for one constant act and b either NULL or not, after
+   inlining. Whole vectors, then the tail through a zero-padded buffer. */
+RS_ACT_INLINE RS_LANE_ATTR void LN(map)(REAL *y,       /* (n,) */
+                                        const REAL *x, /* (n,), may be y */
+                                        const REAL *b, /* (n,) or NULL */
+                                        ptrdiff_t n, int act)
+{
+    ptrdiff_t i = 0;
+    for (; i + VLEN <= n; i += VLEN) {
+        V v = V_LOAD(x + i);
+        if (b)
+            v = V_ADD(v, V_LOAD(b + i));
+        V_STORE(y + i, LN(act_v)(v, act));
+    }
+    if (VLEN > 1 && i < n) {
+        REAL buf[VLEN];
+        ptrdiff_t m = n - i;
+        for (ptrdiff_t j = 0; j < VLEN; j++)
+            buf[j] = j >= m ? (REAL)0 : b ? x[i + j] + b[i + j] : x[i + j];
+        V_STORE(buf, LN(act_v)(V_LOAD(buf), act));
+        memcpy(y + i, buf, (size_t)m * sizeof(REAL));
+    }
+}
+
+/* The path's entry point: one specialized loop per (act, bias or not). */
+static RS_LANE_ATTR void LN(act_array)(REAL *y, const REAL *x, const REAL *b,
+                                       ptrdiff_t n, int act)
+{
+#define RS_MAP_CASE(A)                      \
+    case A:                                 \
+        if (b)                              \
+            LN(map)(y, x, b, n, A);         \
+        else                                \
+            LN(map)(y, x, NULL, n, A);      \
+        break;
+    switch (act) {
+        RS_MAP_CASE(RS_ACT_TANH)
+        RS_MAP_CASE(RS_ACT_SIGMOID)
+        RS_MAP_CASE(RS_ACT_RELU)
+    default:
+        if (b)
+            LN(map)(y, x, b, n, -1);
+        else if (y != x)
+            memmove(y, x, (size_t)n * sizeof(REAL));
+        break;
+    }
+#undef RS_MAP_CASE
+}
+
+#undef LN
+/* end of this lane: forget its vocabulary */
+#undef RS_LANE
+#undef RS_LANE_ATTR
+#undef V
+#undef VLEN
+#undef V_SET1
+#undef V_LOAD
+#undef V_STORE
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_FMA
+#undef V_ABS
+#undef V_COPYSIGN
+#undef V_CLAMP_HI
+#undef V_SELECT_LE
+#undef V_POW2
+#endif /* RS_LANE */

@@ -392,28 +392,31 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *pargs, PyObject *kw)
 
 PyDoc_STRVAR(rnn_backward_doc,
 "rnn_backward(dh_next, x, h_prev, h_next, Wx, Wh, dWx, dWh, db=None,\n"
-"             activation='tanh', accumulate=False) -> (dx, dh_prev)\n\n"
+"             activation='tanh', accumulate=False, b=None) -> (dx, dh_prev)\n\n"
 "Backward of one RNN step. Returns dx (N,D) and dh_prev (N,H); writes the\n"
 "gradients into dWx (D,H), dWh (H,H) and db (H,) (any floating dtype and\n"
 "layout), overwriting them, or adding to them with accumulate=True.\n"
-"h_next is the forward output; f' is taken from it.");
+"h_next is the forward output; f' is taken from it. b, the layer's bias, only\n"
+"takes part in choosing the compute dtype, as in rnn_forward.");
 
 static PyObject *py_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
 {
     (void)self;
     static char *kwlist[] = {"dh_next", "x", "h_prev", "h_next", "Wx", "Wh", "dWx", "dWh",
-                             "db", "activation", "accumulate", NULL};
-    PyObject *dh_next, *x, *h_prev, *h_next, *Wx, *Wh, *dWx, *dWh, *db = NULL, *actobj = NULL;
+                             "db", "activation", "accumulate", "b", NULL};
+    PyObject *dh_next, *x, *h_prev, *h_next, *Wx, *Wh, *dWx, *dWh, *db = NULL, *actobj = NULL,
+             *b = NULL;
     int act, typenum, accumulate = 0;
     Dims dims;
-    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOO|OOp:rnn_backward", kwlist, &dh_next,
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOO|OOpO:rnn_backward", kwlist, &dh_next,
                                      &x, &h_prev, &h_next, &Wx, &Wh, &dWx, &dWh, &db, &actobj,
-                                     &accumulate))
+                                     &accumulate, &b))
         return NULL;
     if (parse_activation(actobj, &act) < 0) return NULL;
     Arg args[] = {
         PARAM("Wx", Wx, "DH"),
         PARAM("Wh", Wh, "HH"),
+        OPT_PARAM("b", b, "H"), /* only for the dtype rule, as in forward */
         INPUT("x", x, "ND"),
         OPT_INPUT("h_prev", h_prev, "NH"),
         INPUT("h_next", h_next, "NH"),
@@ -436,11 +439,11 @@ static PyObject *py_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
     if (!accumulate) zero_outputs(args, n);
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
-        rnn_backward_f32(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(6), P(7), P(8), work,
-                         P(5), P(2), P(3), P(4), P(0), P(1), N, D, H, act);
+        rnn_backward_f32(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(7), P(8), P(9), work,
+                         P(6), P(3), P(4), P(5), P(0), P(1), N, D, H, act);
     else
-        rnn_backward_f64(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(6), P(7), P(8), work,
-                         P(5), P(2), P(3), P(4), P(0), P(1), N, D, H, act);
+        rnn_backward_f64(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(7), P(8), P(9), work,
+                         P(6), P(3), P(4), P(5), P(0), P(1), N, D, H, act);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(work);
     if (finish_args(args, n) < 0) { Py_DECREF(dx); Py_DECREF(dh_prev); return NULL; }
@@ -488,28 +491,30 @@ static PyObject *py_time_rnn_forward(PyObject *self, PyObject *pargs, PyObject *
 
 PyDoc_STRVAR(time_rnn_backward_doc,
 "time_rnn_backward(dhs, xs, h0, hs, Wx, Wh, dWx, dWh, db=None,\n"
-"                  activation='tanh', accumulate=False) -> (dxs, dh0)\n\n"
+"                  activation='tanh', accumulate=False, b=None) -> (dxs, dh0)\n\n"
 "Backpropagation through time. dhs (N,T,H) is the upstream gradient of hs,\n"
 "hs the forward output, h0 (N,H) the initial state (None = zeros). Returns\n"
 "dxs (N,T,D) and dh0 (N,H); writes the sums over time of dWx (D,H), dWh (H,H)\n"
-"and db (H,) into the given arrays (overwriting, or adding with accumulate=True).");
+"and db (H,) into the given arrays (overwriting, or adding with accumulate=True).\n"
+"b, the layer's bias, only takes part in choosing the compute dtype.");
 
 static PyObject *py_time_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
 {
     (void)self;
     static char *kwlist[] = {"dhs", "xs", "h0", "hs", "Wx", "Wh", "dWx", "dWh",
-                             "db", "activation", "accumulate", NULL};
-    PyObject *dhs, *xs, *h0, *hs, *Wx, *Wh, *dWx, *dWh, *db = NULL, *actobj = NULL;
+                             "db", "activation", "accumulate", "b", NULL};
+    PyObject *dhs, *xs, *h0, *hs, *Wx, *Wh, *dWx, *dWh, *db = NULL, *actobj = NULL, *b = NULL;
     int act, typenum, accumulate = 0;
     Dims dims;
-    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOO|OOp:time_rnn_backward", kwlist, &dhs,
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOO|OOpO:time_rnn_backward", kwlist, &dhs,
                                      &xs, &h0, &hs, &Wx, &Wh, &dWx, &dWh, &db, &actobj,
-                                     &accumulate))
+                                     &accumulate, &b))
         return NULL;
     if (parse_activation(actobj, &act) < 0) return NULL;
     Arg args[] = {
         PARAM("Wx", Wx, "DH"),
         PARAM("Wh", Wh, "HH"),
+        OPT_PARAM("b", b, "H"), /* only for the dtype rule, as in forward */
         INPUT("xs", xs, "NTD"),
         OPT_INPUT("h0", h0, "NH"),
         INPUT("hs", hs, "NTH"),
@@ -533,16 +538,282 @@ static PyObject *py_time_rnn_backward(PyObject *self, PyObject *pargs, PyObject 
     if (!accumulate) zero_outputs(args, n);
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
-        time_rnn_backward_f32(PyArray_DATA(dxs), PyArray_DATA(dh0), P(6), P(7), P(8), work,
-                              P(5), P(2), P(3), P(4), P(0), P(1), N, T, D, H, act);
+        time_rnn_backward_f32(PyArray_DATA(dxs), PyArray_DATA(dh0), P(7), P(8), P(9), work,
+                              P(6), P(3), P(4), P(5), P(0), P(1), N, T, D, H, act);
     else
-        time_rnn_backward_f64(PyArray_DATA(dxs), PyArray_DATA(dh0), P(6), P(7), P(8), work,
-                              P(5), P(2), P(3), P(4), P(0), P(1), N, T, D, H, act);
+        time_rnn_backward_f64(PyArray_DATA(dxs), PyArray_DATA(dh0), P(7), P(8), P(9), work,
+                              P(6), P(3), P(4), P(5), P(0), P(1), N, T, D, H, act);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(work);
     if (finish_args(args, n) < 0) { Py_DECREF(dxs); Py_DECREF(dh0); return NULL; }
     return Py_BuildValue("(NN)", dxs, dh0);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Language-model layers (issue 4)                                           */
+/* Embedding, affine over a sequence, softmax fused with cross-entropy:     */
+/* the kernels of csrc/lm.h behind the same Arg-table glue as the RNN.      */
+
+#include "lm.h"
+
+/* Word ids must lie in [0, V) (or equal ignore_label when allowed): checked
+   before any kernel runs, naming the argument, the position and V. */
+static int check_ids(const Arg *ids, npy_intp V, const char *vfrom, int allow_ignore,
+                     npy_intp ignore)
+{
+    npy_intp n = PyArray_SIZE(ids->conv);
+    const ptrdiff_t *p = (const ptrdiff_t *)PyArray_DATA(ids->conv);
+    ptrdiff_t bad = lm_first_bad_id(p, n, V, allow_ignore, ignore);
+    if (bad < 0) return 0;
+    npy_intp T = PyArray_NDIM(ids->conv) == 2 ? PyArray_DIM(ids->conv, 1) : 1;
+    npy_intp row = T ? bad / T : 0, col = T ? bad % T : 0;
+    if (allow_ignore)
+        PyErr_Format(PyExc_ValueError,
+                     "%s: label %zd at [%zd, %zd] is out of range: expected a word id in "
+                     "[0, %zd) (V=%zd from %s) or ignore_label=%zd",
+                     ids->name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
+                     (Py_ssize_t)V, (Py_ssize_t)V, vfrom, (Py_ssize_t)ignore);
+    else
+        PyErr_Format(PyExc_ValueError,
+                     "%s: word id %zd at [%zd, %zd] is out of range: expected ids in "
+                     "[0, %zd) (V=%zd from %s)",
+                     ids->name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
+                     (Py_ssize_t)V, (Py_ssize_t)V, vfrom);
+    return -1;
+}
+
+PyDoc_STRVAR(embedding_forward_doc,
+"embedding_forward(xs, W) -> out\n\n"
+"Rows of W (V,D) picked by the integer word ids xs (N,T): out (N,T,D),\n"
+"out[n, t] = W[xs[n, t]]. Every id must be in [0, V).");
+
+static PyObject *py_embedding_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"xs", "W", NULL};
+    PyObject *xs, *W;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OO:embedding_forward", kwlist, &xs, &W))
+        return NULL;
+    Arg args[] = {
+        PARAM("W", W, "VD"),
+        IDS("xs", xs, "NT"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], V = dims.size[DIM_V],
+             D = dims.size[DIM_D];
+    if (check_ids(&args[1], V, "W", 0, 0) < 0) { release_args(args, n); return NULL; }
+    PyArrayObject *out = new_output(3, N, T, D, typenum);
+    if (!out) { release_args(args, n); return NULL; }
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        embedding_forward_f32(PyArray_DATA(out), P(1), P(0), N, T, V, D);
+    else
+        embedding_forward_f64(PyArray_DATA(out), P(1), P(0), N, T, V, D);
+    Py_END_ALLOW_THREADS
+    finish_args(args, n);
+    return (PyObject *)out;
+}
+
+PyDoc_STRVAR(embedding_backward_doc,
+"embedding_backward(dout, xs, W, dW, accumulate=False) -> None\n\n"
+"Scatter-add of dout (N,T,D) into dW (V,D): dW[xs[n, t]] += dout[n, t], in\n"
+"(n, t) order, so repeated word ids add up. dW (any floating dtype and layout)\n"
+"is overwritten, or added to with accumulate=True. W (V,D) sets the dtype.");
+
+static PyObject *py_embedding_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dout", "xs", "W", "dW", "accumulate", NULL};
+    PyObject *dout, *xs, *W, *dW;
+    int typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOO|p:embedding_backward", kwlist, &dout,
+                                     &xs, &W, &dW, &accumulate))
+        return NULL;
+    Arg args[] = {
+        PARAM("W", W, "VD"),
+        IDS("xs", xs, "NT"),
+        INPUT("dout", dout, "NTD"),
+        OUTPUT("dW", dW, "VD"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], V = dims.size[DIM_V],
+             D = dims.size[DIM_D];
+    if (check_ids(&args[1], V, "W", 0, 0) < 0) { release_args(args, n); return NULL; }
+    if (!accumulate) zero_outputs(args, n);
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        embedding_backward_f32(P(3), P(2), P(1), N, T, V, D);
+    else
+        embedding_backward_f64(P(3), P(2), P(1), N, T, V, D);
+    Py_END_ALLOW_THREADS
+    if (finish_args(args, n) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(time_affine_forward_doc,
+"time_affine_forward(x, W, b=None) -> out\n\n"
+"out (N,T,V) = x (N,T,D) @ W (D,V) + b (V,), every time step at once.\n"
+"W may be any layout (e.g. a tied embed_W.T); b may be None.");
+
+static PyObject *py_time_affine_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"x", "W", "b", NULL};
+    PyObject *x, *W, *b = NULL;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OO|O:time_affine_forward", kwlist, &x, &W,
+                                     &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("W", W, "DV"),
+        OPT_PARAM("b", b, "V"),
+        INPUT("x", x, "NTD"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             V = dims.size[DIM_V];
+    PyArrayObject *out = new_output(3, N, T, V, typenum);
+    if (!out) { release_args(args, n); return NULL; }
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        time_affine_forward_f32(PyArray_DATA(out), P(2), P(0), P(1), N, T, D, V);
+    else
+        time_affine_forward_f64(PyArray_DATA(out), P(2), P(0), P(1), N, T, D, V);
+    Py_END_ALLOW_THREADS
+    finish_args(args, n);
+    return (PyObject *)out;
+}
+
+PyDoc_STRVAR(time_affine_backward_doc,
+"time_affine_backward(dout, x, W, dW, db=None, accumulate=False) -> dx\n\n"
+"Backward of time_affine_forward: returns dx (N,T,D) = dout (N,T,V) @ W.T and\n"
+"writes dW (D,V) = sum x.T @ dout and db (V,) = sum of dout over N and T into\n"
+"the given arrays (overwriting, or adding with accumulate=True).");
+
+static PyObject *py_time_affine_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dout", "x", "W", "dW", "db", "accumulate", NULL};
+    PyObject *dout, *x, *W, *dW, *db = NULL;
+    int typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOO|Op:time_affine_backward", kwlist, &dout,
+                                     &x, &W, &dW, &db, &accumulate))
+        return NULL;
+    Arg args[] = {
+        PARAM("W", W, "DV"),
+        INPUT("x", x, "NTD"),
+        INPUT("dout", dout, "NTV"),
+        OUTPUT("dW", dW, "DV"),
+        OPT_OUTPUT("db", db, "V"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             V = dims.size[DIM_V];
+    PyArrayObject *dx = new_output(3, N, T, D, typenum);
+    if (!dx) { release_args(args, n); return NULL; }
+    if (!accumulate) zero_outputs(args, n);
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        time_affine_backward_f32(PyArray_DATA(dx), P(3), P(4), P(2), P(1), P(0), N, T, D, V);
+    else
+        time_affine_backward_f64(PyArray_DATA(dx), P(3), P(4), P(2), P(1), P(0), N, T, D, V);
+    Py_END_ALLOW_THREADS
+    if (finish_args(args, n) < 0) { Py_DECREF(dx); return NULL; }
+    return (PyObject *)dx;
+}
+
+PyDoc_STRVAR(softmax_cross_entropy_forward_doc,
+"softmax_cross_entropy_forward(xs, ts, ignore_label=-1) -> (loss, ys)\n\n"
+"Softmax of the logits xs (N,T,V) over V fused with the cross-entropy of the\n"
+"labels ts (N,T): ys (N,T,V) are the probabilities, loss (a float) the mean\n"
+"of -log ys[n, t, ts[n, t]] over the positions whose label is not\n"
+"ignore_label (NaN when there are none). Max-subtracted: no overflow, no log(0).");
+
+static PyObject *py_softmax_cross_entropy_forward(PyObject *self, PyObject *pargs,
+                                                  PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"xs", "ts", "ignore_label", NULL};
+    PyObject *xs, *ts;
+    Py_ssize_t ignore = -1;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OO|n:softmax_cross_entropy_forward", kwlist,
+                                     &xs, &ts, &ignore))
+        return NULL;
+    Arg args[] = {
+        PARAM("xs", xs, "NTV"),
+        IDS("ts", ts, "NT"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], V = dims.size[DIM_V];
+    if (check_ids(&args[1], V, "xs", 1, ignore) < 0) { release_args(args, n); return NULL; }
+    PyArrayObject *ys = new_output(3, N, T, V, typenum);
+    if (!ys) { release_args(args, n); return NULL; }
+    double loss;
+    ptrdiff_t count;
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        loss = softmax_cross_entropy_forward_f32(PyArray_DATA(ys), &count, P(0), P(1), N, T, V,
+                                                 ignore);
+    else
+        loss = softmax_cross_entropy_forward_f64(PyArray_DATA(ys), &count, P(0), P(1), N, T, V,
+                                                 ignore);
+    Py_END_ALLOW_THREADS
+    finish_args(args, n);
+    return Py_BuildValue("(dN)", loss, ys);
+}
+
+PyDoc_STRVAR(softmax_cross_entropy_backward_doc,
+"softmax_cross_entropy_backward(ys, ts, dout=1.0, ignore_label=-1) -> dxs\n\n"
+"Gradient of the mean loss w.r.t. the logits: dxs (N,T,V) = (ys - onehot(ts))\n"
+"* dout / count, zero at the positions whose label is ignore_label (count =\n"
+"the other positions; everything zero when count is 0). ys: the forward output.");
+
+static PyObject *py_softmax_cross_entropy_backward(PyObject *self, PyObject *pargs,
+                                                   PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"ys", "ts", "dout", "ignore_label", NULL};
+    PyObject *ys, *ts;
+    double dout = 1.0;
+    Py_ssize_t ignore = -1;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OO|dn:softmax_cross_entropy_backward", kwlist,
+                                     &ys, &ts, &dout, &ignore))
+        return NULL;
+    Arg args[] = {
+        PARAM("ys", ys, "NTV"),
+        IDS("ts", ts, "NT"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], V = dims.size[DIM_V];
+    if (check_ids(&args[1], V, "ys", 1, ignore) < 0) { release_args(args, n); return NULL; }
+    PyArrayObject *dxs = new_output(3, N, T, V, typenum);
+    if (!dxs) { release_args(args, n); return NULL; }
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        softmax_cross_entropy_backward_f32(PyArray_DATA(dxs), P(0), P(1), dout, N, T, V, ignore);
+    else
+        softmax_cross_entropy_backward_f64(PyArray_DATA(dxs), P(0), P(1), dout, N, T, V, ignore);
+    Py_END_ALLOW_THREADS
+    finish_args(args, n);
+    return (PyObject *)dxs;
+}
+
+/* end of: Language-model layers (issue 4) */
 
 /* ------------------------------------------------------------------------ */
 /* Kernel paths (for tests and benchmarks).                                  */
@@ -604,6 +875,20 @@ static PyMethodDef core_methods[] = {
      METH_VARARGS | METH_KEYWORDS, time_rnn_forward_doc},
     {"time_rnn_backward", (PyCFunction)(void (*)(void))py_time_rnn_backward,
      METH_VARARGS | METH_KEYWORDS, time_rnn_backward_doc},
+    /* Language-model layers (issue 4) */
+    {"embedding_forward", (PyCFunction)(void (*)(void))py_embedding_forward,
+     METH_VARARGS | METH_KEYWORDS, embedding_forward_doc},
+    {"embedding_backward", (PyCFunction)(void (*)(void))py_embedding_backward,
+     METH_VARARGS | METH_KEYWORDS, embedding_backward_doc},
+    {"time_affine_forward", (PyCFunction)(void (*)(void))py_time_affine_forward,
+     METH_VARARGS | METH_KEYWORDS, time_affine_forward_doc},
+    {"time_affine_backward", (PyCFunction)(void (*)(void))py_time_affine_backward,
+     METH_VARARGS | METH_KEYWORDS, time_affine_backward_doc},
+    {"softmax_cross_entropy_forward", (PyCFunction)(void (*)(void))py_softmax_cross_entropy_forward,
+     METH_VARARGS | METH_KEYWORDS, softmax_cross_entropy_forward_doc},
+    {"softmax_cross_entropy_backward",
+     (PyCFunction)(void (*)(void))py_softmax_cross_entropy_backward, METH_VARARGS | METH_KEYWORDS,
+     softmax_cross_entropy_backward_doc},
     {"get_simd_path", py_get_simd_path, METH_NOARGS,
      "get_simd_path() -> str: the kernel path in use ('portable', 'avx2' or 'avx512')."},
     {"set_simd_path", py_set_simd_path, METH_O,

@@ -10,9 +10,16 @@ except ImportError:  # a source checkout without an in-place build
 
     _core = load_installed_core()
 from ._layers import RNN, TimeRNN
-from . import reference
+from ._lm_layers import SimpleRnnlm, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+from .optim import SGD, AdaGrad, Adam, Momentum, clip_grads
+from .trainer import RnnlmTrainer, eval_perplexity
+from . import datasets, diveintocode, optim, reference, testing, text, trainer
 
 __version__ = "0.1.0"
 
-__all__ = ["RNN", "TimeRNN", "reference"]
+__all__ = [
+    "RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
+    "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
+    "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
+]
 

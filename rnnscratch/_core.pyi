@@ -35,6 +35,7 @@ def rnn_backward(
     db: Optional[NDArray[np.floating]] = ...,  # (H,) written
     activation: Activation = ...,
     accumulate: bool = ...,
+    b: Optional[ArrayLike] = ...,  # (H,) the layer's bias: only for the dtype rule
 ) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # dx (N, D), dh_prev (N, H)
 
 def time_rnn_forward(
@@ -58,6 +59,7 @@ def time_rnn_backward(
     db: Optional[NDArray[np.floating]] = ...,  # (H,) written
     activation: Activation = ...,
     accumulate: bool = ...,
+    b: Optional[ArrayLike] = ...,  # (H,) the layer's bias: only for the dtype rule
 ) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # dxs (N, T, D), dh0 (N, H)
 
 def get_simd_path() -> str: ...

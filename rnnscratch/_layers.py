@@ -70,7 +70,7 @@ class RNN(_ParamsMixin):
         Wx, Wh = self.params[0], self.params[1]
         return _core.rnn_backward(dh_next, x, h_prev, h_next, Wx, Wh,
                                   self.grads[0], self.grads[1], self._dbias(),
-                                  self.activation)
+                                  self.activation, b=self._bias())
 
 
 class TimeRNN(_ParamsMixin):
@@ -92,11 +92,11 @@ class TimeRNN(_ParamsMixin):
         h0 = self.h if (self.stateful and self.h is not None) else None
         try:
             hs = _core.time_rnn_forward(xs, h0, Wx, Wh, self._bias(), self.activation)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
             if h0 is not None and str(e).startswith("h0:"):
-                raise ValueError(
-                    "h (the state carried by stateful=True or set by set_state)"
-                    + str(e)[3:]) from None
+                # the user never passed an h0: name the state they set
+                raise type(e)("h (the state carried by stateful=True or set by set_state):"
+                              + str(e)[3:]) from None
             raise
         self.cache = (xs, h0, hs)
         if hs.shape[1] > 0:
@@ -114,7 +114,7 @@ class TimeRNN(_ParamsMixin):
         Wx, Wh = self.params[0], self.params[1]
         dxs, dh0 = _core.time_rnn_backward(dhs, xs, h0, hs, Wx, Wh,
                                            self.grads[0], self.grads[1], self._dbias(),
-                                           self.activation)
+                                           self.activation, b=self._bias())
         self.dh = dh0
         return dxs
 

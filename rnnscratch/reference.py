@@ -120,9 +120,11 @@ def _activate(a, activation):
         return np.tanh(a)
     if activation == "relu":
         return np.maximum(a, 0)
-    # sigmoid, written through tanh so that it never overflows
-    half = a.dtype.type(0.5)
-    return half * (np.tanh(half * a) + 1)
+    # sigmoid without overflow and with full relative precision for a << 0:
+    # 1/(1+e^-a) for a >= 0, e^a/(1+e^a) for a < 0
+    e = np.exp(-np.abs(a))
+    s = 1 / (1 + e)
+    return np.where(a >= 0, s, e * s)
 
 
 def _derivative_from_output(h, activation):
@@ -308,3 +310,10 @@ class TimeRNN:
 
     def reset_state(self):
         self.h = None
+
+
+# The language-model layers' twins live in their own module; this one is the
+# single place to import every reference class from.
+from ._reference_lm import SimpleRnnlm, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss  # noqa: E402
+
+__all__ += ["TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm"]

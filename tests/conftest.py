@@ -99,6 +99,21 @@ def core():
     return _core
 
 
+@pytest.fixture(params=["portable", "avx2", "avx512"])
+def simd_path(request, core):
+    """Run the test on each SIMD path the CPU offers (if _core can choose)."""
+    if not hasattr(core, "set_simd_path"):
+        pytest.skip("_core has no set_simd_path")
+    if request.param not in core.available_simd_paths():
+        pytest.skip("%s not available on this CPU" % request.param)
+    before = core.get_simd_path()
+    core.set_simd_path(request.param)
+    try:
+        yield request.param
+    finally:
+        core.set_simd_path(before)
+
+
 @pytest.fixture(scope="session")
 def ref():
     from rnnscratch import reference
@@ -161,16 +176,19 @@ def rtol_for(dtype):
     return 1e-5 if np.dtype(dtype) == np.float32 else 1e-12
 
 
-def assert_close(actual, expected, dtype, what=""):
+def assert_close(actual, expected, dtype, what="", terms=1):
     """Compare with rtol 1e-5 (float32) / 1e-12 (float64) and an atol scaled
-    to the magnitude of ``expected`` (values are O(1) by construction)."""
+    to the magnitude of ``expected`` (inputs are O(1) by construction)."""
     actual = np.asarray(actual)
     expected = np.asarray(expected)
     assert actual.shape == expected.shape, "%s: shape %s != %s" % (
         what, actual.shape, expected.shape)
     rtol = rtol_for(dtype)
+    # the atol covers the rounding of sums whose terms are O(1) but whose result
+    # cancels (e.g. dWh with H = 1): scale = max(|expected|, sqrt(terms), 1),
+    # where ``terms`` is how many O(1) products each element sums (N*T for dW)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    atol = rtol * max(scale, 1e-3)
+    atol = rtol * max(scale, np.sqrt(terms), 1.0)
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol,
                                err_msg=what)
 

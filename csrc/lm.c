@@ -1,0 +1,36 @@
+/* lm.c -- float and double instances of lm_impl.h (embedding, affine over a
+ * sequence, softmax fused with cross-entropy), and the id range check. */
+#include <math.h>
+#include <string.h>
+#include "compat.h"
+#include "gemm.h"
+#include "lm.h"
+
+/* partial results per row reduction (see lm_impl.h) */
+#define LM_LANES 16
+
+ptrdiff_t lm_first_bad_id(const ptrdiff_t *ids, ptrdiff_t n, ptrdiff_t V, int allow_ignore,
+                          ptrdiff_t ignore)
+{
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const ptrdiff_t id = ids[i];
+        if ((id < 0 || id >= V) && !(allow_ignore && id == ignore)) return i;
+    }
+    return -1;
+}
+
+#define REAL float
+#define RS_SUFFIX f32
+#define EXP expf
+#include "lm_impl.h"
+#undef REAL
+#undef RS_SUFFIX
+#undef EXP
+
+#define REAL double
+#define RS_SUFFIX f64
+#define EXP exp
+#include "lm_impl.h"
+#undef REAL
+#undef RS_SUFFIX
+#undef EXP

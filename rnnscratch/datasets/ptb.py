@@ -1,0 +1,157 @@
+"""The Penn Treebank language-model corpus, as the course's dataset/ptb.py reads it.
+
+    corpus, word_to_id, id_to_word = load_data('train')   # 'val'/'valid', 'test'
+
+corpus is a 1-d int64 array of word ids; the vocabulary (10,000 words) is
+built from ptb.train.txt in order of first appearance, each line end read as
+the word '<eos>', exactly like the course's loader, so ids agree with it.
+
+Where the files are looked for, in order (the first directory holding the
+file wins; a directory may hold the files directly or in a `ptb/` folder):
+  1. the `data_dir` argument,
+  2. the directory in the environment variable RNNSCRATCH_DATA,
+  3. the user cache directory (see `cache_dir()`),
+and only then are they downloaded, from the public copy the course's loader
+uses, into the cache directory (checked against their known MD5 sums).
+"""
+import hashlib
+import os
+import sys
+import urllib.request
+
+import numpy as np
+
+__all__ = ["load_data", "load_vocab", "cache_dir", "search_dirs", "URL_BASE", "FILES"]
+
+URL_BASE = "https://raw.githubusercontent.com/tomsercu/lstm/master/data/"
+FILES = {"train": "ptb.train.txt", "valid": "ptb.valid.txt", "test": "ptb.test.txt"}
+MD5 = {
+    "ptb.train.txt": "f26c4b92c5fdc7b3f8c7cdcb991d8420",
+    "ptb.valid.txt": "aa0affc06ff7c36e977d7cd49e3839bf",
+    "ptb.test.txt": "8b80168b89c18661a38ef683c0dc3721",
+}
+ENV_VAR = "RNNSCRATCH_DATA"
+
+_memo = {}  # (kind, path, size, mtime) -> parsed result
+
+
+def cache_dir():
+    """The per-user cache directory for downloaded files: $XDG_CACHE_HOME/rnnscratch/ptb
+    (default ~/.cache) on Linux, ~/Library/Caches/rnnscratch/ptb on macOS,
+    %LOCALAPPDATA%\\rnnscratch\\ptb on Windows."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(os.path.expanduser("~"), "AppData", "Local")
+    elif sys.platform == "darwin":
+        base = os.path.join(os.path.expanduser("~"), "Library", "Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "rnnscratch", "ptb")
+
+
+def search_dirs(data_dir=None):
+    """The directories looked in, in order."""
+    dirs = []
+    for d in (data_dir, os.environ.get(ENV_VAR) or None):
+        if d:
+            d = os.path.expanduser(os.fspath(d))
+            dirs += [d, os.path.join(d, "ptb")]
+    dirs.append(cache_dir())
+    return dirs
+
+
+def _md5(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(file_name):
+    dest_dir = cache_dir()
+    os.makedirs(dest_dir, exist_ok=True)
+    dest = os.path.join(dest_dir, file_name)
+    tmp = dest + ".part"
+    url = URL_BASE + file_name
+    print("Downloading " + url + " ...", file=sys.stderr)
+    with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+        while True:
+            chunk = r.read(1 << 20)
+            if not chunk:
+                break
+            f.write(chunk)
+    if _md5(tmp) != MD5[file_name]:
+        os.remove(tmp)
+        raise OSError(f"{url}: the downloaded file does not have the expected MD5 {MD5[file_name]}")
+    os.replace(tmp, dest)
+    return dest
+
+
+def _find(file_name, data_dir, download):
+    dirs = search_dirs(data_dir)
+    for d in dirs:
+        path = os.path.join(d, file_name)
+        if os.path.isfile(path):
+            return path
+    reason = "downloading is disabled (download=False)"
+    if download:
+        try:
+            return _download(file_name)
+        except Exception as e:  # offline, proxy, HTTP error, bad checksum, ...
+            reason = f"the download from {URL_BASE + file_name} failed ({e})"
+    raise FileNotFoundError(
+        f"PTB: {file_name} was not found in any of: {', '.join(dirs)}; and {reason}. "
+        f"Put ptb.train.txt, ptb.valid.txt and ptb.test.txt (e.g. from {URL_BASE}) into a "
+        f"directory and pass it as data_dir=..., or set the environment variable "
+        f"{ENV_VAR} to it, or copy them to {cache_dir()}.")
+
+
+def _words(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read().replace("\n", "<eos>").strip().split()
+
+
+def _memoized(path, kind, make):
+    st = os.stat(path)
+    key = (kind, os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    if key not in _memo:
+        _memo[key] = make(path)
+    return _memo[key]
+
+
+def _build_vocab(path):
+    word_to_id = {}
+    for w in _words(path):
+        if w not in word_to_id:
+            word_to_id[w] = len(word_to_id)
+    id_to_word = {i: w for w, i in word_to_id.items()}
+    return word_to_id, id_to_word
+
+
+def load_vocab(data_dir=None, download=True):
+    """(word_to_id, id_to_word) built from ptb.train.txt."""
+    path = _find(FILES["train"], data_dir, download)
+    word_to_id, id_to_word = _memoized(path, "vocab", _build_vocab)
+    return dict(word_to_id), dict(id_to_word)
+
+
+def load_data(data_type="train", data_dir=None, download=True):
+    """(corpus, word_to_id, id_to_word) for data_type 'train', 'valid' (or 'val'), 'test'."""
+    if data_type == "val":
+        data_type = "valid"
+    if data_type not in FILES:
+        raise ValueError(f"data_type: expected 'train', 'valid' (or 'val') or 'test', got {data_type!r}")
+    vocab_path = _find(FILES["train"], data_dir, download)
+    word_to_id, id_to_word = _memoized(vocab_path, "vocab", _build_vocab)
+    path = _find(FILES[data_type], data_dir, download)
+
+    def make_corpus(p):
+        words = _words(p)
+        try:
+            return np.fromiter((word_to_id[w] for w in words), dtype=np.int64, count=len(words))
+        except KeyError as e:
+            raise ValueError(f"{p}: the word {e.args[0]!r} is not in the vocabulary "
+                             f"of {vocab_path}") from None
+
+    corpus = _memoized(path, ("corpus", vocab_path), make_corpus)
+    return corpus.copy(), dict(word_to_id), dict(id_to_word)

@@ -1,0 +1,92 @@
+"""Optimizers and gradient clipping with the course's semantics.
+
+`update(params, grads)` changes the parameter arrays in place (the layers hold
+references to them); state (velocities, squared-gradient sums) is created on
+the first call, one array per parameter, in the order of `params`.
+`clip_grads(grads, max_norm)` scales the gradient arrays in place when their
+global L2 norm exceeds max_norm.
+"""
+import numpy as np
+
+__all__ = ["SGD", "Momentum", "AdaGrad", "Adam", "clip_grads"]
+
+
+class SGD:
+    """W <- W - lr * dW"""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for p, g in zip(params, grads):
+            p -= self.lr * g
+
+
+class Momentum:
+    """v <- momentum * v - lr * dW;  W <- W + v"""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = lr
+        self.momentum = momentum
+        self.v = None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = [np.zeros_like(p) for p in params]
+        for i, (p, g) in enumerate(zip(params, grads)):
+            self.v[i] = self.momentum * self.v[i] - self.lr * g
+            p += self.v[i]
+
+
+class AdaGrad:
+    """h <- h + dW*dW;  W <- W - lr * dW / (sqrt(h) + 1e-7)"""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+        self.h = None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = [np.zeros_like(p) for p in params]
+        for i, (p, g) in enumerate(zip(params, grads)):
+            self.h[i] += g * g
+            p -= self.lr * g / (np.sqrt(self.h[i]) + 1e-7)
+
+
+class Adam:
+    """Adam (Kingma & Ba), in the course's form:
+    m += (1-beta1)(g-m);  v += (1-beta2)(g*g-v);
+    W -= lr * sqrt(1-beta2^t)/(1-beta1^t) * m / (sqrt(v) + 1e-7)"""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.iter = 0
+        self.m = None
+        self.v = None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.iter += 1
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        for i, (p, g) in enumerate(zip(params, grads)):
+            self.m[i] += (1 - self.beta1) * (g - self.m[i])
+            self.v[i] += (1 - self.beta2) * (g ** 2 - self.v[i])
+            p -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
+
+
+def clip_grads(grads, max_norm):
+    """Scale every gradient by max_norm / (norm + 1e-6) when the global norm
+    sqrt(sum of squares of all gradients) is larger than max_norm. In place."""
+    total_norm = 0.0
+    for g in grads:
+        g = np.asarray(g)
+        total_norm += float(np.vdot(g.ravel(), g.ravel())) if g.size else 0.0
+    total_norm = np.sqrt(total_norm)
+    rate = max_norm / (total_norm + 1e-6)
+    if rate < 1:
+        for g in grads:
+            g *= rate

@@ -1,0 +1,482 @@
+"""Check a student's own RNN class against the compiled one.
+
+    from rnnscratch.testing import check_time_rnn
+    report = check_time_rnn(MyTimeRNN)   # builds MyTimeRNN(Wx, Wh, b) and ours
+    print(report)                        # what differs, by how much, where
+    report.ok                            # True when everything agrees
+
+Three styles are covered:
+
+=====================  ==========================================  =================================
+check_rnn(cls)         ``cls(Wx, Wh, b)``, forward(x, h_prev),     h, dx, dh_prev, dWx, dWh, db
+                       backward(dh_next) -> (dx, dh_prev), grads
+check_time_rnn(cls)    ``cls(Wx, Wh, b)``, forward(xs),            hs, dxs, dh, dWx, dWh, db
+                       backward(dhs) -> dxs, grads, dh, set_state
+check_simple_rnn(cls)  ``cls(n_features, n_nodes, initializer,     h, dX, dW_x, dW_h, dB
+                       optimizer)``; W_x, W_h, B set by us;
+                       forward(X), backward(dh) -> dX
+=====================  ==========================================  =================================
+
+Every check runs several shapes with the same random float64 weights and
+inputs for both classes. A quantity agrees when its largest error is below
+``rtol`` times its largest magnitude; ``rtol`` follows the least precise dtype
+the student's class returns in that case (float64: 1e-6, float32: 1e-4,
+float16: 1e-2), so a correct class computing or storing in float32 (the
+language-model book's ``dtype='f'``) passes, while a 1% error fails. A class
+that raises gets a report naming the call, the exception and the line.
+
+``assert_rnn``, ``assert_time_rnn``, ``assert_simple_rnn`` raise
+``AssertionError`` with the report's text (for pytest).
+"""
+import os
+import traceback
+
+import numpy as np
+
+__all__ = ["check_rnn", "check_time_rnn", "check_simple_rnn",
+           "assert_rnn", "assert_time_rnn", "assert_simple_rnn", "CheckReport"]
+
+RNN_SHAPES = ((4, 3, 5), (1, 1, 3), (3, 6, 2), (7, 5, 8))              # (N, D, H)
+TIME_RNN_SHAPES = ((2, 3, 4, 5), (1, 1, 3, 2), (4, 6, 1, 3), (3, 7, 5, 8))  # (N, T, D, H)
+
+RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-4,
+        np.dtype(np.float16): 1e-2}
+
+
+# --------------------------------------------------------------------------
+# the report
+# --------------------------------------------------------------------------
+
+class Comparison:
+    """One quantity of one case: ``name``, ``ok`` and, when it could be
+    compared, ``max_error`` (absolute), ``rel_error`` (relative to the largest
+    expected magnitude), ``index`` (where the largest error is), ``got``,
+    ``expected`` (the values there); otherwise ``problem`` says why not."""
+
+    def __init__(self, name, ok, problem=None, max_error=None, rel_error=None,
+                 index=None, got=None, expected=None):
+        self.name, self.ok, self.problem = name, ok, problem
+        self.max_error, self.rel_error, self.index = max_error, rel_error, index
+        self.got, self.expected = got, expected
+
+    def describe(self):
+        if self.problem is not None:
+            return "%s: %s" % (self.name, self.problem)
+        return ("%s: largest error %.3g (relative %.3g) at index %s: got %.10g, expected %.10g"
+                % (self.name, self.max_error, self.rel_error, self.index,
+                   self.got, self.expected))
+
+
+class CaseResult:
+    """The comparisons of one shape; ``error`` is set when a call raised."""
+
+    def __init__(self, label):
+        self.label = label
+        self.comparisons = []
+        self.error = None
+        self.rtol = None
+
+    @property
+    def ok(self):
+        return self.error is None and all(c.ok for c in self.comparisons)
+
+    def lines(self):
+        out = [] if self.error is None else [self.error]
+        out += [c.describe() for c in self.comparisons if not c.ok]
+        return out
+
+
+class CheckReport:
+    """The outcome of a check: ``ok``, ``cases`` (CaseResult list), ``failures``
+    (the names of the quantities that differ) and a readable ``str()``."""
+
+    def __init__(self, title, quantities):
+        self.title = title
+        self.quantities = quantities
+        self.cases = []
+        self.notes = []
+
+    @property
+    def ok(self):
+        return bool(self.cases) and all(c.ok for c in self.cases)
+
+    def __bool__(self):
+        return self.ok
+
+    @property
+    def failures(self):
+        names = []
+        for case in self.cases:
+            if case.error is not None and "raised" not in names:
+                names.append("raised")
+            names += [c.name for c in case.comparisons if not c.ok and c.name not in names]
+        return names
+
+    def __str__(self):
+        if self.ok:
+            worst = max((c.rel_error for case in self.cases for c in case.comparisons
+                         if c.rel_error is not None), default=0.0)
+            lines = ["%s: OK, %s agree in %d cases (largest relative error %.2g)"
+                     % (self.title, ", ".join(self.quantities), len(self.cases), worst)]
+        else:
+            bad = [n for n in self.failures if n != "raised"]
+            head = "%s: FAILED" % self.title
+            if bad:
+                head += ", differing: " + ", ".join(bad)
+            lines = [head]
+            previous = None
+            for case in self.cases:
+                if case.ok:
+                    lines.append("  case %s: OK" % case.label)
+                    continue
+                case_lines = case.lines()
+                if case_lines == previous:
+                    lines.append("  case %s: the same" % case.label)
+                    continue
+                tol = "" if case.rtol is None else " (tolerance: relative %.0e)" % case.rtol
+                lines.append("  case %s%s:" % (case.label, tol))
+                lines += ["    " + line for line in case_lines]
+                previous = case_lines
+        lines += ["  note: " + n for n in self.notes]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def raise_if_failed(self):
+        if not self.ok:
+            raise AssertionError(str(self))
+        return self
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+def _describe_exception(where, exc):
+    """'forward raised NameError: ... (file.py:12 in backward: code)'."""
+    msg = "%s raised %s: %s" % (where, type(exc).__name__, exc)
+    frames = traceback.extract_tb(exc.__traceback__)
+    here = os.path.dirname(os.path.abspath(__file__))
+    numpy_dir = os.path.dirname(np.__file__)
+    own = ([f for f in frames if not f.filename.startswith((here, numpy_dir))]
+           or [f for f in frames if os.path.abspath(f.filename) != os.path.abspath(__file__)])
+    if own:
+        f = own[-1]
+        msg += " (%s:%d in %s: %s)" % (os.path.basename(f.filename), f.lineno, f.name,
+                                       (f.line or "").strip())
+    return msg
+
+
+def _float_dtype(value):
+    """The floating dtype of an array-like result, or None."""
+    try:
+        dt = np.asarray(value).dtype
+    except Exception:
+        return None
+    return dt if dt.kind == "f" else None
+
+
+def _case_rtol(values, rtol):
+    """The tolerance for a case: given, or from the least precise float dtype."""
+    if rtol is not None:
+        return rtol
+    dtypes = [d for d in map(_float_dtype, values) if d is not None]
+    if not dtypes:
+        return RTOL[np.dtype(np.float64)]
+    return max(RTOL.get(d, 1e-2) for d in dtypes)
+
+
+def _compare(name, got, expected, rtol):
+    expected = np.asarray(expected, dtype=np.float64)
+    if got is None:
+        return Comparison(name, False, "missing (None)")
+    try:
+        g = np.asarray(got)
+        if g.dtype.kind not in "biuf":
+            raise TypeError
+        g = g.astype(np.float64)
+    except Exception:
+        return Comparison(name, False, "not an array of numbers (got %s)" % type(got).__name__)
+    if g.shape != expected.shape:
+        return Comparison(name, False, "shape %s, expected %s" % (g.shape, expected.shape))
+    if expected.size == 0:
+        return Comparison(name, True, max_error=0.0, rel_error=0.0)
+    bad = ~np.isfinite(g)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        return Comparison(name, False, "%d non-finite values, first at index %s"
+                          % (int(bad.sum()), where))
+    err = np.abs(g - expected)
+    flat = int(np.argmax(err))
+    index = tuple(int(i) for i in np.unravel_index(flat, err.shape))
+    scale = float(np.max(np.abs(expected)))
+    max_error = float(err.flat[flat])
+    rel = max_error / scale if scale > 0 else max_error
+    return Comparison(name, rel <= rtol, max_error=max_error, rel_error=rel, index=index,
+                      got=float(g.flat[flat]), expected=float(expected.flat[flat]))
+
+
+def _weights(rng, D, H):
+    """Float64 weights that keep the recurrence contractive, like the courses'."""
+    Wx = rng.standard_normal((D, H)) / np.sqrt(D) * 0.8
+    Wh = rng.standard_normal((H, H)) / np.sqrt(H) * 0.5
+    b = rng.standard_normal(H) * 0.2
+    return Wx, Wh, b
+
+
+def _grads_of(layer, names):
+    """The student's gradients after backward: ``grads`` as a list/tuple, or a
+    dict keyed by parameter name."""
+    grads = getattr(layer, "grads", None)
+    if grads is None:
+        return [None] * len(names), "the class has no attribute 'grads'"
+    if isinstance(grads, dict):
+        keys = {"dWx": ("Wx", "dWx"), "dWh": ("Wh", "dWh"), "db": ("b", "Wb", "db")}
+        out = []
+        for n in names:
+            out.append(next((grads[k] for k in keys[n] if k in grads), None))
+        return out, None
+    grads = list(grads)
+    return grads + [None] * (len(names) - len(grads)), None
+
+
+def _title(fn, cls):
+    return "%s(%s)" % (fn, getattr(cls, "__name__", repr(cls)))
+
+
+# --------------------------------------------------------------------------
+# check_rnn
+# --------------------------------------------------------------------------
+
+def check_rnn(cls, shapes=RNN_SHAPES, activation="tanh", rtol=None, seed=0, build=None):
+    """Compare a course-style ``RNN`` class with ``rnnscratch.RNN``.
+
+    cls : built as ``cls(Wx, Wh, b)`` (or ``build(Wx, Wh, b)``); Wx (D,H), Wh (H,H), b (H,).
+    shapes : (N, D, H) triples. For each, forward(x (N,D), h_prev (N,H)) -> h and
+    backward(dh_next (N,H)) -> (dx, dh_prev) are compared, and the gradients
+    read from ``grads`` ([dWx, dWh, db]) after backward.
+    rtol : fixed tolerance instead of the dtype-based one.
+    Returns a CheckReport.
+    """
+    from ._layers import RNN
+
+    names = ("h", "dx", "dh_prev", "dWx", "dWh", "db")
+    report = CheckReport(_title("check_rnn", cls), names)
+    rng = np.random.default_rng(seed)
+    make = build if build is not None else cls
+    for N, D, H in shapes:
+        case = CaseResult("N=%d D=%d H=%d" % (N, D, H))
+        report.cases.append(case)
+        Wx, Wh, b = _weights(rng, D, H)
+        x, h_prev, dh_next = (rng.standard_normal(s) for s in ((N, D), (N, H), (N, H)))
+
+        ours = RNN(Wx, Wh, b, activation=activation)
+        h_ref = ours.forward(x, h_prev)
+        dx_ref, dh_prev_ref = ours.backward(dh_next)
+        expected = [h_ref, dx_ref, dh_prev_ref] + list(ours.grads)
+
+        stage = "%s(Wx, Wh, b)" % getattr(cls, "__name__", "cls")
+        try:
+            layer = make(Wx.copy(), Wh.copy(), b.copy())
+            stage = "forward(x, h_prev)"
+            h = layer.forward(x.copy(), h_prev.copy())
+            stage = "backward(dh_next)"
+            out = layer.backward(dh_next.copy())
+        except Exception as exc:
+            case.error = _describe_exception(stage, exc)
+            continue
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            case.error = ("backward(dh_next) returned %s, expected a pair (dx, dh_prev)"
+                          % type(out).__name__)
+            out = (None, None)
+        grads, problem = _grads_of(layer, names[3:])
+        if problem and problem not in report.notes:
+            report.notes.append(problem)
+        got = [h, out[0], out[1]] + grads[:3]
+        case.rtol = _case_rtol(got, rtol)
+        case.comparisons = [_compare(n, g, e, case.rtol) for n, g, e in zip(names, got, expected)]
+    return report
+
+
+# --------------------------------------------------------------------------
+# check_time_rnn
+# --------------------------------------------------------------------------
+
+def check_time_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, seed=0,
+                   build=None, stateful=True):
+    """Compare a course-style ``TimeRNN`` class with ``rnnscratch.TimeRNN``.
+
+    cls : built as ``cls(Wx, Wh, b)`` (or ``build(Wx, Wh, b)``).
+    shapes : (N, T, D, H) tuples. For each, forward(xs (N,T,D)) -> hs (N,T,H) and
+    backward(dhs (N,T,H)) -> dxs (N,T,D) are compared, with ``dh`` (N,H) (the
+    gradient of the initial state) and ``grads`` ([dWx, dWh, db]) after backward.
+    stateful : also check one case built with ``stateful=True`` and started from
+    ``set_state(h0)`` (quantities named 'stateful hs', 'stateful dh', ...).
+    Returns a CheckReport.
+    """
+    from ._layers import TimeRNN
+
+    names = ("hs", "dxs", "dh", "dWx", "dWh", "db")
+    report = CheckReport(_title("check_time_rnn", cls), names)
+    rng = np.random.default_rng(seed)
+    runs = [(shape, False) for shape in shapes]
+    if stateful and shapes:
+        runs.append((shapes[0], True))
+    for (N, T, D, H), with_state in runs:
+        label = "N=%d T=%d D=%d H=%d" % (N, T, D, H)
+        case = CaseResult(label + (", stateful=True from set_state(h0)" if with_state else ""))
+        report.cases.append(case)
+        Wx, Wh, b = _weights(rng, D, H)
+        xs, dhs, h0 = (rng.standard_normal(s) for s in ((N, T, D), (N, T, H), (N, H)))
+
+        ours = TimeRNN(Wx, Wh, b, stateful=with_state, activation=activation)
+        if with_state:
+            ours.set_state(h0)
+        hs_ref = ours.forward(xs)
+        dxs_ref = ours.backward(dhs)
+        expected = [hs_ref, dxs_ref, ours.dh] + list(ours.grads)
+
+        name = getattr(cls, "__name__", "cls")
+        stage = "%s(Wx, Wh, b%s)" % (name, ", stateful=True" if with_state else "")
+        try:
+            if build is not None:
+                layer = build(Wx.copy(), Wh.copy(), b.copy())
+                if with_state:
+                    layer.stateful = True
+            elif with_state:
+                layer = cls(Wx.copy(), Wh.copy(), b.copy(), stateful=True)
+            else:
+                layer = cls(Wx.copy(), Wh.copy(), b.copy())
+            if with_state:
+                stage = "set_state(h0)"
+                layer.set_state(h0.copy())
+            stage = "forward(xs)"
+            hs = layer.forward(xs.copy())
+            stage = "backward(dhs)"
+            dxs = layer.backward(dhs.copy())
+        except Exception as exc:
+            case.error = _describe_exception(stage, exc)
+            continue
+        dh = getattr(layer, "dh", None)
+        grads, problem = _grads_of(layer, names[3:])
+        if problem and problem not in report.notes:
+            report.notes.append(problem)
+        got = [hs, dxs, dh] + grads[:3]
+        case.rtol = _case_rtol(got, rtol)
+        prefix = "stateful " if with_state else ""
+        case.comparisons = [_compare(prefix + n, g, e, case.rtol)
+                            for n, g, e in zip(names, got, expected)]
+        if dh is None:
+            case.comparisons[2].problem = "missing: backward did not set the attribute dh"
+    return report
+
+
+# --------------------------------------------------------------------------
+# check_simple_rnn
+# --------------------------------------------------------------------------
+
+_SIMPLE_PARAMS = (("W_x", "Wx", "w_x"), ("W_h", "Wh", "w_h"), ("B", "b", "W_b"))
+
+
+class _NoUpdate:
+    """An optimizer whose update leaves the layer unchanged (lr = 0)."""
+
+    lr = 0.0
+
+    def update(self, layer):
+        return layer
+
+
+def _build_simple(cls, D, H):
+    """Try the course's constructor forms; return the layer or raise the first error."""
+    from .diveintocode import SimpleInitializer
+
+    first = None
+    for args in ((D, H, SimpleInitializer(0.01), _NoUpdate()), (D, H)):
+        try:
+            return cls(*args)
+        except TypeError as exc:
+            first = first or exc
+    raise first
+
+
+def check_simple_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, seed=0,
+                     build=None):
+    """Compare a scratch-course ``SimpleRNN`` class with ``rnnscratch.diveintocode.SimpleRNN``.
+
+    cls : built as ``cls(n_features, n_nodes, initializer, optimizer)`` (with an
+    optimizer that changes nothing), else ``cls(n_features, n_nodes)``, or by
+    ``build(n_features, n_nodes)``; then its W_x (D,H), W_h (H,H), B (H,) are
+    set to our random weights (also under the names Wx/Wh/b or w_x/w_h when
+    the instance uses those).
+    shapes : (N, T, D, H). forward(X (N,T,D)) -> h (N,H) (or every h (N,T,H),
+    then backward gets dh (N,T,H)); backward(dh) -> dX (N,T,D); dW_x, dW_h, dB
+    read from the instance after backward.
+    Returns a CheckReport.
+    """
+    from .diveintocode import SimpleRNN
+
+    names = ("h", "dX", "dW_x", "dW_h", "dB")
+    report = CheckReport(_title("check_simple_rnn", cls), names)
+    rng = np.random.default_rng(seed)
+    for N, T, D, H in shapes:
+        case = CaseResult("N=%d T=%d D=%d H=%d" % (N, T, D, H))
+        report.cases.append(case)
+        Wx, Wh, b = _weights(rng, D, H)
+        X, dhs = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
+
+        stage = "%s(n_features, n_nodes, ...)" % getattr(cls, "__name__", "cls")
+        try:
+            layer = build(D, H) if build is not None else _build_simple(cls, D, H)
+            used = []
+            for aliases, value in zip(_SIMPLE_PARAMS, (Wx, Wh, b)):
+                present = [a for a in aliases if hasattr(layer, a)]
+                if not present:
+                    note = ("the instance had no attribute %s before the check set it"
+                            % aliases[0])
+                    if note not in report.notes:
+                        report.notes.append(note)
+                for a in present or aliases[:1]:
+                    setattr(layer, a, value.copy())
+                used.append((present or aliases[:1])[0])
+            stage = "forward(X)"
+            h = layer.forward(X.copy())
+            sequences = np.ndim(h) == 3
+            dh = dhs if sequences else dhs[:, -1]
+            stage = "backward(dh)"
+            dX = layer.backward(dh.copy())
+        except Exception as exc:
+            case.error = _describe_exception(stage, exc)
+            continue
+
+        ours = SimpleRNN(D, H, activation=activation, return_sequences=sequences)
+        ours.W_x, ours.W_h, ours.B = Wx, Wh, b
+        expected = [ours.forward(X), ours.backward(dh), ours.dW_x, ours.dW_h, ours.dB]
+        grads = [getattr(layer, "d" + p, None) for p in used]
+        for i, g in enumerate(grads):  # other spellings of the gradient names
+            if g is None:
+                grads[i] = next((getattr(layer, "d" + a) for a in _SIMPLE_PARAMS[i]
+                                 if getattr(layer, "d" + a, None) is not None), None)
+        got = [h, dX] + grads
+        case.rtol = _case_rtol(got, rtol)
+        case.comparisons = [_compare(n, g, e, case.rtol) for n, g, e in zip(names, got, expected)]
+    return report
+
+
+# --------------------------------------------------------------------------
+# pytest-style assertions
+# --------------------------------------------------------------------------
+
+def assert_rnn(cls, **kwargs):
+    """check_rnn(cls, **kwargs); AssertionError with the report's text unless ok."""
+    return check_rnn(cls, **kwargs).raise_if_failed()
+
+
+def assert_time_rnn(cls, **kwargs):
+    """check_time_rnn(cls, **kwargs); AssertionError with the report's text unless ok."""
+    return check_time_rnn(cls, **kwargs).raise_if_failed()
+
+
+def assert_simple_rnn(cls, **kwargs):
+    """check_simple_rnn(cls, **kwargs); AssertionError with the report's text unless ok."""
+    return check_simple_rnn(cls, **kwargs).raise_if_failed()

@@ -1,0 +1,149 @@
+"""Training loop and evaluation of the chapter-5 language models (course semantics).
+
+RnnlmTrainer(model, optimizer).fit(xs, ts, max_epoch, batch_size, time_size,
+max_grad, eval_interval) runs truncated BPTT over a corpus: the batch rows read
+the corpus sequentially from `batch_size` evenly spaced offsets, so the
+stateful RNN carries its hidden state from one block of `time_size` steps to
+the next. Batches are built with one fancy-indexing operation, not a Python
+loop per element.
+"""
+import sys
+import time
+
+import numpy as np
+
+from .optim import clip_grads
+
+__all__ = ["RnnlmTrainer", "eval_perplexity", "remove_duplicate", "make_batch"]
+
+
+def make_batch(x, t, offsets, time_idx, time_size):
+    """batch_x[i, k] = x[(offsets[i] + time_idx + k) % len(x)], same for t, as int32."""
+    pos = (np.asarray(offsets)[:, None] + (time_idx + np.arange(time_size))[None, :]) % len(x)
+    return np.asarray(x)[pos].astype(np.int32), np.asarray(t)[pos].astype(np.int32)
+
+
+def remove_duplicate(params, grads):
+    """Merge parameters that are shared between layers (the same array, or one the
+    transpose of the other as in weight tying), adding up their gradients.
+    Returns new lists; the gradient arrays of the kept parameters are updated in place."""
+    params, grads = list(params), list(grads)
+    while True:
+        found = False
+        L = len(params)
+        for i in range(L - 1):
+            for j in range(i + 1, L):
+                if params[i] is params[j]:
+                    grads[i] += grads[j]
+                    found = True
+                elif (params[i].ndim == 2 and params[j].ndim == 2
+                      and params[i].T.shape == params[j].shape
+                      and np.may_share_memory(params[i], params[j])
+                      and np.array_equal(params[i].T, params[j])):
+                    grads[i] += grads[j].T
+                    found = True
+                if found:
+                    params.pop(j)
+                    grads.pop(j)
+                    break
+            if found:
+                break
+        if not found:
+            return params, grads
+
+
+class RnnlmTrainer:
+    """fit(xs, ts, max_epoch=10, batch_size=20, time_size=35, max_grad=None,
+    eval_interval=20); `ppl_list` holds the perplexity every eval_interval
+    iterations; plot(ylim=None) draws it (matplotlib)."""
+
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+        self.time_idx = None
+        self.ppl_list = None
+        self.eval_interval = None
+        self.current_epoch = 0
+
+    def get_batch(self, x, t, batch_size, time_size):
+        data_size = len(x)
+        jump = data_size // batch_size
+        offsets = np.arange(batch_size) * jump
+        batch_x, batch_t = make_batch(x, t, offsets, self.time_idx, time_size)
+        self.time_idx += time_size
+        return batch_x, batch_t
+
+    def fit(self, xs, ts, max_epoch=10, batch_size=20, time_size=35,
+            max_grad=None, eval_interval=20):
+        data_size = len(xs)
+        max_iters = data_size // (batch_size * time_size)
+        self.time_idx = 0
+        self.ppl_list = []
+        self.eval_interval = eval_interval
+        model, optimizer = self.model, self.optimizer
+        total_loss = 0
+        loss_count = 0
+
+        start_time = time.time()
+        for epoch in range(max_epoch):
+            for iters in range(max_iters):
+                batch_x, batch_t = self.get_batch(xs, ts, batch_size, time_size)
+
+                loss = model.forward(batch_x, batch_t)
+                model.backward()
+                params, grads = remove_duplicate(model.params, model.grads)
+                if max_grad is not None:
+                    clip_grads(grads, max_grad)
+                optimizer.update(params, grads)
+                total_loss += loss
+                loss_count += 1
+
+                if (eval_interval is not None) and (iters % eval_interval) == 0:
+                    ppl = np.exp(total_loss / loss_count)
+                    elapsed_time = time.time() - start_time
+                    print('| epoch %d |  iter %d / %d | time %d[s] | perplexity %.2f'
+                          % (self.current_epoch + 1, iters + 1, max_iters, elapsed_time, ppl))
+                    self.ppl_list.append(float(ppl))
+                    total_loss, loss_count = 0, 0
+
+            self.current_epoch += 1
+
+    def plot(self, ylim=None):
+        import matplotlib.pyplot as plt
+
+        x = np.arange(len(self.ppl_list))
+        if ylim is not None:
+            plt.ylim(*ylim)
+        plt.plot(x, self.ppl_list, label='train')
+        plt.xlabel('iterations (x' + str(self.eval_interval) + ')')
+        plt.ylabel('perplexity')
+        plt.show()
+
+
+def eval_perplexity(model, corpus, batch_size=10, time_size=35):
+    """exp(mean loss) of `model` over `corpus` read as in training (no updates)."""
+    print('evaluating perplexity ...')
+    corpus = np.asarray(corpus)
+    corpus_size = len(corpus)
+    total_loss = 0
+    max_iters = (corpus_size - 1) // (batch_size * time_size)
+    jump = (corpus_size - 1) // batch_size
+    offsets = np.arange(batch_size) * jump
+    steps = np.arange(time_size)
+
+    for iters in range(max_iters):
+        pos = offsets[:, None] + (iters * time_size + steps)[None, :]
+        xs = corpus[pos % corpus_size].astype(np.int32)
+        ts = corpus[(pos + 1) % corpus_size].astype(np.int32)
+        try:
+            loss = model.forward(xs, ts, train_flg=False)
+        except TypeError:
+            loss = model.forward(xs, ts)
+        total_loss += loss
+
+        sys.stdout.write('\r%d / %d' % (iters, max_iters))
+        sys.stdout.flush()
+
+    print('')
+    ppl = np.exp(total_loss / max_iters)
+    return ppl

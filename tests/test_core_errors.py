@@ -1,0 +1,475 @@
+"""Every error path, at the ``_core`` level and at the class level.
+
+Each bad call must raise the right exception type with a message that names
+the argument and shows its actual shape (as Python prints a tuple) or dtype.
+Nothing is written on error (gradient buffers keep their content), and the
+next good call works.  The exact wording of messages is not tested.
+"""
+
+import numpy as np
+import pytest
+
+from rnnscratch import reference as R
+
+N, T, D, H = 2, 3, 5, 4       # all different, so a shape in a message is unambiguous
+SENTINEL = 7.0
+
+SIGNATURES = {
+    "rnn_forward": ["x", "h_prev", "Wx", "Wh", "b"],
+    "rnn_backward": ["dh_next", "x", "h_prev", "h_next", "Wx", "Wh", "dWx", "dWh", "db"],
+    "time_rnn_forward": ["xs", "h0", "Wx", "Wh", "b"],
+    "time_rnn_backward": ["dhs", "xs", "h0", "hs", "Wx", "Wh", "dWx", "dWh", "db"],
+}
+GRAD_NAMES = ("dWx", "dWh", "db")
+
+
+def good_args():
+    rng = np.random.default_rng(0)
+    Wx = rng.standard_normal((D, H)) * 0.3
+    Wh = rng.standard_normal((H, H)) * 0.3
+    b = rng.standard_normal(H) * 0.1
+    x = rng.standard_normal((N, D))
+    h_prev = rng.standard_normal((N, H))
+    xs = rng.standard_normal((N, T, D))
+    h0 = rng.standard_normal((N, H))
+    ref = R.TimeRNN(Wx, Wh, b, stateful=True)
+    ref.set_state(h0)
+    hs = ref.forward(xs)
+    h_next = R.RNN(Wx, Wh, b).forward(x, h_prev)
+    return dict(
+        Wx=Wx, Wh=Wh, b=b, x=x, h_prev=h_prev, h_next=h_next,
+        dh_next=rng.standard_normal((N, H)), xs=xs, h0=h0, hs=hs,
+        dhs=rng.standard_normal((N, T, H)),
+        dWx=np.full((D, H), SENTINEL), dWh=np.full((H, H), SENTINEL),
+        db=np.full(H, SENTINEL))
+
+
+def readonly(shape, dtype=np.float64):
+    a = np.full(shape, SENTINEL, dtype)
+    a.flags.writeable = False
+    return a
+
+
+def dt(s):
+    return np.dtype(s)
+
+
+DATETIME = np.array(["2020-01-01"] * H, dtype="datetime64[D]")
+
+# (function, argument, bad value factory, exception, acceptable (name, detail) pairs)
+# detail: the actual shape tuple, a dtype, or None (name only)
+CASES = [
+    # ---- rnn_forward -------------------------------------------------------
+    ("rnn_forward", "x", lambda: np.ones(D), ValueError, [("x", (D,))]),
+    ("rnn_forward", "x", lambda: np.ones((N, D, 1)), ValueError, [("x", (N, D, 1))]),
+    ("rnn_forward", "x", lambda: np.ones((N, D + 1)), ValueError,
+     [("x", (N, D + 1)), ("Wx", (D, H))]),
+    ("rnn_forward", "h_prev", lambda: np.ones((N + 1, H)), ValueError,
+     [("h_prev", (N + 1, H)), ("x", (N, D))]),
+    ("rnn_forward", "h_prev", lambda: np.ones((N, H + 1)), ValueError,
+     [("h_prev", (N, H + 1))]),
+    ("rnn_forward", "h_prev", lambda: np.ones(H), ValueError, [("h_prev", (H,))]),
+    ("rnn_forward", "Wx", lambda: np.ones(D), ValueError, [("Wx", (D,))]),
+    ("rnn_forward", "Wx", lambda: np.ones((D, H, 1)), ValueError, [("Wx", (D, H, 1))]),
+    ("rnn_forward", "Wh", lambda: np.ones((H, H + 1)), ValueError, [("Wh", (H, H + 1))]),
+    ("rnn_forward", "Wh", lambda: np.ones((H - 1, H - 1)), ValueError,
+     [("Wh", (H - 1, H - 1)), ("Wx", (D, H))]),
+    ("rnn_forward", "b", lambda: np.ones(H + 1), ValueError, [("b", (H + 1,))]),
+    ("rnn_forward", "b", lambda: np.ones((1, H)), ValueError, [("b", (1, H))]),
+    ("rnn_forward", "x", lambda: np.ones((N, D), complex), TypeError,
+     [("x", dt(complex))]),
+    ("rnn_forward", "h_prev", lambda: np.array([["a"] * H] * N), TypeError,
+     [("h_prev", dt("<U1")), ("h_prev", "str")]),
+    ("rnn_forward", "Wx", lambda: np.ones((D, H), object), TypeError,
+     [("Wx", dt(object))]),
+    ("rnn_forward", "b", lambda: DATETIME, TypeError, [("b", dt("datetime64[D]"))]),
+    ("rnn_forward", "x", lambda: object(), TypeError, [("x", None)]),
+    ("rnn_forward", "Wh", lambda: None, TypeError, [("Wh", None)]),
+    ("rnn_forward", "Wx", lambda: "Wx", TypeError, [("Wx", None)]),
+    # ---- rnn_backward ------------------------------------------------------
+    ("rnn_backward", "dh_next", lambda: np.ones((N, H + 1)), ValueError,
+     [("dh_next", (N, H + 1))]),
+    ("rnn_backward", "dh_next", lambda: np.ones((N + 1, H)), ValueError,
+     [("dh_next", (N + 1, H))]),
+    ("rnn_backward", "dh_next", lambda: np.ones(H), ValueError, [("dh_next", (H,))]),
+    ("rnn_backward", "h_next", lambda: np.ones((N + 1, H)), ValueError,
+     [("h_next", (N + 1, H))]),
+    ("rnn_backward", "h_prev", lambda: np.ones((N, H - 1)), ValueError,
+     [("h_prev", (N, H - 1))]),
+    ("rnn_backward", "x", lambda: np.ones((N, D + 1)), ValueError,
+     [("x", (N, D + 1)), ("Wx", (D, H))]),
+    ("rnn_backward", "x", lambda: np.ones((N + 1, D)), ValueError,
+     [("x", (N + 1, D)), ("dh_next", (N, H)), ("h_prev", (N, H)), ("h_next", (N, H))]),
+    ("rnn_backward", "Wh", lambda: np.ones((H + 1, H + 1)), ValueError,
+     [("Wh", (H + 1, H + 1)), ("Wx", (D, H))]),
+    ("rnn_backward", "dWx", lambda: np.full((H, D), SENTINEL), ValueError, [("dWx", (H, D))]),
+    ("rnn_backward", "dWx", lambda: np.full(D * H, SENTINEL), ValueError, [("dWx", (D * H,))]),
+    ("rnn_backward", "dWh", lambda: np.full((H, H + 1), SENTINEL), ValueError,
+     [("dWh", (H, H + 1))]),
+    ("rnn_backward", "db", lambda: np.full(H + 1, SENTINEL), ValueError, [("db", (H + 1,))]),
+    ("rnn_backward", "dWx", lambda: readonly((D, H)), ValueError, [("dWx", None)]),
+    ("rnn_backward", "dWh", lambda: readonly((H, H)), ValueError, [("dWh", None)]),
+    ("rnn_backward", "db", lambda: readonly(H), ValueError, [("db", None)]),
+    ("rnn_backward", "dWx", lambda: np.full((D, H), 7, np.int64), TypeError,
+     [("dWx", dt(np.int64))]),
+    ("rnn_backward", "dWh", lambda: np.full((H, H), 7, np.int32), TypeError,
+     [("dWh", dt(np.int32))]),
+    ("rnn_backward", "db", lambda: np.ones(H, bool), TypeError, [("db", dt(bool))]),
+    ("rnn_backward", "dWh", lambda: np.full((H, H), SENTINEL, complex), TypeError,
+     [("dWh", dt(complex))]),
+    ("rnn_backward", "dh_next", lambda: np.ones((N, H), complex), TypeError,
+     [("dh_next", dt(complex))]),
+    ("rnn_backward", "dWx", lambda: None, TypeError, [("dWx", None)]),
+    # ---- time_rnn_forward --------------------------------------------------
+    ("time_rnn_forward", "xs", lambda: np.ones((N, D)), ValueError, [("xs", (N, D))]),
+    ("time_rnn_forward", "xs", lambda: np.ones((N, T, D, 1)), ValueError,
+     [("xs", (N, T, D, 1))]),
+    ("time_rnn_forward", "xs", lambda: np.ones((N, T, D + 1)), ValueError,
+     [("xs", (N, T, D + 1)), ("Wx", (D, H))]),
+    ("time_rnn_forward", "h0", lambda: np.ones((N + 1, H)), ValueError,
+     [("h0", (N + 1, H))]),
+    ("time_rnn_forward", "h0", lambda: np.ones((N, H + 1)), ValueError,
+     [("h0", (N, H + 1))]),
+    ("time_rnn_forward", "h0", lambda: np.ones(H), ValueError, [("h0", (H,))]),
+    ("time_rnn_forward", "Wx", lambda: np.ones(D), ValueError, [("Wx", (D,))]),
+    ("time_rnn_forward", "Wh", lambda: np.ones((H, H + 1)), ValueError,
+     [("Wh", (H, H + 1))]),
+    ("time_rnn_forward", "b", lambda: np.ones(H - 1), ValueError, [("b", (H - 1,))]),
+    ("time_rnn_forward", "xs", lambda: np.ones((N, T, D), complex), TypeError,
+     [("xs", dt(complex))]),
+    ("time_rnn_forward", "h0", lambda: np.ones((N, H), object), TypeError,
+     [("h0", dt(object))]),
+    ("time_rnn_forward", "Wh", lambda: np.ones((H, H), "datetime64[s]"), TypeError,
+     [("Wh", dt("datetime64[s]"))]),
+    ("time_rnn_forward", "xs", lambda: {"a": 1}, TypeError, [("xs", None)]),
+    ("time_rnn_forward", "xs", lambda: None, TypeError, [("xs", None)]),
+    # ---- time_rnn_backward -------------------------------------------------
+    ("time_rnn_backward", "dhs", lambda: np.ones((N, T - 1, H)), ValueError,
+     [("dhs", (N, T - 1, H)), ("hs", (N, T, H))]),
+    ("time_rnn_backward", "dhs", lambda: np.ones((N, T, H + 1)), ValueError,
+     [("dhs", (N, T, H + 1))]),
+    ("time_rnn_backward", "dhs", lambda: np.ones((N + 1, T, H)), ValueError,
+     [("dhs", (N + 1, T, H))]),
+    ("time_rnn_backward", "dhs", lambda: np.ones((N, H)), ValueError, [("dhs", (N, H))]),
+    ("time_rnn_backward", "hs", lambda: np.ones((N, T + 1, H)), ValueError,
+     [("hs", (N, T + 1, H)), ("xs", (N, T, D)), ("dhs", (N, T, H))]),
+    ("time_rnn_backward", "xs", lambda: np.ones((N, T + 1, D)), ValueError,
+     [("xs", (N, T + 1, D)), ("hs", (N, T, H)), ("dhs", (N, T, H))]),
+    ("time_rnn_backward", "xs", lambda: np.ones((N, T, D + 1)), ValueError,
+     [("xs", (N, T, D + 1)), ("Wx", (D, H))]),
+    ("time_rnn_backward", "h0", lambda: np.ones((N + 1, H)), ValueError,
+     [("h0", (N + 1, H))]),
+    ("time_rnn_backward", "dWx", lambda: np.full((D + 1, H), SENTINEL), ValueError,
+     [("dWx", (D + 1, H))]),
+    ("time_rnn_backward", "dWh", lambda: np.full((H - 1, H), SENTINEL), ValueError,
+     [("dWh", (H - 1, H))]),
+    ("time_rnn_backward", "db", lambda: np.full((1, H), SENTINEL), ValueError,
+     [("db", (1, H))]),
+    ("time_rnn_backward", "dWx", lambda: readonly((D, H)), ValueError, [("dWx", None)]),
+    ("time_rnn_backward", "dWh", lambda: readonly((H, H), np.float32), ValueError,
+     [("dWh", None)]),
+    ("time_rnn_backward", "db", lambda: readonly(H), ValueError, [("db", None)]),
+    ("time_rnn_backward", "dWx", lambda: np.full((D, H), 7, np.int64), TypeError,
+     [("dWx", dt(np.int64))]),
+    ("time_rnn_backward", "db", lambda: np.ones(H, bool), TypeError, [("db", dt(bool))]),
+    ("time_rnn_backward", "dWh", lambda: np.full((H, H), 7, np.uint8), TypeError,
+     [("dWh", dt(np.uint8))]),
+    ("time_rnn_backward", "dhs", lambda: np.ones((N, T, H), "datetime64[s]"), TypeError,
+     [("dhs", dt("datetime64[s]"))]),
+    ("time_rnn_backward", "xs", lambda: np.ones((N, T, D), complex), TypeError,
+     [("xs", dt(complex))]),
+    ("time_rnn_backward", "dWx", lambda: [[SENTINEL] * H] * D, TypeError, [("dWx", None)]),
+]
+
+
+def _case_id(case):
+    fn, arg, make, exc, cand = case
+    return "%s-%s-%s" % (fn, arg, cand[0][1] if cand[0][1] is not None else "junk")
+
+
+def _call(core, fn, args, **kw):
+    return getattr(core, fn)(*[args[name] for name in SIGNATURES[fn]], **kw)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_core_rejects_bad_argument(core, tools, case):
+    fn, arg, make, exc, candidates = case
+    args = good_args()
+    args[arg] = make()
+    before = {g: np.array(args[g], copy=True) for g in GRAD_NAMES
+              if g in SIGNATURES[fn] and isinstance(args[g], np.ndarray)}
+    with pytest.raises(exc) as info:
+        _call(core, fn, args)
+    tools.assert_message(info, candidates)
+    for name, snapshot in before.items():  # nothing was written
+        np.testing.assert_array_equal(args[name], snapshot, err_msg=name)
+
+    # the next good call works and gives the reference numbers
+    good = good_args()
+    out = _call(core, fn, good)
+    ref = _reference_result(fn, good_args())
+    got = out if isinstance(out, tuple) else (out,)
+    for g, r in zip(got, ref[0]):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
+    for name, r in ref[1].items():
+        np.testing.assert_allclose(good[name], r, rtol=1e-12, atol=1e-14)
+
+
+def _reference_result(fn, a):
+    """(outputs, gradients written) of a good call, from the reference."""
+    if fn in ("rnn_forward", "rnn_backward"):
+        layer = R.RNN(a["Wx"], a["Wh"], a["b"])
+        h = layer.forward(a["x"], a["h_prev"])
+        if fn == "rnn_forward":
+            return (h,), {}
+        dx, dh_prev = layer.backward(a["dh_next"])
+        return (dx, dh_prev), dict(zip(GRAD_NAMES, layer.grads))
+    layer = R.TimeRNN(a["Wx"], a["Wh"], a["b"], stateful=True)
+    layer.set_state(a["h0"])
+    hs = layer.forward(a["xs"])
+    if fn == "time_rnn_forward":
+        return (hs,), {}
+    dxs = layer.backward(a["dhs"])
+    return (dxs, layer.dh), dict(zip(GRAD_NAMES, layer.grads))
+
+
+@pytest.mark.parametrize("fn", list(SIGNATURES))
+@pytest.mark.parametrize("activation", ["softmax", "Tanh ", ""])
+def test_core_unknown_activation(core, tools, fn, activation):
+    args = good_args()
+    before = {g: args[g].copy() for g in GRAD_NAMES}
+    with pytest.raises(ValueError) as info:
+        _call(core, fn, args, activation=activation)
+    tools.assert_message(info, [("activation", None)])
+    for name, snapshot in before.items():
+        np.testing.assert_array_equal(args[name], snapshot)
+
+
+@pytest.mark.parametrize("fn", list(SIGNATURES))
+def test_core_non_string_activation(core, fn):
+    with pytest.raises((TypeError, ValueError)) as info:
+        _call(core, fn, good_args(), activation=3)
+    assert "activation" in str(info.value)
+
+
+@pytest.mark.parametrize("fn", ["rnn_backward", "time_rnn_backward"])
+def test_core_bad_buffer_with_good_others_writes_nothing(core, fn):
+    """A bad db must not leave dWx/dWh half written (checks happen before any write)."""
+    for bad in (np.full(H + 1, SENTINEL), readonly(H), np.ones(H, np.int64)):
+        args = good_args()
+        args["db"] = bad
+        with pytest.raises((ValueError, TypeError)):
+            _call(core, fn, args)
+        np.testing.assert_array_equal(args["dWx"], SENTINEL)
+        np.testing.assert_array_equal(args["dWh"], SENTINEL)
+
+
+# --------------------------------------------------------------------------
+# class level (compiled and reference)
+# --------------------------------------------------------------------------
+
+def _weights():
+    a = good_args()
+    return a["Wx"], a["Wh"], a["b"]
+
+
+def test_class_constructor_errors(impl, tools):
+    Wx, Wh, b = _weights()
+    for cls in (impl.RNN, impl.TimeRNN):
+        with pytest.raises(ValueError) as info:
+            cls(Wx, Wh, b, activation="softmax")
+        tools.assert_message(info, [("activation", None)])
+        with pytest.raises(TypeError) as info:
+            layer = cls(Wx.astype(complex), Wh, b)
+            _forward(layer, np.ones((N, T, D)))
+        tools.assert_message(info, [("Wx", dt(complex))])
+        with pytest.raises(ValueError) as info:
+            layer = cls(Wx, Wh[:, :H - 1], b)
+            _forward(layer, np.ones((N, T, D)))
+        tools.assert_message(info, [("Wh", (H, H - 1))])
+        with pytest.raises(ValueError) as info:
+            layer = cls(Wx, Wh, np.ones(H + 2))
+            _forward(layer, np.ones((N, T, D)))
+        tools.assert_message(info, [("b", (H + 2,))])
+
+
+def _forward(layer, xs):
+    if hasattr(layer, "stateful"):
+        return layer.forward(xs)
+    return layer.forward(xs[:, 0], np.zeros((xs.shape[0], H)))
+
+
+RNN_FORWARD_CASES = [
+    (np.ones(D), np.ones((N, H)), ValueError, [("x", (D,))]),
+    (np.ones((N, 1, D)), np.ones((N, H)), ValueError, [("x", (N, 1, D))]),
+    (np.ones((N, D + 2)), np.ones((N, H)), ValueError, [("x", (N, D + 2)), ("Wx", (D, H))]),
+    (np.ones((N, D)), np.ones((N + 1, H)), ValueError, [("h_prev", (N + 1, H)), ("x", (N, D))]),
+    (np.ones((N, D)), np.ones((N, H + 1)), ValueError, [("h_prev", (N, H + 1))]),
+    (np.ones((N, D), complex), np.ones((N, H)), TypeError, [("x", dt(complex))]),
+    (np.ones((N, D)), np.array([["h"] * H] * N), TypeError, [("h_prev", None)]),
+    (None, np.ones((N, H)), TypeError, [("x", None)]),
+]
+
+
+@pytest.mark.parametrize("case", RNN_FORWARD_CASES, ids=range(len(RNN_FORWARD_CASES)))
+def test_rnn_forward_errors_then_usable(impl, tools, case):
+    x_bad, h_bad, exc, candidates = case
+    a = good_args()
+    layer = impl.RNN(a["Wx"], a["Wh"], a["b"])
+    with pytest.raises(exc) as info:
+        layer.forward(x_bad, h_bad)
+    tools.assert_message(info, candidates)
+    ref = R.RNN(a["Wx"], a["Wh"], a["b"])
+    np.testing.assert_allclose(layer.forward(a["x"], a["h_prev"]),
+                               ref.forward(a["x"], a["h_prev"]), rtol=1e-12)
+    dx, dh_prev = layer.backward(a["dh_next"])
+    rdx, rdh = ref.backward(a["dh_next"])
+    np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dh_prev, rdh, rtol=1e-12, atol=1e-14)
+
+
+def test_rnn_backward_errors(impl, tools):
+    a = good_args()
+    layer = impl.RNN(a["Wx"], a["Wh"], a["b"])
+    with pytest.raises(RuntimeError):
+        layer.backward(a["dh_next"])
+    layer.forward(a["x"], a["h_prev"])
+    for g in layer.grads:
+        g[...] = SENTINEL
+    for bad, exc, cand in [
+        (np.ones((N, H + 1)), ValueError, [("dh_next", (N, H + 1))]),
+        (np.ones((N + 1, H)), ValueError, [("dh_next", (N + 1, H))]),
+        (np.ones((N, 1, H)), ValueError, [("dh_next", (N, 1, H))]),
+        (np.ones((N, H), complex), TypeError, [("dh_next", dt(complex))]),
+    ]:
+        with pytest.raises(exc) as info:
+            layer.backward(bad)
+        tools.assert_message(info, cand)
+        for g in layer.grads:
+            np.testing.assert_array_equal(g, SENTINEL)
+    ref = R.RNN(a["Wx"], a["Wh"], a["b"])
+    ref.forward(a["x"], a["h_prev"])
+    rdx, _ = ref.backward(a["dh_next"])
+    dx, _ = layer.backward(a["dh_next"])
+    np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-14)
+    for g, r in zip(layer.grads, ref.grads):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
+
+
+TIME_FORWARD_CASES = [
+    (np.ones((N, D)), ValueError, [("xs", (N, D))]),
+    (np.ones((N, T, D, 1)), ValueError, [("xs", (N, T, D, 1))]),
+    (np.ones((N, T, D + 1)), ValueError, [("xs", (N, T, D + 1)), ("Wx", (D, H))]),
+    (np.ones((N, T, D), complex), TypeError, [("xs", dt(complex))]),
+    (np.ones((N, T, D), object), TypeError, [("xs", dt(object))]),
+    ("xs", TypeError, [("xs", None)]),
+]
+
+
+@pytest.mark.parametrize("stateful", [False, True])
+@pytest.mark.parametrize("case", TIME_FORWARD_CASES, ids=range(len(TIME_FORWARD_CASES)))
+def test_time_rnn_forward_errors_then_usable(impl, tools, case, stateful):
+    bad, exc, candidates = case
+    a = good_args()
+    layer = impl.TimeRNN(a["Wx"], a["Wh"], a["b"], stateful=stateful)
+    layer.set_state(a["h0"])
+    with pytest.raises(exc) as info:
+        layer.forward(bad)
+    tools.assert_message(info, candidates)
+    assert layer.h is a["h0"]  # the state was not touched
+    ref = R.TimeRNN(a["Wx"], a["Wh"], a["b"], stateful=stateful)
+    ref.set_state(a["h0"])
+    np.testing.assert_allclose(layer.forward(a["xs"]), ref.forward(a["xs"]), rtol=1e-12)
+    np.testing.assert_allclose(layer.backward(a["dhs"]), ref.backward(a["dhs"]),
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("bad_h, shape", [
+    (np.ones((N + 3, H)), (N + 3, H)),
+    (np.ones((N, H + 1)), (N, H + 1)),
+    (np.ones(H), (H,)),
+])
+def test_time_rnn_stateful_h_of_wrong_shape(impl, tools, bad_h, shape):
+    a = good_args()
+    layer = impl.TimeRNN(a["Wx"], a["Wh"], a["b"], stateful=True)
+    layer.set_state(bad_h)
+    with pytest.raises(ValueError) as info:
+        layer.forward(a["xs"])
+    tools.assert_message(info, [("h", shape)])
+    assert layer.h is bad_h
+    # a stored h of another batch size after a real forward
+    layer.reset_state()
+    layer.forward(np.ones((N + 1, T, D)))
+    with pytest.raises(ValueError) as info:
+        layer.forward(a["xs"])
+    tools.assert_message(info, [("h", (N + 1, H))])
+    layer.reset_state()
+    ref = R.TimeRNN(a["Wx"], a["Wh"], a["b"])
+    np.testing.assert_allclose(layer.forward(a["xs"]), ref.forward(a["xs"]), rtol=1e-12)
+
+
+def test_time_rnn_stateful_h_of_wrong_dtype(impl, tools):
+    a = good_args()
+    layer = impl.TimeRNN(a["Wx"], a["Wh"], a["b"], stateful=True)
+    layer.set_state(np.ones((N, H), complex))
+    with pytest.raises(TypeError) as info:
+        layer.forward(a["xs"])
+    tools.assert_message(info, [("h", dt(complex))])
+
+
+def test_time_rnn_backward_errors(impl, tools):
+    a = good_args()
+    layer = impl.TimeRNN(a["Wx"], a["Wh"], a["b"])
+    with pytest.raises(RuntimeError):
+        layer.backward(a["dhs"])
+    layer.forward(a["xs"])
+    layer.backward(a["dhs"])
+    dh_before = layer.dh
+    for g in layer.grads:
+        g[...] = SENTINEL
+    for bad, exc, cand in [
+        (np.ones((N, T + 1, H)), ValueError, [("dhs", (N, T + 1, H))]),
+        (np.ones((N, T, H - 1)), ValueError, [("dhs", (N, T, H - 1))]),
+        (np.ones((N + 1, T, H)), ValueError, [("dhs", (N + 1, T, H))]),
+        (np.ones((N, T * H)), ValueError, [("dhs", (N, T * H))]),
+        (np.ones((N, T, H), complex), TypeError, [("dhs", dt(complex))]),
+        (None, TypeError, [("dhs", None)]),
+    ]:
+        with pytest.raises(exc) as info:
+            layer.backward(bad)
+        tools.assert_message(info, cand)
+        for g in layer.grads:
+            np.testing.assert_array_equal(g, SENTINEL)
+        assert layer.dh is dh_before
+    ref = R.TimeRNN(a["Wx"], a["Wh"], a["b"])
+    ref.forward(a["xs"])
+    np.testing.assert_allclose(layer.backward(a["dhs"]), ref.backward(a["dhs"]),
+                               rtol=1e-12, atol=1e-14)
+    for g, r in zip(layer.grads, ref.grads):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
+
+
+def test_replaced_param_of_wrong_shape(impl, tools):
+    a = good_args()
+    layer = impl.TimeRNN(a["Wx"], a["Wh"], a["b"])
+    good_Wh = layer.params[1]
+    layer.params[1] = np.ones((H + 1, H + 1))
+    with pytest.raises(ValueError) as info:
+        layer.forward(a["xs"])
+    tools.assert_message(info, [("Wh", (H + 1, H + 1)), ("Wx", (D, H))])
+    layer.params[1] = good_Wh
+    ref = R.TimeRNN(a["Wx"], a["Wh"], a["b"])
+    np.testing.assert_allclose(layer.forward(a["xs"]), ref.forward(a["xs"]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", ["rnn_backward", "time_rnn_backward"])
+def test_core_overlapping_gradient_buffers(core, tools, fn):
+    """dWx and dWh sharing memory would make the result depend on write order."""
+    args = good_args()
+    big = np.full(D * H + H * H, SENTINEL)
+    args["dWx"] = big[:D * H].reshape(D, H)
+    args["dWh"] = big[D * H - 1:D * H - 1 + H * H].reshape(H, H)  # one element shared
+    with pytest.raises(ValueError) as info:
+        _call(core, fn, args)
+    tools.assert_message(info, [("dWh", None), ("dWx", None)])
+    np.testing.assert_array_equal(big, SENTINEL)

@@ -1,0 +1,140 @@
+"""float64 central-difference gradient checks of every gradient.
+
+loss = sum(out * G) with a fixed random G, so d loss / d out = G.  Every
+input and every parameter is perturbed in place (parameters through
+``layer.params``, which the layers must re-read at each call), and the
+numerical derivative is compared with the analytic one from ``backward``:
+max relative error < 1e-6.  Run against the compiled and the reference classes.
+"""
+
+import numpy as np
+import pytest
+
+EPS = 1e-5          # central-difference step
+MAX_REL_ERR = 1e-6
+RELU_MARGIN = 1e-3  # pre-activations kept this far from the relu kink
+
+
+def numerical_gradient(loss, arr):
+    """d loss / d arr by central differences; ``arr`` is perturbed in place."""
+    grad = np.zeros(arr.shape, dtype=np.float64)
+    for idx in np.ndindex(*arr.shape):
+        old = arr[idx]
+        arr[idx] = old + EPS
+        fp = loss()
+        arr[idx] = old - EPS
+        fm = loss()
+        arr[idx] = old
+        grad[idx] = (fp - fm) / (2 * EPS)
+    return grad
+
+
+def assert_grad_ok(analytic, numeric, what):
+    analytic = np.asarray(analytic, dtype=np.float64)
+    assert analytic.shape == numeric.shape, what
+    # relative error per element; the floor keeps near-zero entries (whose
+    # absolute error is at the 1e-10 level of the finite difference) fair
+    denom = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), 1e-3)
+    rel = np.max(np.abs(analytic - numeric) / denom) if analytic.size else 0.0
+    assert rel < MAX_REL_ERR, "%s: max relative error %.3g\nanalytic=%s\nnumeric=%s" % (
+        what, rel, analytic, numeric)
+    # and the gradient is not trivially zero
+    if numeric.size:
+        assert np.max(np.abs(numeric)) > 1e-6, what
+
+
+def pre_activations(xs, h0, Wx, Wh, b, activation):
+    """Per-step pre-activations computed independently of the layers."""
+    out, h = [], h0
+    for t in range(xs.shape[1]):
+        a = xs[:, t] @ Wx + h @ Wh + (0 if b is None else b)
+        out.append(a)
+        if activation == "tanh":
+            h = np.tanh(a)
+        elif activation == "relu":
+            h = np.maximum(a, 0)
+        else:
+            h = 1 / (1 + np.exp(-a))
+    return out
+
+
+def draw(rng, tools, N, T, D, H, activation, bias):
+    """Random float64 problem; for relu, re-drawn until no pre-activation is
+    within RELU_MARGIN of 0 (the finite difference would cross the kink)."""
+    for _ in range(200):
+        Wx, Wh, b = tools.make_weights(rng, D, H, bias=bias, scale=0.9)
+        xs = rng.standard_normal((N, T, D))
+        h0 = rng.standard_normal((N, H)) * 0.5
+        if activation != "relu" or tools.relu_safe(
+                pre_activations(xs, h0, Wx, Wh, b, activation), RELU_MARGIN):
+            return Wx, Wh, b, xs, h0
+    raise AssertionError("could not draw a relu-safe problem")
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_rnn_gradcheck(impl, rng, tools, activation, bias):
+    N, D, H = 3, 4, 5
+    Wx, Wh, b, xs, h_prev = draw(rng, tools, N, 1, D, H, activation, bias)
+    x = xs[:, 0].copy()
+    G = rng.standard_normal((N, H))
+    layer = impl.RNN(Wx, Wh, b, activation=activation)
+
+    def loss():
+        return float(np.sum(layer.forward(x, h_prev) * G))
+
+    layer.forward(x, h_prev)
+    dx, dh_prev = layer.backward(G)
+    analytic = {"dx": np.array(dx), "dh_prev": np.array(dh_prev)}
+    names = ["dWx", "dWh", "db"][:len(layer.params)]
+    for name, g in zip(names, layer.grads):
+        analytic[name] = g.copy()
+
+    assert_grad_ok(analytic["dx"], numerical_gradient(loss, x), "dx")
+    assert_grad_ok(analytic["dh_prev"], numerical_gradient(loss, h_prev), "dh_prev")
+    for name, p in zip(names, layer.params):
+        assert_grad_ok(analytic[name], numerical_gradient(loss, p), name)
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_time_rnn_gradcheck(impl, rng, tools, activation, bias):
+    N, T, D, H = 2, 4, 3, 5
+    Wx, Wh, b, xs, h0 = draw(rng, tools, N, T, D, H, activation, bias)
+    G = rng.standard_normal((N, T, H))
+    layer = impl.TimeRNN(Wx, Wh, b, stateful=True, activation=activation)
+
+    def loss():
+        layer.set_state(h0)
+        return float(np.sum(layer.forward(xs) * G))
+
+    loss()
+    dxs = np.array(layer.backward(G))
+    analytic = {"dxs": dxs, "dh0": np.array(layer.dh)}
+    names = ["dWx", "dWh", "db"][:len(layer.params)]
+    for name, g in zip(names, layer.grads):
+        analytic[name] = g.copy()
+
+    assert_grad_ok(analytic["dxs"], numerical_gradient(loss, xs), "dxs")
+    assert_grad_ok(analytic["dh0"], numerical_gradient(loss, h0), "dh0")
+    for name, p in zip(names, layer.params):
+        assert_grad_ok(analytic[name], numerical_gradient(loss, p), name)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_core_time_rnn_gradcheck(core, rng, tools, activation):
+    """The same check straight on _core.time_rnn_forward / time_rnn_backward."""
+    N, T, D, H = 3, 3, 2, 4
+    Wx, Wh, b, xs, h0 = draw(rng, tools, N, T, D, H, activation, True)
+    G = rng.standard_normal((N, T, H))
+
+    def loss():
+        return float(np.sum(core.time_rnn_forward(xs, h0, Wx, Wh, b, activation=activation) * G))
+
+    hs = core.time_rnn_forward(xs, h0, Wx, Wh, b, activation=activation)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dxs, dh0 = core.time_rnn_backward(G, xs, h0, hs, Wx, Wh, dWx, dWh, db,
+                                      activation=activation)
+    for name, ana, arr in [("dxs", dxs, xs), ("dh0", dh0, h0), ("dWx", dWx, Wx),
+                           ("dWh", dWh, Wh), ("db", db, b)]:
+        assert_grad_ok(ana, numerical_gradient(loss, arr), name)

@@ -1,0 +1,439 @@
+"""The language-model layers (TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss,
+SimpleRnnlm): compiled against the NumPy twins, float64 finite differences,
+ignore_label, one-hot targets, repeated ids, the tied (transposed) affine
+weight, and the errors."""
+import re
+
+import numpy as np
+import pytest
+
+from rnnscratch import _core
+from rnnscratch import _lm_layers as C
+from rnnscratch import _reference_lm as R
+
+DTYPES = (np.float32, np.float64)
+# (N, T, D, V): ones, off-grid sizes, a batch of the chapter-5 size
+SHAPES = [(1, 1, 1, 1), (1, 1, 3, 2), (2, 3, 5, 7), (3, 1, 17, 33), (10, 5, 100, 317),
+          (4, 7, 29, 130)]
+
+
+def tol(dtype):
+    return 2e-5 if np.dtype(dtype) == np.float32 else 1e-12
+
+
+def close(a, b, dtype, what=""):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
+    scale = max(float(np.max(np.abs(b))) if b.size else 0.0, 1.0)
+    np.testing.assert_allclose(a, b, rtol=tol(dtype), atol=tol(dtype) * scale, err_msg=what)
+
+
+@pytest.fixture
+def rng(request):
+    import zlib
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+# --------------------------------------------------------------------------
+# TimeEmbedding
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N%d-T%d-D%d-V%d" % s)
+def test_embedding_matches_reference(rng, dtype, shape):
+    N, T, D, V = shape
+    W = rng.standard_normal((V, D)).astype(dtype)
+    xs = rng.integers(0, V, (N, T), dtype=np.int32)
+    dout = rng.standard_normal((N, T, D)).astype(dtype)
+    a, b = C.TimeEmbedding(W), R.TimeEmbedding(W)
+    out = a.forward(xs)
+    assert out.dtype == dtype and out.shape == (N, T, D)
+    close(out, b.forward(xs), dtype, "out")
+    g = a.grads[0]
+    assert a.backward(dout) is None
+    b.backward(dout)
+    assert a.grads[0] is g and g.dtype == dtype
+    close(a.grads[0], b.grads[0], dtype, "dW")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embedding_repeated_ids_add_up(rng, dtype):
+    V, D, N, T = 6, 4, 5, 7
+    W = rng.standard_normal((V, D)).astype(dtype)
+    xs = np.full((N, T), 3)
+    xs[0, :3] = 1
+    dout = rng.standard_normal((N, T, D)).astype(dtype)
+    layer = C.TimeEmbedding(W)
+    layer.forward(xs)
+    layer.grads[0][...] = 99  # overwritten, not added to
+    layer.backward(dout)
+    dW = layer.grads[0]
+    np.testing.assert_allclose(dW[3], dout[xs == 3].sum(axis=0), rtol=tol(dtype) * 10)
+    np.testing.assert_allclose(dW[1], dout[0, :3].sum(axis=0), rtol=tol(dtype) * 10)
+    assert not dW[[0, 2, 4, 5]].any()
+    # the fixed (n, t) summation order: identical to a sequential loop
+    expect = np.zeros(D, dtype)
+    for n in range(N):
+        for t in range(T):
+            if xs[n, t] == 3:
+                expect += dout[n, t]
+    np.testing.assert_array_equal(dW[3], expect)
+
+
+def test_embedding_id_dtypes_and_layouts(rng):
+    W = rng.standard_normal((9, 3))
+    xs = rng.integers(0, 9, (4, 5))
+    expect = W[xs]
+    for ids in (xs.astype(np.uint8), xs.astype(np.int16), np.asfortranarray(xs), xs.T.copy().T,
+                xs.tolist()):
+        np.testing.assert_array_equal(C.TimeEmbedding(W).forward(ids), expect)
+    np.testing.assert_array_equal(C.TimeEmbedding(np.asfortranarray(W)).forward(xs), expect)
+
+
+@pytest.mark.parametrize("bad", [9, -1, 2**40])
+def test_embedding_out_of_range_ids(rng, bad):
+    W = rng.standard_normal((9, 3)).astype(np.float32)
+    xs = np.zeros((2, 3), dtype=np.int64)
+    xs[1, 2] = bad
+    layer = C.TimeEmbedding(W)
+    with pytest.raises(ValueError) as e:
+        layer.forward(xs)
+    msg = str(e.value)
+    assert msg.startswith("xs:") and str(bad) in msg and "[1, 2]" in msg and "V=9" in msg
+    with pytest.raises(ValueError, match=r"out of range"):
+        R.TimeEmbedding(W).forward(xs)
+    # backward checks the ids it is given too
+    with pytest.raises(ValueError, match=r"^xs:"):
+        _core.embedding_backward(np.zeros((2, 3, 3), np.float32), xs, W, layer.grads[0])
+
+
+def test_embedding_errors(rng):
+    W = rng.standard_normal((9, 3)).astype(np.float32)
+    layer = C.TimeEmbedding(W)
+    with pytest.raises(TypeError, match=r"^xs: .*integer"):
+        layer.forward(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"^xs: .*\(N, T\).*\(2, 3, 1\)"):
+        layer.forward(np.zeros((2, 3, 1), dtype=int))
+    with pytest.raises(RuntimeError):
+        C.TimeEmbedding(W).backward(np.zeros((2, 3, 3), np.float32))
+    layer.forward(np.zeros((2, 3), dtype=int))
+    with pytest.raises(ValueError) as e:
+        layer.backward(np.zeros((2, 3, 4), np.float32))
+    assert str(e.value).startswith("dout:") and "(2, 3, 4)" in str(e.value)
+
+
+# --------------------------------------------------------------------------
+# TimeAffine
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N%d-T%d-D%d-V%d" % s)
+def test_affine_matches_reference(rng, dtype, shape):
+    N, T, D, V = shape
+    W = rng.standard_normal((D, V)).astype(dtype)
+    b = rng.standard_normal(V).astype(dtype)
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    dout = rng.standard_normal((N, T, V)).astype(dtype)
+    a, r = C.TimeAffine(W, b), R.TimeAffine(W, b)
+    out = a.forward(x)
+    assert out.dtype == dtype
+    close(out, r.forward(x), dtype, "out")
+    grads = list(a.grads)
+    dx = a.backward(dout)
+    close(dx, r.backward(dout), dtype, "dx")
+    assert all(g is h for g, h in zip(a.grads, grads))
+    close(a.grads[0], r.grads[0], dtype, "dW")
+    close(a.grads[1], r.grads[1], dtype, "db")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_affine_tied_transposed_weight(rng, dtype):
+    """Weight tying passes embed_W.T: a non-contiguous (D,V) view."""
+    V, D, N, T = 23, 6, 3, 4
+    embed_W = rng.standard_normal((V, D)).astype(dtype)
+    W = embed_W.T
+    assert not W.flags.c_contiguous
+    b = rng.standard_normal(V).astype(dtype)
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    dout = rng.standard_normal((N, T, V)).astype(dtype)
+    a, r = C.TimeAffine(W, b), R.TimeAffine(np.ascontiguousarray(W), b)
+    close(a.forward(x), r.forward(x), dtype, "out")
+    close(a.backward(dout), r.backward(dout), dtype, "dx")
+    close(a.grads[0], r.grads[0], dtype, "dW")
+    assert a.params[0] is W  # the layer keeps the caller's view (the optimizer updates embed_W)
+    # a gradient array of any layout is written in place
+    dW = np.zeros_like(W)  # Fortran-ordered like W
+    _core.time_affine_backward(dout, x, W, dW, None)
+    close(dW, r.grads[0], dtype, "dW (F order)")
+
+
+def test_affine_without_bias_and_integer_params(rng):
+    W = rng.integers(-3, 4, (5, 4))
+    x = rng.standard_normal((2, 3, 5))
+    layer = C.TimeAffine(W)
+    assert len(layer.params) == 1 and layer.grads[0].dtype == np.float64
+    np.testing.assert_allclose(layer.forward(x), x @ W, rtol=1e-12)
+    dx = layer.backward(np.ones((2, 3, 4)))
+    np.testing.assert_allclose(dx, np.ones((2, 3, 4)) @ W.T, rtol=1e-12)
+
+
+def test_affine_errors(rng):
+    W = rng.standard_normal((5, 4)).astype(np.float32)
+    b = np.zeros(4, np.float32)
+    layer = C.TimeAffine(W, b)
+    with pytest.raises(ValueError) as e:
+        layer.forward(np.zeros((2, 3, 6), np.float32))
+    assert str(e.value).startswith("x:") and "D=5" in str(e.value) and "(2, 3, 6)" in str(e.value)
+    with pytest.raises(ValueError, match=r"^b:.*V=4.*\(3,\)"):
+        C.TimeAffine(W, np.zeros(3, np.float32)).forward(np.zeros((2, 3, 5), np.float32))
+    layer.forward(np.zeros((2, 3, 5), np.float32))
+    with pytest.raises(ValueError, match=r"^dout:.*\(2, 3, 5\)"):
+        layer.backward(np.zeros((2, 3, 5), np.float32))
+    with pytest.raises(TypeError, match=r"^x:"):
+        layer.forward(np.array([["a"]]))
+
+
+# --------------------------------------------------------------------------
+# TimeSoftmaxWithLoss
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N%d-T%d-D%d-V%d" % s)
+def test_softmax_matches_reference(rng, dtype, shape):
+    N, T, _, V = shape
+    xs = (rng.standard_normal((N, T, V)) * 3).astype(dtype)
+    ts = rng.integers(0, V, (N, T))
+    a, r = C.TimeSoftmaxWithLoss(), R.TimeSoftmaxWithLoss()
+    la, lr = a.forward(xs, ts), r.forward(xs, ts)
+    assert isinstance(la, float)
+    assert abs(la - lr) <= tol(dtype) * max(1, abs(lr))
+    dx = a.backward()
+    assert dx.dtype == dtype
+    close(dx, r.backward(), dtype, "dxs")
+    close(a.backward(2.5), r.backward(2.5), dtype, "dxs with dout=2.5")
+    # the course's formula: -mean log softmax
+    x = xs.astype(np.float64).reshape(-1, V)
+    p = np.exp(x - x.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    expect = -np.mean(np.log(p[np.arange(N * T), ts.reshape(-1)]))
+    assert abs(la - expect) <= 10 * tol(dtype) * max(1, expect)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_ignore_label(rng, dtype):
+    N, T, V = 3, 4, 6
+    xs = rng.standard_normal((N, T, V)).astype(dtype)
+    ts = rng.integers(0, V, (N, T))
+    ts[0, 1] = ts[2, 3] = -1
+    a, r = C.TimeSoftmaxWithLoss(), R.TimeSoftmaxWithLoss()
+    loss = a.forward(xs, ts)
+    assert abs(loss - r.forward(xs, ts)) <= tol(dtype) * 10
+    keep = ts != -1
+    x = xs.astype(np.float64)
+    lse = np.log(np.exp(x).sum(-1))
+    expect = np.mean((lse - np.take_along_axis(x, np.where(keep, ts, 0)[..., None], -1)[..., 0])[keep])
+    assert abs(loss - expect) <= 10 * tol(dtype)
+    dx = a.backward()
+    close(dx, r.backward(), dtype, "dxs")
+    assert not dx[0, 1].any() and not dx[2, 3].any()
+    # gradient rows sum to zero and the mean is over the 10 kept positions
+    np.testing.assert_allclose(dx.sum(-1), 0, atol=1e-6)
+    sm = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
+    np.testing.assert_allclose(dx[1, 0, ts[1, 0]], (sm[1, 0, ts[1, 0]] - 1) / 10,
+                               rtol=1e-5)
+    # another ignore_label value
+    a.ignore_label = 2
+    ts2 = np.where(ts == -1, 2, ts)
+    assert np.isfinite(a.forward(xs, ts2))
+    assert not a.backward()[ts2 == 2].any()
+
+
+def test_softmax_all_ignored():
+    layer = C.TimeSoftmaxWithLoss()
+    loss = layer.forward(np.zeros((2, 2, 3)), np.full((2, 2), -1))
+    assert np.isnan(loss)
+    assert not layer.backward().any()  # nothing to learn from: zero, not NaN
+    assert np.isnan(R.TimeSoftmaxWithLoss().forward(np.zeros((2, 2, 3)), np.full((2, 2), -1)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_one_hot_targets(rng, dtype):
+    N, T, V = 2, 5, 7
+    xs = rng.standard_normal((N, T, V)).astype(dtype)
+    ts = rng.integers(0, V, (N, T))
+    onehot = np.eye(V, dtype=np.int32)[ts]
+    a, b = C.TimeSoftmaxWithLoss(), C.TimeSoftmaxWithLoss()
+    assert a.forward(xs, onehot) == b.forward(xs, ts)
+    np.testing.assert_array_equal(a.backward(), b.backward())
+    r = R.TimeSoftmaxWithLoss()
+    assert abs(r.forward(xs, onehot.astype(dtype)) - b.forward(xs, ts)) <= 10 * tol(dtype)
+    with pytest.raises(ValueError, match=r"^ts:.*\(2, 5, 7\).*\(2, 5, 6\)"):
+        a.forward(xs, onehot[..., :6])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+def test_softmax_extreme_logits(rng, dtype, scale):
+    """Logits of +-1e4 (and beyond): no overflow, no log(0), exact where it is exact."""
+    N, T, V = 2, 3, 5
+    if dtype == np.float32 and scale > 3e38:
+        pytest.skip()
+    xs = (np.sign(rng.standard_normal((N, T, V))) * scale).astype(dtype)
+    ts = rng.integers(0, V, (N, T))
+    layer = C.TimeSoftmaxWithLoss()
+    with np.errstate(all="raise"):
+        loss = layer.forward(xs, ts)
+        dx = layer.backward()
+    assert np.isfinite(loss) and np.isfinite(dx).all()
+    x = xs.astype(np.float64).reshape(-1, V)
+    m = x.max(1)
+    cnt = (x == m[:, None]).sum(1)
+    t = ts.reshape(-1)
+    # -log p_t = log(count of maxima) + (max - x_t) (the other terms underflow to 0)
+    expect = np.mean(np.log(cnt) + (m - x[np.arange(N * T), t]))
+    assert abs(loss - expect) <= 1e-6 * max(1.0, expect)
+    r = R.TimeSoftmaxWithLoss()
+    with np.errstate(under="ignore"):
+        assert abs(r.forward(xs, ts) - expect) <= 1e-6 * max(1.0, expect)
+    np.testing.assert_allclose(dx.sum(-1), 0, atol=1e-6)
+
+
+def test_softmax_errors(rng):
+    xs = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    layer = C.TimeSoftmaxWithLoss()
+    with pytest.raises(ValueError) as e:
+        layer.forward(xs, np.zeros((2, 4), dtype=int))
+    assert str(e.value).startswith("ts:") and "(2, 4)" in str(e.value) and "T=3" in str(e.value)
+    for bad in (4, -2, 100):
+        ts = np.zeros((2, 3), dtype=int)
+        ts[1, 1] = bad
+        with pytest.raises(ValueError) as e:
+            layer.forward(xs, ts)
+        msg = str(e.value)
+        assert msg.startswith("ts:") and f"label {bad} at [1, 1]" in msg and "V=4" in msg
+        assert "ignore_label=-1" in msg
+        with pytest.raises(ValueError, match="out of range"):
+            R.TimeSoftmaxWithLoss().forward(xs, ts)
+    with pytest.raises(TypeError, match=r"^ts:.*integer"):
+        layer.forward(xs, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"^xs:"):
+        layer.forward(xs[0], np.zeros((2, 3), dtype=int))
+    with pytest.raises(RuntimeError):
+        C.TimeSoftmaxWithLoss().backward()
+
+
+# --------------------------------------------------------------------------
+# float64 finite differences
+
+def numerical_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        fp = f()
+        x[i] = old - eps
+        fm = f()
+        x[i] = old
+        g[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+def test_finite_differences_float64(rng):
+    """embedding -> TimeRNN -> tied-or-not affine -> softmax-CE, every gradient."""
+    from rnnscratch import TimeRNN
+
+    N, T, V, D, H = 2, 3, 7, 4, 5
+    embed_W = rng.standard_normal((V, D)) * 0.5
+    Wx = rng.standard_normal((D, H)) * 0.5
+    Wh = rng.standard_normal((H, H)) * 0.5
+    b = rng.standard_normal(H) * 0.1
+    aW = rng.standard_normal((H, V)) * 0.5
+    ab = rng.standard_normal(V) * 0.1
+    xs = rng.integers(0, V, (N, T))
+    xs[0, 0] = xs[1, 2] = 3  # a repeated id
+    ts = rng.integers(0, V, (N, T))
+    ts[1, 1] = -1
+    layers = [C.TimeEmbedding(embed_W), TimeRNN(Wx, Wh, b), C.TimeAffine(aW, ab)]
+    loss_layer = C.TimeSoftmaxWithLoss()
+
+    def loss():
+        h = xs
+        for layer in layers:
+            h = layer.forward(h)
+        return loss_layer.forward(h, ts)
+
+    loss()
+    dout = loss_layer.backward()
+    for layer in reversed(layers):
+        dout = layer.backward(dout)
+    for p, g in zip([embed_W, Wx, Wh, b, aW, ab],
+                    [layers[0].grads[0], *layers[1].grads, *layers[2].grads]):
+        num = numerical_grad(loss, p)
+        np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
+
+
+def test_finite_differences_layer_inputs(rng):
+    """dx of the affine layer and dxs of the softmax-CE layer."""
+    N, T, D, V = 2, 3, 4, 5
+    W, b = rng.standard_normal((D, V)), rng.standard_normal(V)
+    x = rng.standard_normal((N, T, D))
+    ts = rng.integers(0, V, (N, T))
+    aff, sm = C.TimeAffine(W, b), C.TimeSoftmaxWithLoss()
+
+    def loss():
+        return sm.forward(aff.forward(x), ts)
+
+    loss()
+    dx = aff.backward(sm.backward())
+    np.testing.assert_allclose(dx, numerical_grad(loss, x), rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------------------
+# SimpleRnnlm
+
+def test_simple_rnnlm_params_and_init():
+    np.random.seed(0)
+    V, D, H = 400, 30, 20
+    model = C.SimpleRnnlm(V, D, H)
+    shapes = [(V, D), (D, H), (H, H), (H,), (H, V), (V,)]
+    assert [p.shape for p in model.params] == shapes
+    assert [g.shape for g in model.grads] == shapes
+    assert all(p.dtype == np.float32 for p in model.params + model.grads)
+    assert model.params[0] is model.layers[0].params[0]
+    assert model.params[4] is model.layers[2].params[0]
+    assert model.rnn_layer is model.layers[1] and model.rnn_layer.stateful
+    np.testing.assert_allclose(model.params[0].std(), 1 / 100, rtol=0.05)
+    np.testing.assert_allclose(model.params[1].std(), 1 / np.sqrt(D), rtol=0.1)
+    np.testing.assert_allclose(model.params[2].std(), 1 / np.sqrt(H), rtol=0.1)
+    np.testing.assert_allclose(model.params[4].std(), 1 / np.sqrt(H), rtol=0.05)
+    assert not model.params[3].any() and not model.params[5].any()
+    # the same draws as the reference model (and the course) from the same seed
+    np.random.seed(0)
+    ref = R.SimpleRnnlm(V, D, H)
+    for p, q in zip(model.params, ref.params):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_simple_rnnlm_matches_reference_over_steps():
+    V, D, H, N, T = 50, 16, 12, 4, 6
+    np.random.seed(3)
+    model = C.SimpleRnnlm(V, D, H)
+    np.random.seed(3)
+    ref = R.SimpleRnnlm(V, D, H)
+    rng = np.random.default_rng(1)
+    grads = list(model.grads)
+    for step in range(3):  # stateful: the hidden state carries over
+        xs = rng.integers(0, V, (N, T)).astype(np.int32)
+        ts = rng.integers(0, V, (N, T)).astype(np.int32)
+        la, lr = model.forward(xs, ts), ref.forward(xs, ts)
+        assert abs(la - lr) < 1e-5 * max(1, lr)
+        model.backward()
+        ref.backward()
+        for i, (g, h) in enumerate(zip(model.grads, ref.grads)):
+            close(g, h, np.float32, f"step {step} grad {i}")
+        for p, q, g in zip(model.params, ref.params, model.grads):
+            p -= 0.1 * g
+            q -= 0.1 * g
+    assert all(g is h for g, h in zip(model.grads, grads))
+    assert model.rnn_layer.h is not None
+    model.reset_state()
+    assert model.rnn_layer.h is None
