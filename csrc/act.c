@@ -45,6 +45,9 @@
 #  define RS_ACT_INLINE static inline
 #endif
 
+/* Elements per chunk of the portable loops (a stack buffer of this many). */
+#define RS_ACT_CHUNK 256
+
 /* ------------------------------------------------------------------ float */
 #define REAL float
 #define UREAL uint32_t                  /* unsigned integer of the same size */
@@ -75,6 +78,7 @@
 #  define MM512_TOI _mm512_castps_si512
 #  define MM512_TOV _mm512_castsi512_ps
 #  define MM512_CMP _mm512_cmp_ps_mask
+#  define MM512_SIGNS _mm512_movepi32_mask
 #  define RS_M256 __m256
 #  define RS_M512 __m512
 #endif
@@ -104,6 +108,7 @@
 #  undef MM512_TOI
 #  undef MM512_TOV
 #  undef MM512_CMP
+#  undef MM512_SIGNS
 #  undef RS_M256
 #  undef RS_M512
 #endif
@@ -144,6 +149,7 @@
 #  define MM512_TOI _mm512_castpd_si512
 #  define MM512_TOV _mm512_castsi512_pd
 #  define MM512_CMP _mm512_cmp_pd_mask
+#  define MM512_SIGNS _mm512_movepi64_mask
 #  define RS_M256 __m256d
 #  define RS_M512 __m512d
 #endif

@@ -3,7 +3,7 @@
  * RS_MANT_BITS, RS_MAGIC, RS_LOG2E, RS_LN2HI, RS_LN2LO, RS_EXP_COEFS,
  * RS_TANH_SMALL, RS_TANH_CLAMP, RS_TANH_COEFS, RS_SIG_CLAMP, and on x86 the
  * intrinsic name macros MM256(op), MM512(op), MM256I(op), MM512I(op),
- * MM256_TOI/TOV, MM512_TOI/TOV, MM512_CMP, RS_M256, RS_M512.
+ * MM256_TOI/TOV, MM512_TOI/TOV, MM512_CMP, MM512_SIGNS, RS_M256, RS_M512.
  *
  * The file has two parts:
  *  - the outer part (RS_LANE undefined): per-REAL helpers; then, once per
@@ -25,6 +25,11 @@ static const REAL FN(tanh_coef)[] = { RS_TANH_COEFS };
 /* Bit patterns (memcpy is the portable type pun; it compiles to nothing). */
 RS_ACT_INLINE UREAL FN(bits_of)(REAL x) { UREAL u; memcpy(&u, &x, sizeof u); return u; }
 RS_ACT_INLINE REAL FN(real_of)(UREAL u) { REAL x; memcpy(&x, &u, sizeof x); return x; }
+/* all ones if the sign bit of x is set, else 0 */
+RS_ACT_INLINE UREAL FN(sign_mask)(REAL x)
+{
+    return (UREAL)0 - (FN(bits_of)(x) >> (8 * sizeof(UREAL) - 1));
+}
 /* mask all ones: t; mask zero: f */
 RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 {
@@ -37,8 +42,9 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
  *   V_FMA(a, b, c)         a*b + c (fused on the SIMD paths)
  *   V_ABS(x)               |x|
  *   V_COPYSIGN(m, s)       |m| with the sign of s (m >= 0 or NaN)
- *   V_CLAMP_HI(x, c)       min(x, c), NaN stays NaN
- *   V_SELECT_LE(a, b, t, f)  a <= b ? t : f  (f when a or b is NaN)
+ *   V_CLAMP_HI(x, c)       min(x, c) for x >= 0, NaN stays NaN
+ *   V_SELECT_NEG(s, t, f)  sign bit of s set ? t : f
+ *   V_RELU(x)              x <= 0 ? +0 : x  (NaN stays NaN)
  *   V_POW2(kf, one)        2^k * one, where kf = RS_MAGIC + k (k an integer)
  *                          and one is a power of two: exponent-field add   */
 
@@ -57,11 +63,14 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 #define V_FMA(a, b, c) ((a) * (b) + (c))
 #define V_ABS(x) RS_FABS(x)
 #define V_COPYSIGN(m, s) RS_COPYSIGN(m, s)
-/* Selects are done on the bit patterns with a mask, not with ?:, so that gcc
-   cannot turn them into branches (it threads a ?: with a constant arm, and
-   the division then sits in a conditional block, which it won't vectorize). */
-#define V_SELECT_LE(a, b, t, f) FN(select_mask)(-(UREAL)((a) <= (b)), t, f)
-#define V_CLAMP_HI(x, c) FN(select_mask)(-(UREAL)((c) < (x)), c, x)
+/* Selects are done on bit patterns with a mask made from a sign bit, not
+   with ?: or a comparison: gcc turns a ?: into a branch when an arm is
+   constant or needs a division (which may trap), and then won't vectorize;
+   nor can it make a 64-bit mask from a double comparison with plain SSE2.
+   Clamp: c - x < 0 when x > c; a NaN x gives a NaN of x's (clear) sign. */
+#define V_SELECT_NEG(s, t, f) FN(select_mask)(FN(sign_mask)(s), t, f)
+#define V_CLAMP_HI(x, c) V_SELECT_NEG(V_SUB(c, x), c, x)
+#define V_RELU(x) ((x) <= 0 ? (REAL)0 : (x))
 #define V_POW2(kf, one) \
     FN(real_of)((UREAL)((FN(bits_of)(kf) << RS_MANT_BITS) + FN(bits_of)(one)))
 #include "act_impl.h"
@@ -83,7 +92,8 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 #define V_ABS(x) MM256(andnot)(MM256(set1)((REAL)-0.0), x)
 #define V_COPYSIGN(m, s) MM256(or)(m, MM256(and)(s, MM256(set1)((REAL)-0.0)))
 #define V_CLAMP_HI(x, c) MM256(min)(c, x) /* min returns its 2nd operand on NaN */
-#define V_SELECT_LE(a, b, t, f) MM256(blendv)(f, t, MM256(cmp)(a, b, _CMP_LE_OQ))
+#define V_SELECT_NEG(s, t, f) MM256(blendv)(f, t, s) /* blendv reads sign bits */
+#define V_RELU(x) MM256(and)(x, MM256(cmp)(x, MM256(setzero)(), _CMP_NLE_UQ))
 #define V_POW2(kf, one) \
     MM256_TOV(MM256I(add)(MM256I(slli)(MM256_TOI(kf), RS_MANT_BITS), MM256_TOI(one)))
 #include "act_impl.h"
@@ -104,7 +114,8 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 #define V_ABS(x) MM512(andnot)(MM512(set1)((REAL)-0.0), x)
 #define V_COPYSIGN(m, s) MM512(or)(m, MM512(and)(s, MM512(set1)((REAL)-0.0)))
 #define V_CLAMP_HI(x, c) MM512(min)(c, x)
-#define V_SELECT_LE(a, b, t, f) MM512(mask_blend)(MM512_CMP(a, b, _CMP_LE_OQ), f, t)
+#define V_SELECT_NEG(s, t, f) MM512(mask_blend)(MM512_SIGNS(MM512_TOI(s)), f, t)
+#define V_RELU(x) MM512(maskz_mov)(MM512_CMP(x, MM512(setzero)(), _CMP_NLE_UQ), x)
 #define V_POW2(kf, one) \
     MM512_TOV(MM512I(add)(MM512I(slli)(MM512_TOI(kf), RS_MANT_BITS), MM512_TOI(one)))
 #include "act_impl.h"
@@ -153,20 +164,25 @@ void FN(rs_act_bias_row)(REAL *y,       /* (n,) in/out */
 }
 
 /* da[i] = (dh[i] + dh2[i]) * f'(h[i]), for one constant act after inlining.
-   Each element is read before it is written, so da may alias the inputs. */
+   da may alias the inputs; chunks go through a local buffer (see LN(map)). */
 RS_ACT_INLINE void FN(bwd_loop)(REAL *da, const REAL *dh, const REAL *dh2,
                                 const REAL *h, ptrdiff_t n, int act)
 {
-    for (ptrdiff_t i = 0; i < n; i++) {
-        REAL g = dh2 ? dh[i] + dh2[i] : dh[i];
-        REAL hi = h[i];
-        switch (act) {
-        case RS_ACT_TANH: g = g * ((REAL)1 - hi * hi); break;
-        case RS_ACT_SIGMOID: g = g * ((REAL)1 - hi) * hi; break;
-        case RS_ACT_RELU: g = hi > 0 ? g : (REAL)0; break;
-        default: break;
+    REAL tmp[RS_ACT_CHUNK];
+    for (ptrdiff_t i = 0; i < n; i += RS_ACT_CHUNK) {
+        ptrdiff_t m = n - i < RS_ACT_CHUNK ? n - i : RS_ACT_CHUNK;
+        for (ptrdiff_t j = 0; j < m; j++) {
+            REAL g = dh2 ? dh[i + j] + dh2[i + j] : dh[i + j];
+            REAL hj = h[i + j];
+            switch (act) {
+            case RS_ACT_TANH: g = g * ((REAL)1 - hj * hj); break;
+            case RS_ACT_SIGMOID: g = g * ((REAL)1 - hj) * hj; break;
+            case RS_ACT_RELU: g = hj > 0 ? g : (REAL)0; break;
+            default: break;
+            }
+            tmp[j] = g;
         }
-        da[i] = g;
+        memcpy(da + i, tmp, (size_t)m * sizeof(REAL));
     }
 }
 
@@ -209,8 +225,8 @@ RS_ACT_INLINE RS_LANE_ATTR V LN(poly)(V x, const REAL *c, int nc)
     return p;
 }
 
-/* e^t = q * 2^k for t <= 0 not below -RS_SIG_CLAMP: returns q in
-   [0.7, 1.42] and sets *kf = RS_MAGIC + k. */
+/* e^t = (1 + s) * 2^k for t in [-RS_SIG_CLAMP, 0]: returns s = e^r - 1,
+   |s| < 0.42, with r = t - k ln2, and sets *kf = RS_MAGIC + k. */
 RS_ACT_INLINE RS_LANE_ATTR V LN(exp_parts)(V t, V *kf)
 {
     V k = V_FMA(t, V_SET1(RS_LOG2E), V_SET1(RS_MAGIC)); /* MAGIC + round(t/ln2) */
@@ -219,7 +235,7 @@ RS_ACT_INLINE RS_LANE_ATTR V LN(exp_parts)(V t, V *kf)
     r = V_FMA(kk, V_SET1(-RS_LN2LO), r);                 /* |r| <= ln2/2 */
     V p = LN(poly)(r, FN(exp_coef), RS_NCOEF(FN(exp_coef)));
     *kf = k;
-    return V_ADD(V_SET1(1), V_FMA(V_MUL(r, r), p, r)); /* 1 + (e^r - 1) */
+    return V_FMA(V_MUL(r, r), p, r);
 }
 
 RS_ACT_INLINE RS_LANE_ATTR V LN(tanh_v)(V x)
@@ -228,35 +244,50 @@ RS_ACT_INLINE RS_LANE_ATTR V LN(tanh_v)(V x)
     /* small a: a + a^3 P(a^2) */
     V z = V_MUL(a, a);
     V ys = V_FMA(V_MUL(a, z), LN(poly)(z, FN(tanh_coef), RS_NCOEF(FN(tanh_coef))), a);
-    /* large a: 1 - 2e/(1 + e), e = exp(-2a) in (0, 1/3] */
+    /* large a: 1 - 2e/(1 + e), e = exp(-2a) = 2^k (1 + s) in (0, 1/3];
+       2e and 1 + e are each rounded once */
+    V one = V_SET1(1);
     V kf;
-    V q = LN(exp_parts)(V_MUL(a, V_SET1(-2)), &kf);
-    V e2 = V_MUL(q, V_POW2(kf, V_SET1(2)));       /* 2e, no rounding */
-    V d = V_FMA(e2, V_SET1(0.5), V_SET1(1));      /* 1 + e */
-    V yl = V_SUB(V_SET1(1), V_DIV(e2, d));
-    V y = V_SELECT_LE(a, V_SET1(RS_TANH_SMALL), ys, yl); /* NaN: yl, NaN */
+    V s = LN(exp_parts)(V_MUL(a, V_SET1(-2)), &kf);
+    V p = V_POW2(kf, one);                          /* 2^k */
+    V e2 = V_MUL(V_FMA(p, s, p), V_SET1(2));        /* 2e */
+    V d = V_FMA(p, s, V_ADD(one, p));               /* 1 + e */
+    V yl = V_SUB(one, V_DIV(e2, d));
+    V y = V_SELECT_NEG(V_SUB(a, V_SET1(RS_TANH_SMALL)), ys, yl); /* NaN: both NaN */
     return V_COPYSIGN(y, x);
 }
 
 RS_ACT_INLINE RS_LANE_ATTR V LN(sigmoid_v)(V x)
 {
+    V one = V_SET1(1);
     V a = V_CLAMP_HI(V_ABS(x), V_SET1(RS_SIG_CLAMP));
     V kf;
-    V q = LN(exp_parts)(V_MUL(a, V_SET1(-1)), &kf);
-    /* e = exp(-a) = q * 2^k1 * 2^k2, k1 + k2 = k: each factor is a normal
-       number even when e is subnormal, which is rounded once, at the end. */
+    V s = LN(exp_parts)(V_MUL(a, V_SET1(-1)), &kf);
+    /* e = exp(-a) = (q + q_lo) 2^k1 2^k2, k1 + k2 = k: each factor is a
+       normal number even where e is subnormal (rounded once, at the end). */
+    V q = V_ADD(one, s);
+    V q_lo = V_ADD(V_SUB(one, q), s);                          /* exact */
     V kk = V_SUB(kf, V_SET1(RS_MAGIC));
-    V k1 = V_FMA(kk, V_SET1(0.5), V_SET1(RS_MAGIC));             /* MAGIC + k1 */
+    V k1 = V_FMA(kk, V_SET1(0.5), V_SET1(RS_MAGIC));           /* MAGIC + k1 */
     V k2 = V_ADD(V_SUB(kk, V_SUB(k1, V_SET1(RS_MAGIC))), V_SET1(RS_MAGIC));
-    V e = V_MUL(V_MUL(q, V_POW2(k1, V_SET1(1))), V_POW2(k2, V_SET1(1)));
-    /* x >= 0: 1/(1 + e);  x < 0: e/(1 + e) */
-    V num = V_SELECT_LE(x, V_SET1(0), e, V_SET1(1));
-    return V_DIV(num, V_ADD(V_SET1(1), e));
+    V p1 = V_POW2(k1, one), p2 = V_POW2(k2, one);
+    V e = V_MUL(V_MUL(q, p1), p2);
+    V e_lo = V_MUL(V_MUL(q_lo, p1), p2);
+    /* d + d_lo = 1 + e + e_lo */
+    V d = V_ADD(one, e);
+    V d_lo = V_ADD(V_ADD(V_SUB(one, d), e), e_lo);
+    /* y = num/(d + d_lo): x >= 0: num = 1;  x < 0: num = e + e_lo */
+    V num = V_SELECT_NEG(x, e, one);
+    V num_lo = V_SELECT_NEG(x, e_lo, V_SET1(0));
+    V y0 = V_DIV(num, d);
+    V inv_d = V_SELECT_NEG(x, V_SUB(one, y0), y0); /* ~ 1/d */
+    V corr = V_MUL(V_SUB(num_lo, V_MUL(y0, d_lo)), inv_d);
+    return V_ADD(y0, corr);
 }
 
 RS_ACT_INLINE RS_LANE_ATTR V LN(relu_v)(V x)
 {
-    return V_SELECT_LE(x, V_SET1(0), V_SET1(0), x); /* NaN is not <= 0: kept */
+    return V_RELU(x);
 }
 
 RS_ACT_INLINE RS_LANE_ATTR V LN(act_v)(V x, int act)
@@ -277,6 +308,23 @@ RS_ACT_INLINE RS_LANE_ATTR void LN(map)(REAL *y,       /* (n,) */
                                         ptrdiff_t n, int act)
 {
     ptrdiff_t i = 0;
+    if (VLEN == 1) {
+        /* portable: through a local buffer, which nothing else can alias,
+           so the compilers vectorize the inner loop with no overlap check
+           (y == x would send clang's checked loop to its scalar version) */
+        REAL tmp[RS_ACT_CHUNK];
+        for (; i < n; i += RS_ACT_CHUNK) {
+            ptrdiff_t m = n - i < RS_ACT_CHUNK ? n - i : RS_ACT_CHUNK;
+            for (ptrdiff_t j = 0; j < m; j++) {
+                V v = V_LOAD(x + i + j);
+                if (b)
+                    v = V_ADD(v, V_LOAD(b + i + j));
+                V_STORE(tmp + j, LN(act_v)(v, act));
+            }
+            memcpy(y + i, tmp, (size_t)m * sizeof(REAL));
+        }
+        return;
+    }
     for (; i + VLEN <= n; i += VLEN) {
         V v = V_LOAD(x + i);
         if (b)
@@ -335,6 +383,7 @@ static RS_LANE_ATTR void LN(act_array)(REAL *y, const REAL *x, const REAL *b,
 #undef V_ABS
 #undef V_COPYSIGN
 #undef V_CLAMP_HI
-#undef V_SELECT_LE
+#undef V_SELECT_NEG
+#undef V_RELU
 #undef V_POW2
 #endif /* RS_LANE */

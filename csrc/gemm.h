@@ -7,8 +7,17 @@
  *   C = A·B          (accumulate == 0)
  *   C = C + A·B      (accumulate != 0)
  * Any of M, N, K may be 0 (K == 0 with accumulate == 0 zeroes C).
- * Each C element is summed in a fixed order that does not depend on the
- * number of threads.
+ * C must not overlap A or B.
+ *
+ * Each C element is one chain of multiply-adds over k = 0..K-1 in order,
+ * started from 0 (or from C when accumulating), computed by one thread: the
+ * result does not depend on the number of threads (rs_set_num_threads) nor
+ * on the blocking. It does depend on the SIMD path (rs_get_path(), read at
+ * every call): the SIMD paths use fused multiply-adds, the portable one may not.
+ *
+ * Large products are split over up to rs_get_num_threads() threads, by rows
+ * or by column panels of C, never over K. Calls from several OS threads at
+ * once are safe.
  */
 #ifndef RNNSCRATCH_GEMM_H
 #define RNNSCRATCH_GEMM_H
@@ -23,5 +32,56 @@ void rs_gemm_f64(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
                  const double *A, ptrdiff_t rsa, ptrdiff_t csa,
                  const double *B, ptrdiff_t rsb, ptrdiff_t csb,
                  double *C, ptrdiff_t ldc, int accumulate);
+
+/* ---- Pre-packed B: for C = [C +] A·B repeated with the same B ----
+ *
+ *   n = rs_gemm_packed_size_f32(K, N);            elements (not bytes)
+ *   Bp = 64-byte aligned buffer of n floats        (caller allocates; any
+ *                                                   float alignment works,
+ *                                                   64 is faster)
+ *   rs_gemm_pack_b_f32(Bp, K, N, B, rsb, csb);    B(k,j) = B[k*rsb + j*csb]
+ *   rs_gemm_packed_f32(M, N, K, A, rsa, csa, Bp, C, ldc, acc, epi, ctx);
+ *
+ * Bp starts with a small header recording K, N and the SIMD path in use when
+ * it was packed; rs_gemm_packed uses that path (not the current one), so a
+ * buffer stays valid if rs_set_path() changes in between. The size does not
+ * depend on the path. rs_gemm_packed returns 0, or -1 (C untouched, epi not
+ * called) when Bp was not packed for this K and N.
+ *
+ * epi (may be NULL): epi(ctx, i0, i1) is called once for each row range
+ * [i0, i1) of C as soon as those rows are final (all of K summed, all N
+ * columns written), while they are still in cache. The ranges partition
+ * [0, M) and are at most a few dozen rows. With several threads, epi is
+ * called from worker threads too, concurrently for disjoint row ranges, so
+ * it must only touch its own rows. (M == 0: not called. K == 0: called on
+ * the zeroed / unchanged rows.)
+ */
+typedef void (*rs_epilogue)(void *ctx, ptrdiff_t i0, ptrdiff_t i1);
+typedef rs_epilogue rs_epilogue_f32;
+typedef rs_epilogue rs_epilogue_f64;
+
+size_t rs_gemm_packed_size_f32(ptrdiff_t K, ptrdiff_t N);
+size_t rs_gemm_packed_size_f64(ptrdiff_t K, ptrdiff_t N);
+
+void rs_gemm_pack_b_f32(float *Bp, /* (rs_gemm_packed_size_f32(K,N),) */
+                        ptrdiff_t K, ptrdiff_t N,
+                        const float *B, ptrdiff_t rsb, ptrdiff_t csb); /* (K,N) */
+void rs_gemm_pack_b_f64(double *Bp, ptrdiff_t K, ptrdiff_t N,
+                        const double *B, ptrdiff_t rsb, ptrdiff_t csb);
+
+int rs_gemm_packed_f32(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                       const float *A, ptrdiff_t rsa, ptrdiff_t csa, /* (M,K) */
+                       const float *Bp,                              /* packed (K,N) */
+                       float *C, ptrdiff_t ldc,                      /* (M,N) */
+                       int accumulate, rs_epilogue epi, void *ctx);
+int rs_gemm_packed_f64(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                       const double *A, ptrdiff_t rsa, ptrdiff_t csa,
+                       const double *Bp,
+                       double *C, ptrdiff_t ldc,
+                       int accumulate, rs_epilogue epi, void *ctx);
+
+/* Threads used by gemm (and anything else built on threads.h). */
+void rs_set_num_threads(int n); /* n <= 0: back to the default */
+int rs_get_num_threads(void);
 
 #endif

@@ -1,25 +1,632 @@
 /* gemm_impl.h -- type-generic template, included by gemm.c once per REAL.
- * Requires: REAL, RS_SUFFIX. */
+ * Requires: REAL, RS_SUFFIX, RS_REAL_IS_DOUBLE (0/1), and from gemm.c the
+ * type-independent pieces (RS_UNROLL, gemm_bmode, gemm_hdr, rs_min, ...).
+ *
+ * GotoBLAS/BLIS structure (row-major view, C = A·B):
+ *
+ *   for ic  in M step mc         A block  (mc, kc) packed into micro-panels of
+ *    for pc in K step kc                  mr rows, (kc, mr) each      -> L2/L3
+ *     pack A block
+ *     for jc in N step nc        B block  (kc, nc) in panels of NR columns,
+ *      pack B block (or use it             (kc, NR) each              -> L2
+ *      directly / pre-packed)
+ *      for each mr-row tile      A micro-panel (kc, mr)               -> L1
+ *       for each NR-col panel    micro-kernel: C(mr, NR) += a·b, in registers
+ *    epilogue(rows ic..ic+mc)
+ *
+ * Row tiles are balanced (a block of 20 rows with MR = 14 is two tiles of 10),
+ * so no tile is tiny. Columns: full NR panels and one partial, masked panel.
+ * Every C element is one FMA chain over k in order, whatever the blocking or
+ * the thread split, so results are bit-identical for any thread count.
+ */
 #define FN(name) RS_CAT(name, RS_SUFFIX)
+
+/* ---- blocking constants (elements) ---- */
+#if RS_REAL_IS_DOUBLE
+#  define GEMM_KC 192   /* k block: A micro-panel 14x192 doubles = 21 KB (L1) */
+#  define GEMM_MC 504   /* rows of the packed A block: 504x192 doubles = 774 KB */
+#  define GEMM_NC 320   /* cols of the packed B block: 192x320 doubles = 480 KB (L2) */
+#else
+#  define GEMM_KC 256   /* 14x256 floats = 14 KB */
+#  define GEMM_MC 1008  /* 1008x256 floats = 1 MB */
+#  define GEMM_NC 512   /* 256x512 floats = 512 KB */
+#endif
+/* small-problem buffers, on the stack (no allocation at all) */
+#define GEMM_STACK_A (65536 / (ptrdiff_t)sizeof(REAL))  /* A block */
+#define GEMM_STACK_B (32768 / (ptrdiff_t)sizeof(REAL))  /* B block / edge panel */
+#define GEMM_SMALL_M 64     /* up to this many rows: one stack-sized A block */
+#define GEMM_ADIRECT_PANELS 4 /* A read in place when N <= this many panels */
+#define GEMM_NR_MAX (128 / (ptrdiff_t)sizeof(REAL))     /* widest panel, any path */
+#define GEMM_HDR (64 / (ptrdiff_t)sizeof(REAL))         /* packed-B header */
+/* below this many flops (2MNK) one thread does it all */
+#ifdef RS_GEMM_PAR_FLOPS
+#  define GEMM_PAR_FLOPS RS_GEMM_PAR_FLOPS
+#else
+#  define GEMM_PAR_FLOPS 3000000.0
+#endif
+
+/* micro-kernel: C(mr,nr) = [C +] a·b, see gemm_kern.h */
+typedef void (*FN(kfun))(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t kc,
+                         const REAL *a, ptrdiff_t ka, int arow,
+                         const REAL *b, ptrdiff_t ldb,
+                         REAL *c, ptrdiff_t ldc, int acc);
+/* B panel copy, rows contiguous: d(p, 0:nr) = s(p, 0:nr), padded to vectors */
+typedef void (*FN(cfun))(ptrdiff_t nr, ptrdiff_t kc, const REAL *s, ptrdiff_t lds,
+                         REAL *d, ptrdiff_t ldd);
+
+/* ---- packing ---- */
+
+/* A(i0.., p0..) -> ap(kc, mr): ap[p*mr + i] = A[i*rsa + p*csa] */
+static void FN(pack_a)(ptrdiff_t mr, ptrdiff_t kc,
+                       const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                       REAL *RS_RESTRICT ap)
+{
+    if (rsa == 1) {          /* columns of A contiguous (A = X^T) */
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            const REAL *s = A + p * csa;
+            for (ptrdiff_t i = 0; i < mr; i++)
+                ap[p * mr + i] = s[i];
+        }
+    } else if (csa == 1) {   /* rows of A contiguous */
+        ptrdiff_t p = 0;
+        for (; p + 4 <= kc; p += 4) {
+            for (ptrdiff_t i = 0; i < mr; i++) {
+                const REAL *s = A + i * rsa + p;
+                ap[(p + 0) * mr + i] = s[0];
+                ap[(p + 1) * mr + i] = s[1];
+                ap[(p + 2) * mr + i] = s[2];
+                ap[(p + 3) * mr + i] = s[3];
+            }
+        }
+        for (; p < kc; p++)
+            for (ptrdiff_t i = 0; i < mr; i++)
+                ap[p * mr + i] = A[i * rsa + p];
+    } else {
+        for (ptrdiff_t p = 0; p < kc; p++)
+            for (ptrdiff_t i = 0; i < mr; i++)
+                ap[p * mr + i] = A[i * rsa + p * csa];
+    }
+}
+
+/* B(p0.., j0..j0+nr) -> bp(kc, NR), zero-padded: bp[p*NR + j] = B[p*rsb + j*csb] */
+static void FN(pack_b)(ptrdiff_t NR, ptrdiff_t nr, ptrdiff_t kc,
+                       const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
+                       REAL *RS_RESTRICT bp)
+{
+    if (csb == 1) {
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            const REAL *s = B + p * rsb;
+            REAL *d = bp + p * NR;
+            for (ptrdiff_t j = 0; j < nr; j++)
+                d[j] = s[j];
+            for (ptrdiff_t j = nr; j < NR; j++)
+                d[j] = 0;
+        }
+    } else {
+        for (ptrdiff_t j = 0; j < nr; j++) {   /* reads along k (B = W^T) */
+            const REAL *s = B + j * csb;
+            for (ptrdiff_t p = 0; p < kc; p++)
+                bp[p * NR + j] = s[p * rsb];
+        }
+        if (nr < NR)
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t j = nr; j < NR; j++)
+                    bp[p * NR + j] = 0;
+    }
+}
+
+/* ---- portable micro-kernel: plain C, auto-vectorized along j ---- */
+
+#define PMR 4
+#define PNR (32 / (int)sizeof(REAL))   /* 8 floats / 4 doubles */
+
+static void FN(kern_portable)(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t kc,
+                              const REAL *RS_RESTRICT a,  /* (mr, kc), see gemm_kern.h */
+                              ptrdiff_t ka, int arow,
+                              const REAL *RS_RESTRICT b,  /* (kc, PNR) rows ldb apart */
+                              ptrdiff_t ldb,
+                              REAL *RS_RESTRICT c,        /* (mr, nr) rows ldc apart */
+                              ptrdiff_t ldc, int acc)
+{
+    REAL t[PMR][PNR];
+    for (int i = 0; i < PMR; i++)
+        for (int j = 0; j < PNR; j++)
+            t[i][j] = (acc && i < mr && j < nr) ? c[i * ldc + j] : (REAL)0;
+    const ptrdiff_t si = arow ? ka : 1, sp = arow ? 1 : ka; /* a(i,p) = a[i*si + p*sp] */
+    if (mr == PMR && si == 1) {
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            for (int i = 0; i < PMR; i++) {
+                const REAL ai = a[i];
+                for (int j = 0; j < PNR; j++)
+                    t[i][j] += ai * b[j];
+            }
+            a += sp;
+            b += ldb;
+        }
+    } else {
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            for (ptrdiff_t i = 0; i < mr; i++) {
+                const REAL ai = a[i * si];
+                for (int j = 0; j < PNR; j++)
+                    t[i][j] += ai * b[j];
+            }
+            a += sp;
+            b += ldb;
+        }
+    }
+    for (ptrdiff_t i = 0; i < mr; i++)
+        for (ptrdiff_t j = 0; j < nr; j++)
+            c[i * ldc + j] = t[i][j];
+}
+
+#undef PMR
+
+static void FN(copy_portable)(ptrdiff_t nr, ptrdiff_t kc, const REAL *RS_RESTRICT s,
+                              ptrdiff_t lds, REAL *RS_RESTRICT d, ptrdiff_t ldd)
+{
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        for (ptrdiff_t j = 0; j < nr; j++)
+            d[p * ldd + j] = s[p * lds + j];
+        for (ptrdiff_t j = nr; j < PNR; j++)
+            d[p * ldd + j] = 0;
+    }
+}
+
+/* ---- SIMD micro-kernels: gemm_kern.h instantiated per ISA ---- */
+#if RS_X86_DISPATCH
+
+/* AVX-512: 14 rows x 2 zmm (32 floats / 16 doubles): 28 accumulators */
+#define KNAME(x) RS_CAT(RS_CAT(x, avx512), RS_SUFFIX)
+#define KTARGET RS_TARGET_AVX512
+#define KMR 14
+#define KNV 2
+#if RS_REAL_IS_DOUBLE
+#  define VEC __m512d
+#  define VL 8
+#  define V_ZERO() _mm512_setzero_pd()
+#  define V_LOAD(p) _mm512_loadu_pd(p)
+#  define V_BCAST(x) _mm512_set1_pd(x)
+#  define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#  define V_STORE(p, v) _mm512_storeu_pd(p, v)
+#  define V_MASK_T __mmask8
+#  define V_MASK(n) ((__mmask8)(0xffu >> (8 - (n))))
+#  define V_LOAD_MASK(p, m) _mm512_maskz_loadu_pd(m, p)
+#  define V_STORE_MASK(p, m, v) _mm512_mask_storeu_pd(p, m, v)
+#  define HVEC __m256d
+#  define H_FROM_V(v) _mm512_castpd512_pd256(v)
+#  define H_ZERO() _mm256_setzero_pd()
+#  define H_LOAD(p) _mm256_loadu_pd(p)
+#  define H_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#  define H_MASK_T __mmask8
+#  define H_MASK(n) ((__mmask8)(0xfu >> (4 - (n))))
+#  define H_LOAD_MASK(p, m) _mm256_maskz_loadu_pd(m, p)
+#  define H_STORE_MASK(p, m, v) _mm256_mask_storeu_pd(p, m, v)
+#else
+#  define VEC __m512
+#  define VL 16
+#  define V_ZERO() _mm512_setzero_ps()
+#  define V_LOAD(p) _mm512_loadu_ps(p)
+#  define V_BCAST(x) _mm512_set1_ps(x)
+#  define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#  define V_STORE(p, v) _mm512_storeu_ps(p, v)
+#  define V_MASK_T __mmask16
+#  define V_MASK(n) ((__mmask16)(0xffffu >> (16 - (n))))
+#  define V_LOAD_MASK(p, m) _mm512_maskz_loadu_ps(m, p)
+#  define V_STORE_MASK(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#  define HVEC __m256
+#  define H_FROM_V(v) _mm512_castps512_ps256(v)
+#  define H_ZERO() _mm256_setzero_ps()
+#  define H_LOAD(p) _mm256_loadu_ps(p)
+#  define H_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#  define H_MASK_T __mmask8
+#  define H_MASK(n) ((__mmask8)(0xffu >> (8 - (n))))
+#  define H_LOAD_MASK(p, m) _mm256_maskz_loadu_ps(m, p)
+#  define H_STORE_MASK(p, m, v) _mm256_mask_storeu_ps(p, m, v)
+#endif
+#define KHALF 1
+#include "gemm_kern.h"
+#define NR_AVX512 (KNV * VL)
+#define MR_AVX512 KMR
+enum { FN(nr_avx512) = NR_AVX512, FN(mr_avx512) = MR_AVX512 };
+#undef NR_AVX512
+#undef MR_AVX512
+#undef KHALF
+#undef HVEC
+#undef H_FROM_V
+#undef H_ZERO
+#undef H_LOAD
+#undef H_FMA
+#undef H_MASK_T
+#undef H_MASK
+#undef H_LOAD_MASK
+#undef H_STORE_MASK
+#undef KNAME
+#undef KTARGET
+#undef KMR
+#undef KNV
+#undef VEC
+#undef VL
+#undef V_ZERO
+#undef V_LOAD
+#undef V_BCAST
+#undef V_FMA
+#undef V_STORE
+#undef V_MASK_T
+#undef V_MASK
+#undef V_LOAD_MASK
+#undef V_STORE_MASK
+
+/* AVX2+FMA: 6 rows x 2 ymm (16 floats / 8 doubles): 12 accumulators */
+#define KNAME(x) RS_CAT(RS_CAT(x, avx2), RS_SUFFIX)
+#define KHALF 0
+#define KTARGET RS_TARGET_AVX2
+#define KMR 6
+#define KNV 2
+#if RS_REAL_IS_DOUBLE
+#  define VEC __m256d
+#  define VL 4
+#  define V_ZERO() _mm256_setzero_pd()
+#  define V_LOAD(p) _mm256_loadu_pd(p)
+#  define V_BCAST(x) _mm256_set1_pd(x)
+#  define V_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#  define V_STORE(p, v) _mm256_storeu_pd(p, v)
+#  define V_MASK_T __m256i
+#  define V_MASK(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
+#  define V_LOAD_MASK(p, m) _mm256_maskload_pd(p, m)
+#  define V_STORE_MASK(p, m, v) _mm256_maskstore_pd(p, m, v)
+#else
+#  define VEC __m256
+#  define VL 8
+#  define V_ZERO() _mm256_setzero_ps()
+#  define V_LOAD(p) _mm256_loadu_ps(p)
+#  define V_BCAST(x) _mm256_set1_ps(x)
+#  define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#  define V_STORE(p, v) _mm256_storeu_ps(p, v)
+#  define V_MASK_T __m256i
+#  define V_MASK(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#  define V_LOAD_MASK(p, m) _mm256_maskload_ps(p, m)
+#  define V_STORE_MASK(p, m, v) _mm256_maskstore_ps(p, m, v)
+#endif
+#include "gemm_kern.h"
+enum { FN(nr_avx2) = KNV * VL, FN(mr_avx2) = KMR };
+#undef KHALF
+#undef KNAME
+#undef KTARGET
+#undef KMR
+#undef KNV
+#undef VEC
+#undef VL
+#undef V_ZERO
+#undef V_LOAD
+#undef V_BCAST
+#undef V_FMA
+#undef V_STORE
+#undef V_MASK_T
+#undef V_MASK
+#undef V_LOAD_MASK
+#undef V_STORE_MASK
+
+#endif /* RS_X86_DISPATCH */
+
+/* ---- path geometry ---- */
+
+typedef struct {
+    ptrdiff_t mr, nr;  /* register tile */
+    FN(kfun) kern;
+    FN(cfun) copy;
+} FN(geom);
+
+static FN(geom) FN(geom_of)(int path)
+{
+    FN(geom) g = {4, PNR, FN(kern_portable), FN(copy_portable)};
+#if RS_X86_DISPATCH
+    if (path == RS_PATH_AVX512) {
+        g.mr = FN(mr_avx512); g.nr = FN(nr_avx512);
+        g.kern = FN(kern_avx512); g.copy = FN(copy_panel_avx512);
+    } else if (path == RS_PATH_AVX2) {
+        g.mr = FN(mr_avx2); g.nr = FN(nr_avx2);
+        g.kern = FN(kern_avx2); g.copy = FN(copy_panel_avx2);
+    }
+#else
+    (void)path;
+#endif
+    return g;
+}
+
+/* ---- the blocked driver ---- */
+
+typedef struct {
+    FN(geom) g;
+    ptrdiff_t M, N, K;
+    const REAL *A; ptrdiff_t rsa, csa;  /* (M,K) */
+    const REAL *B; ptrdiff_t rsb, csb;  /* (K,N); GEMM_PREPACKED: first panel */
+    int bmode;
+    int adirect;                        /* read A in place, no packing */
+    REAL *C; ptrdiff_t ldc;             /* (M,N) */
+    int acc;
+    rs_epilogue epi; void *ctx;
+    ptrdiff_t mc, kc, nc;               /* blocking */
+    REAL *ws; ptrdiff_t ws_task;        /* heap workspace per task, or NULL */
+    int split_m;                        /* tasks split rows (else column panels) */
+} FN(job);
+
+/* C rows [m0,m1) x cols [n0,n1) (n0 a multiple of NR), all of K. */
+static void FN(run_block)(const FN(job) *J, ptrdiff_t m0, ptrdiff_t m1,
+                          ptrdiff_t n0, ptrdiff_t n1,
+                          REAL *abuf, /* (mc*kc,) */
+                          REAL *bbuf, /* (kc*nc,) or (kc*NR,) */
+                          int call_epi)
+{
+    const ptrdiff_t MR = J->g.mr, NR = J->g.nr, K = J->K;
+    const FN(kfun) kern = J->g.kern;
+    if (m1 <= m0 || n1 <= n0)
+        return;
+    const ptrdiff_t nblk = (m1 - m0 + J->mc - 1) / J->mc; /* balanced row blocks */
+    for (ptrdiff_t blk = 0; blk < nblk; blk++) {
+        const ptrdiff_t ic = m0 + blk * (m1 - m0) / nblk;
+        const ptrdiff_t mcur = m0 + (blk + 1) * (m1 - m0) / nblk - ic;
+        const ptrdiff_t nt = (mcur + MR - 1) / MR;
+        for (ptrdiff_t pc = 0; pc < K; pc += J->kc) {
+            const ptrdiff_t kcur = rs_min(J->kc, K - pc);
+            const int acc = J->acc || pc > 0;
+            if (!J->adirect)
+                for (ptrdiff_t r = 0; r < nt; r++) {
+                    const ptrdiff_t i0 = r * mcur / nt, i1 = (r + 1) * mcur / nt;
+                    FN(pack_a)(i1 - i0, kcur, J->A + (ic + i0) * J->rsa + pc * J->csa,
+                               J->rsa, J->csa, abuf + i0 * kcur);
+                }
+            for (ptrdiff_t jc = n0; jc < n1; jc += J->nc) {
+                const ptrdiff_t ncur = rs_min(J->nc, n1 - jc);
+                const ptrdiff_t np = (ncur + NR - 1) / NR;
+                const REAL *bb, *bedge = NULL;
+                ptrdiff_t ldb, ps;
+                if (J->bmode == GEMM_PACK) {
+                    for (ptrdiff_t p = 0; p < np; p++) {
+                        const REAL *s = J->B + pc * J->rsb + (jc + p * NR) * J->csb;
+                        if (J->csb == 1)
+                            J->g.copy(rs_min(NR, ncur - p * NR), kcur, s, J->rsb,
+                                      bbuf + p * kcur * NR, NR);
+                        else
+                            FN(pack_b)(NR, rs_min(NR, ncur - p * NR), kcur, s,
+                                       J->rsb, J->csb, bbuf + p * kcur * NR);
+                    }
+                    bb = bbuf; ldb = NR; ps = kcur * NR;
+                } else if (J->bmode == GEMM_PREPACKED) {
+                    bb = J->B + (jc / NR) * K * NR + pc * NR; ldb = NR; ps = K * NR;
+                } else { /* GEMM_DIRECT: rows of B are contiguous */
+                    bb = J->B + pc * J->rsb + jc; ldb = J->rsb; ps = NR;
+                    if (ncur % NR) { /* partial last panel: copy, zero-padded */
+                        J->g.copy(ncur % NR, kcur, bb + (np - 1) * NR, J->rsb, bbuf, NR);
+                        bedge = bbuf;
+                    }
+                }
+                for (ptrdiff_t r = 0; r < nt; r++) {
+                    const ptrdiff_t i0 = r * mcur / nt, i1 = (r + 1) * mcur / nt;
+                    const REAL *ap;
+                    ptrdiff_t ka;
+                    int arow = 0;
+                    if (!J->adirect) {        /* packed (kc, mr) */
+                        ap = abuf + i0 * kcur; ka = i1 - i0;
+                    } else {                  /* in place */
+                        ap = J->A + (ic + i0) * J->rsa + pc * J->csa;
+                        arow = J->csa == 1;
+                        ka = arow ? J->rsa : J->csa;
+                    }
+                    REAL *cp = J->C + (ic + i0) * J->ldc + jc;
+                    for (ptrdiff_t p = 0; p < np; p++) {
+                        const ptrdiff_t nr = rs_min(NR, ncur - p * NR);
+                        if (bedge && p == np - 1)
+                            kern(i1 - i0, nr, kcur, ap, ka, arow, bedge, NR, cp + p * NR, J->ldc, acc);
+                        else
+                            kern(i1 - i0, nr, kcur, ap, ka, arow, bb + p * ps, ldb, cp + p * NR, J->ldc, acc);
+                    }
+                }
+            }
+        }
+        if (call_epi && J->epi)
+            J->epi(J->ctx, ic, ic + mcur);
+    }
+}
+
+static void FN(task)(void *arg, int t, int nt)
+{
+    const FN(job) *J = (const FN(job) *)arg;
+    RS_ALIGNED(64) REAL sa[GEMM_STACK_A];
+    RS_ALIGNED(64) REAL sb[GEMM_STACK_B];
+    REAL *abuf = sa, *bbuf = sb;
+    if (J->ws) {
+        abuf = J->ws + t * J->ws_task;
+        bbuf = abuf + rs_round_up(J->mc * J->kc, 16);
+    }
+    if (J->split_m) {
+        FN(run_block)(J, t * J->M / nt, (t + 1) * J->M / nt, 0, J->N, abuf, bbuf, 1);
+    } else {
+        const ptrdiff_t NR = J->g.nr, np = (J->N + NR - 1) / NR;
+        const ptrdiff_t p0 = t * np / nt, p1 = (t + 1) * np / nt;
+        FN(run_block)(J, 0, J->M, p0 * NR, rs_min(p1 * NR, J->N), abuf, bbuf, 0);
+    }
+}
+
+/* Stack-sized blocking for a task of at most `rows` rows: no heap at all. */
+static void FN(block_small)(FN(job) *J, ptrdiff_t rows)
+{
+    const ptrdiff_t NR = J->g.nr;
+    J->mc = rs_min(rows, GEMM_SMALL_M);
+    ptrdiff_t kc = rs_min(GEMM_STACK_A / J->mc, GEMM_STACK_B / NR);
+    kc = rs_min(kc, GEMM_KC);
+    J->kc = rs_min(kc, J->K);
+    if (J->bmode == GEMM_PACK)
+        J->nc = rs_max(NR, (GEMM_STACK_B / J->kc) / NR * NR);
+    else
+        J->nc = GEMM_NC;
+    J->ws = NULL;
+    J->ws_task = 0;
+}
+
+/* Read A in place (no packing) when each A micro-panel is used for only a
+   few B panels, so packing would not pay. */
+static int FN(a_direct)(const FN(job) *J, int nt)
+{
+    const ptrdiff_t NR = J->g.nr;
+    const ptrdiff_t cols = J->split_m ? J->N : (J->N + nt - 1) / nt;
+    if (cols > GEMM_ADIRECT_PANELS * NR)
+        return 0;
+    return J->rsa == 1 || (J->csa == 1 && J->g.kern != FN(kern_portable));
+}
+
+/* Number of tasks and how to split (rows or column panels). */
+static int FN(plan_tasks)(FN(job) *J, int prefer_m)
+{
+    const double flops = 2.0 * (double)J->M * (double)J->N * (double)J->K;
+    const ptrdiff_t tm = (J->M + J->g.mr - 1) / J->g.mr;
+    const ptrdiff_t tn = (J->N + J->g.nr - 1) / J->g.nr;
+    int nt = 1;
+    if (flops >= GEMM_PAR_FLOPS)
+        nt = rs_get_num_threads();
+    J->split_m = tm >= tn || (prefer_m && tm >= 2 * (ptrdiff_t)nt);
+    const ptrdiff_t tiles = J->split_m ? tm : tn;
+    if ((ptrdiff_t)nt > tiles)
+        nt = (int)tiles;
+    if (nt < 1)
+        nt = 1;
+    return nt;
+}
+
+static void FN(zero_rows)(ptrdiff_t M, ptrdiff_t N, REAL *C, ptrdiff_t ldc)
+{
+    for (ptrdiff_t i = 0; i < M; i++)
+        for (ptrdiff_t j = 0; j < N; j++)
+            C[i * ldc + j] = 0;
+}
 
 void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
                  const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
                  const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
                  REAL *C, ptrdiff_t ldc, int accumulate)
 {
-    for (ptrdiff_t i = 0; i < M; i++) {
-        REAL *RS_RESTRICT c = C + i * ldc;                    /* (N,) */
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
         if (!accumulate)
-            for (ptrdiff_t j = 0; j < N; j++) c[j] = 0;
-        for (ptrdiff_t k = 0; k < K; k++) {
-            const REAL a = A[i * rsa + k * csa];
-            const REAL *RS_RESTRICT b = B + k * rsb;          /* (N,) */
-            if (csb == 1)
-                for (ptrdiff_t j = 0; j < N; j++) c[j] += a * b[j];
-            else
-                for (ptrdiff_t j = 0; j < N; j++) c[j] += a * b[j * csb];
-        }
+            FN(zero_rows)(M, N, C, ldc);
+        return;
     }
+    FN(job) J;
+    memset(&J, 0, sizeof J);
+    J.g = FN(geom_of)(rs_get_path());
+    J.M = M; J.N = N; J.K = K;
+    J.A = A; J.rsa = rsa; J.csa = csa;
+    J.B = B; J.rsb = rsb; J.csb = csb;
+    J.C = C; J.ldc = ldc; J.acc = accumulate != 0;
+    const int nt = FN(plan_tasks)(&J, 0);
+    J.adirect = FN(a_direct)(&J, nt);
+    const ptrdiff_t rows = J.split_m ? (M + nt - 1) / nt : M;
+    void *heap = NULL;
+    if (rows <= GEMM_SMALL_M) {
+        /* few rows: B is used once, read it in place when its rows are contiguous */
+        J.bmode = csb == 1 ? GEMM_DIRECT : GEMM_PACK;
+        FN(block_small)(&J, rows);
+    } else {
+        J.bmode = GEMM_PACK;
+        const ptrdiff_t NR = J.g.nr;
+        const ptrdiff_t cols = J.split_m ? N : ((N + NR - 1) / NR + nt - 1) / nt * NR;
+        J.kc = rs_min(GEMM_KC, K);
+        J.mc = rs_min(GEMM_MC, rows);
+        J.nc = rs_min(GEMM_NC, rs_round_up(cols, NR));
+        J.ws_task = rs_round_up(J.mc * J.kc, 16) + J.kc * J.nc;
+        heap = rs_ws_get((size_t)(nt * J.ws_task) * sizeof(REAL));
+        if (heap)
+            J.ws = (REAL *)heap;
+        else
+            FN(block_small)(&J, rows);  /* out of memory: slower, same result */
+    }
+    rs_parallel_run(FN(task), &J, nt);
+    rs_ws_put(heap);
 }
 
+/* ---- pre-packed B ---- */
+
+size_t FN(rs_gemm_packed_size)(ptrdiff_t K, ptrdiff_t N)
+{
+    if (K < 0) K = 0;
+    if (N < 0) N = 0;
+    return (size_t)(GEMM_HDR + K * rs_round_up(N, GEMM_NR_MAX));
+}
+
+void FN(rs_gemm_pack_b)(REAL *Bp, ptrdiff_t K, ptrdiff_t N,
+                        const REAL *B, ptrdiff_t rsb, ptrdiff_t csb)
+{
+    if (K < 0) K = 0;
+    if (N < 0) N = 0;
+    const int path = rs_get_path();
+    const FN(geom) g = FN(geom_of)(path);
+    gemm_hdr h;
+    memset(&h, 0, sizeof h);
+    h.magic = GEMM_MAGIC;
+    h.elem = (int32_t)sizeof(REAL);
+    h.path = path;
+    h.nr = (int32_t)g.nr;
+    h.K = (int64_t)K;
+    h.N = (int64_t)N;
+    memcpy(Bp, &h, sizeof h);
+    REAL *d = Bp + GEMM_HDR;
+    for (ptrdiff_t p = 0; p * g.nr < N; p++)
+        FN(pack_b)(g.nr, rs_min(g.nr, N - p * g.nr), K, B + p * g.nr * csb, rsb, csb,
+                   d + p * K * g.nr);
+}
+
+int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                       const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                       const REAL *Bp, REAL *C, ptrdiff_t ldc,
+                       int accumulate, rs_epilogue epi, void *ctx)
+{
+    gemm_hdr h;
+    memcpy(&h, Bp, sizeof h);
+    if (M < 0) M = 0;
+    if (h.magic != GEMM_MAGIC || h.elem != (int32_t)sizeof(REAL) ||
+        h.K != (int64_t)(K < 0 ? 0 : K) || h.N != (int64_t)(N < 0 ? 0 : N) ||
+        h.path < RS_PATH_PORTABLE || h.path > rs_cpu_best_path())
+        return -1;
+    if (M == 0)
+        return 0;
+    const FN(geom) g = FN(geom_of)(h.path);
+    if (g.nr != h.nr)
+        return -1;
+    if (N <= 0 || K <= 0) {
+        if (N > 0 && !accumulate)
+            FN(zero_rows)(M, N, C, ldc);
+        if (epi)
+            for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
+                epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
+        return 0;
+    }
+    FN(job) J;
+    memset(&J, 0, sizeof J);
+    J.g = g;
+    J.M = M; J.N = N; J.K = K;
+    J.A = A; J.rsa = rsa; J.csa = csa;
+    J.B = Bp + GEMM_HDR; J.bmode = GEMM_PREPACKED;
+    J.C = C; J.ldc = ldc; J.acc = accumulate != 0;
+    J.epi = epi; J.ctx = ctx;
+    const int nt = FN(plan_tasks)(&J, 1);
+    J.adirect = FN(a_direct)(&J, nt);
+    FN(block_small)(&J, J.split_m ? (M + nt - 1) / nt : M);
+    rs_parallel_run(FN(task), &J, nt);
+    if (!J.split_m && epi) /* column split: rows are final only now */
+        for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
+            epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
+    return 0;
+}
+
+#undef PNR
+#undef GEMM_KC
+#undef GEMM_MC
+#undef GEMM_NC
+#undef GEMM_STACK_A
+#undef GEMM_STACK_B
+#undef GEMM_SMALL_M
+#undef GEMM_ADIRECT_PANELS
+#undef GEMM_NR_MAX
+#undef GEMM_HDR
+#undef GEMM_PAR_FLOPS
 #undef FN

@@ -18,6 +18,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
+#include <stdint.h>
 #include <string.h>
 
 #include "compat.h"
@@ -328,18 +329,40 @@ static PyArrayObject *new_output(int nd, npy_intp d0, npy_intp d1, npy_intp d2, 
     return (PyArrayObject *)PyArray_SimpleNew(nd, shape, typenum);
 }
 
-/* Workspace for the backward kernels: `count` elements of `typenum`. */
-static void *new_work(ptrdiff_t count, int typenum)
+/* A kernel's workspace: `count` elements of `typenum`, 64-byte aligned.
+ * Allocated before any output is touched; MemoryError when it can't be. */
+typedef struct {
+    void *raw;
+    void *data;
+} Work;
+
+static int work_alloc(Work *w, ptrdiff_t count, int typenum)
 {
     size_t item = typenum == NPY_FLOAT ? sizeof(float) : sizeof(double);
-    if (count < 0 || (size_t)count > (PY_SSIZE_T_MAX - 64) / item) {
+    w->raw = w->data = NULL;
+    if (count < 0 || (size_t)count > (PY_SSIZE_T_MAX - 128) / item) {
         PyErr_NoMemory();
-        return NULL;
+        return -1;
     }
-    void *p = PyMem_RawMalloc((size_t)count * item + 1);
-    if (!p) PyErr_NoMemory();
-    return p;
+    w->raw = PyMem_RawMalloc((size_t)count * item + 64);
+    if (!w->raw) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    w->data = (void *)(((uintptr_t)w->raw + 63) & ~(uintptr_t)63);
+    return 0;
 }
+
+static void work_free(Work *w)
+{
+    PyMem_RawFree(w->raw);
+    w->raw = w->data = NULL;
+}
+
+/* the work size of a kernel for the compute dtype: WORK_SIZE(time_rnn_backward, N, T, D, H) */
+#define WORK_SIZE(kernel, ...)                                                     \
+    (typenum == NPY_FLOAT ? kernel##_work_size_f32(__VA_ARGS__)                     \
+                          : kernel##_work_size_f64(__VA_ARGS__))
 
 static void zero_outputs(Arg *args, int n)
 {
@@ -430,22 +453,22 @@ static PyObject *py_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
     npy_intp N = dims.size[DIM_N], D = dims.size[DIM_D], H = dims.size[DIM_H];
     PyArrayObject *dx = new_output(2, N, D, 0, typenum);
     PyArrayObject *dh_prev = new_output(2, N, H, 0, typenum);
-    void *work = new_work(rnn_backward_work_size(N, D, H), typenum);
-    if (!dx || !dh_prev || !work) {
-        Py_XDECREF(dx); Py_XDECREF(dh_prev); PyMem_RawFree(work);
+    Work work;
+    if (!dx || !dh_prev || work_alloc(&work, WORK_SIZE(rnn_backward, N, D, H), typenum) < 0) {
+        Py_XDECREF(dx); Py_XDECREF(dh_prev);
         release_args(args, n);
         return NULL;
     }
     if (!accumulate) zero_outputs(args, n);
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
-        rnn_backward_f32(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(7), P(8), P(9), work,
+        rnn_backward_f32(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(7), P(8), P(9), work.data,
                          P(6), P(3), P(4), P(5), P(0), P(1), N, D, H, act);
     else
-        rnn_backward_f64(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(7), P(8), P(9), work,
+        rnn_backward_f64(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(7), P(8), P(9), work.data,
                          P(6), P(3), P(4), P(5), P(0), P(1), N, D, H, act);
     Py_END_ALLOW_THREADS
-    PyMem_RawFree(work);
+    work_free(&work);
     if (finish_args(args, n) < 0) { Py_DECREF(dx); Py_DECREF(dh_prev); return NULL; }
     return Py_BuildValue("(NN)", dx, dh_prev);
 }
@@ -478,13 +501,21 @@ static PyObject *py_time_rnn_forward(PyObject *self, PyObject *pargs, PyObject *
     npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
              H = dims.size[DIM_H];
     PyArrayObject *hs = new_output(3, N, T, H, typenum);
-    if (!hs) { release_args(args, n); return NULL; }
+    Work work;
+    if (!hs || work_alloc(&work, WORK_SIZE(time_rnn_forward, N, T, D, H), typenum) < 0) {
+        Py_XDECREF(hs);
+        release_args(args, n);
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
-        time_rnn_forward_f32(PyArray_DATA(hs), P(3), P(4), P(0), P(1), P(2), N, T, D, H, act);
+        time_rnn_forward_f32(PyArray_DATA(hs), work.data, P(3), P(4), P(0), P(1), P(2),
+                             N, T, D, H, act);
     else
-        time_rnn_forward_f64(PyArray_DATA(hs), P(3), P(4), P(0), P(1), P(2), N, T, D, H, act);
+        time_rnn_forward_f64(PyArray_DATA(hs), work.data, P(3), P(4), P(0), P(1), P(2),
+                             N, T, D, H, act);
     Py_END_ALLOW_THREADS
+    work_free(&work);
     finish_args(args, n);
     return (PyObject *)hs;
 }
@@ -529,22 +560,22 @@ static PyObject *py_time_rnn_backward(PyObject *self, PyObject *pargs, PyObject 
              H = dims.size[DIM_H];
     PyArrayObject *dxs = new_output(3, N, T, D, typenum);
     PyArrayObject *dh0 = new_output(2, N, H, 0, typenum);
-    void *work = new_work(time_rnn_backward_work_size(N, T, D, H), typenum);
-    if (!dxs || !dh0 || !work) {
-        Py_XDECREF(dxs); Py_XDECREF(dh0); PyMem_RawFree(work);
+    Work work;
+    if (!dxs || !dh0 || work_alloc(&work, WORK_SIZE(time_rnn_backward, N, T, D, H), typenum) < 0) {
+        Py_XDECREF(dxs); Py_XDECREF(dh0);
         release_args(args, n);
         return NULL;
     }
     if (!accumulate) zero_outputs(args, n);
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
-        time_rnn_backward_f32(PyArray_DATA(dxs), PyArray_DATA(dh0), P(7), P(8), P(9), work,
+        time_rnn_backward_f32(PyArray_DATA(dxs), PyArray_DATA(dh0), P(7), P(8), P(9), work.data,
                               P(6), P(3), P(4), P(5), P(0), P(1), N, T, D, H, act);
     else
-        time_rnn_backward_f64(PyArray_DATA(dxs), PyArray_DATA(dh0), P(7), P(8), P(9), work,
+        time_rnn_backward_f64(PyArray_DATA(dxs), PyArray_DATA(dh0), P(7), P(8), P(9), work.data,
                               P(6), P(3), P(4), P(5), P(0), P(1), N, T, D, H, act);
     Py_END_ALLOW_THREADS
-    PyMem_RawFree(work);
+    work_free(&work);
     if (finish_args(args, n) < 0) { Py_DECREF(dxs); Py_DECREF(dh0); return NULL; }
     return Py_BuildValue("(NN)", dxs, dh0);
 }

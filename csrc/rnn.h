@@ -28,11 +28,7 @@
 #undef REAL
 #undef RS_SUFFIX
 
-/* Workspace, in elements of REAL, that the backward kernels need:
- *   rnn_backward:      N*H        (dA)
- *   time_rnn_backward: 2*N*T*H    (dA for every step, and the h_{t-1} of every step)
- * Returns -1 when the count overflows. */
-ptrdiff_t rnn_backward_work_size(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t time_rnn_backward_work_size(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+/* a*b for sizes, or -1 when either is negative or the product overflows */
+ptrdiff_t rs_mul_size(ptrdiff_t a, ptrdiff_t b);
 
 #endif

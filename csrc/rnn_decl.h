@@ -31,6 +31,7 @@ void RS_CAT(rnn_backward, RS_SUFFIX)(
 /* A whole sequence: hs[:,t] = f(xs[:,t]·Wx + hs[:,t-1]·Wh + b), hs[:,-1] = h0. */
 void RS_CAT(time_rnn_forward, RS_SUFFIX)(
     REAL *hs,        /* (N,T,H) out */
+    REAL *work,      /* time_rnn_forward_work_size() elements, 64-byte aligned */
     const REAL *xs,  /* (N,T,D) */
     const REAL *h0,  /* (N,H) or NULL = zeros */
     const REAL *Wx,  /* (D,H) */
@@ -45,7 +46,7 @@ void RS_CAT(time_rnn_backward, RS_SUFFIX)(
     REAL *dWx,       /* (D,H) += */
     REAL *dWh,       /* (H,H) += */
     REAL *db,        /* (H,) += or NULL */
-    REAL *work,      /* time_rnn_backward_work_size() elements */
+    REAL *work,      /* time_rnn_backward_work_size() elements, 64-byte aligned */
     const REAL *dhs, /* (N,T,H) upstream gradient of every hs */
     const REAL *xs,  /* (N,T,D) */
     const REAL *h0,  /* (N,H) or NULL = zeros */
@@ -53,3 +54,12 @@ void RS_CAT(time_rnn_backward, RS_SUFFIX)(
     const REAL *Wx,  /* (D,H) */
     const REAL *Wh,  /* (H,H) */
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H, int act);
+
+/* Workspace, in elements of REAL, the kernels need (-1 when the count overflows):
+ *   time_rnn_forward:  Wh packed for the per-step product
+ *   time_rnn_backward: Whᵀ packed, and two (N,T,H) buffers (dA of every step,
+ *                      h_{t-1} of every step)
+ *   rnn_backward:      (N,H) for dA */
+ptrdiff_t RS_CAT(time_rnn_forward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t RS_CAT(time_rnn_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t RS_CAT(rnn_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);

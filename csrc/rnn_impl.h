@@ -2,53 +2,46 @@
  * float and once for double. Requires REAL and RS_SUFFIX.
  *
  * Forward of a sequence (hoisted, as oneDNN does):
- *   A  = X·Wx                 one (N*T, D)·(D,H) product for all steps
- *   for t: A_t += h_{t-1}·Wh  the only recurrent product
- *          h_t  = f(A_t + b)  in place, row by row while hot
+ *   A  = X·Wx                  one (N*T, D)·(D,H) product for all steps
+ *   for t: A_t += h_{t-1}·Wh   the only recurrent product, with Wh packed once
+ *          h_t  = f(A_t + b)   in the product's epilogue, rows still in cache
  * Backward:
- *   for t = T-1..0:  dA_t = (dhs_t + G) * f'(h_t);   G = dA_t·Whᵀ
- *   dh0 = G;  dWx += Xᵀ·dA;  dWh += Hprevᵀ·dA;  db += Σ dA;  dXs = dA·Wxᵀ
+ *   dA_{T-1} = dhs_{T-1} * f'(h_{T-1})
+ *   for t = T-2..0:  G = dA_{t+1}·Whᵀ,  dA_t = (dhs_t + G) * f'(h_t)  (epilogue)
+ *   dh0 = dA_0·Whᵀ;  dWx += Xᵀ·dA;  dWh += Hprevᵀ·dA;  db += Σ dA;  dXs = dA·Wxᵀ
  * with dA and Hprev (h_{t-1} of every step) as the two (N,T,H) work buffers.
+ * Hs and dA are (N,T,H): the (N,H) slice of step t starts at t*H, rows T*H apart.
  */
 #define FN(name) RS_CAT(name, RS_SUFFIX)
 
-/* rows (R,H) at stride ld:  y = f(y + b) */
+/* elements, rounded up to a multiple of 16 (64 bytes for float) */
+static ptrdiff_t FN(round16)(ptrdiff_t n) { return n < 0 ? -1 : (n + 15) / 16 * 16; }
+
+ptrdiff_t FN(time_rnn_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
+{
+    (void)N; (void)T; (void)D;
+    return FN(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(H, H)); /* packed Wh */
+}
+
+ptrdiff_t FN(time_rnn_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
+{
+    ptrdiff_t nth = rs_mul_size(N, rs_mul_size(T, H));
+    ptrdiff_t packed = FN(time_rnn_forward_work_size)(N, T, D, H); /* packed Whᵀ */
+    if (nth < 0 || nth > (PTRDIFF_MAX - packed) / 2) return -1;
+    return packed + 2 * nth;                                        /* + dA, Hprev */
+}
+
+ptrdiff_t FN(rnn_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H)
+{
+    (void)D;
+    return rs_mul_size(N, H); /* dA */
+}
+
+/* rows (R,H) at row stride ld:  y = f(y + b) */
 static void FN(act_rows)(REAL *y, ptrdiff_t R, ptrdiff_t ld, const REAL *b,
                          ptrdiff_t H, int act)
 {
-    for (ptrdiff_t r = 0; r < R; r++) {
-        REAL *RS_RESTRICT row = y + r * ld; /* (H,) */
-        if (b)
-            for (ptrdiff_t j = 0; j < H; j++) row[j] += b[j];
-        switch (act) {
-        case RS_ACT_RELU: FN(rs_relu)(row, row, H); break;
-        case RS_ACT_SIGMOID: FN(rs_sigmoid)(row, row, H); break;
-        default: FN(rs_tanh)(row, row, H); break;
-        }
-    }
-}
-
-/* rows (R,H):  dA = (dh + g) * f'(h), f' taken from the output h.
- * dh, h, dA at row stride ld; g (R,H) contiguous or NULL. */
-static void FN(dact_rows)(REAL *dA, const REAL *dh, const REAL *g, const REAL *h,
-                          ptrdiff_t R, ptrdiff_t ld, ptrdiff_t H, int act)
-{
-    for (ptrdiff_t r = 0; r < R; r++) {
-        REAL *RS_RESTRICT da = dA + r * ld;           /* (H,) */
-        const REAL *RS_RESTRICT d = dh + r * ld;      /* (H,) */
-        const REAL *RS_RESTRICT hh = h + r * ld;      /* (H,) */
-        const REAL *RS_RESTRICT gg = g ? g + r * H : NULL;
-        for (ptrdiff_t j = 0; j < H; j++) {
-            REAL up = gg ? d[j] + gg[j] : d[j];
-            REAL fp;
-            switch (act) {
-            case RS_ACT_RELU: fp = hh[j] > 0 ? (REAL)1 : (REAL)0; break;
-            case RS_ACT_SIGMOID: fp = hh[j] * ((REAL)1 - hh[j]); break;
-            default: fp = (REAL)1 - hh[j] * hh[j]; break;
-            }
-            da[j] = up * fp;
-        }
-    }
+    for (ptrdiff_t r = 0; r < R; r++) FN(rs_act_bias_row)(y + r * ld, b, H, act);
 }
 
 /* db (H,) += column sums of dA (R,H) contiguous, rows in order */
@@ -78,7 +71,8 @@ void FN(rnn_backward)(REAL *dx, REAL *dh_prev, REAL *dWx, REAL *dWh, REAL *db,
                       const REAL *Wh, ptrdiff_t N, ptrdiff_t D, ptrdiff_t H, int act)
 {
     REAL *dA = work; /* (N,H) */
-    FN(dact_rows)(dA, dh_next, NULL, h_next, N, H, H, act);
+    for (ptrdiff_t n = 0; n < N; n++)
+        FN(rs_act_backward_row)(dA + n * H, dh_next + n * H, NULL, h_next + n * H, H, act);
     /* dWx (D,H) += xᵀ (D,N) · dA (N,H) */
     FN(rs_gemm)(D, H, N, x, 1, D, dA, H, 1, dWx, H, 1);
     /* dWh (H,H) += h_prevᵀ (H,N) · dA (N,H) */
@@ -92,21 +86,59 @@ void FN(rnn_backward)(REAL *dx, REAL *dh_prev, REAL *dWx, REAL *dWh, REAL *db,
     FN(rs_gemm)(N, H, H, dA, H, 1, Wh, 1, H, dh_prev, H, 0);
 }
 
-void FN(time_rnn_forward)(REAL *hs, const REAL *xs, const REAL *h0,
+/* Forward epilogue: rows [i0,i1) of step t's pre-activations are final. */
+typedef struct {
+    REAL *a;        /* (N,H) at row stride ld: step t's slice of hs */
+    const REAL *b;  /* (H,) or NULL */
+    ptrdiff_t ld, H;
+    int act;
+} FN(fwd_epi_t);
+
+static void FN(fwd_epi)(void *p, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const FN(fwd_epi_t) *c = p;
+    FN(act_rows)(c->a + i0 * c->ld, i1 - i0, c->ld, c->b, c->H, c->act);
+}
+
+void FN(time_rnn_forward)(REAL *hs, REAL *work, const REAL *xs, const REAL *h0,
                           const REAL *Wx, const REAL *Wh, const REAL *b,
                           ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H, int act)
 {
-    const ptrdiff_t ld = T * H; /* row stride of one time step's (N,H) slice of hs */
+    const ptrdiff_t ld = T * H;
+    REAL *Whp = work; /* Wh (H,H), packed once for all T steps */
     /* hs viewed as (N*T, H) = xs (N*T, D) · Wx (D,H), every step at once */
     FN(rs_gemm)(N * T, H, D, xs, D, 1, Wx, H, 1, hs, H, 0);
+    if (T == 0 || N == 0) return;
+    FN(rs_gemm_pack_b)(Whp, H, H, Wh, H, 1);
     for (ptrdiff_t t = 0; t < T; t++) {
-        REAL *a_t = hs + t * H;                             /* (N,H) at stride ld */
-        const REAL *h_prev = t ? hs + (t - 1) * H : h0;     /* (N,H) */
-        const ptrdiff_t ld_prev = t ? ld : H;
+        FN(fwd_epi_t) epi = {hs + t * H, b, ld, H, act};
+        const REAL *h_prev = t ? hs + (t - 1) * H : h0; /* (N,H) */
         if (h_prev)
-            FN(rs_gemm)(N, H, H, h_prev, ld_prev, 1, Wh, H, 1, a_t, ld, 1);
-        FN(act_rows)(a_t, N, ld, b, H, act);
+            /* a_t (N,H) += h_prev (N,H) · Wh (H,H); then h_t = f(a_t + b) */
+            FN(rs_gemm_packed)(N, H, H, h_prev, t ? ld : H, 1, Whp, epi.a, ld, 1,
+                               FN(fwd_epi), &epi);
+        else
+            FN(fwd_epi)(&epi, 0, N);
     }
+}
+
+/* Backward epilogue: rows [i0,i1) of G = dA_{t+1}·Whᵀ are final;
+ * dA_t = (dhs_t + G) * f'(h_t) for those rows. */
+typedef struct {
+    REAL *dA;        /* (N,H) at stride ld: step t's slice of dA */
+    const REAL *dh;  /* (N,H) at stride ld: step t's slice of dhs */
+    const REAL *h;   /* (N,H) at stride ld: step t's slice of hs */
+    const REAL *G;   /* (N,H) contiguous, or NULL */
+    ptrdiff_t ld, H;
+    int act;
+} FN(bwd_epi_t);
+
+static void FN(bwd_epi)(void *p, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const FN(bwd_epi_t) *c = p;
+    for (ptrdiff_t i = i0; i < i1; i++)
+        FN(rs_act_backward_row)(c->dA + i * c->ld, c->dh + i * c->ld,
+                                c->G ? c->G + i * c->H : NULL, c->h + i * c->ld, c->H, c->act);
 }
 
 void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
@@ -116,25 +148,33 @@ void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
                            ptrdiff_t H, int act)
 {
     const ptrdiff_t ld = T * H;
-    REAL *dA = work;                 /* (N,T,H) */
-    REAL *Hprev = work + N * T * H;  /* (N,T,H): Hprev[:,t] = h_{t-1}, Hprev[:,0] = h0 */
-    REAL *G = dh0;                   /* (N,H): gradient flowing into h_{t-1} */
+    REAL *WhTp = work;                                     /* Whᵀ (H,H), packed */
+    REAL *dA = work + FN(time_rnn_forward_work_size)(N, T, D, H); /* (N,T,H) */
+    REAL *Hprev = dA + N * T * H;  /* (N,T,H): Hprev[:,t] = h_{t-1}, Hprev[:,0] = h0 */
+    REAL *G = dh0;                 /* (N,H): gradient flowing into h_{t-1} */
 
-    for (ptrdiff_t i = 0; i < N * H; i++) G[i] = 0;
-    for (ptrdiff_t t = T - 1; t >= 0; t--) {
-        /* dA_t = (dhs_t + G) * f'(h_t) */
-        FN(dact_rows)(dA + t * H, dhs + t * H, G, hs + t * H, N, ld, H, act);
-        /* G (N,H) = dA_t (N,H) · Whᵀ (H,H) */
-        FN(rs_gemm)(N, H, H, dA + t * H, ld, 1, Wh, 1, H, G, H, 0);
+    if (T == 0 || N == 0) {
+        for (ptrdiff_t i = 0; i < N * H; i++) dh0[i] = 0;
+        return;
     }
-    /* dh0 is G */
+    FN(rs_gemm_pack_b)(WhTp, H, H, Wh, 1, H);
+    {
+        FN(bwd_epi_t) epi = {dA + (T - 1) * H, dhs + (T - 1) * H, hs + (T - 1) * H, NULL, ld, H, act};
+        FN(bwd_epi)(&epi, 0, N);
+    }
+    for (ptrdiff_t t = T - 2; t >= 0; t--) {
+        FN(bwd_epi_t) epi = {dA + t * H, dhs + t * H, hs + t * H, G, ld, H, act};
+        /* G (N,H) = dA_{t+1} (N,H) · Whᵀ (H,H), then dA_t in the epilogue */
+        FN(rs_gemm_packed)(N, H, H, dA + (t + 1) * H, ld, 1, WhTp, G, H, 0, FN(bwd_epi), &epi);
+    }
+    /* dh0 (N,H) = dA_0 · Whᵀ */
+    FN(rs_gemm_packed)(N, H, H, dA, ld, 1, WhTp, dh0, H, 0, NULL, NULL);
 
     for (ptrdiff_t n = 0; n < N; n++) {
         REAL *dst = Hprev + n * ld;
-        if (T == 0) break;
-        for (ptrdiff_t j = 0; j < H; j++) dst[j] = h0 ? h0[n * H + j] : 0;
         const REAL *src = hs + n * ld;
-        for (ptrdiff_t j = 0; j < (T - 1) * H; j++) dst[H + j] = src[j];
+        for (ptrdiff_t j = 0; j < H; j++) dst[j] = h0 ? h0[n * H + j] : 0;
+        memcpy(dst + H, src, (size_t)((T - 1) * H) * sizeof(REAL));
     }
     /* dWx (D,H) += Xᵀ (D, N*T) · dA (N*T, H) */
     FN(rs_gemm)(D, H, N * T, xs, 1, D, dA, H, 1, dWx, H, 1);

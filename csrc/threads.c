@@ -1,0 +1,381 @@
+/* threads.c -- persistent thread pool and workspace cache (see threads.h). */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#  define _POSIX_C_SOURCE 200809L /* pthread_atfork, sysconf under -std=c11 */
+#endif
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "threads.h"
+
+/* ---- aligned allocation with a small header (size, original pointer) ---- */
+
+typedef struct {
+    void *base;
+    size_t cap;
+} ws_head;
+
+static void *ws_alloc(size_t bytes)
+{
+    if (bytes > SIZE_MAX - 128)
+        return NULL;
+    char *base = malloc(bytes + 128);
+    if (!base)
+        return NULL;
+    uintptr_t p = ((uintptr_t)base + sizeof(ws_head) + 63) & ~(uintptr_t)63;
+    ws_head h = {base, bytes};
+    memcpy((char *)p - sizeof(ws_head), &h, sizeof h);
+    return (void *)p;
+}
+
+static ws_head ws_head_of(void *p)
+{
+    ws_head h;
+    memcpy(&h, (char *)p - sizeof(ws_head), sizeof h);
+    return h;
+}
+
+static int env_threads(const char *name)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || v < 1)
+        return 0;
+    return v > RS_MAX_THREADS ? RS_MAX_THREADS : (int)v;
+}
+
+#if RS_HAVE_PTHREADS
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <sched.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#  define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#  define cpu_relax() __asm__ __volatile__("yield")
+#else
+#  define cpu_relax() ((void)0)
+#endif
+
+/* Waiting: spin with pause for a few microseconds, then keep polling with
+   sched_yield (so a preempted thread on the same core can run) for up to
+   RS_SPIN_NS, then block on a condition variable. Waking a blocked thread costs
+   50-100 us on a VM, so back-to-back jobs (one per RNN time step) never block. */
+#define SPIN_PAUSE 256
+#ifndef RS_SPIN_NS
+#  define RS_SPIN_NS 1000000L
+#endif
+
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Poll until (atomic_load(flag) == value) == want_eq; returns 0 when the spin
+   budget ran out first. */
+static int spin_until(atomic_int *flag, int value, int want_eq)
+{
+    for (int i = 0; i < SPIN_PAUSE; i++) {
+        if ((atomic_load(flag) == value) == want_eq)
+            return 1;
+        cpu_relax();
+    }
+    const long long t0 = now_ns();
+    for (;;) {
+        for (int i = 0; i < 16; i++) {
+            if ((atomic_load(flag) == value) == want_eq)
+                return 1;
+            sched_yield();
+        }
+        if (now_ns() - t0 > RS_SPIN_NS)
+            return 0;
+    }
+}
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t use_lock = PTHREAD_MUTEX_INITIALIZER; /* one job at a time */
+static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;      /* sleeping / waking */
+static pthread_cond_t cv_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t cv_done = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t ws_lock = PTHREAD_MUTEX_INITIALIZER;  /* workspace cache */
+
+static int nworkers;                   /* started (under use_lock) */
+static atomic_int num_threads;         /* 0: not yet read */
+static atomic_int sleepers;            /* workers blocked on cv_work */
+/* The current job: (generation << 32) | next unclaimed task. A task is claimed
+   by a CAS on this word, so a late worker never runs a task of a job whose
+   fields it did not read consistently. */
+static _Atomic unsigned long long state;
+static _Atomic(rs_task_fn) job_fn;
+static _Atomic(void *) job_arg;
+static atomic_int job_n;
+static atomic_int job_left;            /* tasks not finished yet */
+static atomic_int gen_pub;             /* generation of state, for waiting */
+
+static unsigned gen_of(unsigned long long s) { return (unsigned)(s >> 32); }
+
+static void run_tasks(unsigned g)
+{
+    for (;;) {
+        unsigned long long s = atomic_load(&state);
+        if (gen_of(s) != g)
+            return;
+        int t = (int)(s & 0xffffffffu);
+        rs_task_fn fn = atomic_load_explicit(&job_fn, memory_order_relaxed);
+        void *arg = atomic_load_explicit(&job_arg, memory_order_relaxed);
+        int n = atomic_load_explicit(&job_n, memory_order_relaxed);
+        if (t >= n)
+            return;
+        if (!atomic_compare_exchange_weak(&state, &s, s + 1))
+            continue;
+        fn(arg, t, n);
+        if (atomic_fetch_sub(&job_left, 1) == 1) {
+            pthread_mutex_lock(&mtx);
+            pthread_cond_broadcast(&cv_done);
+            pthread_mutex_unlock(&mtx);
+        }
+    }
+}
+
+static void *worker_main(void *p)
+{
+    unsigned seen = (unsigned)(uintptr_t)p;
+    for (;;) {
+        spin_until(&gen_pub, (int)seen, 0);
+        unsigned g = gen_of(atomic_load(&state));
+        if (g == seen) {
+            pthread_mutex_lock(&mtx);
+            atomic_fetch_add(&sleepers, 1);
+            while ((g = gen_of(atomic_load(&state))) == seen)
+                pthread_cond_wait(&cv_work, &mtx);
+            atomic_fetch_sub(&sleepers, 1);
+            pthread_mutex_unlock(&mtx);
+        }
+        seen = g;
+        run_tasks(g);
+    }
+    return NULL;
+}
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&use_lock); /* waits for a running job to finish */
+    pthread_mutex_lock(&ws_lock);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&ws_lock);
+    pthread_mutex_unlock(&use_lock);
+}
+
+static void atfork_child(void)
+{
+    /* the workers do not exist in the child: start over, lazily */
+    pthread_mutex_init(&use_lock, NULL);
+    pthread_mutex_init(&mtx, NULL);
+    pthread_mutex_init(&ws_lock, NULL);
+    pthread_cond_init(&cv_work, NULL);
+    pthread_cond_init(&cv_done, NULL);
+    nworkers = 0;
+    atomic_store(&sleepers, 0);
+    atomic_store(&job_left, 0);
+}
+
+static void pool_init(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > RS_MAX_THREADS)
+        n = RS_MAX_THREADS;
+    int cap = env_threads("RNNSCRATCH_NUM_THREADS");
+    if (!cap)
+        cap = env_threads("OMP_NUM_THREADS");
+    if (cap && cap < n)
+        n = cap;
+    return (int)n;
+}
+
+void rs_set_num_threads(int n)
+{
+    if (n > RS_MAX_THREADS)
+        n = RS_MAX_THREADS;
+    atomic_store(&num_threads, n >= 1 ? n : default_threads());
+}
+
+int rs_get_num_threads(void)
+{
+    int n = atomic_load(&num_threads);
+    if (n == 0) {
+        int d = default_threads(), expect = 0;
+        atomic_compare_exchange_strong(&num_threads, &expect, d);
+        n = atomic_load(&num_threads);
+    }
+    return n;
+}
+
+static void run_serial(rs_task_fn fn, void *arg, int ntasks)
+{
+    for (int t = 0; t < ntasks; t++)
+        fn(arg, t, ntasks);
+}
+
+void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks)
+{
+    if (ntasks <= 0)
+        return;
+    int nt = rs_get_num_threads();
+    if (ntasks == 1 || nt <= 1) {
+        run_serial(fn, arg, ntasks);
+        return;
+    }
+    pthread_once(&pool_once, pool_init);
+    if (pthread_mutex_trylock(&use_lock) != 0) { /* busy, or nested call */
+        run_serial(fn, arg, ntasks);
+        return;
+    }
+    int want = (ntasks < nt ? ntasks : nt) - 1;
+    unsigned g = gen_of(atomic_load(&state));
+    while (nworkers < want) {
+        pthread_attr_t attr;
+        pthread_t th;
+        int ok = pthread_attr_init(&attr) == 0;
+        if (ok) {
+            pthread_attr_setstacksize(&attr, (size_t)4 << 20);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            ok = pthread_create(&th, &attr, worker_main, (void *)(uintptr_t)g) == 0;
+            pthread_attr_destroy(&attr);
+        }
+        if (!ok)
+            break; /* fewer workers: the caller runs the remaining tasks */
+        nworkers++;
+    }
+    if (nworkers == 0) {
+        pthread_mutex_unlock(&use_lock);
+        run_serial(fn, arg, ntasks);
+        return;
+    }
+    /* publish: the fields first, then the new generation */
+    atomic_store_explicit(&job_fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&job_arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&job_n, ntasks, memory_order_relaxed);
+    atomic_store(&job_left, ntasks);
+    g++;
+    atomic_store(&state, (unsigned long long)g << 32);
+    atomic_store(&gen_pub, (int)g);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&mtx);
+        pthread_cond_broadcast(&cv_work);
+        pthread_mutex_unlock(&mtx);
+    }
+    run_tasks(g);
+    if (!spin_until(&job_left, 0, 1)) {
+        pthread_mutex_lock(&mtx);
+        while (atomic_load(&job_left) > 0)
+            pthread_cond_wait(&cv_done, &mtx);
+        pthread_mutex_unlock(&mtx);
+    }
+    pthread_mutex_unlock(&use_lock);
+}
+
+/* ---- workspace cache: a few buffers kept for reuse ---- */
+
+#define WS_SLOTS 4
+static void *ws_slot[WS_SLOTS];
+
+void *rs_ws_get(size_t bytes)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&ws_lock);
+    int best = -1;
+    for (int i = 0; i < WS_SLOTS; i++)
+        if (ws_slot[i] && ws_head_of(ws_slot[i]).cap >= bytes &&
+            (best < 0 || ws_head_of(ws_slot[i]).cap < ws_head_of(ws_slot[best]).cap))
+            best = i;
+    if (best >= 0) {
+        p = ws_slot[best];
+        ws_slot[best] = NULL;
+    }
+    pthread_mutex_unlock(&ws_lock);
+    if (p)
+        return p;
+    /* round up so that slightly bigger requests reuse it later */
+    size_t r = bytes + (bytes >> 3);
+    return ws_alloc(r >= bytes ? r : bytes);
+}
+
+void rs_ws_put(void *p)
+{
+    if (!p)
+        return;
+    void *drop = p;
+    pthread_mutex_lock(&ws_lock);
+    int slot = -1;
+    for (int i = 0; i < WS_SLOTS && slot < 0; i++)
+        if (!ws_slot[i])
+            slot = i;
+    if (slot < 0) { /* full: keep the bigger buffers */
+        slot = 0;
+        for (int i = 1; i < WS_SLOTS; i++)
+            if (ws_head_of(ws_slot[i]).cap < ws_head_of(ws_slot[slot]).cap)
+                slot = i;
+        if (ws_head_of(ws_slot[slot]).cap >= ws_head_of(p).cap)
+            slot = -1;
+    }
+    if (slot >= 0) {
+        drop = ws_slot[slot];
+        ws_slot[slot] = p;
+    }
+    pthread_mutex_unlock(&ws_lock);
+    if (drop)
+        free(ws_head_of(drop).base);
+}
+
+#else /* no POSIX threads: everything on the calling thread */
+
+static int num_threads_st = 0;
+
+void rs_set_num_threads(int n)
+{
+    (void)n; /* single-threaded build */
+    num_threads_st = 1;
+}
+
+int rs_get_num_threads(void)
+{
+    (void)env_threads;
+    num_threads_st = 1;
+    return num_threads_st;
+}
+
+void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks)
+{
+    for (int t = 0; t < ntasks; t++)
+        fn(arg, t, ntasks);
+}
+
+void *rs_ws_get(size_t bytes)
+{
+    return ws_alloc(bytes);
+}
+
+void rs_ws_put(void *p)
+{
+    if (p)
+        free(ws_head_of(p).base);
+}
+
+#endif

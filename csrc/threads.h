@@ -1,0 +1,51 @@
+/* threads.h -- a small persistent thread pool and a workspace cache.
+ *
+ * The pool runs a fixed set of tasks t = 0..ntasks-1 of one job. Which OS
+ * thread runs which task is not fixed, so callers make every task's result
+ * independent of that (each output element written by exactly one task, in
+ * a fixed order): results never depend on the thread count.
+ *
+ *   rs_set_num_threads(n)  n >= 1: use at most n threads (the caller counts as
+ *                          one); n <= 0: back to the default.
+ *   rs_get_num_threads()   the current limit. Default: the number of online
+ *                          CPUs, capped by RNNSCRATCH_NUM_THREADS, else by
+ *                          OMP_NUM_THREADS, when set (read at first use).
+ *   rs_parallel_run(fn, arg, ntasks)
+ *                          runs fn(arg, t, ntasks) for every t in [0, ntasks),
+ *                          on the calling thread and up to ntasks-1 pool
+ *                          workers, and returns when all are done. When the
+ *                          pool is busy (another OS thread is using it) or
+ *                          unavailable, the caller runs all tasks itself.
+ *
+ * Workers are created lazily; after fork() the child starts with no workers
+ * and recreates them on first use (the parent is unaffected). Without POSIX
+ * threads (e.g. _WIN32 for now) everything runs on the calling thread.
+ *
+ *   rs_ws_get(bytes)       a 64-byte aligned buffer of at least `bytes`
+ *                          bytes, reused between calls (thread-safe), or
+ *                          NULL when memory is short.
+ *   rs_ws_put(p)           give it back (NULL is ignored).
+ */
+#ifndef RNNSCRATCH_THREADS_H
+#define RNNSCRATCH_THREADS_H
+
+#include <stddef.h>
+
+#if !defined(_WIN32) && (defined(__unix__) || defined(__APPLE__))
+#  define RS_HAVE_PTHREADS 1
+#else
+#  define RS_HAVE_PTHREADS 0
+#endif
+
+#define RS_MAX_THREADS 64
+
+typedef void (*rs_task_fn)(void *arg, int task, int ntasks);
+
+void rs_set_num_threads(int n);
+int rs_get_num_threads(void);
+void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks);
+
+void *rs_ws_get(size_t bytes);
+void rs_ws_put(void *p);
+
+#endif
