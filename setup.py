@@ -33,7 +33,8 @@ setup(
             sources=sources,
             include_dirs=[numpy.get_include(), "csrc"],
             depends=sorted(glob.glob(os.path.join("csrc", "*.h"))),
-            define_macros=[("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")],
+            define_macros=[("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION"),
+                           ("RS_BUILD_FLAGS", '"%s"' % " ".join(extra_compile_args))],
             extra_compile_args=extra_compile_args,
             extra_link_args=extra_link_args,
         )

@@ -25,6 +25,7 @@
 #include "act.h"
 #include "gemm.h"
 #include "rnn.h"
+#include "threads.h"
 
 /* ------------------------------------------------------------------------ */
 /* Named dimensions: N batch, T time, D input features, H hidden units,     */
@@ -847,6 +848,88 @@ static PyObject *py_softmax_cross_entropy_backward(PyObject *self, PyObject *par
 /* end of: Language-model layers (issue 4) */
 
 /* ------------------------------------------------------------------------ */
+/* The matrix product itself, for tests and benchmarks.                      */
+
+/* element strides of a 2-d array, when its byte strides are whole elements */
+static int elem_strides(PyArrayObject *a, npy_intp *rs, npy_intp *cs)
+{
+    npy_intp item = PyArray_ITEMSIZE(a);
+    npy_intp s0 = PyArray_STRIDE(a, 0), s1 = PyArray_STRIDE(a, 1);
+    if (s0 % item || s1 % item || !PyArray_ISALIGNED(a)) return -1;
+    *rs = s0 / item;
+    *cs = s1 / item;
+    return 0;
+}
+
+PyDoc_STRVAR(matmul_doc,
+"matmul(a, b, packed=False) -> c\n\n"
+"c (M,N) = a (M,K) @ b (K,N) with the package's own gemm, reading a and b\n"
+"through their strides (transposed and sliced views are not copied). The\n"
+"dtype is float32 when both are float32 (or float16), else float64.\n"
+"packed=True packs b first and uses the pre-packed product the RNN uses per step.");
+
+static PyObject *py_matmul(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"a", "b", "packed", NULL};
+    PyObject *a, *b;
+    int packed = 0, typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OO|p:matmul", kwlist, &a, &b, &packed))
+        return NULL;
+    /* reuse the table machinery: (N,D) @ (D,H) */
+    Arg args[] = {PARAM("a", a, "ND"), PARAM("b", b, "DH")};
+    const int n = 2;
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    /* read the caller's arrays through their strides when they have the dtype */
+    PyArrayObject *A = args[0].conv, *B = args[1].conv;
+    if (PyArray_TYPE(args[0].arr) == typenum) A = args[0].arr;
+    if (PyArray_TYPE(args[1].arr) == typenum) B = args[1].arr;
+    npy_intp rsa = 0, csa = 0, rsb = 0, csb = 0;
+    if (elem_strides(A, &rsa, &csa) < 0) { A = args[0].conv; elem_strides(A, &rsa, &csa); }
+    if (elem_strides(B, &rsb, &csb) < 0) { B = args[1].conv; elem_strides(B, &rsb, &csb); }
+    npy_intp M = dims.size[DIM_N], K = dims.size[DIM_D], N = dims.size[DIM_H];
+    PyArrayObject *c = new_output(2, M, N, 0, typenum);
+    Work work = {NULL, NULL};
+    ptrdiff_t wsize = packed ? (ptrdiff_t)(typenum == NPY_FLOAT ? rs_gemm_packed_size_f32(K, N)
+                                                                : rs_gemm_packed_size_f64(K, N))
+                             : 0;
+    if (!c || work_alloc(&work, wsize, typenum) < 0) {
+        Py_XDECREF(c);
+        release_args(args, n);
+        return NULL;
+    }
+    int rc = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT) {
+        const float *pa = PyArray_DATA(A), *pb = PyArray_DATA(B);
+        if (packed) {
+            rs_gemm_pack_b_f32(work.data, K, N, pb, rsb, csb);
+            rc = rs_gemm_packed_f32(M, N, K, pa, rsa, csa, work.data, PyArray_DATA(c), N, 0, NULL, NULL);
+        } else {
+            rs_gemm_f32(M, N, K, pa, rsa, csa, pb, rsb, csb, PyArray_DATA(c), N, 0);
+        }
+    } else {
+        const double *pa = PyArray_DATA(A), *pb = PyArray_DATA(B);
+        if (packed) {
+            rs_gemm_pack_b_f64(work.data, K, N, pb, rsb, csb);
+            rc = rs_gemm_packed_f64(M, N, K, pa, rsa, csa, work.data, PyArray_DATA(c), N, 0, NULL, NULL);
+        } else {
+            rs_gemm_f64(M, N, K, pa, rsa, csa, pb, rsb, csb, PyArray_DATA(c), N, 0);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    work_free(&work);
+    finish_args(args, n);
+    if (rc < 0) {
+        Py_DECREF(c);
+        PyErr_SetString(PyExc_RuntimeError, "matmul: the packed buffer did not match (internal error)");
+        return NULL;
+    }
+    return (PyObject *)c;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Kernel paths (for tests and benchmarks).                                  */
 
 static const char *const PATH_NAMES[] = {"portable", "avx2", "avx512"};
@@ -897,7 +980,36 @@ static PyObject *py_available_simd_paths(PyObject *self, PyObject *noargs)
     return list;
 }
 
+static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (!PyLong_Check(arg) || PyBool_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "n: expected an int, got %s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 1 || n > RS_MAX_THREADS) {
+        PyErr_Format(PyExc_ValueError, "n: expected a thread count from 1 to %d, got %R",
+                     RS_MAX_THREADS, arg);
+        return NULL;
+    }
+    rs_set_num_threads((int)n);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_get_num_threads(PyObject *self, PyObject *noargs)
+{
+    (void)self; (void)noargs;
+    return PyLong_FromLong(rs_get_num_threads());
+}
+
 static PyMethodDef core_methods[] = {
+    {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_VARARGS | METH_KEYWORDS, matmul_doc},
+    {"set_num_threads", py_set_num_threads, METH_O,
+     "set_num_threads(n): use at most n threads in the kernels (results do not depend on n)."},
+    {"get_num_threads", py_get_num_threads, METH_NOARGS,
+     "get_num_threads() -> int: the current thread limit."},
     {"rnn_forward", (PyCFunction)(void (*)(void))py_rnn_forward, METH_VARARGS | METH_KEYWORDS,
      rnn_forward_doc},
     {"rnn_backward", (PyCFunction)(void (*)(void))py_rnn_backward, METH_VARARGS | METH_KEYWORDS,
@@ -944,6 +1056,11 @@ static int core_exec(PyObject *m)
 #endif
                                    ) < 0)
         return -1;
+#ifndef RS_BUILD_FLAGS
+#define RS_BUILD_FLAGS ""
+#endif
+    if (PyModule_AddStringConstant(m, "build_flags", RS_BUILD_FLAGS) < 0) return -1;
+    if (PyModule_AddIntConstant(m, "max_threads", RS_MAX_THREADS) < 0) return -1;
     return 0;
 }
 

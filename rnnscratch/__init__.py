@@ -9,6 +9,7 @@ except ImportError:  # a source checkout without an in-place build
     from ._loader import load_installed_core
 
     _core = load_installed_core()
+from ._config import get_num_threads, set_num_threads, show_config
 from ._layers import RNN, TimeRNN
 from ._lm_layers import SimpleRnnlm, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .optim import SGD, AdaGrad, Adam, Momentum, clip_grads
@@ -18,6 +19,7 @@ from . import datasets, diveintocode, optim, reference, testing, text, trainer
 __version__ = "0.1.0"
 
 __all__ = [
+    "set_num_threads", "get_num_threads", "show_config",
     "RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
     "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",

@@ -8,12 +8,8 @@ import numpy as np
 
 def cmd_info(args):
     import rnnscratch
-    from rnnscratch import _core
 
-    print(f"rnnscratch {rnnscratch.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
-    print(f"extension: {_core.__file__}")
-    print(f"compiler: {_core.compiler}")
-    print(f"kernel path: {_core.get_simd_path()} (available: {', '.join(_core.available_simd_paths())})")
+    rnnscratch.show_config()
     return 0
 
 
@@ -63,7 +59,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="train the chapter-5 language model (the main job); demo --help")
     sub.add_parser("bench", help="time TimeRNN against the NumPy reference and torch; bench --help")
-    p = sub.add_parser("info", help="show the build and the kernel path in use")
+    p = sub.add_parser("info", help="show the kernel path, threads, compiler and flags")
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("check", help="compare compiled and reference TimeRNN on random data")
     p.add_argument("--batch", type=int, default=20)

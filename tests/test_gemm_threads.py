@@ -1,0 +1,158 @@
+"""The matrix product under the kernels, every SIMD path, 1 and 2 threads.
+
+Checked against a plain triple loop (in float64/longdouble) on sizes that cross
+every edge of the register tiles and cache blocks, with transposed, sliced and
+reversed operands; the thread count never changes a bit of any result.
+"""
+import numpy as np
+import pytest
+
+import rnnscratch
+from rnnscratch import _core
+
+EDGE_SIZES = [0, 1, 2, 3, 5, 7, 13, 15, 16, 17, 31, 33, 63, 65, 100, 129]
+
+
+def triple_loop(a, b):
+    """The textbook product, one dot product per element, in long double."""
+    a = a.astype(np.longdouble)
+    b = b.astype(np.longdouble)
+    M, K = a.shape
+    N = b.shape[1]
+    c = np.zeros((M, N), dtype=np.longdouble)
+    for i in range(M):
+        for k in range(K):
+            c[i, :] += a[i, k] * b[k, :]
+    return c
+
+
+@pytest.fixture(params=_core.available_simd_paths())
+def path(request):
+    old = _core.get_simd_path()
+    _core.set_simd_path(request.param)
+    yield request.param
+    _core.set_simd_path(old)
+
+
+@pytest.fixture
+def threads():
+    old = rnnscratch.get_num_threads()
+    yield
+    rnnscratch.set_num_threads(old)
+
+
+def tol(dtype, K):
+    eps = np.finfo(dtype).eps
+    return 4 * eps * max(K, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("packed", [False, True])
+def test_edges_against_triple_loop(path, dtype, packed):
+    rng = np.random.default_rng(7)
+    for M, N, K in [(m, n, k) for m in EDGE_SIZES[::3] for n in EDGE_SIZES[1::3] for k in EDGE_SIZES[2::4]]:
+        a = rng.uniform(-1, 1, (M, K)).astype(dtype)
+        b = rng.uniform(-1, 1, (K, N)).astype(dtype)
+        c = _core.matmul(a, b, packed=packed)
+        assert c.dtype == dtype and c.shape == (M, N)
+        # |a|·|b| bounds every rounding error of a K-term dot product
+        bound = triple_loop(np.abs(a), np.abs(b)) * tol(dtype, K)
+        assert np.all(np.abs(c - triple_loop(a, b)) <= bound + np.finfo(dtype).tiny), (M, N, K)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_strided_operands(path, dtype):
+    rng = np.random.default_rng(3)
+    big_a = rng.uniform(-1, 1, (70, 90)).astype(dtype)
+    big_b = rng.uniform(-1, 1, (90, 80)).astype(dtype)
+    cases = [
+        (big_a[:33, :47], big_b[:47, :29]),            # sliced rows
+        (big_a[:47, :33].T, big_b[:29, :47].T),        # both transposed (TN / NT forms)
+        (big_a[::2, ::3][:17, :23], big_b[::3, 1::2][:23, :19]),  # element strides
+        (big_a[:20, :30][::-1], big_b[:30, :25][:, ::-1]),        # reversed
+        (np.asfortranarray(big_a[:40, :50]), big_b[:50, :45]),
+    ]
+    for a, b in cases:
+        for packed in (False, True):
+            c = _core.matmul(a, b, packed=packed)
+            bound = triple_loop(np.abs(a), np.abs(b)) * tol(dtype, a.shape[1])
+            assert np.all(np.abs(c - triple_loop(a, b)) <= bound)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_thread_count_changes_no_bit(path, threads, dtype):
+    rng = np.random.default_rng(11)
+    for M, N, K in [(700, 100, 100), (257, 513, 129), (6400 // 8, 1024 // 4, 300), (100, 100, 700)]:
+        a = rng.standard_normal((M, K)).astype(dtype)
+        b = rng.standard_normal((K, N)).astype(dtype)
+        results = []
+        for n in (1, 2):
+            rnnscratch.set_num_threads(n)
+            results.append((_core.matmul(a, b), _core.matmul(a.T.copy().T, b, packed=True)))
+        for x, y in zip(*results):
+            assert np.array_equal(x, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_time_rnn_thread_count_changes_no_bit(path, threads, dtype):
+    rng = np.random.default_rng(5)
+    N, T, D, H = 16, 12, 300, 257
+    Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
+    Wh = (rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype)
+    b = rng.standard_normal(H).astype(dtype)
+    xs = rng.standard_normal((N, T, D)).astype(dtype)
+    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+    outs = []
+    for n in (1, 2):
+        rnnscratch.set_num_threads(n)
+        layer = rnnscratch.TimeRNN(Wx, Wh, b)
+        hs = layer.forward(xs)
+        dxs = layer.backward(dhs)
+        outs.append([hs, dxs, layer.dh] + [g.copy() for g in layer.grads])
+    for x, y in zip(*outs):
+        assert np.array_equal(x, y)
+
+
+def test_num_threads_api(threads):
+    rnnscratch.set_num_threads(1)
+    assert rnnscratch.get_num_threads() == 1
+    rnnscratch.set_num_threads(2)
+    assert rnnscratch.get_num_threads() == 2
+    for bad, exc in [(0, ValueError), (-3, ValueError), (_core.max_threads + 1, ValueError),
+                     ("2", TypeError), (2.0, TypeError), (True, TypeError), (None, TypeError)]:
+        with pytest.raises(exc, match="^n: "):
+            rnnscratch.set_num_threads(bad)
+    assert rnnscratch.get_num_threads() == 2
+
+
+def test_simd_path_api():
+    paths = _core.available_simd_paths()
+    assert paths[0] == "portable"
+    old = _core.get_simd_path()
+    try:
+        for p in paths:
+            _core.set_simd_path(p)
+            assert _core.get_simd_path() == p
+        _core.set_simd_path("best")
+        assert _core.get_simd_path() == paths[-1]
+        with pytest.raises(ValueError, match="path: expected"):
+            _core.set_simd_path("sse9")
+        with pytest.raises(TypeError, match="path: expected a str"):
+            _core.set_simd_path(3)
+    finally:
+        _core.set_simd_path(old)
+
+
+def test_matmul_errors():
+    with pytest.raises(ValueError, match=r"b: expected shape \(D, H\) with D=3 \(from a\), got \(4, 2\)"):
+        _core.matmul(np.ones((2, 3)), np.ones((4, 2)))
+    with pytest.raises(TypeError, match="a: expected an array of numbers"):
+        _core.matmul(np.ones((2, 3), complex), np.ones((3, 2)))
+
+
+def test_show_config(capsys):
+    rnnscratch.show_config()
+    out = capsys.readouterr().out
+    assert "kernel path: " + _core.get_simd_path() in out
+    assert f"threads: {rnnscratch.get_num_threads()}" in out
+    assert "-O3" in out and "march=native" not in out and "fast-math" not in out
