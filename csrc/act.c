@@ -9,12 +9,18 @@
  *            else:     1 - 2e/(1 + e), e = exp(-2a), a clamped to 10 (float)
  *                      / 20 (double) where tanh already rounds to 1
  *            then the sign of x is put back.
+ *            (Carrying the rounding errors as in sigmoid would give < 1 ulp
+ *            instead of 1.5, but costs ~45% more time; tanh is the hot one.)
  *   sigmoid: e = exp(-a) (a clamped where e underflows to 0);
- *            x >= 0: 1/(1 + e);  x < 0: e/(1 + e)
+ *            x >= 0: 1/(1 + e);  x < 0: e/(1 + e), with the rounding errors
+ *            of 1 + s and 1 + e carried along (Fast2Sum) and corrected after
+ *            the division (without that, 2.4 ulp in float)
  *   exp(t), t <= 0: t = k ln2 + r, |r| <= ln2/2 (Cody-Waite, two-part ln2,
  *            k rounded with the 1.5*2^p "magic" add), e^r = 1 + r + r^2 P(r),
  *            2^k built in the exponent bits (in two halves for sigmoid, whose
  *            e may be subnormal).
+ * Measured max error vs a correctly rounded reference (all 2^32 floats;
+ * 1e8 sampled doubles vs long double), every path: see act.h.
  * Coefficients: minimax (Remez, relative error) computed with mpmath:
  *   float: exp 2^-28.3 (deg 6), tanh 2^-29.8 (deg 11 in a);
  *   double: exp 2^-57.9 (deg 11), tanh 2^-60.6 (deg 23 in a).

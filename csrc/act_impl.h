@@ -151,6 +151,11 @@ void FN(rs_relu)(REAL *y, const REAL *x, ptrdiff_t n)
     FN(act_run)(y, x, NULL, n, RS_ACT_RELU);
 }
 
+void FN(rs_exp_nonpos)(REAL *y, const REAL *x, ptrdiff_t n)
+{
+    FN(act_run)(y, x, NULL, n, RS_ACT_EXP_NONPOS);
+}
+
 void FN(rs_act)(REAL *y, const REAL *x, ptrdiff_t n, int act)
 {
     FN(act_run)(y, x, NULL, n, act);
@@ -285,6 +290,20 @@ RS_ACT_INLINE RS_LANE_ATTR V LN(sigmoid_v)(V x)
     return V_ADD(y0, corr);
 }
 
+/* e^x for x <= 0 (softmax's x - max): the sigmoid's exp, with 2^k split in
+   two factors so that subnormal results are rounded once. x > 0 gives 1. */
+RS_ACT_INLINE RS_LANE_ATTR V LN(exp_nonpos_v)(V x)
+{
+    V a = V_CLAMP_HI(V_RELU(V_MUL(x, V_SET1(-1))), V_SET1(RS_SIG_CLAMP));
+    V kf;
+    V s = LN(exp_parts)(V_MUL(a, V_SET1(-1)), &kf);
+    V kk = V_SUB(kf, V_SET1(RS_MAGIC));
+    V k1 = V_FMA(kk, V_SET1(0.5), V_SET1(RS_MAGIC));           /* MAGIC + k1 */
+    V k2 = V_ADD(V_SUB(kk, V_SUB(k1, V_SET1(RS_MAGIC))), V_SET1(RS_MAGIC));
+    V p1 = V_POW2(k1, V_SET1(1)), p2 = V_POW2(k2, V_SET1(1));
+    return V_MUL(V_FMA(p1, s, p1), p2);
+}
+
 RS_ACT_INLINE RS_LANE_ATTR V LN(relu_v)(V x)
 {
     return V_RELU(x);
@@ -296,6 +315,7 @@ RS_ACT_INLINE RS_LANE_ATTR V LN(act_v)(V x, int act)
     case RS_ACT_TANH: return LN(tanh_v)(x);
     case RS_ACT_SIGMOID: return LN(sigmoid_v)(x);
     case RS_ACT_RELU: return LN(relu_v)(x);
+    case RS_ACT_EXP_NONPOS: return LN(exp_nonpos_v)(x);
     default: return x;
     }
 }
@@ -356,6 +376,7 @@ static RS_LANE_ATTR void LN(act_array)(REAL *y, const REAL *x, const REAL *b,
         RS_MAP_CASE(RS_ACT_TANH)
         RS_MAP_CASE(RS_ACT_SIGMOID)
         RS_MAP_CASE(RS_ACT_RELU)
+        RS_MAP_CASE(RS_ACT_EXP_NONPOS)
     default:
         if (b)
             LN(map)(y, x, b, n, -1);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "compat.h"
 #include "gemm.h"
+#include "act.h"
 #include "lm.h"
 
 /* partial results per row reduction (see lm_impl.h) */
@@ -21,16 +22,12 @@ ptrdiff_t lm_first_bad_id(const ptrdiff_t *ids, ptrdiff_t n, ptrdiff_t V, int al
 
 #define REAL float
 #define RS_SUFFIX f32
-#define EXP expf
 #include "lm_impl.h"
 #undef REAL
 #undef RS_SUFFIX
-#undef EXP
 
 #define REAL double
 #define RS_SUFFIX f64
-#define EXP exp
 #include "lm_impl.h"
 #undef REAL
 #undef RS_SUFFIX
-#undef EXP

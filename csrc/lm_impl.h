@@ -1,6 +1,6 @@
 /* lm_impl.h -- the language-model kernels for one REAL; included by lm.c once
- * for float and once for double. Requires REAL, RS_SUFFIX and EXP (the libm
- * exponential of REAL). See lm.h for the formulas.
+ * for float and once for double. Requires REAL and RS_SUFFIX. See lm.h for
+ * the formulas.
  *
  * Reductions over a row (max, sum of exponentials) use LM_LANES partial
  * results combined in a fixed order, so the compiler can vectorize them and
@@ -92,8 +92,7 @@ static REAL FN(row_max)(const REAL *x, ptrdiff_t V)
 static REAL FN(row_exp_sum)(REAL *RS_RESTRICT y, const REAL *RS_RESTRICT x, REAL m, ptrdiff_t V)
 {
     for (ptrdiff_t j = 0; j < V; j++) y[j] = x[j] - m;
-    /* a plain loop over libm; to be replaced by a vectorized exp over arrays */
-    for (ptrdiff_t j = 0; j < V; j++) y[j] = EXP(y[j]);
+    FN(rs_exp_nonpos)(y, y, V); /* vectorized; every x - m <= 0 */
     REAL acc[LM_LANES] = {0};
     ptrdiff_t j = 0;
     for (; j + LM_LANES <= V; j += LM_LANES)
