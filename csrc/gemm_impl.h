@@ -15,7 +15,16 @@
  *    epilogue(rows ic..ic+mc)
  *
  * Row tiles are balanced (a block of 20 rows with MR = 14 is two tiles of 10),
- * so no tile is tiny. Columns: full NR panels and one partial, masked panel.
+ * so no tile is tiny. Columns: full NR panels and one partial, masked panel
+ * (half-width vectors when it is at most half a vector wide, AVX-512).
+ *
+ * Workspace: up to GEMM_SMALL_M rows per task (all per-step RNN products and
+ * every packed-B call) everything lives in ~96 KB of stack buffers: A is packed
+ * (or read in place when N spans only a few panels), B is read in place when its
+ * rows are contiguous (only a partial last panel is copied) or packed. Larger
+ * products take one buffer per call from the rs_ws_get() cache (threads.c);
+ * if that allocation fails they fall back to the stack buffers (slower, same
+ * result).
  * Every C element is one FMA chain over k in order, whatever the blocking or
  * the thread split, so results are bit-identical for any thread count.
  */

@@ -2,6 +2,9 @@
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #  define _POSIX_C_SOURCE 200809L /* pthread_atfork, sysconf under -std=c11 */
 #endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#  define _DARWIN_C_SOURCE 1      /* _SC_NPROCESSORS_ONLN */
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +199,11 @@ static void pool_init(void)
 
 static int default_threads(void)
 {
+#ifdef _SC_NPROCESSORS_ONLN
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#else
+    long n = 1;
+#endif
     if (n < 1)
         n = 1;
     if (n > RS_MAX_THREADS)
