@@ -15,6 +15,8 @@ the logits'.
 """
 import numpy as np
 
+from ._rnnlm import RnnlmBase
+
 __all__ = ["TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm"]
 
 
@@ -183,46 +185,11 @@ class TimeSoftmaxWithLoss:
         return dx.reshape(N, T, V)
 
 
-class SimpleRnnlm:
+class SimpleRnnlm(RnnlmBase):
     """The chapter-5 model built from the NumPy reference layers (see rnnscratch.SimpleRnnlm)."""
 
-    def __init__(self, vocab_size=10000, wordvec_size=100, hidden_size=100):
+    @property
+    def _layer_classes(self):
         from . import reference  # here, so that reference may import this module
 
-        V, D, H = vocab_size, wordvec_size, hidden_size
-        rn = np.random.randn
-        embed_W = (rn(V, D) / 100).astype("f")
-        rnn_Wx = (rn(D, H) / np.sqrt(D)).astype("f")
-        rnn_Wh = (rn(H, H) / np.sqrt(H)).astype("f")
-        rnn_b = np.zeros(H).astype("f")
-        affine_W = (rn(H, V) / np.sqrt(H)).astype("f")
-        affine_b = np.zeros(V).astype("f")
-
-        self.layers = [
-            TimeEmbedding(embed_W),
-            reference.TimeRNN(rnn_Wx, rnn_Wh, rnn_b, stateful=True),
-            TimeAffine(affine_W, affine_b),
-        ]
-        self.loss_layer = TimeSoftmaxWithLoss()
-        self.rnn_layer = self.layers[1]
-        self.params, self.grads = [], []
-        for layer in self.layers:
-            self.params += layer.params
-            self.grads += layer.grads
-
-    def predict(self, xs):
-        for layer in self.layers:
-            xs = layer.forward(xs)
-        return xs
-
-    def forward(self, xs, ts):
-        return self.loss_layer.forward(self.predict(xs), ts)
-
-    def backward(self, dout=1):
-        dout = self.loss_layer.backward(dout)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
-
-    def reset_state(self):
-        self.rnn_layer.reset_state()
+        return (TimeEmbedding, reference.TimeRNN, TimeAffine, TimeSoftmaxWithLoss)
