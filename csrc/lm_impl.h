@@ -26,6 +26,7 @@ void FN(embedding_backward)(REAL *dW, const REAL *dout, const ptrdiff_t *ids,
 {
     (void)V;
     const ptrdiff_t R = N * T;
+    if (D == 0) return;
     /* rows in (n,t) order: a repeated id sums its rows in that order */
     for (ptrdiff_t r = 0; r < R; r++) {
         REAL *RS_RESTRICT dst = dW + ids[r] * D;       /* (D,) */

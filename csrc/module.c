@@ -159,6 +159,10 @@ static PyArrayObject *as_numeric_array(PyObject *obj, const char *name)
 {
     PyArrayObject *arr = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
     if (!arr) {
+        /* a conversion that fails for what obj is: say which argument; anything
+           else (MemoryError, KeyboardInterrupt, ...) goes through untouched */
+        if (!PyErr_ExceptionMatches(PyExc_ValueError) && !PyErr_ExceptionMatches(PyExc_TypeError))
+            return NULL;
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         PyErr_Format(PyExc_TypeError, "%s: expected an array of numbers, got %s (%S)",
@@ -175,6 +179,28 @@ static PyArrayObject *as_numeric_array(PyObject *obj, const char *name)
         return NULL;
     }
     return arr;
+}
+
+/* Unsigned ids as wide as npy_intp could wrap to negative ids (and match
+ * ignore_label) when cast: reject the ones that don't fit. */
+static int check_ids_fit(const Arg *a)
+{
+    PyArray_Descr *d = PyArray_DESCR(a->arr);
+    if (d->kind != 'u' || PyArray_ITEMSIZE(a->arr) < (npy_intp)sizeof(npy_intp) ||
+        PyArray_SIZE(a->arr) == 0)
+        return 0;
+    PyArrayObject *u = (PyArrayObject *)PyArray_FromArray(
+        a->arr, PyArray_DescrFromType(NPY_UINT64), NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
+    if (!u) return -1;
+    const npy_uint64 *v = PyArray_DATA(u);
+    npy_intp n = PyArray_SIZE(u), bad = -1;
+    for (npy_intp i = 0; i < n && bad < 0; i++)
+        if (v[i] > (npy_uint64)NPY_MAX_INTP) bad = i;
+    if (bad >= 0)
+        PyErr_Format(PyExc_ValueError, "%s: word id %llu (flat index %zd) is out of range",
+                     a->name, (unsigned long long)v[bad], (Py_ssize_t)bad);
+    Py_DECREF(u);
+    return bad >= 0 ? -1 : 0;
 }
 
 static int check_output(PyObject *obj, const char *name)
@@ -250,6 +276,7 @@ static int prepare_args(Arg *args, int n, Dims *dims, int *typenum)
                              a->name, (PyObject *)PyArray_DESCR(a->arr));
                 goto fail;
             }
+            if (a->typenum == NPY_INTP && check_ids_fit(a) < 0) goto fail;
         }
     }
 
@@ -883,8 +910,8 @@ static PyObject *py_matmul(PyObject *self, PyObject *pargs, PyObject *kw)
     if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
     /* read the caller's arrays through their strides when they have the dtype */
     PyArrayObject *A = args[0].conv, *B = args[1].conv;
-    if (PyArray_TYPE(args[0].arr) == typenum) A = args[0].arr;
-    if (PyArray_TYPE(args[1].arr) == typenum) B = args[1].arr;
+    if (PyArray_TYPE(args[0].arr) == typenum && PyArray_ISNOTSWAPPED(args[0].arr)) A = args[0].arr;
+    if (PyArray_TYPE(args[1].arr) == typenum && PyArray_ISNOTSWAPPED(args[1].arr)) B = args[1].arr;
     npy_intp rsa = 0, csa = 0, rsb = 0, csb = 0;
     if (elem_strides(A, &rsa, &csa) < 0) { A = args[0].conv; elem_strides(A, &rsa, &csa); }
     if (elem_strides(B, &rsb, &csb) < 0) { B = args[1].conv; elem_strides(B, &rsb, &csb); }

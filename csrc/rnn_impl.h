@@ -107,8 +107,8 @@ void FN(time_rnn_forward)(REAL *hs, REAL *work, const REAL *xs, const REAL *h0,
     const ptrdiff_t ld = T * H;
     REAL *Whp = work; /* Wh (H,H), packed once for all T steps */
     /* hs viewed as (N*T, H) = xs (N*T, D) · Wx (D,H), every step at once */
+    if (N == 0 || T == 0 || H == 0) return; /* hs is empty */
     FN(rs_gemm)(N * T, H, D, xs, D, 1, Wx, H, 1, hs, H, 0);
-    if (T == 0 || N == 0) return;
     FN(rs_gemm_pack_b)(Whp, H, H, Wh, H, 1);
     for (ptrdiff_t t = 0; t < T; t++) {
         FN(fwd_epi_t) epi = {hs + t * H, b, ld, H, act};
@@ -153,8 +153,9 @@ void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
     REAL *Hprev = dA + N * T * H;  /* (N,T,H): Hprev[:,t] = h_{t-1}, Hprev[:,0] = h0 */
     REAL *G = dh0;                 /* (N,H): gradient flowing into h_{t-1} */
 
-    if (T == 0 || N == 0) {
-        for (ptrdiff_t i = 0; i < N * H; i++) dh0[i] = 0;
+    if (N == 0 || T == 0 || H == 0) { /* no step has a gradient: dxs = 0, dh0 = 0 */
+        memset(dxs, 0, (size_t)(N * T * D) * sizeof(REAL));
+        memset(dh0, 0, (size_t)(N * H) * sizeof(REAL));
         return;
     }
     FN(rs_gemm_pack_b)(WhTp, H, H, Wh, 1, H);

@@ -121,7 +121,7 @@ class TimeAffine:
         if b is not None:
             out = out + b
         self.x = x
-        return out.reshape(N, T, -1)
+        return out.reshape(N, T, W.shape[1])
 
     def backward(self, dout):
         W, b, dt = self._weights()
@@ -129,7 +129,7 @@ class TimeAffine:
         N, T, D = x.shape
         dout = _numeric("dout", dout)
         _shape("dout", dout, (N, T, W.shape[1]), "(N, T, V)")
-        dout = dout.astype(dt, copy=False).reshape(N * T, -1)
+        dout = dout.astype(dt, copy=False).reshape(N * T, W.shape[1])
         rx = x.reshape(N * T, D)
         self.grads[0][...] = rx.T @ dout
         if b is not None:
@@ -180,7 +180,7 @@ class TimeSoftmaxWithLoss:
         dx = ys.copy()
         rows = np.flatnonzero(mask)
         dx[rows, t[rows]] -= 1
-        dx *= (dout / count) if count else 0
+        dx *= (float(dout) / count) if count else 0
         dx[~mask] = 0
         return dx.reshape(N, T, V)
 

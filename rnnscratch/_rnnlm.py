@@ -44,7 +44,17 @@ class RnnlmBase:
         return xs
 
     def forward(self, xs, ts):
-        return self.loss_layer.forward(self.predict(xs), ts)
+        # A call that raises (say, a label out of range, found by the loss layer
+        # after the RNN has moved its state on) leaves the model as it was.
+        layers = self.layers + [self.loss_layer]
+        saved = [dict(layer.__dict__) for layer in layers]
+        try:
+            return self.loss_layer.forward(self.predict(xs), ts)
+        except BaseException:
+            for layer, state in zip(layers, saved):
+                layer.__dict__.clear()
+                layer.__dict__.update(state)
+            raise
 
     def backward(self, dout=1):
         dout = self.loss_layer.backward(dout)

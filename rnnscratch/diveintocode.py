@@ -322,6 +322,8 @@ class SimpleRNN:
             raise RuntimeError("SimpleRNN.backward() called before forward()")
         X, h0, hs, W_x, W_h, B = self._cache
         dh = np.asarray(dh)
+        if dh.dtype.kind not in "biuf":
+            raise TypeError(f"dh: expected an array of numbers, got dtype {dh.dtype}")
         if self.return_sequences:
             dhs = dh
         else:

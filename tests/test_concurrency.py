@@ -1,0 +1,236 @@
+"""Threads and fork (issue 7).
+
+* Several Python threads, each with its own layers, running at the same time
+  (the kernels release the GIL) get bit-identical answers to a sequential run.
+* A fork()ed child (multiprocessing, 'fork' start method) computes correctly
+  after the parent used the kernels at sizes that use the thread pool (no
+  deadlock on a pool whose threads did not survive the fork, no wrong answer).
+* When the thread count can be set (rnnscratch.set_num_threads or
+  _core.set_num_threads), 1 and 2 threads give bit-identical arrays for every layer.
+"""
+import multiprocessing
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import rnnscratch
+from rnnscratch import _core, diveintocode
+
+# big enough for the pool: 2*N*T*H*(D+H) = 1.3 GFLOP forward in float32
+BIG = dict(N=64, T=20, D=512, H=512, V=1000)
+MID = dict(N=16, T=12, D=96, H=112, V=150)
+
+
+def _set_threads_fn():
+    for mod in (rnnscratch, _core):
+        f = getattr(mod, "set_num_threads", None)
+        g = getattr(mod, "get_num_threads", None)
+        if f is not None and g is not None:
+            return f, g
+    return None, None
+
+
+def workload(seed, size, dtype):
+    """Every layer, forward and backward; returns the list of all arrays produced."""
+    rng = np.random.default_rng(seed)
+    N, T, D, H, V = (size[k] for k in "NTDHV")
+
+    def w(*shape, scale=0.3):
+        return (rng.standard_normal(shape) * scale / np.sqrt(shape[0])).astype(dtype)
+
+    out = []
+    xs, dhs = w(N, T, D, scale=3), w(N, T, H, scale=3)
+    Wx, Wh, b = w(D, H), w(H, H), w(H)
+    for act in ("tanh", "relu", "sigmoid"):
+        L = rnnscratch.TimeRNN(Wx, Wh, b, stateful=True, activation=act)
+        out += [L.forward(xs), L.forward(xs[:, ::-1]), L.backward(dhs)]
+        out += [g.copy() for g in L.grads] + [L.dh]
+    R = rnnscratch.RNN(Wx, Wh, b)
+    out += [R.forward(xs[:, 0], dhs[:, 0]), *R.backward(dhs[:, 1])] + [g.copy() for g in R.grads]
+    ids = rng.integers(0, V, size=(N, T))
+    E = rnnscratch.TimeEmbedding(w(V, D, scale=10))
+    out.append(E.forward(ids))
+    E.backward(xs)
+    out.append(E.grads[0].copy())
+    A = rnnscratch.TimeAffine(w(H, V), w(V))
+    logits = A.forward(dhs)
+    out += [logits, A.backward(w(N, T, V, scale=30))] + [g.copy() for g in A.grads]
+    S = rnnscratch.TimeSoftmaxWithLoss()
+    out += [np.array(S.forward(logits, ids)), S.backward()]
+    s = diveintocode.SimpleRNN(D, H, diveintocode.XavierInitializer(random_state=seed),
+                               return_sequences=True)
+    s.W_x, s.W_h, s.B = s.W_x.astype(dtype), s.W_h.astype(dtype), s.B.astype(dtype)
+    out += [s.forward(xs), s.backward(dhs), s.dW_x, s.dW_h, s.dB]
+    return out
+
+
+def assert_identical(got, want, what):
+    assert len(got) == len(want)
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert a.dtype == b.dtype and a.shape == b.shape, (what, i)
+        assert a.tobytes() == b.tobytes(), "%s: array %d differs (max abs diff %g)" % (
+            what, i, float(np.max(np.abs(a.astype(np.float64) - b))))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threads_separate_layers_match_sequential(dtype):
+    n_threads = 4
+    seeds = list(range(n_threads))
+    want = [workload(s, MID, dtype) for s in seeds]
+    got = [None] * n_threads
+    errors = []
+    barrier = threading.Barrier(n_threads)
+
+    def run(i):
+        try:
+            barrier.wait()
+            for _ in range(2):  # twice, to overlap more
+                got[i] = workload(seeds[i], MID, dtype)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "threads did not finish (deadlock?)"
+    assert not errors, errors
+    for i in range(n_threads):
+        assert_identical(got[i], want[i], "thread %d" % i)
+
+
+def test_threads_share_read_only_weights():
+    """Threads that share the same (read-only) weight arrays with separate layers."""
+    rng = np.random.default_rng(5)
+    N, T, D, H = 8, 10, 64, 80
+    Wx = (rng.standard_normal((D, H)) * 0.1).astype(np.float32)
+    Wh = (rng.standard_normal((H, H)) * 0.1).astype(np.float32)
+    Wx.flags.writeable = Wh.flags.writeable = False
+    xs = [rng.standard_normal((N, T, D)).astype(np.float32) for _ in range(6)]
+    want = [rnnscratch.TimeRNN(Wx, Wh).forward(x) for x in xs]
+    got = [None] * len(xs)
+
+    def run(i):
+        for _ in range(20):
+            got[i] = rnnscratch.TimeRNN(Wx, Wh).forward(xs[i])
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(len(xs))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=300)
+    for g, w in zip(got, want):
+        assert g.tobytes() == w.tobytes()
+
+
+def _digest(arrays):
+    import hashlib
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _child(q, seed):
+    try:
+        q.put(("ok", _digest(workload(seed, BIG, np.float32)[:6])))
+    except BaseException as e:  # noqa: BLE001
+        q.put(("error", repr(e)))
+
+
+@pytest.mark.skipif(sys.platform == "win32" or "fork" not in multiprocessing.get_all_start_methods(),
+                    reason="no fork on this platform")
+def test_fork_child_computes_correctly_after_parent_used_kernels():
+    # parent: the big, threaded sizes first (the pool, if any, is started now)
+    want = _digest(workload(0, BIG, np.float32)[:6])
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(q, 0))
+    p.start()
+    p.join(timeout=240)
+    if p.is_alive():
+        p.kill()
+        p.join()
+        pytest.fail("the forked child hung (thread pool not fork-safe?)")
+    assert p.exitcode == 0, "the forked child died with exit code %s" % p.exitcode
+    status, value = q.get(timeout=10)
+    assert status == "ok", value
+    assert value == want, "the forked child computed different results"
+    # and the parent still works after the fork
+    assert _digest(workload(0, BIG, np.float32)[:6]) == want
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.fork")
+def test_fork_child_of_a_busy_parent():
+    """Fork while another thread of the parent is inside a kernel."""
+    stop = threading.Event()
+
+    def busy():
+        while not stop.is_set():
+            workload(1, MID, np.float32)
+
+    t = threading.Thread(target=busy)
+    t.start()
+    try:
+        ctx = multiprocessing.get_context("fork")
+        q = ctx.Queue()
+        p = ctx.Process(target=_child_mid, args=(q,))
+        p.start()
+        p.join(timeout=240)
+        if p.is_alive():
+            p.kill()
+            p.join()
+            pytest.fail("the forked child hung")
+        assert p.exitcode == 0
+        status, value = q.get(timeout=10)
+    finally:
+        stop.set()
+        t.join()
+    assert status == "ok", value
+    assert value == _digest(workload(2, MID, np.float32))
+
+
+def _child_mid(q):
+    try:
+        q.put(("ok", _digest(workload(2, MID, np.float32))))
+    except BaseException as e:  # noqa: BLE001
+        q.put(("error", repr(e)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_vs_two_threads_bit_identical(dtype):
+    set_n, get_n = _set_threads_fn()
+    if set_n is None:
+        pytest.skip("set_num_threads/get_num_threads are not there yet")
+    before = get_n()
+    try:
+        results = {}
+        for n in (1, 2, 1):
+            set_n(n)
+            assert get_n() == n
+            results.setdefault(n, []).append(workload(3, BIG if dtype == np.float32 else MID,
+                                                      dtype))
+    finally:
+        set_n(before)
+    assert_identical(results[1][0], results[1][1], "1 thread, twice")
+    assert_identical(results[2][0], results[1][0], "2 threads vs 1 thread")
+
+
+def test_set_num_threads_rejects_nonsense():
+    set_n, get_n = _set_threads_fn()
+    if set_n is None:
+        pytest.skip("set_num_threads/get_num_threads are not there yet")
+    before = get_n()
+    try:
+        for bad in (0, -1, "2", None, 2.5, 2**70):
+            try:
+                set_n(bad)
+            except (ValueError, TypeError, OverflowError) as e:
+                assert str(e)
+            assert get_n() >= 1
+    finally:
+        set_n(before)

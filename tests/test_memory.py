@@ -1,0 +1,330 @@
+"""No memory growth over many forward+backward calls, none after error paths (issue 7).
+
+Three measures, after a warm-up:
+* tracemalloc (Python objects and NumPy buffers; also PyMem_RawMalloc): traced bytes do not grow
+  with the number of calls (a leaked array header per call shows up as N * ~100 bytes);
+* the resident set size (/proc/self/statm) and the peak RSS (getrusage ru_maxrss) stay flat
+  (catches plain malloc leaks in the kernels or the thread pool);
+* sys.getrefcount of every argument is the same before and after (a missing Py_DECREF).
+Inputs are compared byte for byte before and after.
+
+Normal suite: a few thousand calls per test (seconds). Long mode:
+RNNSCRATCH_MEMORY_ITERS=100000 runs that many forward+backward calls per layer.
+"""
+import gc
+import os
+import resource
+import sys
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+import rnnscratch
+from rnnscratch import _core, diveintocode
+
+ITERS = int(os.environ.get("RNNSCRATCH_MEMORY_ITERS", "0") or 0) or 1500
+LONG = ITERS >= 20000
+ERR_REPEAT = 300 if not LONG else 5000
+
+_UNDER_TOOL = bool(os.environ.get("RNNSCRATCH_SANITIZER") or os.environ.get("RNNSCRATCH_VALGRIND"))
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def rss_bytes():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except OSError:  # not Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def peak_rss_bytes():
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r if sys.platform == "darwin" else r * 1024
+
+
+def snapshot(a):
+    a = np.asarray(a)
+    return (a.dtype, a.shape, a.tobytes())
+
+
+def measure(step, iters, warmup=200, traced=True):
+    """Run step() warmup times, then iters times; return (traced growth, rss growth,
+    peak rss growth) in bytes."""
+    for _ in range(warmup):
+        step()
+    gc.collect()
+    if traced:
+        tracemalloc.start()
+        for _ in range(20):
+            step()
+        gc.collect()
+        t0 = tracemalloc.get_traced_memory()[0]
+    r0, p0 = rss_bytes(), peak_rss_bytes()
+    for _ in range(iters):
+        step()
+    gc.collect()
+    t1 = tracemalloc.get_traced_memory()[0] if traced else 0
+    if traced:
+        tracemalloc.stop()
+    return t1 - (t0 if traced else 0), rss_bytes() - r0, peak_rss_bytes() - p0
+
+
+def assert_flat(what, growth, iters):
+    traced, rss, peak = growth
+    # a leak of one small object per call would be >= 48 * iters bytes
+    assert traced < max(16 * 1024, 8 * iters), "%s: traced memory grew by %d bytes over %d calls" % (
+        what, traced, iters)
+    if _UNDER_TOOL:  # ASan/valgrind keep freed blocks in quarantine: RSS says nothing
+        return
+    # RSS is noisier (allocator arenas, page granularity): allow 4 MiB + 16 bytes per call
+    limit = 4 * 2**20 + 16 * iters
+    assert rss < limit, "%s: RSS grew by %d bytes over %d calls" % (what, rss, iters)
+    assert peak < limit, "%s: peak RSS grew by %d bytes over %d calls" % (what, peak, iters)
+
+
+def _w(rng, *shape, dtype=np.float64, scale=0.3):
+    return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+def _layers(rng, dtype):
+    N, T, D, H, V = 3, 5, 4, 6, 7
+    Wx, Wh, b = _w(rng, D, H, dtype=dtype), _w(rng, H, H, dtype=dtype), _w(rng, H, dtype=dtype)
+    x = _w(rng, N, D)
+    h = _w(rng, N, H)
+    xs = np.asfortranarray(_w(rng, N, T, D))  # a layout that needs conversion
+    ids = rng.integers(0, V, size=(N, T))
+    cases = {}
+
+    rnn = rnnscratch.RNN(Wx, Wh, b)
+    dh = _w(rng, N, H)
+    cases["RNN"] = (lambda: rnn.backward(dh) if rnn.forward(x, h) is not None else None,
+                    [x, h, dh, Wx, Wh, b])
+
+    trnn = rnnscratch.TimeRNN(Wx, Wh, b, stateful=True)
+    dhs = _w(rng, N, T, H)
+    cases["TimeRNN"] = (lambda: trnn.backward(dhs) if trnn.forward(xs) is not None else None,
+                        [xs, dhs, Wx, Wh, b])
+
+    W_e = _w(rng, V, D, dtype=dtype)
+    emb = rnnscratch.TimeEmbedding(W_e)
+    dout_e = _w(rng, N, T, D)
+    cases["TimeEmbedding"] = (lambda: (emb.forward(ids), emb.backward(dout_e)),
+                              [ids, dout_e, W_e])
+
+    W_a, b_a = _w(rng, D, V, dtype=dtype).T.copy().T, _w(rng, V, dtype=dtype)
+    aff = rnnscratch.TimeAffine(W_a, b_a)
+    dout_a = _w(rng, N, T, V)
+    cases["TimeAffine"] = (lambda: (aff.forward(xs), aff.backward(dout_a)),
+                           [xs, dout_a, W_a, b_a])
+
+    sm = rnnscratch.TimeSoftmaxWithLoss()
+    logits = _w(rng, N, T, V, dtype=dtype, scale=3)
+    cases["TimeSoftmaxWithLoss"] = (lambda: (sm.forward(logits, ids), sm.backward()),
+                                    [logits, ids])
+
+    np.random.seed(0)
+    lm = rnnscratch.SimpleRnnlm(V, D, H)
+    cases["SimpleRnnlm"] = (lambda: (lm.forward(ids, ids), lm.backward()), [ids])
+
+    srnn = diveintocode.SimpleRNN(D, H, diveintocode.XavierInitializer(random_state=0),
+                                  diveintocode.SGD(1e-9))
+    dh_s = _w(rng, N, H)
+    cases["diveintocode.SimpleRNN"] = (lambda: (srnn.forward(xs), srnn.backward(dh_s)),
+                                       [xs, dh_s])
+    return cases
+
+
+LAYER_NAMES = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
+               "SimpleRnnlm", "diveintocode.SimpleRNN"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_forward_backward_no_growth(name, dtype):
+    rng = np.random.default_rng(1)
+    step, inputs = _layers(rng, dtype)[name]
+    step()  # the layers' caches hold references to the last inputs: count after one call
+    gc.collect()
+    refs = [sys.getrefcount(a) for a in inputs]
+    snaps = [snapshot(a) for a in inputs]
+    iters = ITERS if dtype == np.float32 or LONG else ITERS // 2
+    growth = measure(step, iters, traced=not LONG)
+    assert_flat(name, growth, iters)
+    gc.collect()
+    assert [sys.getrefcount(a) for a in inputs] == refs, "%s: reference counts changed" % name
+    assert [snapshot(a) for a in inputs] == snaps, "%s: an input was modified" % name
+
+
+def _core_calls(rng):
+    """(name, step) for every _core kernel on good arguments of mixed layouts and dtypes."""
+    N, T, D, H, V = 3, 4, 5, 6, 7
+    Wx, Wh, b = _w(rng, D, H, dtype=np.float32), _w(rng, H, H, dtype=np.float32), _w(rng, H)
+    x, h = _w(rng, N, D).T.copy().T, _w(rng, N, H, dtype=np.float16)
+    xs, hs, dhs = _w(rng, N, T, D)[:, ::-1], _w(rng, N, T, H), _w(rng, N, T, H)
+    dWx = np.zeros((D, H), order="F")
+    dWh = np.zeros((H, H), dtype=np.float32)
+    db = np.zeros(2 * H)[::2]
+    ids = rng.integers(0, V, size=(N, T)).astype(np.int32)
+    W = _w(rng, V, D)
+    dW = np.zeros((V, D), dtype=np.float32)
+    Wa, dWa, dba = _w(rng, D, V), np.zeros((D, V)), np.zeros(V)
+    logits = _w(rng, N, T, V)
+    c = _core
+    return [
+        ("rnn_forward", lambda: c.rnn_forward(x, h, Wx, Wh, b, "relu"),
+         [x, h, Wx, Wh, b]),
+        ("rnn_backward", lambda: c.rnn_backward(h, x, h, h, Wx, Wh, dWx, dWh, db,
+                                                accumulate=True, b=b), [x, h, Wx, Wh, b]),
+        ("time_rnn_forward", lambda: c.time_rnn_forward(xs, h, Wx, Wh, b, "sigmoid"),
+         [xs, h, Wx, Wh, b]),
+        ("time_rnn_backward", lambda: c.time_rnn_backward(dhs, xs, None, hs, Wx, Wh, dWx, dWh,
+                                                          None, "tanh"),
+         [dhs, xs, hs, Wx, Wh]),
+        ("embedding_forward", lambda: c.embedding_forward(ids, W), [ids, W]),
+        ("embedding_backward", lambda: c.embedding_backward(xs[:, :, :D], ids, W, dW),
+         [ids, W]),
+        ("time_affine_forward", lambda: c.time_affine_forward(xs, Wa, None), [xs, Wa]),
+        ("time_affine_backward", lambda: c.time_affine_backward(logits, xs, Wa, dWa, dba),
+         [logits, xs, Wa]),
+        ("softmax_cross_entropy_forward", lambda: c.softmax_cross_entropy_forward(logits, ids),
+         [logits, ids]),
+        ("softmax_cross_entropy_backward",
+         lambda: c.softmax_cross_entropy_backward(logits, ids, 2.0, 3), [logits, ids]),
+    ]
+
+
+def test_core_kernels_no_growth():
+    rng = np.random.default_rng(2)
+    for name, step, inputs in _core_calls(rng):
+        refs = [sys.getrefcount(a) for a in inputs]
+        snaps = [snapshot(a) for a in inputs]
+        iters = max(200, ITERS // 3)
+        assert_flat(name, measure(step, iters, warmup=50, traced=not LONG), iters)
+        assert [sys.getrefcount(a) for a in inputs] == refs, name
+        assert [snapshot(a) for a in inputs] == snaps, name
+
+
+# --------------------------------------------------------------------------
+# error paths: every kind of bad input, repeated
+# --------------------------------------------------------------------------
+
+class _Boom:
+    def __array__(self, dtype=None, copy=None):
+        raise ValueError("conversion refused")
+
+
+def _bad_calls(rng):
+    """(label, callable) pairs that must raise, covering each failure point of prepare_args
+    and of the functions around it."""
+    N, T, D, H, V = 2, 3, 4, 5, 6
+    Wx, Wh, b = _w(rng, D, H), _w(rng, H, H), _w(rng, H)
+    x, h = _w(rng, N, D), _w(rng, N, H)
+    xs, hs = _w(rng, N, T, D), _w(rng, N, T, H)
+    dWx, dWh, db = np.zeros((D, H)), np.zeros((H, H)), np.zeros(H)
+    ro = np.zeros((D, H))
+    ro.flags.writeable = False
+    ids = rng.integers(0, V, size=(N, T))
+    bad_ids = ids.copy()
+    bad_ids[1, 2] = V
+    W = _w(rng, V, D)
+    logits = _w(rng, N, T, V)
+    c = _core
+    keep = [Wx, Wh, b, x, h, xs, hs, dWx, dWh, db, ro, ids, bad_ids, W, logits]
+    calls = [
+        ("activation", lambda: c.rnn_forward(x, h, Wx, Wh, b, "gelu")),
+        ("activation type", lambda: c.time_rnn_forward(xs, h, Wx, Wh, b, 3)),
+        ("missing arg", lambda: c.rnn_forward(x, h, Wx)),
+        ("None required", lambda: c.rnn_forward(None, h, Wx, Wh)),
+        ("ragged list", lambda: c.rnn_forward([[1, 2], [3]], h, Wx, Wh)),
+        ("__array__ raises", lambda: c.rnn_forward(_Boom(), h, Wx, Wh)),
+        ("complex", lambda: c.rnn_forward(x.astype(complex), h, Wx, Wh)),
+        ("object", lambda: c.time_rnn_forward(xs.astype(object), None, Wx, Wh)),
+        ("string", lambda: c.rnn_forward(np.array(["a"]), h, Wx, Wh)),
+        ("ndim", lambda: c.rnn_forward(xs, h, Wx, Wh, b)),
+        ("shape late arg", lambda: c.time_rnn_forward(xs, h[:1], Wx, Wh, b)),
+        ("bias shape", lambda: c.rnn_forward(x, h, Wx, Wh, b[:2])),
+        ("grad readonly", lambda: c.rnn_backward(h, x, h, h, Wx, Wh, ro, dWh, db)),
+        ("grad int", lambda: c.rnn_backward(h, x, h, h, Wx, Wh, dWx.astype(int), dWh, db)),
+        ("grad list", lambda: c.rnn_backward(h, x, h, h, Wx, Wh, dWx.tolist(), dWh, db)),
+        ("grad overlap", lambda: c.rnn_backward(h, x, h, h, Wx, Wh, dWx, dWh, dWh[0])),
+        ("grad shape", lambda: c.time_rnn_backward(hs, xs, None, hs, Wx, Wh, dWx, dWh, db[:1])),
+        ("last arg shape", lambda: c.time_rnn_backward(hs[:, :1], xs, None, hs, Wx, Wh, dWx,
+                                                       dWh, db)),
+        ("accumulate", lambda: c.rnn_backward(h, x, h, h, Wx, Wh, dWx, dWh, db,
+                                              accumulate=np.ones(2))),
+        ("ids dtype", lambda: c.embedding_forward(ids.astype(float), W)),
+        ("ids range", lambda: c.embedding_forward(bad_ids, W)),
+        ("ids range backward", lambda: c.embedding_backward(xs, bad_ids, W, np.zeros_like(W))),
+        ("labels range", lambda: c.softmax_cross_entropy_forward(logits, bad_ids + 1)),
+        ("ignore_label type", lambda: c.softmax_cross_entropy_forward(logits, ids, "x")),
+        ("dout type", lambda: c.softmax_cross_entropy_backward(logits, ids, "x")),
+        ("affine shape", lambda: c.time_affine_forward(xs, W)),
+        ("affine grad", lambda: c.time_affine_backward(logits, xs, W.T, np.zeros(3), None)),
+        ("unknown keyword", lambda: c.rnn_forward(x, h, Wx, Wh, bogus=1)),
+        ("simd path", lambda: c.set_simd_path("sse9")),
+    ]
+    return calls, keep
+
+
+def test_error_paths_no_growth_and_refcounts():
+    rng = np.random.default_rng(3)
+    calls, keep = _bad_calls(rng)
+    refs = [sys.getrefcount(a) for a in keep]
+    snaps = [snapshot(a) for a in keep]
+
+    def all_errors():
+        for label, call in calls:
+            try:
+                call()
+            except (ValueError, TypeError, MemoryError, OverflowError) as e:
+                assert str(e), label
+            else:
+                pytest.fail("%s: no exception" % label)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        growth = measure(all_errors, ERR_REPEAT, warmup=20, traced=not LONG)
+    assert_flat("error paths", growth, ERR_REPEAT * len(calls))
+    gc.collect()
+    assert [sys.getrefcount(a) for a in keep] == refs, "reference counts changed on error paths"
+    assert [snapshot(a) for a in keep] == snaps, "an input or gradient changed on an error path"
+
+
+@pytest.mark.parametrize("name", ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine",
+                                  "TimeSoftmaxWithLoss"])
+def test_class_error_paths_no_growth(name):
+    """Bad calls on the layer classes, interleaved with good ones."""
+    rng = np.random.default_rng(4)
+    cases = _layers(rng, np.float32)
+    good, inputs = cases[name]
+    bad_inputs = [None, "x", [[1, 2], [3]], np.zeros((2, 2, 2, 2)), np.zeros((1, 1), complex),
+                  _Boom()]
+    layer_obj = {
+        "RNN": lambda a: rnnscratch.RNN(*inputs[3:]).forward(a, a),
+        "TimeRNN": lambda a: rnnscratch.TimeRNN(*inputs[2:]).forward(a),
+        "TimeEmbedding": lambda a: rnnscratch.TimeEmbedding(inputs[2]).forward(a),
+        "TimeAffine": lambda a: rnnscratch.TimeAffine(inputs[2], inputs[3]).forward(a),
+        "TimeSoftmaxWithLoss": lambda a: rnnscratch.TimeSoftmaxWithLoss().forward(a, a),
+    }[name]
+    good()
+    gc.collect()
+    refs = [sys.getrefcount(a) for a in inputs]
+
+    def step():
+        good()
+        for a in bad_inputs:
+            try:
+                layer_obj(a)
+            except (ValueError, TypeError, IndexError) as e:
+                assert str(e)
+
+    iters = max(100, ERR_REPEAT // 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_flat(name + " errors", measure(step, iters, warmup=20, traced=not LONG),
+                    iters * len(bad_inputs))
+    gc.collect()
+    assert [sys.getrefcount(a) for a in inputs] == refs
