@@ -5,6 +5,7 @@
 #include "act.h"
 #include <string.h>
 #include "rnn.h"
+#include "threads.h"
 
 ptrdiff_t rs_mul_size(ptrdiff_t a, ptrdiff_t b)
 {

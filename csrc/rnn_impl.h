@@ -11,6 +11,12 @@
  *   dh0 = dA_0·Whᵀ;  dWx += Xᵀ·dA;  dWh += Hprevᵀ·dA;  db += Σ dA;  dXs = dA·Wxᵀ
  * with dA and Hprev (h_{t-1} of every step) as the two (N,T,H) work buffers.
  * Hs and dA are (N,T,H): the (N,H) slice of step t starts at t*H, rows T*H apart.
+ *
+ * The recurrence is independent across the batch, so it runs as up to
+ * rs_get_num_threads() tasks over blocks of rows, each task going through all
+ * T steps: one fork/join per sequence, not per step. Every element is computed
+ * the same way whatever the split (gemm sums each element in a fixed order),
+ * so the thread count never changes a bit.
  */
 #define FN(name) RS_CAT(name, RS_SUFFIX)
 
@@ -100,26 +106,64 @@ static void FN(fwd_epi)(void *p, ptrdiff_t i0, ptrdiff_t i1)
     FN(act_rows)(c->a + i0 * c->ld, i1 - i0, c->ld, c->b, c->H, c->act);
 }
 
+/* How many row blocks the recurrence is split into: one per thread, when each
+ * has at least a few rows and the sequence enough work to pay for a wake-up. */
+static int FN(recurrence_tasks)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t H)
+{
+    const double flops = 2.0 * (double)N * (double)T * (double)H * (double)H;
+    ptrdiff_t tasks = rs_get_num_threads();
+    if (tasks > N / 4) tasks = N / 4;
+    if (flops < 4e6 || tasks < 1) tasks = 1;
+    return (int)tasks;
+}
+
+/* rows [r0,r1) of the batch: task `task` of `ntasks` */
+static void FN(row_block)(ptrdiff_t N, int task, int ntasks, ptrdiff_t *r0, ptrdiff_t *r1)
+{
+    *r0 = N * task / ntasks;
+    *r1 = N * (task + 1) / ntasks;
+}
+
+typedef struct {
+    REAL *hs;             /* (N,T,H) */
+    const REAL *h0;       /* (N,H) or NULL */
+    const REAL *Whp;      /* Wh packed */
+    const REAL *b;        /* (H,) or NULL */
+    ptrdiff_t N, T, H;
+    int act;
+} FN(fwd_job_t);
+
+/* The forward recurrence for one block of batch rows, all T steps. */
+static void FN(fwd_task)(void *p, int task, int ntasks)
+{
+    const FN(fwd_job_t) *J = p;
+    const ptrdiff_t T = J->T, H = J->H, ld = T * H;
+    ptrdiff_t r0, r1;
+    FN(row_block)(J->N, task, ntasks, &r0, &r1);
+    REAL *hs = J->hs + r0 * ld; /* this block's rows */
+    for (ptrdiff_t t = 0; t < T; t++) {
+        FN(fwd_epi_t) epi = {hs + t * H, J->b, ld, H, J->act};
+        const REAL *h_prev = t ? hs + (t - 1) * H : (J->h0 ? J->h0 + r0 * H : NULL);
+        if (h_prev)
+            /* a_t (R,H) += h_prev (R,H) · Wh (H,H); then h_t = f(a_t + b) */
+            FN(rs_gemm_packed)(r1 - r0, H, H, h_prev, t ? ld : H, 1, J->Whp, epi.a, ld, 1,
+                               FN(fwd_epi), &epi);
+        else
+            FN(fwd_epi)(&epi, 0, r1 - r0);
+    }
+}
+
 void FN(time_rnn_forward)(REAL *hs, REAL *work, const REAL *xs, const REAL *h0,
                           const REAL *Wx, const REAL *Wh, const REAL *b,
                           ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H, int act)
 {
-    const ptrdiff_t ld = T * H;
     REAL *Whp = work; /* Wh (H,H), packed once for all T steps */
-    /* hs viewed as (N*T, H) = xs (N*T, D) · Wx (D,H), every step at once */
     if (N == 0 || T == 0 || H == 0) return; /* hs is empty */
+    /* hs viewed as (N*T, H) = xs (N*T, D) · Wx (D,H), every step at once */
     FN(rs_gemm)(N * T, H, D, xs, D, 1, Wx, H, 1, hs, H, 0);
     FN(rs_gemm_pack_b)(Whp, H, H, Wh, H, 1);
-    for (ptrdiff_t t = 0; t < T; t++) {
-        FN(fwd_epi_t) epi = {hs + t * H, b, ld, H, act};
-        const REAL *h_prev = t ? hs + (t - 1) * H : h0; /* (N,H) */
-        if (h_prev)
-            /* a_t (N,H) += h_prev (N,H) · Wh (H,H); then h_t = f(a_t + b) */
-            FN(rs_gemm_packed)(N, H, H, h_prev, t ? ld : H, 1, Whp, epi.a, ld, 1,
-                               FN(fwd_epi), &epi);
-        else
-            FN(fwd_epi)(&epi, 0, N);
-    }
+    FN(fwd_job_t) job = {hs, h0, Whp, b, N, T, H, act};
+    rs_parallel_run(FN(fwd_task), &job, FN(recurrence_tasks)(N, T, H));
 }
 
 /* Backward epilogue: rows [i0,i1) of G = dA_{t+1}·Whᵀ are final;
@@ -141,6 +185,40 @@ static void FN(bwd_epi)(void *p, ptrdiff_t i0, ptrdiff_t i1)
                                 c->G ? c->G + i * c->H : NULL, c->h + i * c->ld, c->H, c->act);
 }
 
+typedef struct {
+    REAL *dA;          /* (N,T,H) */
+    REAL *dh0;         /* (N,H) */
+    const REAL *dhs;   /* (N,T,H) */
+    const REAL *hs;    /* (N,T,H) */
+    const REAL *WhTp;  /* Whᵀ packed */
+    ptrdiff_t N, T, H;
+    int act;
+} FN(bwd_job_t);
+
+/* The backward recurrence for one block of batch rows, all T steps. */
+static void FN(bwd_task)(void *p, int task, int ntasks)
+{
+    const FN(bwd_job_t) *J = p;
+    const ptrdiff_t T = J->T, H = J->H, ld = T * H;
+    ptrdiff_t r0, r1;
+    FN(row_block)(J->N, task, ntasks, &r0, &r1);
+    const ptrdiff_t R = r1 - r0;
+    REAL *dA = J->dA + r0 * ld;
+    const REAL *dhs = J->dhs + r0 * ld, *hs = J->hs + r0 * ld;
+    REAL *G = J->dh0 + r0 * H; /* (R,H): gradient flowing into h_{t-1} */
+    {
+        FN(bwd_epi_t) epi = {dA + (T - 1) * H, dhs + (T - 1) * H, hs + (T - 1) * H, NULL, ld, H, J->act};
+        FN(bwd_epi)(&epi, 0, R);
+    }
+    for (ptrdiff_t t = T - 2; t >= 0; t--) {
+        FN(bwd_epi_t) epi = {dA + t * H, dhs + t * H, hs + t * H, G, ld, H, J->act};
+        /* G (R,H) = dA_{t+1} (R,H) · Whᵀ (H,H), then dA_t in the epilogue */
+        FN(rs_gemm_packed)(R, H, H, dA + (t + 1) * H, ld, 1, J->WhTp, G, H, 0, FN(bwd_epi), &epi);
+    }
+    /* dh0 (R,H) = dA_0 · Whᵀ */
+    FN(rs_gemm_packed)(R, H, H, dA, ld, 1, J->WhTp, G, H, 0, NULL, NULL);
+}
+
 void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
                            REAL *work, const REAL *dhs, const REAL *xs,
                            const REAL *h0, const REAL *hs, const REAL *Wx,
@@ -151,7 +229,6 @@ void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
     REAL *WhTp = work;                                     /* Whᵀ (H,H), packed */
     REAL *dA = work + FN(time_rnn_forward_work_size)(N, T, D, H); /* (N,T,H) */
     REAL *Hprev = dA + N * T * H;  /* (N,T,H): Hprev[:,t] = h_{t-1}, Hprev[:,0] = h0 */
-    REAL *G = dh0;                 /* (N,H): gradient flowing into h_{t-1} */
 
     if (N == 0 || T == 0 || H == 0) { /* no step has a gradient: dxs = 0, dh0 = 0 */
         memset(dxs, 0, (size_t)(N * T * D) * sizeof(REAL));
@@ -159,17 +236,8 @@ void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
         return;
     }
     FN(rs_gemm_pack_b)(WhTp, H, H, Wh, 1, H);
-    {
-        FN(bwd_epi_t) epi = {dA + (T - 1) * H, dhs + (T - 1) * H, hs + (T - 1) * H, NULL, ld, H, act};
-        FN(bwd_epi)(&epi, 0, N);
-    }
-    for (ptrdiff_t t = T - 2; t >= 0; t--) {
-        FN(bwd_epi_t) epi = {dA + t * H, dhs + t * H, hs + t * H, G, ld, H, act};
-        /* G (N,H) = dA_{t+1} (N,H) · Whᵀ (H,H), then dA_t in the epilogue */
-        FN(rs_gemm_packed)(N, H, H, dA + (t + 1) * H, ld, 1, WhTp, G, H, 0, FN(bwd_epi), &epi);
-    }
-    /* dh0 (N,H) = dA_0 · Whᵀ */
-    FN(rs_gemm_packed)(N, H, H, dA, ld, 1, WhTp, dh0, H, 0, NULL, NULL);
+    FN(bwd_job_t) job = {dA, dh0, dhs, hs, WhTp, N, T, H, act};
+    rs_parallel_run(FN(bwd_task), &job, FN(recurrence_tasks)(N, T, H));
 
     for (ptrdiff_t n = 0; n < N; n++) {
         REAL *dst = Hprev + n * ld;

@@ -36,6 +36,9 @@ def cpu_name():
 
 
 def median_time(fn, min_time, min_repeats, warmup=2):
+    # Let the previous contender's idle worker threads (OpenBLAS, OpenMP) stop
+    # spinning first: they would take the core this one's second thread needs.
+    time.sleep(0.3)
     for _ in range(warmup):
         fn()
     times = []
