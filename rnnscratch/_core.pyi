@@ -62,6 +62,60 @@ def time_rnn_backward(
     b: Optional[ArrayLike] = ...,  # (H,) the layer's bias: only for the dtype rule
 ) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # dxs (N, T, D), dh0 (N, H)
 
+# --- language-model layers (V vocabulary) ---
+def embedding_forward(
+    xs: ArrayLike,                # (N, T) integer word ids in [0, V)
+    W: ArrayLike,                 # (V, D)
+) -> NDArray[np.floating]: ...    # (N, T, D)
+
+def embedding_backward(
+    dout: ArrayLike,              # (N, T, D)
+    xs: ArrayLike,                # (N, T) ids
+    W: ArrayLike,                 # (V, D): only for the dtype rule and V
+    dW: NDArray[np.floating],     # (V, D) written: rows scatter-added in (n, t) order
+    accumulate: bool = ...,
+) -> None: ...
+
+def time_affine_forward(
+    x: ArrayLike,                 # (N, T, D)
+    W: ArrayLike,                 # (D, V) any layout
+    b: Optional[ArrayLike] = ...,  # (V,)
+) -> NDArray[np.floating]: ...    # (N, T, V)
+
+def time_affine_backward(
+    dout: ArrayLike,              # (N, T, V)
+    x: ArrayLike,                 # (N, T, D)
+    W: ArrayLike,                 # (D, V)
+    dW: NDArray[np.floating],     # (D, V) written
+    db: Optional[NDArray[np.floating]] = ...,  # (V,) written
+    accumulate: bool = ...,
+) -> NDArray[np.floating]: ...    # dx (N, T, D)
+
+def softmax_cross_entropy_forward(
+    xs: ArrayLike,                # (N, T, V) logits
+    ts: ArrayLike,                # (N, T) ids; ignore_label rows left out of the mean
+    ignore_label: int = ...,
+) -> Tuple[float, NDArray[np.floating]]: ...  # (loss, ys (N, T, V) probabilities)
+
+def softmax_cross_entropy_backward(
+    ys: ArrayLike,                # (N, T, V) from forward
+    ts: ArrayLike,                # (N, T) ids
+    dout: float = ...,
+    ignore_label: int = ...,
+) -> NDArray[np.floating]: ...    # dxs (N, T, V)
+
+# --- the matrix product, threads and kernel paths ---
+def matmul(
+    a: ArrayLike,                 # (M, K), read through its strides
+    b: ArrayLike,                 # (K, N)
+    packed: bool = ...,           # pack b first, as the per-step RNN product does
+) -> NDArray[np.floating]: ...    # (M, N)
+
+def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int: ...
+max_threads: int
+build_flags: str
+
 def get_simd_path() -> str: ...
 def set_simd_path(name: Literal["portable", "avx2", "avx512", "best"]) -> None: ...
 def available_simd_paths() -> list: ...
