@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/fuzz_long.sh [EXAMPLES] -- the long fuzz mode in a subprocess (a segfault kills only it):
+# .ci/fuzz_long.sh [EXAMPLES] -- the long fuzz mode in a subprocess (a segfault kills only it):
 # runs tests/test_fuzz.py with RNNSCRATCH_FUZZ_EXAMPLES (default 100000) spread over its tests,
 # niced, and reports the examples run, failures and whether the interpreter died by a signal.
 set -uo pipefail

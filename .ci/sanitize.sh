@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# tools/sanitize.sh -- build rnnscratch._core with AddressSanitizer + UndefinedBehaviorSanitizer
+# .ci/sanitize.sh -- build rnnscratch._core with AddressSanitizer + UndefinedBehaviorSanitizer
 # and run the whole test suite against it; exit non-zero on any sanitizer report or test failure.
 #
-#   tools/sanitize.sh                 # gcc's runtime (libasan/libubsan from gcc)
-#   CC=clang tools/sanitize.sh        # clang's runtime (libclang_rt.asan / ubsan_standalone)
-#   tools/sanitize.sh -x -k fuzz      # extra arguments go to pytest
+#   .ci/sanitize.sh                 # gcc's runtime (libasan/libubsan from gcc)
+#   CC=clang .ci/sanitize.sh        # clang's runtime (libclang_rt.asan / ubsan_standalone)
+#   .ci/sanitize.sh -x -k fuzz      # extra arguments go to pytest
 #
 # The build happens in a scratch copy of the tree (git-tracked and untracked, non-ignored files),
 # so the in-place build of the working tree is never replaced by the instrumented one. Python

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tools/valgrind.sh -- a short valgrind memcheck run of the compiled kernels.
+# .ci/valgrind.sh -- a short valgrind memcheck run of the compiled kernels.
 #
-#   tools/valgrind.sh                       # the default short run (a few minutes)
-#   tools/valgrind.sh tests/test_rnn.py -k C # other pytest arguments
+#   .ci/valgrind.sh                       # the default short run (a few minutes)
+#   .ci/valgrind.sh tests/test_rnn.py -k C # other pytest arguments
 #
 # Runs pytest under valgrind with PYTHONMALLOC=malloc (so every Python allocation is visible),
 # on the in-place build of this tree (build it first: python setup.py build_ext --inplace; a
@@ -11,7 +11,7 @@
 # than maintaining a long suppression list, every error record in the log is attributed:
 # the run fails when any invalid read/write, use of uninitialised memory, bad free, overlap
 # or definitely-lost block has a frame in rnnscratch's extension (_core*.so, csrc/). The
-# other records are counted and listed in the summary. tools/valgrind.supp (if present) is
+# other records are counted and listed in the summary. .ci/valgrind.supp (if present) is
 # passed as a suppression file for known-harmless noise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +25,7 @@ so=$("$PY" -c "import rnnscratch._core as c; print(c.__file__)")
 [ $# -gt 0 ] || set -- tests/test_core_errors.py tests/test_fuzz.py tests/test_failure_state.py \
                        -k "not torch and not float64 and not datetime and not object"
 supp=()
-[ -f "$root/tools/valgrind.supp" ] && supp=(--suppressions="$root/tools/valgrind.supp")
+[ -f "$root/.ci/valgrind.supp" ] && supp=(--suppressions="$root/.ci/valgrind.supp")
 echo "valgrind.sh: memcheck of $so; log: $log"
 set +e
 PYTHONMALLOC=malloc OPENBLAS_NUM_THREADS=1 RNNSCRATCH_VALGRIND=1 \
