@@ -1,0 +1,35 @@
+"""The command line: python -m rnnscratch {info,check,bench}."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnnscratch import bench
+from rnnscratch.__main__ import main
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "kernel path:" in out and "threads:" in out and "compiler:" in out
+
+
+def test_check_agrees(capsys):
+    assert main(["check", "--batch", "3", "--time", "4", "--input", "5", "--hidden", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "OK: compiled and reference agree" in out
+    assert out.count("max rel. difference") == 6  # 2 dtypes x 3 activations
+
+
+def test_bench_small_run(tmp_path):
+    result = bench.run_bench(quick=True, sizes=[(2, 3, 4, 5)], dtypes=("float32",), out=lambda s: None)
+    (row,) = result["rows"]
+    assert row["rnnscratch_ms"] > 0 and row["reference_ms"] > 0
+    assert row["speedup_vs_reference"] == pytest.approx(row["reference_ms"] / row["rnnscratch_ms"])
+    assert result["info"]["threads"] >= 1 and result["numpy_matmul_gflops"]["float32"] > 0
+
+
+def test_unknown_command_fails():
+    proc = subprocess.run([sys.executable, "-m", "rnnscratch", "frobnicate"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "invalid choice" in proc.stderr
