@@ -48,11 +48,7 @@
 #define GEMM_NR_MAX (128 / (ptrdiff_t)sizeof(REAL))     /* widest panel, any path */
 #define GEMM_HDR (64 / (ptrdiff_t)sizeof(REAL))         /* packed-B header */
 /* below this many flops (2MNK) one thread does it all */
-#ifdef RS_GEMM_PAR_FLOPS
-#  define GEMM_PAR_FLOPS RS_GEMM_PAR_FLOPS
-#else
-#  define GEMM_PAR_FLOPS 3000000.0
-#endif
+#define GEMM_PAR_FLOPS rs_par_min_flops()
 
 /* micro-kernel: C(mr,nr) = [C +] a·b, see gemm_kern.h */
 typedef void (*FN(kfun))(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t kc,
@@ -562,6 +558,23 @@ size_t FN(rs_gemm_packed_size)(ptrdiff_t K, ptrdiff_t N)
     return (size_t)(GEMM_HDR + K * rs_round_up(N, GEMM_NR_MAX));
 }
 
+typedef struct {
+    REAL *d;
+    const REAL *B;
+    ptrdiff_t K, N, rsb, csb, nr;
+} FN(packb_job);
+
+/* panels [p0, p1) of B, task t of nt */
+static void FN(packb_task)(void *arg, int t, int nt)
+{
+    const FN(packb_job) *J = (const FN(packb_job) *)arg;
+    const ptrdiff_t np = (J->N + J->nr - 1) / J->nr;
+    const ptrdiff_t p0 = np * t / nt, p1 = np * (t + 1) / nt;
+    for (ptrdiff_t p = p0; p < p1; p++)
+        FN(pack_b)(J->nr, rs_min(J->nr, J->N - p * J->nr), J->K, J->B + p * J->nr * J->csb,
+                   J->rsb, J->csb, J->d + p * J->K * J->nr);
+}
+
 void FN(rs_gemm_pack_b)(REAL *Bp, ptrdiff_t K, ptrdiff_t N,
                         const REAL *B, ptrdiff_t rsb, ptrdiff_t csb)
 {
@@ -578,10 +591,11 @@ void FN(rs_gemm_pack_b)(REAL *Bp, ptrdiff_t K, ptrdiff_t N,
     h.K = (int64_t)K;
     h.N = (int64_t)N;
     memcpy(Bp, &h, sizeof h);
-    REAL *d = Bp + GEMM_HDR;
-    for (ptrdiff_t p = 0; p * g.nr < N; p++)
-        FN(pack_b)(g.nr, rs_min(g.nr, N - p * g.nr), K, B + p * g.nr * csb, rsb, csb,
-                   d + p * K * g.nr);
+    FN(packb_job) J = {.d = Bp + GEMM_HDR, .B = B, .K = K, .N = N, .rsb = rsb, .csb = csb,
+                       .nr = g.nr};
+    /* a large B (the output layer of a language model) is packed by all threads */
+    int nt = (double)K * (double)N >= 262144.0 ? rs_get_num_threads() : 1;
+    rs_parallel_run(FN(packb_task), &J, nt);
 }
 
 int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,

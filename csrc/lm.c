@@ -1,11 +1,15 @@
 /* lm.c -- float and double instances of lm_impl.h (embedding, affine over a
- * sequence, softmax fused with cross-entropy), and the id range check. */
+ * sequence, softmax fused with cross-entropy, the three fused as the output
+ * head), and the id range check. */
 #include <math.h>
 #include <string.h>
 #include "compat.h"
 #include "gemm.h"
 #include "act.h"
 #include "lm.h"
+#include "threads.h"
+
+static inline ptrdiff_t rs_lm_min(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 
 /* partial results per row reduction (see lm_impl.h) */
 #define LM_LANES 16

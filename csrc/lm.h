@@ -6,7 +6,7 @@
  * C-contiguous. Word ids are ptrdiff_t (NumPy's intp). Outputs first, then
  * inputs, then sizes. Backward kernels ADD into parameter gradients (the
  * caller zeroes them). Every output element is summed by one thread in a
- * fixed order; the kernels are single-threaded apart from the products.
+ * fixed order, so results do not depend on the number of threads.
  *
  *   embedding:  out[n,t,:] = W[ids[n,t], :]            dW[ids[n,t], :] += dout[n,t,:]
  *               (scatter-add in row-major (n,t) order, repeated ids add up)
@@ -67,7 +67,24 @@ ptrdiff_t lm_first_bad_id(const ptrdiff_t *ids, /* (n,) */
         const REAL *ys,       /* (N,T,V) the forward probabilities */              \
         const ptrdiff_t *ts,  /* (N,T) labels */                                   \
         double dout,                                                               \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t V, ptrdiff_t ignore_label);
+        ptrdiff_t N, ptrdiff_t T, ptrdiff_t V, ptrdiff_t ignore_label);             \
+    /* The output head fused: G = d(mean loss)/d(logits) for dout = 1, where     */ \
+    /* logits = x·W + b, computed block of rows by block of rows while the       */ \
+    /* logits are in cache; the logits and probabilities never go to memory.     */ \
+    /* Bit-identical to time_affine_forward + softmax_cross_entropy_forward +    */ \
+    /* softmax_cross_entropy_backward(dout=1). Returns the mean loss.            */ \
+    size_t RS_CAT(affine_softmax_ce_work_size, SFX)(                                \
+        ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V);                        \
+    double RS_CAT(affine_softmax_ce_forward, SFX)(                                  \
+        REAL *G,              /* (N,T,V) out: (softmax - onehot) / count, 0 rows  */ \
+                              /* where the label is ignore_label                  */ \
+        ptrdiff_t *count,     /* out: rows whose label is not ignore_label */      \
+        REAL *work,           /* _work_size() elements, 64-byte aligned */         \
+        const REAL *x,        /* (N,T,D) */                                        \
+        const REAL *W,        /* (D,V) */                                          \
+        const REAL *b,        /* (V,) or NULL */                                   \
+        const ptrdiff_t *ts,  /* (N,T) labels in [0,V) or == ignore_label */       \
+        ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V, ptrdiff_t ignore_label);
 
 RS_LM_DECLARE(float, f32)
 RS_LM_DECLARE(double, f64)

@@ -52,6 +52,49 @@ void FN(time_affine_forward)(REAL *out, const REAL *x, const REAL *W, const REAL
     }
 }
 
+/* db (V,) += Σ_r dout[r,:], task t of nt taking a block of columns: every
+   column is summed over the rows in order, whatever the number of tasks */
+typedef struct {
+    REAL *db;
+    const REAL *dout; /* (R,V) */
+    ptrdiff_t R, V;
+} FN(colsum_job);
+
+static void FN(colsum_task)(void *arg, int t, int nt)
+{
+    const FN(colsum_job) *J = (const FN(colsum_job) *)arg;
+    const ptrdiff_t blocks = (J->V + 15) / 16; /* 64-byte blocks of floats */
+    const ptrdiff_t j0 = rs_lm_min(J->V, 16 * (blocks * t / nt));
+    const ptrdiff_t j1 = rs_lm_min(J->V, 16 * (blocks * (t + 1) / nt));
+    REAL *RS_RESTRICT db = J->db;
+    for (ptrdiff_t r = 0; r < J->R; r++) {
+        const REAL *RS_RESTRICT row = J->dout + r * J->V;
+        for (ptrdiff_t j = j0; j < j1; j++) db[j] += row[j];
+    }
+}
+
+/* dst (cols,rows) = src (rows,cols) transposed, in 32x32 tiles; task t of nt
+   takes a block of the source's columns */
+typedef struct {
+    REAL *dst;
+    const REAL *src;
+    ptrdiff_t rows, cols;
+} FN(transpose_job);
+
+static void FN(transpose_task)(void *arg, int t, int nt)
+{
+    const FN(transpose_job) *J = (const FN(transpose_job) *)arg;
+    const ptrdiff_t B = 32, nb = (J->cols + B - 1) / B;
+    const ptrdiff_t c0 = B * (nb * t / nt), c1 = rs_lm_min(J->cols, B * (nb * (t + 1) / nt));
+    for (ptrdiff_t i0 = 0; i0 < J->rows; i0 += B)
+        for (ptrdiff_t j0 = c0; j0 < c1; j0 += B) {
+            const ptrdiff_t i1 = rs_lm_min(J->rows, i0 + B), j1 = rs_lm_min(c1, j0 + B);
+            for (ptrdiff_t j = j0; j < j1; j++)
+                for (ptrdiff_t i = i0; i < i1; i++)
+                    J->dst[j * J->rows + i] = J->src[i * J->cols + j];
+        }
+}
+
 void FN(time_affine_backward)(REAL *dx, REAL *dW, REAL *db, const REAL *dout,
                               const REAL *x, const REAL *W,
                               ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V)
@@ -61,13 +104,22 @@ void FN(time_affine_backward)(REAL *dx, REAL *dW, REAL *db, const REAL *dout,
     FN(rs_gemm)(D, V, R, x, 1, D, dout, V, 1, dW, V, 1);
     /* db (V,) += column sums of dout, rows in order */
     if (db) {
-        for (ptrdiff_t r = 0; r < R; r++) {
-            const REAL *RS_RESTRICT row = dout + r * V;
-            for (ptrdiff_t j = 0; j < V; j++) db[j] += row[j];
-        }
+        FN(colsum_job) J = {.db = db, .dout = dout, .R = R, .V = V};
+        int nt = (double)R * (double)V >= 262144.0 ? rs_get_num_threads() : 1;
+        rs_parallel_run(FN(colsum_task), &J, nt);
     }
-    /* dx (R,D) = dout (R,V) · Wᵀ (V,D) */
-    FN(rs_gemm)(R, D, V, dout, V, 1, W, 1, V, dx, D, 0);
+    /* dx (R,D) = dout (R,V) · Wᵀ (V,D). A large W is transposed first: the
+       gemm packs rows of Wᵀ much faster than its columns (same result). */
+    REAL *WT = (double)D * (double)V >= 262144.0
+                   ? (REAL *)rs_ws_get((size_t)D * (size_t)V * sizeof(REAL)) : NULL;
+    if (WT) {
+        FN(transpose_job) J = {.dst = WT, .src = W, .rows = D, .cols = V};
+        rs_parallel_run(FN(transpose_task), &J, rs_get_num_threads());
+        FN(rs_gemm)(R, D, V, dout, V, 1, WT, D, 1, dx, D, 0);
+        rs_ws_put(WT);
+    } else {
+        FN(rs_gemm)(R, D, V, dout, V, 1, W, 1, V, dx, D, 0);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -149,6 +201,102 @@ void FN(softmax_cross_entropy_backward)(REAL *dxs, const REAL *ys, const ptrdiff
         for (ptrdiff_t j = 0; j < V; j++) dx[j] = y[j] * scale;
         dx[t] = (yt - (REAL)1) * scale;
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the output head fused: affine, softmax, cross-entropy and its gradient     */
+
+/* y = exp(x - m) in place, returns the sum of y (same order as row_exp_sum) */
+static REAL FN(row_exp_sum_inplace)(REAL *x, REAL m, ptrdiff_t V)
+{
+    for (ptrdiff_t j = 0; j < V; j++) x[j] = x[j] - m;
+    FN(rs_exp_nonpos)(x, x, V);
+    REAL acc[LM_LANES] = {0};
+    ptrdiff_t j = 0;
+    for (; j + LM_LANES <= V; j += LM_LANES)
+        for (int k = 0; k < LM_LANES; k++) acc[k] += x[j + k];
+    for (int k = 0; j + k < V; k++) acc[k] += x[j + k];
+    for (int w = LM_LANES / 2; w > 0; w /= 2)
+        for (int k = 0; k < w; k++) acc[k] += acc[k + w];
+    return acc[0];
+}
+
+typedef struct {
+    REAL *G;              /* (R,V) logits in, gradient out */
+    const REAL *b;        /* (V,) or NULL */
+    const ptrdiff_t *ts;  /* (R,) */
+    double *rowloss;      /* (R,) out */
+    ptrdiff_t V, ignore;
+    REAL scale;           /* 1 / count */
+} FN(head_ctx);
+
+/* The gemm's epilogue: rows [i0, i1) of the logits are final and in cache.
+ * Same operations, in the same order, as time_affine_forward (bias),
+ * softmax_cross_entropy_forward and softmax_cross_entropy_backward (dout = 1). */
+static void FN(head_rows)(void *p, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const FN(head_ctx) *c = (const FN(head_ctx) *)p;
+    const ptrdiff_t V = c->V;
+    const REAL scale = c->scale;
+    for (ptrdiff_t r = i0; r < i1; r++) {
+        REAL *RS_RESTRICT g = c->G + r * V; /* (V,) */
+        const ptrdiff_t t = c->ts[r];
+        c->rowloss[r] = 0;
+        if (t == c->ignore) {
+            for (ptrdiff_t j = 0; j < V; j++) g[j] = 0;
+            continue;
+        }
+        if (c->b)
+            for (ptrdiff_t j = 0; j < V; j++) g[j] += c->b[j];
+        const REAL m = FN(row_max)(g, V);
+        const REAL xt = g[t];
+        const REAL s = FN(row_exp_sum_inplace)(g, m, V);
+        const REAL yt = g[t] / s;
+        c->rowloss[r] = log((double)s) - ((double)xt - (double)m);
+        for (ptrdiff_t j = 0; j < V; j++) g[j] = (g[j] / s) * scale;
+        g[t] = (yt - (REAL)1) * scale;
+    }
+}
+
+size_t FN(affine_softmax_ce_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V)
+{
+    const size_t align = 64 / sizeof(REAL);
+    const size_t packed = (FN(rs_gemm_packed_size)(D, V) + align - 1) / align * align;
+    return packed + (size_t)(N * T) * (sizeof(double) / sizeof(REAL) + 1);
+}
+
+double FN(affine_softmax_ce_forward)(REAL *G, ptrdiff_t *count, REAL *work, const REAL *x,
+                                     const REAL *W, const REAL *b, const ptrdiff_t *ts,
+                                     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V,
+                                     ptrdiff_t ignore_label)
+{
+    const ptrdiff_t R = N * T;
+    const size_t align = 64 / sizeof(REAL);
+    REAL *Wp = work; /* W packed for the gemm */
+    double *rowloss = (double *)(work + (FN(rs_gemm_packed_size)(D, V) + align - 1) / align * align);
+    ptrdiff_t cnt = 0;
+    for (ptrdiff_t r = 0; r < R; r++) cnt += ts[r] != ignore_label;
+    *count = cnt;
+    if (R == 0 || V == 0) {
+        for (ptrdiff_t i = 0; i < R * V; i++) G[i] = 0;
+        return NAN;
+    }
+    FN(head_ctx) ctx = {.G = G, .b = b, .ts = ts, .rowloss = rowloss, .V = V,
+                        .ignore = ignore_label,
+                        .scale = cnt ? (REAL)(1.0 / (double)cnt) : (REAL)0};
+    /* logits (R,V) = x (R,D) · W (D,V), then head_rows on each block of rows
+       while it is in cache; small heads (in cache anyway) skip packing W */
+    if ((double)R * (double)V * sizeof(REAL) <= 262144.0) {
+        FN(rs_gemm)(R, V, D, x, D, 1, W, V, 1, G, V, 0);
+        FN(head_rows)(&ctx, 0, R);
+    } else {
+        FN(rs_gemm_pack_b)(Wp, D, V, W, V, 1);
+        FN(rs_gemm_packed)(R, V, D, x, D, 1, Wp, G, V, 0, FN(head_rows), &ctx);
+    }
+    double total = 0;
+    for (ptrdiff_t r = 0; r < R; r++)
+        if (ts[r] != ignore_label) total += rowloss[r];
+    return cnt ? total / (double)cnt : NAN;
 }
 
 #undef FN

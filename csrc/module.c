@@ -872,6 +872,63 @@ static PyObject *py_softmax_cross_entropy_backward(PyObject *self, PyObject *par
     return (PyObject *)dxs;
 }
 
+PyDoc_STRVAR(affine_softmax_cross_entropy_doc,
+"affine_softmax_cross_entropy(x, W, ts, b=None, ignore_label=-1) -> (loss, dscore)\n\n"
+"The output head of a language model in one pass: score = x (N,T,D) @ W (D,V)\n"
+"+ b (V,), the softmax cross-entropy of score against the labels ts (N,T)\n"
+"(mean over the positions whose label is not ignore_label), and its gradient\n"
+"dscore (N,T,V) = d loss / d score for dout = 1. The same numbers as\n"
+"time_affine_forward, softmax_cross_entropy_forward and\n"
+"softmax_cross_entropy_backward in a row, bit for bit, but the scores and\n"
+"probabilities are never stored: each block of rows is turned into its\n"
+"gradient while it is in cache. W may be any layout.");
+
+static PyObject *py_affine_softmax_cross_entropy(PyObject *self, PyObject *pargs,
+                                                 PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"x", "W", "ts", "b", "ignore_label", NULL};
+    PyObject *x, *W, *ts, *b = NULL;
+    Py_ssize_t ignore = -1;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOO|On:affine_softmax_cross_entropy", kwlist,
+                                     &x, &W, &ts, &b, &ignore))
+        return NULL;
+    Arg args[] = {
+        PARAM("W", W, "DV"),
+        OPT_PARAM("b", b, "V"),
+        INPUT("x", x, "NTD"),
+        IDS("ts", ts, "NT"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             V = dims.size[DIM_V];
+    if (check_ids(&args[3], V, "W", 1, ignore) < 0) { release_args(args, n); return NULL; }
+    PyArrayObject *G = new_output(3, N, T, V, typenum);
+    Work work;
+    if (!G || work_alloc(&work, (ptrdiff_t)WORK_SIZE(affine_softmax_ce, N, T, D, V),
+                         typenum) < 0) {
+        Py_XDECREF(G);
+        release_args(args, n);
+        return NULL;
+    }
+    double loss;
+    ptrdiff_t count;
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT)
+        loss = affine_softmax_ce_forward_f32(PyArray_DATA(G), &count, work.data, P(2), P(0),
+                                             P(1), P(3), N, T, D, V, ignore);
+    else
+        loss = affine_softmax_ce_forward_f64(PyArray_DATA(G), &count, work.data, P(2), P(0),
+                                             P(1), P(3), N, T, D, V, ignore);
+    Py_END_ALLOW_THREADS
+    work_free(&work);
+    finish_args(args, n);
+    return Py_BuildValue("(dN)", loss, G);
+}
+
 /* end of: Language-model layers (issue 4) */
 
 /* ------------------------------------------------------------------------ */
@@ -1059,6 +1116,9 @@ static PyMethodDef core_methods[] = {
     {"softmax_cross_entropy_backward",
      (PyCFunction)(void (*)(void))py_softmax_cross_entropy_backward, METH_VARARGS | METH_KEYWORDS,
      softmax_cross_entropy_backward_doc},
+    {"affine_softmax_cross_entropy",
+     (PyCFunction)(void (*)(void))py_affine_softmax_cross_entropy, METH_VARARGS | METH_KEYWORDS,
+     affine_softmax_cross_entropy_doc},
     {"get_simd_path", py_get_simd_path, METH_NOARGS,
      "get_simd_path() -> str: the kernel path in use ('portable', 'avx2' or 'avx512')."},
     {"set_simd_path", py_set_simd_path, METH_O,
@@ -1069,6 +1129,7 @@ static PyMethodDef core_methods[] = {
 
 static int core_exec(PyObject *m)
 {
+    (void)rs_par_min_flops(); /* read RNNSCRATCH_PAR_FLOPS now, before any kernel runs */
     if (_import_array() < 0) return -1;
     (void)rs_cpu_best_path();
     if (PyModule_AddStringConstant(m, "compiler",

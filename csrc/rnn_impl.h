@@ -113,7 +113,7 @@ static int FN(recurrence_tasks)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t H)
     const double flops = 2.0 * (double)N * (double)T * (double)H * (double)H;
     ptrdiff_t tasks = rs_get_num_threads();
     if (tasks > N / 4) tasks = N / 4;
-    if (flops < 4e6 || tasks < 1) tasks = 1;
+    if (flops < rs_par_min_flops() || tasks < 1) tasks = 1;
     return (int)tasks;
 }
 

@@ -49,6 +49,32 @@ static int env_threads(const char *name)
     return v > RS_MAX_THREADS ? RS_MAX_THREADS : (int)v;
 }
 
+/* Products smaller than this many flops run on one thread. Splitting a small
+ * product costs more than it saves in a training loop: the caller has just
+ * written the operands (an optimizer step), so a worker on another core first
+ * pulls every line it reads out of the caller's cache. RNNSCRATCH_PAR_FLOPS
+ * overrides the default (read once). */
+#ifndef RS_PAR_FLOPS_DEFAULT
+#  define RS_PAR_FLOPS_DEFAULT 3e6
+#endif
+double rs_par_min_flops(void)
+{
+    static double cached = -1; /* first set by module init, under the GIL */
+    double v = cached;
+    if (v < 0) {
+        v = RS_PAR_FLOPS_DEFAULT;
+        const char *s = getenv("RNNSCRATCH_PAR_FLOPS");
+        if (s && *s) {
+            char *end;
+            double e = strtod(s, &end);
+            if (end != s && e >= 0)
+                v = e;
+        }
+        cached = v;
+    }
+    return v;
+}
+
 #if RS_HAVE_PTHREADS
 
 #include <pthread.h>

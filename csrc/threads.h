@@ -44,6 +44,8 @@ typedef void (*rs_task_fn)(void *arg, int task, int ntasks);
 void rs_set_num_threads(int n);
 int rs_get_num_threads(void);
 void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks);
+/* below this many flops a product is not worth splitting (see threads.c) */
+double rs_par_min_flops(void);
 
 void *rs_ws_get(size_t bytes);
 void rs_ws_put(void *p);

@@ -74,6 +74,18 @@ class TimeAffine:
         return _core.time_affine_backward(dout, self.x, self.params[0], self.grads[0], db)
 
 
+def _label_ids(ts, score_shape, score_name):
+    """ts as word ids (N,T): one-hot targets (N,T,V) are turned into their argmax."""
+    ts = np.asarray(ts)
+    if ts.ndim == 3:  # one-hot targets
+        if ts.shape != tuple(score_shape):
+            raise ValueError(
+                f"ts: expected one-hot targets of shape (N, T, V) = {tuple(score_shape)} "
+                f"(from {score_name}) or word ids of shape (N, T), got {ts.shape}")
+        ts = ts.argmax(axis=2)
+    return ts
+
+
 class TimeSoftmaxWithLoss:
     """Softmax over V fused with the mean cross-entropy over N and T.
 
@@ -89,14 +101,7 @@ class TimeSoftmaxWithLoss:
         self.ignore_label = -1
 
     def forward(self, xs, ts):
-        ts = np.asarray(ts)
-        if ts.ndim == 3:  # one-hot targets
-            xshape = np.shape(xs)
-            if ts.shape != xshape:
-                raise ValueError(
-                    f"ts: expected one-hot targets of shape (N, T, V) = {xshape} (from xs) "
-                    f"or word ids of shape (N, T), got {ts.shape}")
-            ts = ts.argmax(axis=2)
+        ts = _label_ids(ts, np.shape(xs), "xs")
         loss, ys = _core.softmax_cross_entropy_forward(xs, ts, self.ignore_label)
         self.cache = (ts, ys, self.ignore_label)
         return loss
@@ -109,5 +114,46 @@ class TimeSoftmaxWithLoss:
 
 
 class SimpleRnnlm(RnnlmBase):
-    __doc__ = RnnlmBase.__doc__
+    __doc__ = RnnlmBase.__doc__ + """
+    forward() runs the output head fused (_core.affine_softmax_cross_entropy):
+    TimeAffine, the softmax and the cross-entropy in one pass that never stores
+    the (N,T,V) scores or probabilities, leaving the gradient of the scores
+    ready for backward(). The numbers are the same, bit for bit, as running
+    TimeAffine and TimeSoftmaxWithLoss one after the other (loss_layer itself
+    is not used by forward/backward; predict() still runs the layers).
+    """
     _layer_classes = (TimeEmbedding, TimeRNN, TimeAffine, TimeSoftmaxWithLoss)
+
+    def __init__(self, vocab_size=10000, wordvec_size=100, hidden_size=100):
+        super().__init__(vocab_size, wordvec_size, hidden_size)
+        self._dscore = None
+
+    def forward(self, xs, ts):
+        embed, rnn, affine = self.layers
+        # a call that raises leaves the model as it was (the RNN's state included)
+        saved = [dict(layer.__dict__) for layer in self.layers]
+        try:
+            hs = rnn.forward(embed.forward(xs))
+            W = affine.params[0]
+            b = affine.params[1] if len(affine.params) > 1 else None
+            ts = _label_ids(ts, hs.shape[:2] + (np.shape(W)[-1],), "the scores")
+            loss, dscore = _core.affine_softmax_cross_entropy(
+                hs, W, ts, b, self.loss_layer.ignore_label)
+        except BaseException:
+            for layer, state in zip(self.layers, saved):
+                layer.__dict__.clear()
+                layer.__dict__.update(state)
+            raise
+        affine.x = hs
+        self._dscore = dscore
+        return loss
+
+    def backward(self, dout=1):
+        if self._dscore is None:
+            raise RuntimeError("SimpleRnnlm.backward() called before forward()")
+        d = self._dscore  # (N,T,V), the gradient for dout = 1
+        if dout != 1:
+            d = d * d.dtype.type(dout)
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return d

@@ -44,7 +44,7 @@ from rnnscratch import _core, diveintocode, reference  # noqa: E402
 # --------------------------------------------------------------------------
 
 _LONG_TOTAL = int(os.environ.get("RNNSCRATCH_FUZZ_EXAMPLES", "0") or 0)
-_N_TESTS = 15  # the @fuzz tests below share the long-mode budget
+_N_TESTS = 16  # the @fuzz tests below share the long-mode budget
 _PER_TEST = 100  # normal suite
 _COUNT_FILE = os.environ.get("RNNSCRATCH_FUZZ_COUNT_FILE")
 
@@ -270,6 +270,9 @@ CORE = {
     "softmax_cross_entropy_backward": dict(
         sig=("ys", "ts", "dout", "ignore_label"), required=2,
         table=[("ys", "NTV", "P"), ("ts", "NT", "ids")]),
+    "affine_softmax_cross_entropy": dict(
+        sig=("x", "W", "ts", "b", "ignore_label"), required=3,
+        table=[("W", "DV", "P"), ("b", "V", "P?"), ("x", "NTD", "I"), ("ts", "NT", "ids")]),
     # the package's own gemm, exposed for tests: c (M,K) = a (M,D) @ b (D,K); letters reused
     "matmul": dict(
         sig=("a", "b", "packed"), required=2, table=[("a", "ND", "P"), ("b", "DH", "P")]),
@@ -371,7 +374,7 @@ def validate(fname, kw):
             ids = arrays[name]
             V = dims.get("V")
             ok = (ids >= 0) & (ids < V)
-            if fname.startswith("softmax"):
+            if fname.startswith("softmax") or fname == "affine_softmax_cross_entropy":
                 ok |= ids == ign
             if not ok.all():
                 raise Invalid(name)
@@ -401,6 +404,24 @@ def _bptt(dhs, xs, h0, hs, Wx, Wh, act):
         dWh += gh
         db += gb
     return dxs, dh, dWx, dWh, db
+
+
+def _softmax_ce_and_grad(xs, ts, ign, V):
+    """(mean loss, d loss / d xs) of the softmax cross-entropy, float64."""
+    m = xs.max(axis=2, keepdims=True) if V else 0
+    e = np.exp(xs - m)
+    s = e.sum(axis=2, keepdims=True)
+    ys = e / s
+    mask = ts != ign
+    cnt = int(mask.sum())
+    if cnt == 0:
+        return float("nan"), np.zeros_like(xs)
+    tt = np.where(mask, ts, 0)
+    lp = np.log(s[..., 0]) - (np.take_along_axis(xs, tt[..., None], 2)[..., 0] - m[..., 0])
+    g = ys.copy()
+    np.put_along_axis(g, tt[..., None], np.take_along_axis(g, tt[..., None], 2) - 1, 2)
+    g[~mask] = 0
+    return float(lp[mask].mean()), g / cnt
 
 
 def oracle(fname, kw, dims, dt, arrays):
@@ -460,6 +481,12 @@ def oracle(fname, kw, dims, dt, arrays):
         N, T, D, V = d["N"], d["T"], d["D"], d["V"]
         return [dout @ W.T], {"dW": x.reshape(N * T, D).T @ dout.reshape(N * T, V),
                               "db": dout.reshape(N * T, V).sum(axis=0)}
+    if fname == "affine_softmax_cross_entropy":
+        x, W, b = f("x"), f("W"), f("b")
+        xs = x @ W + (0 if b is None else b)
+        ts = arrays["ts"].astype(np.int64)
+        ign = kw.get("ignore_label", -1)
+        return list(_softmax_ce_and_grad(xs, ts, ign, d["V"])), {}
     if fname == "softmax_cross_entropy_forward":
         xs = f("xs")
         ts = arrays["ts"].astype(np.int64)
@@ -802,6 +829,7 @@ test_fuzz_time_affine_forward = _core_test("time_affine_forward")
 test_fuzz_time_affine_backward = _core_test("time_affine_backward")
 test_fuzz_softmax_cross_entropy_forward = _core_test("softmax_cross_entropy_forward")
 test_fuzz_softmax_cross_entropy_backward = _core_test("softmax_cross_entropy_backward")
+test_fuzz_affine_softmax_cross_entropy = _core_test("affine_softmax_cross_entropy")
 test_fuzz_matmul = _core_test("matmul") if hasattr(_core, "matmul") else None
 
 

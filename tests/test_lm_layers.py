@@ -437,3 +437,176 @@ def test_simple_rnnlm_matches_reference_over_steps():
     assert model.rnn_layer.h is not None
     model.reset_state()
     assert model.rnn_layer.h is None
+
+
+# --------------------------------------------------------------------------
+# The fused output head: _core.affine_softmax_cross_entropy and SimpleRnnlm
+
+def _layered_head(x, W, ts, b=None, ignore_label=-1):
+    score = _core.time_affine_forward(x, W, b)
+    loss, ys = _core.softmax_cross_entropy_forward(score, ts, ignore_label)
+    return loss, _core.softmax_cross_entropy_backward(ys, ts, 1.0, ignore_label)
+
+
+HEAD_SHAPES = SHAPES + [(2, 3, 0, 5), (0, 3, 4, 5), (3, 2, 4, 1), (20, 35, 16, 10000),
+                        (7, 9, 3, 4000)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("shape", HEAD_SHAPES, ids=lambda s: "N%d-T%d-D%d-V%d" % s)
+def test_fused_head_is_the_layers_bit_for_bit(rng, dtype, with_bias, shape):
+    """Same numbers as TimeAffine + TimeSoftmaxWithLoss (forward and backward), bit for bit,
+    on the small (unpacked) and the large (packed, cache-blocked) paths."""
+    N, T, D, V = shape
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    W = (rng.standard_normal((D, V)) * 2).astype(dtype)
+    b = rng.standard_normal(V).astype(dtype) if with_bias else None
+    ts = rng.integers(0, max(V, 1), (N, T))
+    if ts.size > 2:
+        ts.flat[1] = -1
+    loss, g = _core.affine_softmax_cross_entropy(x, W, ts, b)
+    want_loss, want_g = _layered_head(x, W, ts, b)
+    assert g.dtype == dtype and g.shape == (N, T, V) and g.flags.c_contiguous
+    np.testing.assert_array_equal(g, want_g)
+    assert loss == want_loss or (np.isnan(loss) and np.isnan(want_loss))
+    # and against the NumPy reference layers
+    if N * T and V:
+        aff, sm = R.TimeAffine(W, b) if b is not None else R.TimeAffine(W), R.TimeSoftmaxWithLoss()
+        ref_loss = sm.forward(aff.forward(x), ts)
+        close(g, sm.backward(), dtype, "dscore")
+        assert abs(loss - ref_loss) <= 10 * tol(dtype) * max(1.0, abs(ref_loss))
+
+
+def test_fused_head_ignore_label_and_all_ignored(rng):
+    x = rng.standard_normal((3, 4, 5))
+    W = rng.standard_normal((5, 9))
+    ts = rng.integers(0, 9, (3, 4))
+    ts[0] = 7
+    loss, g = _core.affine_softmax_cross_entropy(x, W, ts, ignore_label=7)
+    want_loss, want_g = _layered_head(x, W, ts, ignore_label=7)
+    np.testing.assert_array_equal(g, want_g)
+    assert loss == want_loss and not g[0].any()
+    loss, g = _core.affine_softmax_cross_entropy(x, W, np.full((3, 4), -1))
+    assert np.isnan(loss) and not g.any()
+
+
+def test_fused_head_layouts_and_threads(rng):
+    """Any layout of x, W (a tied embed_W.T), b, ts; 1 and 2 threads give the same bits."""
+    import rnnscratch
+
+    N, T, D, V = 20, 35, 24, 3000
+    x = rng.standard_normal((T, N, D)).astype(np.float32).transpose(1, 0, 2)
+    embed_W = rng.standard_normal((V, D)).astype(np.float32)
+    b = rng.standard_normal(2 * V).astype(np.float32)[::2]
+    ts = np.asfortranarray(rng.integers(0, V, (N, T)).astype(np.int16))
+    want = _layered_head(np.ascontiguousarray(x), np.ascontiguousarray(embed_W.T), ts,
+                         np.ascontiguousarray(b))
+    n0 = rnnscratch.get_num_threads()
+    try:
+        for n in (1, 2):
+            rnnscratch.set_num_threads(n)
+            loss, g = _core.affine_softmax_cross_entropy(x, embed_W.T, ts, b)
+            np.testing.assert_array_equal(g, want[1])
+            assert loss == want[0]
+    finally:
+        rnnscratch.set_num_threads(n0)
+
+
+def test_fused_head_finite_differences(rng):
+    """float64: d loss / d score from the fused head, chained to x, W and b by hand."""
+    N, T, D, V = 2, 3, 4, 6
+    x = rng.standard_normal((N, T, D))
+    W = rng.standard_normal((D, V))
+    b = rng.standard_normal(V)
+    ts = rng.integers(0, V, (N, T))
+    ts[1, 0] = -1
+
+    def loss():
+        return _core.affine_softmax_cross_entropy(x, W, ts, b)[0]
+
+    g = _core.affine_softmax_cross_entropy(x, W, ts, b)[1].reshape(N * T, V)
+    np.testing.assert_allclose((g @ W.T).reshape(N, T, D), numerical_grad(loss, x),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(x.reshape(N * T, D).T @ g, numerical_grad(loss, W),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(g.sum(axis=0), numerical_grad(loss, b), rtol=1e-6, atol=1e-9)
+
+
+def test_fused_head_extreme_scores():
+    x = np.ones((1, 2, 1), np.float32)
+    W = np.array([[1e4, -1e4, 0.0]], np.float32)
+    loss, g = _core.affine_softmax_cross_entropy(x, W, np.array([[1, 0]]))
+    assert np.isfinite(loss) and np.isfinite(g).all()
+    np.testing.assert_allclose(loss, (2e4 + 0) / 2, rtol=1e-6)
+
+
+def test_fused_head_errors(rng):
+    x = rng.standard_normal((2, 3, 4))
+    W = rng.standard_normal((4, 5))
+    ts = rng.integers(0, 5, (2, 3))
+    f = _core.affine_softmax_cross_entropy
+    with pytest.raises(ValueError, match=r"ts: label 5 at \[1, 2\] is out of range.*V=5 from W"):
+        bad = ts.copy()
+        bad[1, 2] = 5
+        f(x, W, bad)
+    with pytest.raises(ValueError, match=r"W: expected shape \(D, V\) with D=4 \(from x\)"
+                                         r"|x: expected shape \(N, T, D\) with D=5 \(from W\)"):
+        f(x, rng.standard_normal((5, 5)), ts)
+    with pytest.raises(ValueError, match=r"ts: expected shape \(N, T\) with T=3"):
+        f(x, W, ts[:, :2])
+    with pytest.raises(ValueError, match=r"b: expected shape \(V,\) with V=5"):
+        f(x, W, ts, np.zeros(4))
+    with pytest.raises(TypeError, match=r"ts: expected an array of integer ids, got dtype float64"):
+        f(x, W, ts.astype(float))
+    with pytest.raises(TypeError, match=r"x: expected an array of numbers"):
+        f("x", W, ts)
+    with pytest.raises(TypeError):
+        f(x, W, ts, None, "nope")
+
+
+def test_simple_rnnlm_uses_the_fused_head_bit_for_bit():
+    """The compiled SimpleRnnlm (fused head) against the same layers run one by one."""
+    V, D, H, N, T = 300, 16, 12, 5, 7
+    np.random.seed(4)
+    model = C.SimpleRnnlm(V, D, H)
+    np.random.seed(4)
+    layered = C.SimpleRnnlm(V, D, H)
+    rng = np.random.default_rng(2)
+    for step in range(3):
+        xs = rng.integers(0, V, (N, T))
+        ts = rng.integers(0, V, (N, T))
+        if step == 1:  # one-hot targets, as the loss layer accepts
+            ts = np.eye(V, dtype=np.float32)[ts]
+        la = model.forward(xs, ts)
+        lb = C.RnnlmBase.forward(layered, xs, ts)
+        assert la == lb
+        dx_a = model.backward(2.0 if step == 2 else 1)
+        dx_b = C.RnnlmBase.backward(layered, 2.0 if step == 2 else 1)
+        assert dx_a is None and dx_b is None
+        for i, (g, h) in enumerate(zip(model.grads, layered.grads)):
+            if step == 2:  # dout != 1 scales the stored gradient: rounding may differ
+                close(g, h, np.float32, f"grad {i}")
+            else:
+                np.testing.assert_array_equal(g, h, err_msg=f"step {step} grad {i}")
+        for p, q, g in zip(model.params, layered.params, model.grads):
+            p -= 0.1 * g
+            q -= 0.1 * g
+
+
+def test_simple_rnnlm_fused_errors_leave_the_model_as_it_was():
+    V, D, H = 20, 4, 3
+    np.random.seed(0)
+    model = C.SimpleRnnlm(V, D, H)
+    with pytest.raises(RuntimeError, match="before forward"):
+        model.backward()
+    xs = np.zeros((2, 3), int)
+    model.forward(xs, xs)
+    h = model.rnn_layer.h.copy()
+    with pytest.raises(ValueError, match=r"ts: label 20 at \[0, 0\] is out of range"):
+        model.forward(xs, np.full((2, 3), 20))
+    np.testing.assert_array_equal(model.rnn_layer.h, h)
+    with pytest.raises(ValueError, match=r"ts: expected one-hot targets of shape \(N, T, V\) "
+                                         r"= \(2, 3, 20\)"):
+        model.forward(xs, np.zeros((2, 3, 19)))
+    np.testing.assert_array_equal(model.rnn_layer.h, h)
