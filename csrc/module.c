@@ -51,6 +51,7 @@ typedef struct {
     PyArrayObject *arr;  /* new ref: obj as an array (any dtype, any layout) */
     PyArrayObject *conv; /* new ref: C-contiguous, compute dtype */
     int typenum;         /* 0: the compute dtype; NPY_INTP: integer ids (inputs only) */
+    int add_back;        /* output: conv is a zeroed scratch added into arr by finish_args */
 } Arg;
 
 /* Table entries: PARAM decides the compute dtype, INPUT is read, OUTPUT is a
@@ -154,6 +155,20 @@ static int overlap(PyArrayObject *a, PyArrayObject *b)
     return alo < bhi && blo < ahi;
 }
 
+/* Whether two arrays whose byte ranges overlap really share an element
+ * (np.shares_memory, exact): 1, 0, or -1 with an exception. */
+static int shares_memory(PyArrayObject *a, PyArrayObject *b)
+{
+    PyObject *np = PyImport_ImportModule("numpy");
+    if (!np) return -1;
+    PyObject *r = PyObject_CallMethod(np, "shares_memory", "OO", (PyObject *)a, (PyObject *)b);
+    Py_DECREF(np);
+    if (!r) return -1;
+    int v = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return v;
+}
+
 /* obj → array, numbers only. New reference or NULL with an exception naming `name`. */
 static PyArrayObject *as_numeric_array(PyObject *obj, const char *name)
 {
@@ -228,7 +243,7 @@ static int check_output(PyObject *obj, const char *name)
 static void release_args(Arg *args, int n)
 {
     for (int i = 0; i < n; i++) {
-        if (args[i].conv && args[i].role == ROLE_OUTPUT)
+        if (args[i].conv && args[i].role == ROLE_OUTPUT && !args[i].add_back)
             PyArray_DiscardWritebackIfCopy(args[i].conv);
         Py_CLEAR(args[i].conv);
         Py_CLEAR(args[i].arr);
@@ -240,7 +255,11 @@ static int finish_args(Arg *args, int n)
 {
     int rc = 0;
     for (int i = 0; i < n; i++) {
-        if (args[i].conv && args[i].role == ROLE_OUTPUT) {
+        if (args[i].conv && args[i].add_back) {
+            /* arr += conv, in arr's (wider) dtype */
+            PyObject *r = PyNumber_InPlaceAdd((PyObject *)args[i].arr, (PyObject *)args[i].conv);
+            if (r) Py_DECREF(r); else rc = -1;
+        } else if (args[i].conv && args[i].role == ROLE_OUTPUT) {
             if (PyArray_ResolveWritebackIfCopy(args[i].conv) < 0) rc = -1;
         }
         Py_CLEAR(args[i].conv);
@@ -300,7 +319,11 @@ static int prepare_args(Arg *args, int n, Dims *dims, int *typenum)
     for (int i = 0; i < n; i++) {
         if (!args[i].arr || args[i].role != ROLE_OUTPUT) continue;
         for (int j = i + 1; j < n; j++) {
-            if (args[j].arr && args[j].role == ROLE_OUTPUT && overlap(args[i].arr, args[j].arr)) {
+            if (args[j].arr && args[j].role == ROLE_OUTPUT &&
+                overlap(args[i].arr, args[j].arr)) {
+                int sh = shares_memory(args[i].arr, args[j].arr); /* interleaved views: no */
+                if (sh < 0) goto fail;
+                if (!sh) continue;
                 PyErr_Format(PyExc_ValueError, "%s: shares memory with %s; pass separate arrays",
                              args[j].name, args[i].name);
                 goto fail;
@@ -320,6 +343,9 @@ static int prepare_args(Arg *args, int n, Dims *dims, int *typenum)
                     overlap(a->arr, args[j].arr))
                     flags |= NPY_ARRAY_ENSURECOPY; /* inputs must not change under us */
         }
+        if (a->typenum == NPY_INTP)
+            flags |= NPY_ARRAY_ENSURECOPY; /* checked once, then read without the GIL:
+                                              no other thread may change them */
         int type = a->typenum ? a->typenum : *typenum;
         a->conv = (PyArrayObject *)PyArray_FromArray(a->arr, PyArray_DescrFromType(type), flags);
         if (!a->conv) goto fail;
@@ -392,11 +418,31 @@ static void work_free(Work *w)
     (typenum == NPY_FLOAT ? kernel##_work_size_f32(__VA_ARGS__)                     \
                           : kernel##_work_size_f64(__VA_ARGS__))
 
-static void zero_outputs(Arg *args, int n)
+/* Get the gradient outputs ready for kernels that add into them: zeroed
+ * (overwrite), or, with accumulate, left as they are, except that an output
+ * wider than the compute dtype (float64 gradients of float32 parameters) gets
+ * a zeroed scratch buffer instead of its write-back copy, added into it by
+ * finish_args: the round trip through the narrower dtype would round every
+ * element it holds. Called after every other allocation; on failure (a
+ * MemoryError) no output has been touched. */
+static int start_outputs(Arg *args, int n, int accumulate)
 {
-    for (int i = 0; i < n; i++)
-        if (args[i].conv && args[i].role == ROLE_OUTPUT)
-            memset(PyArray_DATA(args[i].conv), 0, (size_t)PyArray_NBYTES(args[i].conv));
+    for (int i = 0; i < n; i++) {
+        Arg *a = &args[i];
+        if (!a->conv || a->role != ROLE_OUTPUT) continue;
+        if (!accumulate) {
+            memset(PyArray_DATA(a->conv), 0, (size_t)PyArray_NBYTES(a->conv));
+        } else if (PyArray_ITEMSIZE(a->arr) > PyArray_ITEMSIZE(a->conv)) {
+            PyArrayObject *z = (PyArrayObject *)PyArray_ZEROS(
+                PyArray_NDIM(a->conv), PyArray_DIMS(a->conv), PyArray_TYPE(a->conv), 0);
+            if (!z) return -1;
+            PyArray_DiscardWritebackIfCopy(a->conv);
+            Py_DECREF(a->conv);
+            a->conv = z;
+            a->add_back = 1;
+        }
+    }
+    return 0;
 }
 
 #define P(i) arg_data(&args[i])
@@ -487,7 +533,11 @@ static PyObject *py_rnn_backward(PyObject *self, PyObject *pargs, PyObject *kw)
         release_args(args, n);
         return NULL;
     }
-    if (!accumulate) zero_outputs(args, n);
+    if (start_outputs(args, n, accumulate) < 0) {
+        Py_DECREF(dx); Py_DECREF(dh_prev); work_free(&work);
+        release_args(args, n);
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
         rnn_backward_f32(PyArray_DATA(dx), PyArray_DATA(dh_prev), P(7), P(8), P(9), work.data,
@@ -594,7 +644,11 @@ static PyObject *py_time_rnn_backward(PyObject *self, PyObject *pargs, PyObject 
         release_args(args, n);
         return NULL;
     }
-    if (!accumulate) zero_outputs(args, n);
+    if (start_outputs(args, n, accumulate) < 0) {
+        Py_DECREF(dxs); Py_DECREF(dh0); work_free(&work);
+        release_args(args, n);
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
         time_rnn_backward_f32(PyArray_DATA(dxs), PyArray_DATA(dh0), P(7), P(8), P(9), work.data,
@@ -703,7 +757,7 @@ static PyObject *py_embedding_backward(PyObject *self, PyObject *pargs, PyObject
     npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], V = dims.size[DIM_V],
              D = dims.size[DIM_D];
     if (check_ids(&args[1], V, "W", 0, 0) < 0) { release_args(args, n); return NULL; }
-    if (!accumulate) zero_outputs(args, n);
+    if (start_outputs(args, n, accumulate) < 0) { release_args(args, n); return NULL; }
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
         embedding_backward_f32(P(3), P(2), P(1), N, T, V, D);
@@ -779,7 +833,11 @@ static PyObject *py_time_affine_backward(PyObject *self, PyObject *pargs, PyObje
              V = dims.size[DIM_V];
     PyArrayObject *dx = new_output(3, N, T, D, typenum);
     if (!dx) { release_args(args, n); return NULL; }
-    if (!accumulate) zero_outputs(args, n);
+    if (start_outputs(args, n, accumulate) < 0) {
+        Py_DECREF(dx);
+        release_args(args, n);
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS
     if (typenum == NPY_FLOAT)
         time_affine_backward_f32(PyArray_DATA(dx), P(3), P(4), P(2), P(1), P(0), N, T, D, V);
@@ -947,8 +1005,9 @@ static int elem_strides(PyArrayObject *a, npy_intp *rs, npy_intp *cs)
 
 PyDoc_STRVAR(matmul_doc,
 "matmul(a, b, packed=False) -> c\n\n"
-"c (M,N) = a (M,K) @ b (K,N) with the package's own gemm, reading a and b\n"
-"through their strides (transposed and sliced views are not copied). The\n"
+"c (M,N) = a (M,K) @ b (K,N) with the package's own gemm. An operand that\n"
+"already has the compute dtype is read through its strides (transposed and\n"
+"sliced views exercise the gemm's strided paths). The\n"
 "dtype is float32 when both are float32 (or float16), else float64.\n"
 "packed=True packs b first and uses the pre-packed product the RNN uses per step.");
 
@@ -1027,7 +1086,10 @@ static PyObject *py_get_simd_path(PyObject *self, PyObject *noargs)
 static PyObject *py_set_simd_path(PyObject *self, PyObject *arg)
 {
     (void)self;
-    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    Py_ssize_t len = 0;
+    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8AndSize(arg, &len) : NULL;
+    if (name && (size_t)len != strlen(name))
+        name = "";  /* an embedded NUL: no path has that name */
     if (!name) {
         if (!PyErr_Occurred())
             PyErr_Format(PyExc_TypeError, "path: expected a str, got %s", Py_TYPE(arg)->tp_name);

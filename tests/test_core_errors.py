@@ -473,3 +473,86 @@ def test_core_overlapping_gradient_buffers(core, tools, fn):
         _call(core, fn, args)
     tools.assert_message(info, [("dWh", None), ("dWx", None)])
     np.testing.assert_array_equal(big, SENTINEL)
+
+
+def test_interleaved_gradient_buffers_are_not_overlapping():
+    """Two views that interleave in one buffer but share no element are separate outputs."""
+    from rnnscratch import _core
+
+    rng = np.random.default_rng(5)
+    N_, T_, D_, H_ = 2, 3, 4, 4
+    xs = rng.standard_normal((N_, T_, D_))
+    Wx, Wh = rng.standard_normal((D_, H_)) * 0.3, rng.standard_normal((H_, H_)) * 0.3
+    hs = _core.time_rnn_forward(xs, None, Wx, Wh)
+    dhs = rng.standard_normal(hs.shape)
+    G = np.full((D_, 2 * H_), SENTINEL)
+    _core.time_rnn_backward(dhs, xs, None, hs, Wx, Wh, G[:, 0::2], G[:, 1::2])
+    dWx, dWh = np.zeros((D_, H_)), np.zeros((H_, H_))
+    _core.time_rnn_backward(dhs, xs, None, hs, Wx, Wh, dWx, dWh)
+    np.testing.assert_array_equal(G[:, 0::2], dWx)
+    np.testing.assert_array_equal(G[:, 1::2], dWh)
+
+
+@pytest.mark.parametrize("grad_dtype", [np.float64, np.longdouble])
+def test_accumulate_into_wider_gradients_keeps_their_precision(grad_dtype):
+    """float32 parameters, float64 gradient arrays, accumulate=True: what the arrays hold is
+    not rounded to float32 on the way (elements the call adds nothing to stay exact)."""
+    from rnnscratch import _core
+
+    f = np.float32
+    xs = np.zeros((2, 3, 4), f)
+    Wx, Wh = np.ones((4, 5), f), np.ones((5, 5), f)
+    hs = _core.time_rnn_forward(xs, None, Wx, Wh)
+    dWx, dWh, db = (np.full(s, 0.1, grad_dtype) for s in ((4, 5), (5, 5), (5,)))
+    dhs = np.zeros((2, 3, 5), f)
+    dhs[0, 2, 1] = 1.0
+    _core.time_rnn_backward(dhs, xs, None, hs, Wx, Wh, dWx, dWh, db, accumulate=True)
+    assert (dWx == grad_dtype(0.1)).all()  # xs = 0: nothing added
+    fresh = [np.zeros(s, grad_dtype) for s in ((4, 5), (5, 5), (5,))]
+    _core.time_rnn_backward(dhs, xs, None, hs, Wx, Wh, *fresh)
+    assert fresh[2].any()  # hs = 0, so only db gets something
+    np.testing.assert_array_equal(dWh, grad_dtype(0.1) + fresh[1])  # added in grad_dtype
+    np.testing.assert_array_equal(db, grad_dtype(0.1) + fresh[2])
+    dW = np.full((3, 2), grad_dtype(1) / 3)
+    _core.embedding_backward(np.ones((1, 1, 2), f), np.zeros((1, 1), int), np.ones((3, 2), f),
+                             dW, accumulate=True)
+    assert (dW[1:] == grad_dtype(1) / 3).all()
+    assert (dW[0] == grad_dtype(1) / 3 + 1).all()
+    dWa, dba = np.full((4, 6), 0.1, grad_dtype), np.full(6, 0.1, grad_dtype)
+    _core.time_affine_backward(np.zeros((1, 2, 6), f), np.ones((1, 2, 4), f),
+                               np.ones((4, 6), f), dWa, dba, accumulate=True)
+    assert (dWa == grad_dtype(0.1)).all() and (dba == grad_dtype(0.1)).all()
+
+
+def test_ids_changed_by_another_thread_during_the_call():
+    """Word ids are checked with the GIL held and then read without it: the kernel must read
+    a private copy, or a thread changing an id in between makes it write out of bounds
+    (this crashed before the fix)."""
+    import threading
+
+    from rnnscratch import _core
+
+    V_, D_ = 10, 4
+    W = np.ones((V_, D_), np.float32)
+    ids = np.zeros((1, 1_000_000), np.intp)  # intp and C-contiguous: no conversion needed
+    dW = np.zeros((V_, D_), np.float32)
+    dout = np.ones((1, ids.shape[1], D_), np.float32)
+    stop = threading.Event()
+
+    def flipper():
+        while not stop.is_set():
+            ids[0, -1] = 10**9
+            ids[0, -1] = 0
+
+    t = threading.Thread(target=flipper)
+    t.start()
+    try:
+        for _ in range(60):
+            try:
+                _core.embedding_backward(dout, ids, W, dW, accumulate=True)
+            except ValueError as e:  # the check saw the bad id: fine
+                assert "out of range" in str(e)
+    finally:
+        stop.set()
+        t.join()
+    assert np.isfinite(dW).all()

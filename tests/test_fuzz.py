@@ -366,7 +366,7 @@ def validate(fname, kw):
     outs = [n for n, _, r in spec["table"] if r.startswith("O") and n in arrays]
     for i, a in enumerate(outs):
         for b in outs[i + 1:]:
-            if np.may_share_memory(arrays[a], arrays[b]):
+            if np.shares_memory(arrays[a], arrays[b]):
                 raise Invalid(b)
     ign = kw.get("ignore_label", -1)
     for name, ds, role in spec["table"]:
