@@ -35,6 +35,21 @@ void rs_relu_f64(double *y, const double *x, ptrdiff_t n);
 void rs_exp_nonpos_f32(float *y, const float *x, ptrdiff_t n);
 void rs_exp_nonpos_f64(double *y, const double *x, ptrdiff_t n);
 
+/* Softmax rows, in place (n >= 1 for the max). Sums and maxima run over 16
+ * fixed lanes (element j in lane j % 16, each lane in order) combined in a
+ * fixed order: the same order on every path, and results that depend neither
+ * on n's alignment nor on the thread that runs them (the exponentials, like
+ * the activations, may differ between paths in the last bit).
+ *   rs_row_max_bias:  x += b (b may be NULL); returns max_j x[j]
+ *   rs_row_exp_sum:   x = e^(x - m); returns sum_j x[j]
+ *   rs_row_div_scale: x = (x / s) * scale                                    */
+float rs_row_max_bias_f32(float *x, const float *b, ptrdiff_t n);
+double rs_row_max_bias_f64(double *x, const double *b, ptrdiff_t n);
+float rs_row_exp_sum_f32(float *x, float m, ptrdiff_t n);
+double rs_row_exp_sum_f64(double *x, double m, ptrdiff_t n);
+void rs_row_div_scale_f32(float *x, float s, float scale, ptrdiff_t n);
+void rs_row_div_scale_f64(double *x, double s, double scale, ptrdiff_t n);
+
 /* y = f(x), f chosen by act (enum rs_act). y may equal x. */
 void rs_act_f32(float *y, const float *x, ptrdiff_t n, int act);
 void rs_act_f64(double *y, const double *x, ptrdiff_t n, int act);

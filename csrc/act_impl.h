@@ -71,6 +71,7 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 #define V_SELECT_NEG(s, t, f) FN(select_mask)(FN(sign_mask)(s), t, f)
 #define V_CLAMP_HI(x, c) V_SELECT_NEG(V_SUB(c, x), c, x)
 #define V_RELU(x) ((x) <= 0 ? (REAL)0 : (x))
+#define V_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define V_POW2(kf, one) \
     FN(real_of)((UREAL)((FN(bits_of)(kf) << RS_MANT_BITS) + FN(bits_of)(one)))
 #include "act_impl.h"
@@ -94,6 +95,7 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 #define V_CLAMP_HI(x, c) MM256(min)(c, x) /* min returns its 2nd operand on NaN */
 #define V_SELECT_NEG(s, t, f) MM256(blendv)(f, t, s) /* blendv reads sign bits */
 #define V_RELU(x) MM256(and)(x, MM256(cmp)(x, MM256(setzero)(), _CMP_NLE_UQ))
+#define V_MAX(a, b) MM256(max)(a, b) /* a > b ? a : b, as the portable one */
 #define V_POW2(kf, one) \
     MM256_TOV(MM256I(add)(MM256I(slli)(MM256_TOI(kf), RS_MANT_BITS), MM256_TOI(one)))
 #include "act_impl.h"
@@ -116,6 +118,7 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 #define V_CLAMP_HI(x, c) MM512(min)(c, x)
 #define V_SELECT_NEG(s, t, f) MM512(mask_blend)(MM512_SIGNS(MM512_TOI(s)), f, t)
 #define V_RELU(x) MM512(maskz_mov)(MM512_CMP(x, MM512(setzero)(), _CMP_NLE_UQ), x)
+#define V_MAX(a, b) MM512(max)(a, b)
 #define V_POW2(kf, one) \
     MM512_TOV(MM512I(add)(MM512I(slli)(MM512_TOI(kf), RS_MANT_BITS), MM512_TOI(one)))
 #include "act_impl.h"
@@ -135,6 +138,32 @@ static void FN(act_run)(REAL *y, const REAL *x, const REAL *b, ptrdiff_t n, int 
 #endif
     RS_CAT(FN(act_array), portable)(y, x, b, n, act);
 }
+
+/* The path's version of a lane function: RS_PATHED(name) is an expression. */
+#if RS_X86_DISPATCH
+#  define RS_PATHED(name)                                              \
+    (rs_get_path() == RS_PATH_AVX512 ? RS_CAT(FN(name), avx512)        \
+     : rs_get_path() == RS_PATH_AVX2 ? RS_CAT(FN(name), avx2)          \
+                                     : RS_CAT(FN(name), portable))
+#else
+#  define RS_PATHED(name) RS_CAT(FN(name), portable)
+#endif
+
+REAL FN(rs_row_max_bias)(REAL *x, const REAL *b, ptrdiff_t n)
+{
+    return RS_PATHED(row_max_bias)(x, b, n);
+}
+
+REAL FN(rs_row_exp_sum)(REAL *x, REAL m, ptrdiff_t n)
+{
+    return RS_PATHED(row_exp_sum)(x, m, n);
+}
+
+void FN(rs_row_div_scale)(REAL *x, REAL s, REAL scale, ptrdiff_t n)
+{
+    RS_PATHED(row_div_scale)(x, s, scale, n);
+}
+#undef RS_PATHED
 
 void FN(rs_tanh)(REAL *y, const REAL *x, ptrdiff_t n)
 {
@@ -387,6 +416,81 @@ static RS_LANE_ATTR void LN(act_array)(REAL *y, const REAL *x, const REAL *b,
 #undef RS_MAP_CASE
 }
 
+/* ---- softmax rows. Reductions run over 16 fixed lanes (element j goes to
+   lane j % 16, each lane summed in order) combined in a fixed order at the
+   end: the same order on every path. */
+#define RS_NACC (16 / VLEN)
+
+/* x += b (b may be NULL), returns max_j x[j] ("x > m ? x : m": a NaN is kept
+   only from x[0]; it reaches the sum anyway). n >= 1. */
+static RS_LANE_ATTR REAL LN(row_max_bias)(REAL *x, const REAL *b, ptrdiff_t n)
+{
+    REAL a16[16];
+    V acc[RS_NACC];
+    const REAL x0 = b ? x[0] + b[0] : x[0];
+    for (int q = 0; q < RS_NACC; q++) acc[q] = V_SET1(x0);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int q = 0; q < RS_NACC; q++) {
+            V v = V_LOAD(x + i + q * VLEN);
+            if (b) {
+                v = V_ADD(v, V_LOAD(b + i + q * VLEN));
+                V_STORE(x + i + q * VLEN, v);
+            }
+            acc[q] = V_MAX(v, acc[q]);
+        }
+    for (int q = 0; q < RS_NACC; q++) V_STORE(a16 + q * VLEN, acc[q]);
+    for (int k = 0; i + k < n; k++) {
+        REAL v = b ? x[i + k] + b[i + k] : x[i + k];
+        if (b) x[i + k] = v;
+        a16[k] = v > a16[k] ? v : a16[k];
+    }
+    REAL m = a16[0];
+    for (int k = 1; k < 16; k++) m = a16[k] > m ? a16[k] : m;
+    return m;
+}
+
+/* x = e^(x - m) in place, returns the sum of the new x. */
+static RS_LANE_ATTR REAL LN(row_exp_sum)(REAL *x, REAL m, ptrdiff_t n)
+{
+    REAL a16[16];
+    V acc[RS_NACC];
+    const V vm = V_SET1(m);
+    for (int q = 0; q < RS_NACC; q++) acc[q] = V_SET1(0);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int q = 0; q < RS_NACC; q++) {
+            V e = LN(exp_nonpos_v)(V_SUB(V_LOAD(x + i + q * VLEN), vm));
+            V_STORE(x + i + q * VLEN, e);
+            acc[q] = V_ADD(acc[q], e);
+        }
+    for (int q = 0; q < RS_NACC; q++) V_STORE(a16 + q * VLEN, acc[q]);
+    if (i < n) { /* the tail through a zero-padded buffer */
+        REAL buf[16];
+        const ptrdiff_t r = n - i;
+        for (int k = 0; k < 16; k++) buf[k] = k < r ? x[i + k] - m : (REAL)0;
+        for (int q = 0; q < RS_NACC; q++)
+            V_STORE(buf + q * VLEN, LN(exp_nonpos_v)(V_LOAD(buf + q * VLEN)));
+        for (int k = 0; k < r; k++) {
+            x[i + k] = buf[k];
+            a16[k] += buf[k];
+        }
+    }
+    for (int w = 8; w > 0; w /= 2)
+        for (int k = 0; k < w; k++) a16[k] += a16[k + w];
+    return a16[0];
+}
+
+/* x = (x / s) * scale */
+static RS_LANE_ATTR void LN(row_div_scale)(REAL *x, REAL s, REAL scale, ptrdiff_t n)
+{
+    const V vs = V_SET1(s), vc = V_SET1(scale);
+    ptrdiff_t i = 0;
+    for (; i + VLEN <= n; i += VLEN) V_STORE(x + i, V_MUL(V_DIV(V_LOAD(x + i), vs), vc));
+    for (; i < n; i++) x[i] = (x[i] / s) * scale;
+}
+#undef RS_NACC
+
 #undef LN
 /* end of this lane: forget its vocabulary */
 #undef RS_LANE
@@ -406,5 +510,6 @@ static RS_LANE_ATTR void LN(act_array)(REAL *y, const REAL *x, const REAL *b,
 #undef V_CLAMP_HI
 #undef V_SELECT_NEG
 #undef V_RELU
+#undef V_MAX
 #undef V_POW2
 #endif /* RS_LANE */

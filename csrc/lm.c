@@ -11,9 +11,6 @@
 
 static inline ptrdiff_t rs_lm_min(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 
-/* partial results per row reduction (see lm_impl.h) */
-#define LM_LANES 16
-
 ptrdiff_t lm_first_bad_id(const ptrdiff_t *ids, ptrdiff_t n, ptrdiff_t V, int allow_ignore,
                           ptrdiff_t ignore)
 {

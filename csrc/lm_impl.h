@@ -2,9 +2,9 @@
  * for float and once for double. Requires REAL and RS_SUFFIX. See lm.h for
  * the formulas.
  *
- * Reductions over a row (max, sum of exponentials) use LM_LANES partial
- * results combined in a fixed order, so the compiler can vectorize them and
- * the result does not depend on the SIMD width.
+ * Reductions over a row (max, sum of exponentials) are act.h's softmax-row
+ * functions: 16 partial results combined in a fixed order, vectorized on
+ * every path, the same order whatever the SIMD width.
  */
 #define FN(name) RS_CAT(name, RS_SUFFIX)
 
@@ -108,13 +108,15 @@ void FN(time_affine_backward)(REAL *dx, REAL *dW, REAL *db, const REAL *dout,
         int nt = (double)R * (double)V >= 262144.0 ? rs_get_num_threads() : 1;
         rs_parallel_run(FN(colsum_task), &J, nt);
     }
-    /* dx (R,D) = dout (R,V) · Wᵀ (V,D). A large W is transposed first: the
-       gemm packs rows of Wᵀ much faster than its columns (same result). */
-    REAL *WT = (double)D * (double)V >= 262144.0
+    /* dx (R,D) = dout (R,V) · Wᵀ (V,D). W is transposed first (unless tiny):
+       the gemm packs rows of Wᵀ much faster than its columns, by 2x at the
+       chapter-5 size (same result). */
+    const double DV = (double)D * (double)V;
+    REAL *WT = DV >= 2048.0 && R >= 8
                    ? (REAL *)rs_ws_get((size_t)D * (size_t)V * sizeof(REAL)) : NULL;
     if (WT) {
         FN(transpose_job) J = {.dst = WT, .src = W, .rows = D, .cols = V};
-        rs_parallel_run(FN(transpose_task), &J, rs_get_num_threads());
+        rs_parallel_run(FN(transpose_task), &J, DV >= 262144.0 ? rs_get_num_threads() : 1);
         FN(rs_gemm)(R, D, V, dout, V, 1, WT, D, 1, dx, D, 0);
         rs_ws_put(WT);
     } else {
@@ -124,38 +126,6 @@ void FN(time_affine_backward)(REAL *dx, REAL *dW, REAL *db, const REAL *dout,
 
 /* ------------------------------------------------------------------------ */
 /* softmax fused with cross-entropy                                           */
-
-/* max of x (V,), V >= 1; NaNs are skipped here (they reach the sum anyway) */
-static REAL FN(row_max)(const REAL *x, ptrdiff_t V)
-{
-    REAL acc[LM_LANES];
-    for (int k = 0; k < LM_LANES; k++) acc[k] = x[0];
-    ptrdiff_t j = 0;
-    for (; j + LM_LANES <= V; j += LM_LANES)
-        for (int k = 0; k < LM_LANES; k++)
-            acc[k] = x[j + k] > acc[k] ? x[j + k] : acc[k];
-    for (int k = 0; j + k < V; k++)
-        acc[k] = x[j + k] > acc[k] ? x[j + k] : acc[k];
-    REAL m = acc[0];
-    for (int k = 1; k < LM_LANES; k++) m = acc[k] > m ? acc[k] : m;
-    return m;
-}
-
-/* y = exp(x - m), returns the sum of y, summed in a fixed order */
-static REAL FN(row_exp_sum)(REAL *RS_RESTRICT y, const REAL *RS_RESTRICT x, REAL m, ptrdiff_t V)
-{
-    for (ptrdiff_t j = 0; j < V; j++) y[j] = x[j] - m;
-    FN(rs_exp_nonpos)(y, y, V); /* vectorized; every x - m <= 0 */
-    REAL acc[LM_LANES] = {0};
-    ptrdiff_t j = 0;
-    for (; j + LM_LANES <= V; j += LM_LANES)
-        for (int k = 0; k < LM_LANES; k++) acc[k] += y[j + k];
-    for (int k = 0; j + k < V; k++) acc[k] += y[j + k];
-    /* pairwise combination of the lanes, fixed order */
-    for (int w = LM_LANES / 2; w > 0; w /= 2)
-        for (int k = 0; k < w; k++) acc[k] += acc[k + w];
-    return acc[0];
-}
 
 double FN(softmax_cross_entropy_forward)(REAL *ys, ptrdiff_t *count, const REAL *xs,
                                          const ptrdiff_t *ts, ptrdiff_t N, ptrdiff_t T,
@@ -168,9 +138,10 @@ double FN(softmax_cross_entropy_forward)(REAL *ys, ptrdiff_t *count, const REAL 
     for (ptrdiff_t r = 0; r < R; r++) {
         const REAL *x = xs + r * V; /* (V,) */
         REAL *y = ys + r * V;       /* (V,) */
-        const REAL m = FN(row_max)(x, V);
-        const REAL s = FN(row_exp_sum)(y, x, m, V);
-        for (ptrdiff_t j = 0; j < V; j++) y[j] = y[j] / s;
+        memcpy(y, x, (size_t)V * sizeof(REAL));
+        const REAL m = FN(rs_row_max_bias)(y, NULL, V);
+        const REAL s = FN(rs_row_exp_sum)(y, m, V);
+        FN(rs_row_div_scale)(y, s, (REAL)1, V);
         const ptrdiff_t t = ts[r];
         if (t == ignore_label) continue;
         /* -log softmax(x)[t] = log s - (x_t - m): s >= 1, so never log(0) */
@@ -206,21 +177,6 @@ void FN(softmax_cross_entropy_backward)(REAL *dxs, const REAL *ys, const ptrdiff
 /* ------------------------------------------------------------------------ */
 /* the output head fused: affine, softmax, cross-entropy and its gradient     */
 
-/* y = exp(x - m) in place, returns the sum of y (same order as row_exp_sum) */
-static REAL FN(row_exp_sum_inplace)(REAL *x, REAL m, ptrdiff_t V)
-{
-    for (ptrdiff_t j = 0; j < V; j++) x[j] = x[j] - m;
-    FN(rs_exp_nonpos)(x, x, V);
-    REAL acc[LM_LANES] = {0};
-    ptrdiff_t j = 0;
-    for (; j + LM_LANES <= V; j += LM_LANES)
-        for (int k = 0; k < LM_LANES; k++) acc[k] += x[j + k];
-    for (int k = 0; j + k < V; k++) acc[k] += x[j + k];
-    for (int w = LM_LANES / 2; w > 0; w /= 2)
-        for (int k = 0; k < w; k++) acc[k] += acc[k + w];
-    return acc[0];
-}
-
 typedef struct {
     REAL *G;              /* (R,V) logits in, gradient out */
     const REAL *b;        /* (V,) or NULL */
@@ -246,14 +202,12 @@ static void FN(head_rows)(void *p, ptrdiff_t i0, ptrdiff_t i1)
             for (ptrdiff_t j = 0; j < V; j++) g[j] = 0;
             continue;
         }
-        if (c->b)
-            for (ptrdiff_t j = 0; j < V; j++) g[j] += c->b[j];
-        const REAL m = FN(row_max)(g, V);
+        const REAL m = FN(rs_row_max_bias)(g, c->b, V); /* adds the bias */
         const REAL xt = g[t];
-        const REAL s = FN(row_exp_sum_inplace)(g, m, V);
+        const REAL s = FN(rs_row_exp_sum)(g, m, V);
         const REAL yt = g[t] / s;
         c->rowloss[r] = log((double)s) - ((double)xt - (double)m);
-        for (ptrdiff_t j = 0; j < V; j++) g[j] = (g[j] / s) * scale;
+        FN(rs_row_div_scale)(g, s, scale, V);
         g[t] = (yt - (REAL)1) * scale;
     }
 }

@@ -55,7 +55,7 @@ static int env_threads(const char *name)
  * pulls every line it reads out of the caller's cache. RNNSCRATCH_PAR_FLOPS
  * overrides the default (read once). */
 #ifndef RS_PAR_FLOPS_DEFAULT
-#  define RS_PAR_FLOPS_DEFAULT 3e6
+#  define RS_PAR_FLOPS_DEFAULT 1e7
 #endif
 double rs_par_min_flops(void)
 {

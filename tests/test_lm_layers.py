@@ -478,6 +478,32 @@ def test_fused_head_is_the_layers_bit_for_bit(rng, dtype, with_bias, shape):
         assert abs(loss - ref_loss) <= 10 * tol(dtype) * max(1.0, abs(ref_loss))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_head_every_simd_path(rng, dtype):
+    """On each SIMD path: the fused head is the layers bit for bit, and close to the other paths
+    (odd V: full 16-lane blocks and a tail)."""
+    x = rng.standard_normal((6, 7, 13)).astype(dtype)
+    W = (rng.standard_normal((13, 1237)) * 3).astype(dtype)
+    b = rng.standard_normal(1237).astype(dtype)
+    ts = rng.integers(0, 1237, (6, 7))
+    first = None
+    old = _core.get_simd_path()
+    try:
+        for path in _core.available_simd_paths():
+            _core.set_simd_path(path)
+            loss, g = _core.affine_softmax_cross_entropy(x, W, ts, b)
+            want_loss, want_g = _layered_head(x, W, ts, b)
+            np.testing.assert_array_equal(g, want_g, err_msg=path)
+            assert loss == want_loss, path
+            if first is None:
+                first = (loss, g)
+            else:
+                close(g, first[1], dtype, path)
+                assert abs(loss - first[0]) <= 1e-5 * abs(first[0])
+    finally:
+        _core.set_simd_path(old)
+
+
 def test_fused_head_ignore_label_and_all_ignored(rng):
     x = rng.standard_normal((3, 4, 5))
     W = rng.standard_normal((5, 9))
