@@ -1,9 +1,14 @@
-"""python -m rnnscratch bench: forward+backward time of TimeRNN, measured in one run.
+"""python -m rnnscratch bench: TimeRNN and the language model, measured in one run.
 
-Compares rnnscratch.TimeRNN (C kernels), rnnscratch.reference.TimeRNN (NumPy)
-and, when importable, torch.nn.RNN on the CPU with the same thread count.
-Every figure is a median over repeats after a warm-up; the ratios in the table
-come from this one run on this one machine.
+TimeRNN: forward+backward of rnnscratch.TimeRNN (C kernels) against
+rnnscratch.reference.TimeRNN (NumPy) and, when importable, torch.nn.RNN on the
+CPU with the same thread count.
+Language model (issue 4): the chapter-5 training loop (SimpleRnnlm, 1000 words,
+batch 10, 5 time steps, SGD 0.1) and one training iteration of
+SimpleRnnlm(10000, 100, 100) at batch 20 x 35 steps (the PTB setting), with the
+compiled layers against the NumPy reference layers, same weights and batches.
+Every figure is a median over repeats after a warm-up; the ratios come from
+this one run on this one machine.
 """
 import argparse
 import datetime
@@ -170,6 +175,110 @@ def run_bench(quick=False, threads=None, sizes=None, dtypes=("float32", "float64
     return {"info": info, "rows": rows, "numpy_matmul_gflops": rates}
 
 
+def _lm_corpus(words=None):
+    """(ids, description): the Penn Treebank training set when it is on disk
+    ($RNNSCRATCH_DATA, the cache; never downloaded here), else the demo's
+    standard-library English text."""
+    from .datasets import ptb
+    from .demo import stdlib_text, to_ids, tokenize
+
+    try:
+        corpus, _, _ = ptb.load_data("train", download=False)
+        src = "Penn Treebank (ptb.train.txt)"
+    except (OSError, ValueError):
+        text, src = stdlib_text()
+        corpus = to_ids(tokenize(text))[0]
+    return (corpus if words is None else corpus[:words]), src
+
+
+def _alternate(contenders, blocks, out_times):
+    """Run each contender's block in turn, `blocks` times, after a pause that
+    lets the other one's idle threads stop spinning; collect its times."""
+    for _ in range(blocks):
+        for name, block in contenders:
+            time.sleep(0.3)
+            out_times[name] += block()
+
+
+def run_lm_bench(quick=False, out=print):
+    """The two language-model figures of issue 4, compiled vs reference layers."""
+    from ._lm_layers import SimpleRnnlm
+    from ._reference_lm import SimpleRnnlm as RefSimpleRnnlm
+    from .demo import train_chapter5
+    from .optim import SGD
+    from .trainer import make_batch
+
+    res = {}
+    # 1. the chapter-5 loop: whole epochs of train_chapter5
+    corpus, src = _lm_corpus(1000)
+    V = int(corpus.max()) + 1
+    models = {}
+    for name, cls in (("rnnscratch", SimpleRnnlm), ("reference", RefSimpleRnnlm)):
+        np.random.seed(1)
+        models[name] = cls(V, 100, 100)
+    per_block = 2 if quick else 5
+    times = {"rnnscratch": [], "reference": []}
+
+    def epochs(name):
+        return lambda: train_chapter5(models[name], corpus, per_block)[1][1:]
+
+    _alternate([(n, epochs(n)) for n in times], 2 if quick else 6, times)
+    iters = (len(corpus) - 1) // 50
+    ch5 = {n: statistics.median(t) for n, t in times.items()}
+    res["chapter5"] = dict(corpus=src, words=len(corpus), V=V, iters_per_epoch=iters,
+                           rnnscratch_ms_per_epoch=ch5["rnnscratch"] * 1e3,
+                           reference_ms_per_epoch=ch5["reference"] * 1e3,
+                           speedup=ch5["reference"] / ch5["rnnscratch"])
+    out(f"chapter-5 loop ({src}, first {len(corpus)} words, V={V}, batch 10 x 5 steps, "
+        f"{iters} iterations/epoch): rnnscratch {ch5['rnnscratch'] * 1e3:.1f} ms/epoch, "
+        f"reference {ch5['reference'] * 1e3:.1f} ms/epoch: {res['chapter5']['speedup']:.1f}x")
+
+    # 2. SimpleRnnlm(10000, 100, 100), batch 20 x 35: one training iteration
+    corpus, src = _lm_corpus()
+    V, N, T = 10000, 20, 35
+    corpus = np.minimum(corpus, V - 1)
+    xs, ts = corpus[:-1], corpus[1:]
+    offsets = np.arange(N) * ((len(corpus) - 1) // N)
+    state = {}
+    for name, cls in (("rnnscratch", SimpleRnnlm), ("reference", RefSimpleRnnlm)):
+        np.random.seed(1)
+        state[name] = [cls(V, 100, 100), SGD(0.1), 0]
+    per_block = 3 if quick else 8
+    times = {"rnnscratch": [], "reference": []}
+
+    def iterations(name):
+        def block():
+            model, opt, pos = state[name]
+            out_t = []
+            for i in range(per_block + 1):  # the first one is a warm-up
+                bx, bt = make_batch(xs, ts, offsets, pos, T)
+                pos += T
+                t0 = time.perf_counter()
+                model.forward(bx, bt)
+                model.backward()
+                opt.update(model.params, model.grads)
+                if i:
+                    out_t.append(time.perf_counter() - t0)
+            state[name][2] = pos
+            return out_t
+        return block
+
+    _alternate([(n, iterations(n)) for n in times], 2 if quick else 8, times)
+    it = {n: statistics.median(t) for n, t in times.items()}
+    epoch_iters = (len(corpus) - 1) // (N * T)
+    res["ptb_iteration"] = dict(corpus=src, V=V, N=N, T=T,
+                                rnnscratch_ms=it["rnnscratch"] * 1e3,
+                                reference_ms=it["reference"] * 1e3,
+                                speedup=it["reference"] / it["rnnscratch"],
+                                iters_per_epoch=epoch_iters)
+    out(f"SimpleRnnlm(10000, 100, 100), batch 20 x 35 steps, SGD ({src}): rnnscratch "
+        f"{it['rnnscratch'] * 1e3:.1f} ms/iteration, reference {it['reference'] * 1e3:.1f} "
+        f"ms/iteration: {res['ptb_iteration']['speedup']:.1f}x (one epoch = {epoch_iters} "
+        f"iterations: about {it['rnnscratch'] * epoch_iters:.0f} s vs "
+        f"{it['reference'] * epoch_iters:.0f} s)")
+    return res
+
+
 def plot(result, path):
     import matplotlib
 
@@ -207,10 +316,24 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None, help="thread count for all contenders")
     p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
     p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
-    p.add_argument("--plot", metavar="FILE", help="save a chart (needs matplotlib)")
+    p.add_argument("--plot", metavar="FILE", help="save a chart of the TimeRNN table "
+                   "(needs matplotlib)")
+    p.add_argument("--only", choices=["rnn", "lm"], default=None,
+                   help="only the TimeRNN table, or only the language-model figures")
     args = p.parse_args(argv)
     dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
-    result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
+    if args.plot and args.only == "lm":
+        raise SystemExit("bench: --plot draws the TimeRNN table; drop --only lm")
+    result = {}
+    if args.only != "lm":
+        result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
+    if args.only != "rnn":
+        if args.only == "lm" and args.threads is not None:
+            import rnnscratch
+            rnnscratch.set_num_threads(args.threads)
+        print("language model, compiled layers vs the NumPy reference layers, same weights "
+              "and batches:")
+        result["lm"] = run_lm_bench(quick=args.quick)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -33,3 +33,19 @@ def test_bench_small_run(tmp_path):
 def test_unknown_command_fails():
     proc = subprocess.run([sys.executable, "-m", "rnnscratch", "frobnicate"], capture_output=True, text=True)
     assert proc.returncode != 0 and "invalid choice" in proc.stderr
+
+
+def test_lm_bench_quick_run():
+    lines = []
+    res = bench.run_lm_bench(quick=True, out=lines.append)
+    ch5, ptb = res["chapter5"], res["ptb_iteration"]
+    assert ch5["words"] == 1000 and ch5["iters_per_epoch"] == 999 // 50
+    assert ch5["speedup"] == pytest.approx(ch5["reference_ms_per_epoch"] / ch5["rnnscratch_ms_per_epoch"])
+    assert (ptb["V"], ptb["N"], ptb["T"]) == (10000, 20, 35) and ptb["rnnscratch_ms"] > 0
+    assert ptb["speedup"] == pytest.approx(ptb["reference_ms"] / ptb["rnnscratch_ms"])
+    assert len(lines) == 2 and "chapter-5 loop" in lines[0] and "ms/iteration" in lines[1]
+
+
+def test_bench_plot_needs_the_rnn_table():
+    with pytest.raises(SystemExit, match="--plot draws the TimeRNN table"):
+        bench.main(["--only", "lm", "--quick", "--plot", "x.png"])
