@@ -21,6 +21,12 @@
 #include <stdint.h>
 #include <string.h>
 
+/* sgd_update must round lr*grad before subtracting, as NumPy does (gcc does
+   not contract a*b+c in ISO C mode; clang does unless told not to). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include "compat.h"
 #include "act.h"
 #include "gemm.h"
@@ -1003,6 +1009,80 @@ static int elem_strides(PyArrayObject *a, npy_intp *rs, npy_intp *cs)
     return 0;
 }
 
+PyDoc_STRVAR(sgd_update_doc,
+"sgd_update(param, grad, lr) -> None\n\n"
+"param -= lr * grad, in place, in one pass: the same numbers as NumPy's\n"
+"`param -= lr * grad` with lr a Python float (lr rounded to the arrays' dtype,\n"
+"the product rounded, then the difference). param and grad: C-contiguous\n"
+"float32 or float64 arrays of the same shape and dtype; param writeable;\n"
+"grad may be param itself but must not partly overlap it.");
+
+static PyObject *py_sgd_update(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"param", "grad", "lr", NULL};
+    PyObject *po, *go;
+    double lr;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOd:sgd_update", kwlist, &po, &go, &lr))
+        return NULL;
+    const char *names[2] = {"param", "grad"};
+    PyObject *objs[2] = {po, go};
+    for (int i = 0; i < 2; i++) {
+        if (!PyArray_Check(objs[i])) {
+            PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray, got %s", names[i],
+                         Py_TYPE(objs[i])->tp_name);
+            return NULL;
+        }
+        PyArrayObject *a = (PyArrayObject *)objs[i];
+        int t = PyArray_TYPE(a);
+        if ((t != NPY_FLOAT && t != NPY_DOUBLE) || !PyArray_ISNOTSWAPPED(a)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected a float32 or float64 array, got dtype %S",
+                         names[i], (PyObject *)PyArray_DESCR(a));
+            return NULL;
+        }
+        if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
+            PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous, aligned array", names[i]);
+            return NULL;
+        }
+    }
+    PyArrayObject *p = (PyArrayObject *)po, *g = (PyArrayObject *)go;
+    if (PyArray_TYPE(p) != PyArray_TYPE(g)) {
+        PyErr_Format(PyExc_TypeError, "grad: expected dtype %S (from param), got %S",
+                     (PyObject *)PyArray_DESCR(p), (PyObject *)PyArray_DESCR(g));
+        return NULL;
+    }
+    if (!PyArray_SAMESHAPE(p, g)) {
+        PyObject *ps = shape_tuple(p), *gs = ps ? shape_tuple(g) : NULL;
+        if (gs)
+            PyErr_Format(PyExc_ValueError, "grad: expected shape %R (from param), got %R", ps, gs);
+        Py_XDECREF(ps);
+        Py_XDECREF(gs);
+        return NULL;
+    }
+    if (!PyArray_ISWRITEABLE(p)) {
+        PyErr_SetString(PyExc_ValueError, "param: the array is read-only");
+        return NULL;
+    }
+    if (PyArray_DATA(p) != PyArray_DATA(g) && overlap(p, g)) {
+        PyErr_SetString(PyExc_ValueError, "grad: partly overlaps param");
+        return NULL;
+    }
+    const npy_intp n = PyArray_SIZE(p);
+    Py_BEGIN_ALLOW_THREADS
+    if (PyArray_TYPE(p) == NPY_FLOAT) {
+        float *RS_RESTRICT pp = PyArray_DATA(p);
+        const float *gg = PyArray_DATA(g);
+        const float a = (float)lr;
+        for (npy_intp i = 0; i < n; i++) pp[i] = pp[i] - a * gg[i];
+    } else {
+        double *RS_RESTRICT pp = PyArray_DATA(p);
+        const double *gg = PyArray_DATA(g);
+        for (npy_intp i = 0; i < n; i++) pp[i] = pp[i] - lr * gg[i];
+    }
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(matmul_doc,
 "matmul(a, b, packed=False) -> c\n\n"
 "c (M,N) = a (M,K) @ b (K,N) with the package's own gemm. An operand that\n"
@@ -1152,6 +1232,8 @@ static PyObject *py_get_num_threads(PyObject *self, PyObject *noargs)
 
 static PyMethodDef core_methods[] = {
     {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_VARARGS | METH_KEYWORDS, matmul_doc},
+    {"sgd_update", (PyCFunction)(void (*)(void))py_sgd_update, METH_VARARGS | METH_KEYWORDS,
+     sgd_update_doc},
     {"set_num_threads", py_set_num_threads, METH_O,
      "set_num_threads(n): use at most n threads in the kernels (results do not depend on n)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,

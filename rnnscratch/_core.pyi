@@ -104,6 +104,21 @@ def softmax_cross_entropy_backward(
     ignore_label: int = ...,
 ) -> NDArray[np.floating]: ...    # dxs (N, T, V)
 
+def affine_softmax_cross_entropy(
+    x: ArrayLike,                 # (N, T, D)
+    W: ArrayLike,                 # (D, V) any layout
+    ts: ArrayLike,                # (N, T) ids; ignore_label rows left out of the mean
+    b: Optional[ArrayLike] = ...,  # (V,)
+    ignore_label: int = ...,
+) -> Tuple[float, NDArray[np.floating]]: ...  # (loss, dscore (N, T, V) for dout = 1)
+
+# --- the optimizer step ---
+def sgd_update(
+    param: NDArray[np.floating],  # float32/float64, C-contiguous, updated in place
+    grad: NDArray[np.floating],   # same shape and dtype
+    lr: float,
+) -> None: ...
+
 # --- the matrix product, threads and kernel paths ---
 def matmul(
     a: ArrayLike,                 # (M, K), read through its strides

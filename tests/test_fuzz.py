@@ -289,7 +289,8 @@ def _scalars(fname):
 def test_core_table_covers_every_public_function():
     public = {n for n in dir(_core) if not n.startswith("_") and callable(getattr(_core, n))}
     kernels = public - {"get_simd_path", "set_simd_path", "available_simd_paths",
-                        "set_num_threads", "get_num_threads"}
+                        "set_num_threads", "get_num_threads",
+                        "sgd_update"}  # an in-place update: tests in test_optim.py
     assert kernels <= set(CORE), "add to CORE in test_fuzz.py: %s" % (kernels - set(CORE))
 
 
@@ -838,7 +839,7 @@ def test_fuzz_core_any_arguments(data):
     """Completely arbitrary positional and keyword arguments (any count) to every function,
     including the SIMD-path functions: a result or a clean exception, never a crash."""
     names = [n for n in sorted(CORE) if hasattr(_core, n)] + [
-        "set_simd_path", "get_simd_path", "available_simd_paths"] + [
+        "set_simd_path", "get_simd_path", "available_simd_paths", "sgd_update"] + [
         n for n in ("set_num_threads", "get_num_threads") if hasattr(_core, n)]
     fname = data.draw(st.sampled_from(names))
     fn = getattr(_core, fname)
