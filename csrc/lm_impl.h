@@ -86,11 +86,29 @@ static void FN(transpose_task)(void *arg, int t, int nt)
     const FN(transpose_job) *J = (const FN(transpose_job) *)arg;
     const ptrdiff_t B = 32, nb = (J->cols + B - 1) / B;
     const ptrdiff_t c0 = B * (nb * t / nt), c1 = rs_lm_min(J->cols, B * (nb * (t + 1) / nt));
+#ifdef LM_TRANSPOSE8
+    const int simd = rs_get_path() >= RS_PATH_AVX2;
+#endif
     for (ptrdiff_t i0 = 0; i0 < J->rows; i0 += B)
         for (ptrdiff_t j0 = c0; j0 < c1; j0 += B) {
             const ptrdiff_t i1 = rs_lm_min(J->rows, i0 + B), j1 = rs_lm_min(c1, j0 + B);
-            for (ptrdiff_t j = j0; j < j1; j++)
+            ptrdiff_t i8 = i0, j8 = j0; /* the 8x8 blocks cover [i0,i8) x [j0,j8) */
+#ifdef LM_TRANSPOSE8
+            if (simd) {
+                i8 = i0 + (i1 - i0) / 8 * 8;
+                j8 = j0 + (j1 - j0) / 8 * 8;
+                for (ptrdiff_t i = i0; i < i8; i += 8)
+                    for (ptrdiff_t j = j0; j < j8; j += 8)
+                        LM_TRANSPOSE8(J->dst + j * J->rows + i, J->rows,
+                                      J->src + i * J->cols + j, J->cols);
+            }
+#endif
+            /* the rest, one element at a time: columns past j8, then rows past i8 */
+            for (ptrdiff_t j = j8; j < j1; j++)
                 for (ptrdiff_t i = i0; i < i1; i++)
+                    J->dst[j * J->rows + i] = J->src[i * J->cols + j];
+            for (ptrdiff_t j = j0; j < j8; j++)
+                for (ptrdiff_t i = i8; i < i1; i++)
                     J->dst[j * J->rows + i] = J->src[i * J->cols + j];
         }
 }

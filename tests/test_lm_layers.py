@@ -636,3 +636,27 @@ def test_simple_rnnlm_fused_errors_leave_the_model_as_it_was():
                                          r"= \(2, 3, 20\)"):
         model.forward(xs, np.zeros((2, 3, 19)))
     np.testing.assert_array_equal(model.rnn_layer.h, h)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 7, 29, 130), (3, 5, 100, 418), (1, 9, 8, 300),
+                                   (2, 4, 13, 9)], ids=lambda s: "N%d-T%d-D%d-V%d" % s)
+def test_affine_backward_every_simd_path(rng, dtype, shape):
+    """dx goes through a transposed copy of W (8x8 SIMD blocks and scalar edges)."""
+    N, T, D, V = shape
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    W = rng.standard_normal((D, V)).astype(dtype)
+    dout = rng.standard_normal((N, T, V)).astype(dtype)
+    want_dx = (dout.reshape(-1, V).astype(np.float64) @ W.T.astype(np.float64)).reshape(N, T, D)
+    want_dW = x.reshape(-1, D).T.astype(np.float64) @ dout.reshape(-1, V)
+    old = _core.get_simd_path()
+    try:
+        for path in _core.available_simd_paths():
+            _core.set_simd_path(path)
+            dW, db = np.zeros((D, V), dtype), np.zeros(V, dtype)
+            dx = _core.time_affine_backward(dout, x, W, dW, db)
+            close(dx, want_dx, dtype, f"{path} dx")
+            close(dW, want_dW, dtype, f"{path} dW")
+            close(db, dout.reshape(-1, V).sum(axis=0), dtype, f"{path} db")
+    finally:
+        _core.set_simd_path(old)
