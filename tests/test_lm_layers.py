@@ -660,3 +660,22 @@ def test_affine_backward_every_simd_path(rng, dtype, shape):
             close(db, dout.reshape(-1, V).sum(axis=0), dtype, f"{path} db")
     finally:
         _core.set_simd_path(old)
+
+
+def test_simple_rnnlm_with_a_layer_of_your_own():
+    """Swap the affine layer for another class: the model runs its layers one by one."""
+    V, D, H = 30, 6, 5
+    np.random.seed(1)
+    model = C.SimpleRnnlm(V, D, H)
+    np.random.seed(1)
+    ref = R.SimpleRnnlm(V, D, H)
+    model.layers[2] = R.TimeAffine(*model.layers[2].params)
+    xs = np.arange(12).reshape(3, 4) % V
+    ts = (xs + 1) % V
+    assert abs(model.forward(xs, ts) - ref.forward(xs, ts)) < 1e-5
+    model.backward()
+    ref.backward()
+    for g, h in zip(model.grads[:4], ref.grads[:4]):
+        close(g, h, np.float32)
+    for g, h in zip(model.layers[2].grads, ref.grads[4:]):
+        close(g, h, np.float32)
