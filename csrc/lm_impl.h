@@ -118,8 +118,25 @@ void FN(time_affine_backward)(REAL *dx, REAL *dW, REAL *db, const REAL *dout,
                               ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V)
 {
     const ptrdiff_t R = N * T;
-    /* dW (D,V) += xᵀ (D,R) · dout (R,V) */
-    FN(rs_gemm)(D, V, R, x, 1, D, dout, V, 1, dW, V, 1);
+    /* When db lies right after dW in memory (TimeAffine allocates them so), it
+       is row D of one (D+1,V) product with a row of ones appended to xᵀ: the
+       extra row fits in the gemm's row tiles for free, and each db[j] is the
+       same chain of additions over the rows in order as the column sums. */
+    REAL *xa = db && db == dW + D * V && R > 0
+                   ? (REAL *)rs_ws_get((size_t)R * (size_t)(D + 1) * sizeof(REAL)) : NULL;
+    if (xa) {
+        for (ptrdiff_t r = 0; r < R; r++) { /* xa (R,D+1) = [x, 1] */
+            memcpy(xa + r * (D + 1), x + r * D, (size_t)D * sizeof(REAL));
+            xa[r * (D + 1) + D] = 1;
+        }
+        /* [dW; db] (D+1,V) += [x, 1]ᵀ (D+1,R) · dout (R,V) */
+        FN(rs_gemm)(D + 1, V, R, xa, 1, D + 1, dout, V, 1, dW, V, 1);
+        rs_ws_put(xa);
+        db = NULL;
+    } else {
+        /* dW (D,V) += xᵀ (D,R) · dout (R,V) */
+        FN(rs_gemm)(D, V, R, x, 1, D, dout, V, 1, dW, V, 1);
+    }
     /* db (V,) += column sums of dout, rows in order */
     if (db) {
         FN(colsum_job) J = {.db = db, .dout = dout, .R = R, .V = V};

@@ -59,6 +59,12 @@ class TimeAffine:
     def __init__(self, W, b=None):
         self.params = [W] if b is None else [W, b]
         self.grads = _grads_like(self.params)
+        dW, *db = self.grads
+        if db and dW.ndim == 2 and db[0].shape == dW.shape[1:]:
+            # dW and db as rows of one (D+1, V) array: the backward kernel then
+            # gets db from the same product as dW (see lm_impl.h)
+            both = np.zeros((dW.shape[0] + 1, dW.shape[1]), dtype=dW.dtype)
+            self.grads = [both[:-1], both[-1]]
         self.x = None
 
     def forward(self, x):

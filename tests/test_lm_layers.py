@@ -679,3 +679,36 @@ def test_simple_rnnlm_with_a_layer_of_your_own():
         close(g, h, np.float32)
     for g, h in zip(model.layers[2].grads, ref.grads[4:]):
         close(g, h, np.float32)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (4, 7, 29, 130), (3, 5, 100, 418),
+                                   (2, 3, 70, 2000)], ids=lambda s: "N%d-T%d-D%d-V%d" % s)
+def test_affine_backward_db_right_after_dW(rng, dtype, shape):
+    """TimeAffine keeps dW and db as rows of one (D+1, V) array: db then comes out of the dW
+    product (a row of ones), bit for bit the column sums of the separate arrays, on every
+    SIMD path, overwriting or accumulating."""
+    N, T, D, V = shape
+    layer = C.TimeAffine(rng.standard_normal((D, V)).astype(dtype), np.zeros(V, dtype))
+    dW, db = layer.grads
+    assert db.ctypes.data == dW.ctypes.data + dW.nbytes  # adjacent
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    dout = rng.standard_normal((N, T, V)).astype(dtype)
+    W = layer.params[0]
+    old = _core.get_simd_path()
+    try:
+        for path in _core.available_simd_paths():
+            _core.set_simd_path(path)
+            for acc in (False, True):
+                start = rng.standard_normal((D + 1, V)).astype(dtype)
+                dW[...], db[...] = start[:-1], start[-1]
+                sep_dW, sep_db = start[:-1].copy(), start[-1].copy()
+                dx1 = _core.time_affine_backward(dout, x, W, dW, db, accumulate=acc)
+                dx2 = _core.time_affine_backward(dout, x, W, sep_dW, sep_db, accumulate=acc)
+                np.testing.assert_array_equal(dx1, dx2)
+                np.testing.assert_array_equal(dW, sep_dW, err_msg=f"{path} acc={acc}")
+                np.testing.assert_array_equal(db, sep_db, err_msg=f"{path} acc={acc}")
+                if not acc:
+                    close(db, dout.reshape(-1, V).sum(axis=0), dtype, "db")
+    finally:
+        _core.set_simd_path(old)
