@@ -383,6 +383,48 @@ static int parse_activation(PyObject *obj, int *act)
     return 0;
 }
 
+/* An `out=` array the caller gives for a result: an ndarray of exactly the
+ * compute dtype, C-contiguous, aligned, writeable, of the given shape, sharing
+ * no memory with any argument. 0, or -1 with the error set. */
+static int check_out(PyObject *obj, const char *name, int nd, const npy_intp *shape, int typenum,
+                     const Arg *args, int n)
+{
+    if (!PyArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray or None, got %s", name,
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (PyArray_TYPE(a) != typenum || !PyArray_ISNOTSWAPPED(a)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected dtype %s (the compute dtype), got %S", name,
+                     typenum == NPY_FLOAT ? "float32" : "float64", (PyObject *)PyArray_DESCR(a));
+        return -1;
+    }
+    int same = PyArray_NDIM(a) == nd;
+    for (int i = 0; same && i < nd; i++) same = PyArray_DIM(a, i) == shape[i];
+    if (!same) {
+        PyObject *got = shape_tuple(a);
+        if (got) {
+            PyErr_Format(PyExc_ValueError, "%s: expected shape (%zd, %zd, %zd), got %R", name,
+                         (Py_ssize_t)shape[0], (Py_ssize_t)shape[1], (Py_ssize_t)shape[2], got);
+            Py_DECREF(got);
+        }
+        return -1;
+    }
+    if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a) || !PyArray_ISWRITEABLE(a)) {
+        PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous, aligned, writeable array",
+                     name);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if ((args[i].arr && overlap(a, args[i].arr)) || (args[i].conv && overlap(a, args[i].conv))) {
+            PyErr_Format(PyExc_ValueError, "%s: shares memory with %s", name, args[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyArrayObject *new_output(int nd, npy_intp d0, npy_intp d1, npy_intp d2, int typenum)
 {
     npy_intp shape[3] = {d0, d1, d2};
@@ -937,7 +979,8 @@ static PyObject *py_softmax_cross_entropy_backward(PyObject *self, PyObject *par
 }
 
 PyDoc_STRVAR(affine_softmax_cross_entropy_doc,
-"affine_softmax_cross_entropy(x, W, ts, b=None, ignore_label=-1) -> (loss, dscore)\n\n"
+"affine_softmax_cross_entropy(x, W, ts, b=None, ignore_label=-1, out=None)\n"
+"    -> (loss, dscore)\n\n"
 "The output head of a language model in one pass: score = x (N,T,D) @ W (D,V)\n"
 "+ b (V,), the softmax cross-entropy of score against the labels ts (N,T)\n"
 "(mean over the positions whose label is not ignore_label), and its gradient\n"
@@ -945,19 +988,21 @@ PyDoc_STRVAR(affine_softmax_cross_entropy_doc,
 "time_affine_forward, softmax_cross_entropy_forward and\n"
 "softmax_cross_entropy_backward in a row, bit for bit, but the scores and\n"
 "probabilities are never stored: each block of rows is turned into its\n"
-"gradient while it is in cache. W may be any layout.");
+"gradient while it is in cache. W may be any layout. out: an array to write\n"
+"dscore into (C-contiguous, the compute dtype, shape (N,T,V)), returned;\n"
+"a model reuses the one of its previous step instead of allocating.");
 
 static PyObject *py_affine_softmax_cross_entropy(PyObject *self, PyObject *pargs,
                                                  PyObject *kw)
 {
     (void)self;
-    static char *kwlist[] = {"x", "W", "ts", "b", "ignore_label", NULL};
-    PyObject *x, *W, *ts, *b = NULL;
+    static char *kwlist[] = {"x", "W", "ts", "b", "ignore_label", "out", NULL};
+    PyObject *x, *W, *ts, *b = NULL, *outobj = NULL;
     Py_ssize_t ignore = -1;
     int typenum;
     Dims dims;
-    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOO|On:affine_softmax_cross_entropy", kwlist,
-                                     &x, &W, &ts, &b, &ignore))
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOO|OnO:affine_softmax_cross_entropy", kwlist,
+                                     &x, &W, &ts, &b, &ignore, &outobj))
         return NULL;
     Arg args[] = {
         PARAM("W", W, "DV"),
@@ -970,7 +1015,17 @@ static PyObject *py_affine_softmax_cross_entropy(PyObject *self, PyObject *pargs
     npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
              V = dims.size[DIM_V];
     if (check_ids(&args[3], V, "W", 1, ignore) < 0) { release_args(args, n); return NULL; }
-    PyArrayObject *G = new_output(3, N, T, V, typenum);
+    PyArrayObject *G;
+    if (outobj && outobj != Py_None) {
+        if (check_out(outobj, "out", 3, (npy_intp[]){N, T, V}, typenum, args, n) < 0) {
+            release_args(args, n);
+            return NULL;
+        }
+        G = (PyArrayObject *)outobj;
+        Py_INCREF(G);
+    } else {
+        G = new_output(3, N, T, V, typenum);
+    }
     Work work;
     if (!G || work_alloc(&work, (ptrdiff_t)WORK_SIZE(affine_softmax_ce, N, T, D, V),
                          typenum) < 0) {

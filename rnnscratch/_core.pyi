@@ -110,6 +110,7 @@ def affine_softmax_cross_entropy(
     ts: ArrayLike,                # (N, T) ids; ignore_label rows left out of the mean
     b: Optional[ArrayLike] = ...,  # (V,)
     ignore_label: int = ...,
+    out: Optional[NDArray[np.floating]] = ...,  # (N, T, V) C-contiguous, compute dtype
 ) -> Tuple[float, NDArray[np.floating]]: ...  # (loss, dscore (N, T, V) for dout = 1)
 
 # --- the optimizer step ---

@@ -6,6 +6,8 @@ the course's constructor arguments, attributes and return values (`params` and
 D input features, H hidden units, V vocabulary. All arithmetic and argument
 checking happen in C; the classes hold the state.
 """
+import sys
+
 import numpy as np
 
 from . import _core
@@ -150,9 +152,10 @@ class SimpleRnnlm(RnnlmBase):
             hs = rnn.forward(embed.forward(xs))
             W = affine.params[0]
             b = affine.params[1] if len(affine.params) > 1 else None
-            ts = _label_ids(ts, hs.shape[:2] + (np.shape(W)[-1],), "the scores")
+            shape = hs.shape[:2] + (np.shape(W)[-1],)
+            ts = _label_ids(ts, shape, "the scores")
             loss, dscore = _core.affine_softmax_cross_entropy(
-                hs, W, ts, b, self.loss_layer.ignore_label)
+                hs, W, ts, b, self.loss_layer.ignore_label, out=self._reusable(shape, W, b))
         except BaseException:
             for layer, state in zip(self.layers, saved):
                 layer.__dict__.clear()
@@ -161,6 +164,15 @@ class SimpleRnnlm(RnnlmBase):
         affine.x = hs
         self._dscore = dscore
         return loss
+
+    def _reusable(self, shape, W, b):
+        """Last step's dscore, when nothing else holds it and it fits: written
+        over instead of allocating (N*T*V floats) at every step."""
+        out = self._dscore
+        if out is None or sys.getrefcount(out) > 3 or out.shape != shape:
+            return None  # 3: self.__dict__, `out`, getrefcount's argument
+        params = [np.asarray(W)] + ([np.asarray(b)] if b is not None else [])
+        return out if out.dtype == compute_dtype(params) else None
 
     def backward(self, dout=1):
         if not self._fused():

@@ -712,3 +712,60 @@ def test_affine_backward_db_right_after_dW(rng, dtype, shape):
                     close(db, dout.reshape(-1, V).sum(axis=0), dtype, "db")
     finally:
         _core.set_simd_path(old)
+
+
+def test_fused_head_out_argument(rng):
+    N, T, D, V = 3, 4, 5, 6
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    W = rng.standard_normal((D, V)).astype(np.float32)
+    ts = rng.integers(0, V, (N, T))
+    want = _core.affine_softmax_cross_entropy(x, W, ts)
+    out = np.full((N, T, V), 7, np.float32)
+    loss, g = _core.affine_softmax_cross_entropy(x, W, ts, out=out)
+    assert g is out and loss == want[0]
+    np.testing.assert_array_equal(out, want[1])
+    f = _core.affine_softmax_cross_entropy
+    bad = [
+        (TypeError, r"out: expected a numpy.ndarray or None, got list", [[0.0]]),
+        (TypeError, r"out: expected dtype float32 \(the compute dtype\), got float64",
+         np.zeros((N, T, V))),
+        (ValueError, r"out: expected shape \(3, 4, 6\), got \(3, 4, 5\)",
+         np.zeros((N, T, V - 1), np.float32)),
+        (ValueError, r"out: expected a C-contiguous, aligned, writeable array",
+         np.zeros((V, T, N), np.float32).T),
+        (ValueError, r"out: shares memory with x", np.zeros((N, T, V), np.float32)),
+    ]
+    ro = np.zeros((N, T, V), np.float32)
+    ro.flags.writeable = False
+    bad.append((ValueError, r"out: expected a C-contiguous, aligned, writeable array", ro))
+    for exc, msg, o in bad:
+        keep = np.array(o, copy=True) if isinstance(o, np.ndarray) else None
+        xx = x
+        if "shares memory" in msg:  # x is a view into out
+            xx = o[:, :, :D]
+            xx[...] = x
+            keep = np.array(o, copy=True)
+        with pytest.raises(exc, match=msg):
+            f(xx, W, ts, out=o)
+        if keep is not None:
+            np.testing.assert_array_equal(o, keep)
+
+
+def test_simple_rnnlm_reuses_its_dscore_buffer():
+    np.random.seed(0)
+    model = C.SimpleRnnlm(40, 5, 4)
+    xs = np.arange(12).reshape(3, 4) % 40
+    model.forward(xs, xs)
+    first = model._dscore
+    first_id = id(first)
+    del first
+    model.forward(xs, (xs + 1) % 40)
+    assert id(model._dscore) == first_id  # written over: nothing else held it
+    held = model._dscore
+    snapshot = held.copy()
+    model.forward(xs, (xs + 2) % 40)
+    assert model._dscore is not held  # someone holds the old one: a new array
+    np.testing.assert_array_equal(held, snapshot)
+    model.reset_state()
+    model.forward(xs[:2], xs[:2])  # another shape: a new array
+    assert model._dscore.shape == (2, 4, 40)
