@@ -1285,7 +1285,31 @@ static PyObject *py_get_num_threads(PyObject *self, PyObject *noargs)
     return PyLong_FromLong(rs_get_num_threads());
 }
 
+static PyObject *py_pool_selftest(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (!PyLong_Check(arg) || PyBool_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "jobs: expected an int, got %s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    long jobs = PyLong_AsLong(arg);
+    if (jobs == -1 && PyErr_Occurred()) return NULL;
+    if (jobs < 0) {
+        PyErr_Format(PyExc_ValueError, "jobs: expected a count >= 0, got %ld", jobs);
+        return NULL;
+    }
+    long bad;
+    Py_BEGIN_ALLOW_THREADS
+    bad = rs_pool_selftest(jobs);
+    Py_END_ALLOW_THREADS
+    return PyLong_FromLong(bad);
+}
+
 static PyMethodDef core_methods[] = {
+    {"_pool_selftest", py_pool_selftest, METH_O,
+     "_pool_selftest(jobs) -> int: for the tests. Runs `jobs` thread-pool jobs of "
+     "alternating sizes; returns how many tasks ran twice, not at all, or after "
+     "their job ended (0 when the pool is sound). Not for concurrent use."},
     {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_VARARGS | METH_KEYWORDS, matmul_doc},
     {"sgd_update", (PyCFunction)(void (*)(void))py_sgd_update, METH_VARARGS | METH_KEYWORDS,
      sgd_update_doc},

@@ -2,6 +2,9 @@
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #  define _POSIX_C_SOURCE 200809L /* pthread_atfork, sysconf under -std=c11 */
 #endif
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#  define _GNU_SOURCE 1           /* sched_getaffinity, CPU_COUNT */
+#endif
 #if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
 #  define _DARWIN_C_SOURCE 1      /* _SC_NPROCESSORS_ONLN */
 #endif
@@ -139,8 +142,12 @@ static int nworkers;                   /* started (under use_lock) */
 static atomic_int num_threads;         /* 0: not yet read */
 static atomic_int sleepers;            /* workers blocked on cv_work */
 /* The current job: (generation << 32) | next unclaimed task. A task is claimed
-   by a CAS on this word, so a late worker never runs a task of a job whose
-   fields it did not read consistently. */
+   by a CAS on this word. Before the fields of the next job are written, the
+   word is set to (old generation, CLOSED): a worker still looping in
+   run_tasks() for the old job that reads a new field (acquire) then sees the
+   word changed, so its CAS fails and it never runs a task with fields of two
+   different jobs, nor a task twice. */
+#define CLOSED 0x7fffffffu
 static _Atomic unsigned long long state;
 static _Atomic(rs_task_fn) job_fn;
 static _Atomic(void *) job_arg;
@@ -157,9 +164,9 @@ static void run_tasks(unsigned g)
         if (gen_of(s) != g)
             return;
         int t = (int)(s & 0xffffffffu);
-        rs_task_fn fn = atomic_load_explicit(&job_fn, memory_order_relaxed);
-        void *arg = atomic_load_explicit(&job_arg, memory_order_relaxed);
-        int n = atomic_load_explicit(&job_n, memory_order_relaxed);
+        rs_task_fn fn = atomic_load_explicit(&job_fn, memory_order_acquire);
+        void *arg = atomic_load_explicit(&job_arg, memory_order_acquire);
+        int n = atomic_load_explicit(&job_n, memory_order_acquire);
         if (t >= n)
             return;
         if (!atomic_compare_exchange_weak(&state, &s, s + 1))
@@ -229,6 +236,15 @@ static int default_threads(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 #else
     long n = 1;
+#endif
+#if defined(__linux__) && defined(CPU_COUNT)
+    /* the CPUs this process may run on (taskset, a container's cpuset) */
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+        long c = CPU_COUNT(&allowed);
+        if (c >= 1 && (n < 1 || c < n))
+            n = c;
+    }
 #endif
     if (n < 1)
         n = 1;
@@ -301,10 +317,12 @@ void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks)
         run_serial(fn, arg, ntasks);
         return;
     }
-    /* publish: the fields first, then the new generation */
-    atomic_store_explicit(&job_fn, fn, memory_order_relaxed);
-    atomic_store_explicit(&job_arg, arg, memory_order_relaxed);
-    atomic_store_explicit(&job_n, ntasks, memory_order_relaxed);
+    /* publish: close the last job (see `state`), the fields, then the new
+       generation */
+    atomic_store(&state, ((unsigned long long)g << 32) | CLOSED);
+    atomic_store_explicit(&job_fn, fn, memory_order_release);
+    atomic_store_explicit(&job_arg, arg, memory_order_release);
+    atomic_store_explicit(&job_n, ntasks, memory_order_release);
     atomic_store(&job_left, ntasks);
     g++;
     atomic_store(&state, (unsigned long long)g << 32);
@@ -332,6 +350,7 @@ static void *ws_slot[WS_SLOTS];
 void *rs_ws_get(size_t bytes)
 {
     void *p = NULL;
+    pthread_once(&pool_once, pool_init); /* the fork handlers guard ws_lock too */
     pthread_mutex_lock(&ws_lock);
     int best = -1;
     for (int i = 0; i < WS_SLOTS; i++)
@@ -377,6 +396,50 @@ void rs_ws_put(void *p)
         free(ws_head_of(drop).base);
 }
 
+/* ---- self-test of the pool's job handover (tests call it through
+   _core._pool_selftest; not for concurrent use) ----
+   Jobs of 2 and of 2*threads+1 tasks alternate, so workers still leaving one
+   job meet the next one with more tasks. Each task checks that it runs once,
+   and while its job is the current one (not after rs_parallel_run returned). */
+
+#define SELFTEST_MAX_TASKS (2 * RS_MAX_THREADS + 1)
+typedef struct {
+    long id;
+    atomic_int runs[SELFTEST_MAX_TASKS];
+} selftest_job;
+static atomic_long selftest_current;
+static atomic_long selftest_bad;
+
+static void selftest_task(void *arg, int t, int n)
+{
+    selftest_job *J = arg;
+    (void)n;
+    if (atomic_load(&selftest_current) != J->id)
+        atomic_fetch_add(&selftest_bad, 1);
+    if (atomic_fetch_add(&J->runs[t], 1) != 0)
+        atomic_fetch_add(&selftest_bad, 1);
+}
+
+long rs_pool_selftest(long jobs)
+{
+    const int big = 2 * rs_get_num_threads() + 1;
+    atomic_store(&selftest_bad, 0);
+    for (long i = 0; i < jobs; i++) {
+        selftest_job J;
+        const int n = i & 1 ? 2 : big;
+        J.id = i;
+        for (int t = 0; t < n; t++)
+            atomic_init(&J.runs[t], 0);
+        atomic_store(&selftest_current, i);
+        rs_parallel_run(selftest_task, &J, n);
+        atomic_store(&selftest_current, -1);
+        for (int t = 0; t < n; t++)
+            if (atomic_load(&J.runs[t]) != 1)
+                atomic_fetch_add(&selftest_bad, 1);
+    }
+    return atomic_load(&selftest_bad);
+}
+
 #else /* no POSIX threads: everything on the calling thread */
 
 static int num_threads_st = 0;
@@ -403,6 +466,12 @@ void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks)
 void *rs_ws_get(size_t bytes)
 {
     return ws_alloc(bytes);
+}
+
+long rs_pool_selftest(long jobs)
+{
+    (void)jobs; /* no pool: every job runs its tasks in order on the caller */
+    return 0;
 }
 
 void rs_ws_put(void *p)

@@ -8,7 +8,8 @@
  *   rs_set_num_threads(n)  n >= 1: use at most n threads (the caller counts as
  *                          one); n <= 0: back to the default.
  *   rs_get_num_threads()   the current limit. Default: the number of online
- *                          CPUs, capped by RNNSCRATCH_NUM_THREADS, else by
+ *                          CPUs (on Linux: that this process may run on,
+ *                          sched_getaffinity), capped by RNNSCRATCH_NUM_THREADS, else by
  *                          OMP_NUM_THREADS, when set (read at first use).
  *   rs_parallel_run(fn, arg, ntasks)
  *                          runs fn(arg, t, ntasks) for every t in [0, ntasks),
@@ -49,5 +50,9 @@ double rs_par_min_flops(void);
 
 void *rs_ws_get(size_t bytes);
 void rs_ws_put(void *p);
+
+/* runs `jobs` small pool jobs of alternating sizes and returns how many tasks
+   ran twice, not at all, or outside their job (0 when the pool is sound) */
+long rs_pool_selftest(long jobs);
 
 #endif

@@ -129,6 +129,7 @@ def matmul(
 
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
+def _pool_selftest(jobs: int) -> int: ...  # for the tests: 0 when the thread pool is sound
 max_threads: int
 build_flags: str
 

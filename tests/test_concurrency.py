@@ -234,3 +234,44 @@ def test_set_num_threads_rejects_nonsense():
             assert get_n() >= 1
     finally:
         set_n(before)
+
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4, 8, 17])
+def test_pool_jobs_of_different_sizes_back_to_back(threads):
+    """Regression: a worker finishing one pool job could claim a task of the next
+    job (published with more tasks) under the old job's claim word: that task ran
+    twice (in time_rnn_backward, dWx rows added twice) and the caller could
+    return while it still ran (a crash). _pool_selftest alternates jobs of 2 and
+    2*threads+1 tasks and counts tasks run twice, never, or after their job."""
+    before = _core.get_num_threads()
+    try:
+        _core.set_num_threads(threads)
+        assert _core._pool_selftest(50000) == 0
+    finally:
+        _core.set_num_threads(before)
+
+
+def test_pool_selftest_arguments():
+    assert _core._pool_selftest(0) == 0
+    with pytest.raises(ValueError, match="jobs: expected a count >= 0, got -1"):
+        _core._pool_selftest(-1)
+    with pytest.raises(TypeError, match="jobs: expected an int, got float"):
+        _core._pool_selftest(1.0)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_default_threads_follow_cpu_affinity():
+    """The default thread count is the CPUs this process may use (taskset, a
+    container's cpuset), not every CPU of the machine."""
+    import subprocess
+    cpu = min(os.sched_getaffinity(0))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RNNSCRATCH_NUM_THREADS", "OMP_NUM_THREADS")}
+    r = subprocess.run(
+        [sys.executable, "-c",
+         f"import os; os.sched_setaffinity(0, {{{cpu}}}); "
+         "from rnnscratch import _core; print(_core.get_num_threads())"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1"
