@@ -1261,15 +1261,22 @@ static PyObject *py_available_simd_paths(PyObject *self, PyObject *noargs)
     return list;
 }
 
+/* an int argument (not a bool) named `name`, as a C long; -1 with an error set */
+static int long_arg(PyObject *arg, const char *name, long *out)
+{
+    if (!PyLong_Check(arg) || PyBool_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an int, got %s", name, Py_TYPE(arg)->tp_name);
+        return -1;
+    }
+    *out = PyLong_AsLong(arg);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
 static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
 {
     (void)self;
-    if (!PyLong_Check(arg) || PyBool_Check(arg)) {
-        PyErr_Format(PyExc_TypeError, "n: expected an int, got %s", Py_TYPE(arg)->tp_name);
-        return NULL;
-    }
-    long n = PyLong_AsLong(arg);
-    if (n == -1 && PyErr_Occurred()) return NULL;
+    long n;
+    if (long_arg(arg, "n", &n) < 0) return NULL;
     if (n < 1 || n > RS_MAX_THREADS) {
         PyErr_Format(PyExc_ValueError, "n: expected a thread count from 1 to %d, got %R",
                      RS_MAX_THREADS, arg);
@@ -1288,12 +1295,8 @@ static PyObject *py_get_num_threads(PyObject *self, PyObject *noargs)
 static PyObject *py_pool_selftest(PyObject *self, PyObject *arg)
 {
     (void)self;
-    if (!PyLong_Check(arg) || PyBool_Check(arg)) {
-        PyErr_Format(PyExc_TypeError, "jobs: expected an int, got %s", Py_TYPE(arg)->tp_name);
-        return NULL;
-    }
-    long jobs = PyLong_AsLong(arg);
-    if (jobs == -1 && PyErr_Occurred()) return NULL;
+    long jobs;
+    if (long_arg(arg, "jobs", &jobs) < 0) return NULL;
     if (jobs < 0) {
         PyErr_Format(PyExc_ValueError, "jobs: expected a count >= 0, got %ld", jobs);
         return NULL;
