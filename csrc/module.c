@@ -1268,7 +1268,12 @@ static int long_arg(PyObject *arg, const char *name, long *out)
         PyErr_Format(PyExc_TypeError, "%s: expected an int, got %s", name, Py_TYPE(arg)->tp_name);
         return -1;
     }
-    *out = PyLong_AsLong(arg);
+    int overflow;
+    *out = PyLong_AsLongAndOverflow(arg, &overflow);
+    if (overflow) {
+        PyErr_Format(PyExc_ValueError, "%s: %R is out of range", name, arg);
+        return -1;
+    }
     return *out == -1 && PyErr_Occurred() ? -1 : 0;
 }
 

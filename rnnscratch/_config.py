@@ -11,7 +11,8 @@ def set_num_threads(n):
     """Use at most n threads in the kernels (n >= 1).
 
     The results do not depend on n: every output element is summed by one
-    thread in a fixed order. The default is the CPU count, capped by
+    thread in a fixed order. The default is the number of CPUs this process
+    may run on, capped by
     $RNNSCRATCH_NUM_THREADS or else $OMP_NUM_THREADS when set.
     """
     _core.set_num_threads(n)
