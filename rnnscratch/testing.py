@@ -33,6 +33,8 @@ import traceback
 
 import numpy as np
 
+from ._policy import check_numeric
+
 __all__ = ["check_rnn", "check_time_rnn", "check_simple_rnn",
            "assert_rnn", "assert_time_rnn", "assert_simple_rnn", "CheckReport"]
 
@@ -191,10 +193,7 @@ def _compare(name, got, expected, rtol):
     if got is None:
         return Comparison(name, False, "missing (None)")
     try:
-        g = np.asarray(got)
-        if g.dtype.kind not in "biuf":
-            raise TypeError
-        g = g.astype(np.float64)
+        g = check_numeric(name, got).astype(np.float64)
     except Exception:
         return Comparison(name, False, "not an array of numbers (got %s)" % type(got).__name__)
     if g.shape != expected.shape:
@@ -258,7 +257,7 @@ def check_rnn(cls, shapes=RNN_SHAPES, activation="tanh", rtol=None, seed=0, buil
     rtol : fixed tolerance instead of the dtype-based one.
     Returns a CheckReport.
     """
-    from ._layers import RNN
+    from .layers import RNN
 
     names = ("h", "dx", "dh_prev", "dWx", "dWh", "db")
     report = CheckReport(_title("check_rnn", cls), names)
@@ -314,7 +313,7 @@ def check_time_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, se
     ``set_state(h0)`` (quantities named 'stateful hs', 'stateful dh', ...).
     Returns a CheckReport.
     """
-    from ._layers import TimeRNN
+    from .layers import TimeRNN
 
     names = ("hs", "dxs", "dh", "dWx", "dWh", "db")
     report = CheckReport(_title("check_time_rnn", cls), names)
