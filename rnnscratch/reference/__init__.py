@@ -314,6 +314,9 @@ class TimeRNN:
 
 # The language-model layers' twins live in their own module; this one is the
 # single place to import every reference class from.
-from ._reference_lm import SimpleRnnlm, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss  # noqa: E402
+from .._reference_lm import SimpleRnnlm, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss  # noqa: E402
 
 __all__ += ["TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm"]
+from .gated import GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM, TimeSigmoidWithLoss  # noqa: E402,F401
+
+__all__ += ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"]
