@@ -742,3 +742,27 @@ def test_sigmoid_with_loss_errors(tools):
     layer.forward(xs, ts)
     for d in ("1", np.ones(2), None):
         raises(layer, TypeError, lambda: layer.backward(d), tools, [("dout", None)])
+
+
+def test_remaining_error_paths(rng, tools):
+    # a params list that lost or gained an array
+    layer = R.TimeLSTM(*gate_weights(rng, 3, 2, 4))
+    layer.params.append(np.ones(3))
+    raises(layer, ValueError, lambda: layer.forward(np.ones((1, 2, 3))), tools,
+           [("params", "4 arrays")])
+    # ragged input
+    layer = R.GRU(*gate_weights(rng, 3, 2, 3))
+    raises(layer, TypeError, lambda: layer.forward([[1.0], [1.0, 2.0]], np.ones((2, 2))), tools,
+           [("x", "list")])
+    # the GRU's parameters replaced after forward
+    layer.forward(np.ones((2, 3)), np.ones((2, 2)))
+    layer.params[0] = np.ones((4, 6))
+    raises(layer, ValueError, lambda: layer.backward(np.ones((2, 2))), tools, [("GRU", (4, 6))])
+    # TimeDropout.backward with a non-numeric dout; TimeSigmoidWithLoss with non-numeric xs
+    drop = R.TimeDropout()
+    drop.forward(np.ones((2, 3)))
+    raises(drop, TypeError, lambda: drop.backward(np.array([["a"] * 3] * 2)), tools,
+           [("dout", "<U1")])
+    loss = R.TimeSigmoidWithLoss()
+    raises(loss, TypeError, lambda: loss.forward(np.array([["a"]]), np.ones((1, 1), int)), tools,
+           [("xs", "<U1")])
