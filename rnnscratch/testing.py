@@ -542,10 +542,12 @@ def _check_cell(fn, cls, lstm, shapes, rtol, seed, build):
         if not lstm:
             out = [out]
         elif not (isinstance(out, (tuple, list)) and len(out) == n_fwd):
-            problems.append("%s returned %s, expected %s" % (fwd_call, type(out).__name__, fwd_out))
+            problems.append("%s returned %s, expected %s"
+                            % (fwd_call, type(out).__name__, fwd_out))
             out = [None] * n_fwd
         if not (isinstance(back, (tuple, list)) and len(back) == n_bwd):
-            problems.append("%s returned %s, expected %s" % (bwd_call, type(back).__name__, bwd_out))
+            problems.append("%s returned %s, expected %s"
+                            % (bwd_call, type(back).__name__, bwd_out))
             back = [None] * n_bwd
         if problems:
             case.error = "; ".join(problems)
