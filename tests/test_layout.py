@@ -46,7 +46,8 @@ def test_public_names():
     assert issubclass(rnnscratch.reference.SimpleRnnlm, rnnscratch.models.RnnlmBase)
     assert sorted(rnnscratch.reference.__all__) == sorted(
         ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
-         "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm"])
+         "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
+         "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"])
     for name in rnnscratch.reference.__all__:
         assert getattr(rnnscratch.reference, name) is not None, name
 
