@@ -30,11 +30,29 @@ from . import datasets, diveintocode, layers, models, reference, testing, text, 
 
 __version__ = "0.1.0"
 
+# --- front door (frontdoor branch): patch() the book's own scripts, Jupyter extension ---
+from .patching import is_patched, patch, patched, unpatch  # noqa: E402
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext rnnscratch``: patch() on, for the cells that follow."""
+    patch()
+    n = sum(e.status in ("replaced", "pending") for e in patched())
+    print("rnnscratch: the book's classes in common.* are replaced by %d compiled ones "
+          "(rnnscratch.patched() lists them; %%unload_ext rnnscratch undoes it)" % n)
+
+
+def unload_ipython_extension(ipython):
+    """``%unload_ext rnnscratch``: unpatch()."""
+    unpatch()
+# --- end front door ---
+
 __all__ = [
     "set_num_threads", "get_num_threads", "show_config",
     "RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
     "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
     "layers", "models", "training",
+    "patch", "unpatch", "patched", "is_patched",
 ]
 
