@@ -32,6 +32,9 @@ __version__ = "0.1.0"
 
 # --- front door (frontdoor branch): patch() the book's own scripts, Jupyter extension ---
 from .patching import is_patched, patch, patched, unpatch  # noqa: E402
+from ._config import check_environment as _check_environment  # noqa: E402
+
+_check_environment()  # unreadable RNNSCRATCH_* / OMP_NUM_THREADS values: a warning
 
 
 def load_ipython_extension(ipython):
