@@ -59,6 +59,9 @@ def check_output_file(parser, option, path):
     if os.path.isdir(path):
         parser.error("argument %s: %s is a directory, expected a file name" % (option, path))
     parent = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        parser.error("argument %s: cannot write %s: %s is not a directory"
+                     % (option, path, parent))
     if not os.path.isdir(parent):
         parser.error("argument %s: cannot write %s: the directory %s does not exist"
                      % (option, path, parent))
