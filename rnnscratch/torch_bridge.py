@@ -83,8 +83,10 @@ def _np(t):
 
 
 def _torch_dtype(*arrays):
-    dt = np.result_type(*[np.asarray(a) for a in arrays])
-    return torch.float32 if dt == np.float32 or dt == np.float16 else torch.float64
+    """float32 when the book's layer computes in float32 (rnnscratch's dtype rule)."""
+    from ._policy import compute_dtype
+
+    return torch.float32 if compute_dtype(*arrays) == np.float32 else torch.float64
 
 
 def _kind(obj):

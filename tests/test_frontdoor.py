@@ -306,17 +306,27 @@ def test_classifier_rejects_bad_data():
         clf.fit(X, y, X, y[:3])
 
 
+def test_xavier_gain_is_checked():
+    from rnnscratch.diveintocode import XavierInitializer
+
+    with pytest.raises(ValueError, match="gain: expected a number > 0"):
+        XavierInitializer(gain=0)
+    W1 = XavierInitializer(0).W(4, 3)
+    W2 = XavierInitializer(0, gain=0.5).W(4, 3)
+    np.testing.assert_allclose(W2, W1 * 0.5)
+
+
 def _sign_of_sum(n, seed, T=10):
     X = np.random.default_rng(seed).standard_normal((n, T, 1))
     return X, (X[:, :, 0].sum(axis=1) > 0).astype(int)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2, 5])
 def test_classifier_defaults_learn_the_sign_of_sum(seed):
     X, y = _sign_of_sum(600, 100 + seed)
     X_val, y_val = _sign_of_sum(2000, 200 + seed)
     clf = ScratchSimpleRNNClassifier(random_state=seed).fit(X, y)
-    # the previous defaults reached 0.88-0.93 here
+    # the previous defaults reached 0.88-0.94 here (0.896 for seed 5)
     assert np.mean(clf.predict(X_val) == y_val) >= 0.945
 
 
