@@ -1,0 +1,21 @@
+/* gru.c -- float and double instances of gru_impl.h. */
+#include <stdint.h>
+#include <string.h>
+#include "compat.h"
+#include "gemm.h"
+#include "act.h"
+#include "rnn.h"      /* rs_mul_size */
+#include "gru.h"
+#include "threads.h"
+
+#define REAL float
+#define RS_SUFFIX f32
+#include "gru_impl.h"
+#undef REAL
+#undef RS_SUFFIX
+
+#define REAL double
+#define RS_SUFFIX f64
+#include "gru_impl.h"
+#undef REAL
+#undef RS_SUFFIX
