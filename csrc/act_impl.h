@@ -1,9 +1,8 @@
-/* act_impl.h -- type-generic template, included by act.c once per REAL.
- * Requires (from act.c): REAL, UREAL, RS_SUFFIX, RS_FABS, RS_COPYSIGN,
- * RS_MANT_BITS, RS_MAGIC, RS_LOG2E, RS_LN2HI, RS_LN2LO, RS_EXP_COEFS,
- * RS_TANH_SMALL, RS_TANH_CLAMP, RS_TANH_COEFS, RS_SIG_CLAMP, and on x86 the
- * intrinsic name macros MM256(op), MM512(op), MM256I(op), MM512I(op),
- * MM256_TOI/TOV, MM512_TOI/TOV, MM512_CMP, MM512_SIGNS, RS_M256, RS_M512.
+/* act_impl.h -- the activations, a template (template.h) instantiated by
+ * act.c. What differs between float and double (constants, coefficients,
+ * intrinsic names: RS_FABS, RS_MAGIC, RS_EXP_COEFS, ..., MM256(op), ...)
+ * is in act_types.h, included at the start of the outer part and undone at
+ * its end.
  *
  * The file has two parts:
  *  - the outer part (RS_LANE undefined): per-REAL helpers; then, once per
@@ -16,7 +15,7 @@
  */
 #ifndef RS_LANE
 /* ====================================================== outer part ===== */
-#define FN(name) RS_CAT(name, RS_SUFFIX)
+#include "act_types.h" /* the per-type constants and intrinsic names */
 
 static const REAL FN(exp_coef)[] = { RS_EXP_COEFS };
 static const REAL FN(tanh_coef)[] = { RS_TANH_COEFS };
@@ -243,7 +242,8 @@ void FN(rs_act_backward_row)(REAL *da,        /* (n,) out */
 }
 
 #undef RS_NCOEF
-#undef FN
+#define RS_ACT_TYPES_UNDEF
+#include "act_types.h"
 
 #else /* RS_LANE defined */
 /* ====================================================== inner part ===== */

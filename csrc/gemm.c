@@ -40,18 +40,5 @@ typedef struct {
     int64_t K, N;
 } gemm_hdr;
 
-#define REAL float
-#define RS_SUFFIX f32
-#define RS_REAL_IS_DOUBLE 0
-#include "gemm_impl.h"
-#undef REAL
-#undef RS_SUFFIX
-#undef RS_REAL_IS_DOUBLE
-
-#define REAL double
-#define RS_SUFFIX f64
-#define RS_REAL_IS_DOUBLE 1
-#include "gemm_impl.h"
-#undef REAL
-#undef RS_SUFFIX
-#undef RS_REAL_IS_DOUBLE
+#define RS_TEMPLATE "gemm_impl.h"
+#include "template.h"

@@ -24,15 +24,6 @@
 
 #include <stddef.h>
 
-void rs_gemm_f32(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
-                 const float *A, ptrdiff_t rsa, ptrdiff_t csa,
-                 const float *B, ptrdiff_t rsb, ptrdiff_t csb,
-                 float *C, ptrdiff_t ldc, int accumulate);
-void rs_gemm_f64(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
-                 const double *A, ptrdiff_t rsa, ptrdiff_t csa,
-                 const double *B, ptrdiff_t rsb, ptrdiff_t csb,
-                 double *C, ptrdiff_t ldc, int accumulate);
-
 /* ---- Pre-packed B: for C = [C +] A·B repeated with the same B ----
  *
  *   n = rs_gemm_packed_size_f32(K, N);            elements (not bytes)
@@ -60,28 +51,10 @@ typedef void (*rs_epilogue)(void *ctx, ptrdiff_t i0, ptrdiff_t i1);
 typedef rs_epilogue rs_epilogue_f32;
 typedef rs_epilogue rs_epilogue_f64;
 
-size_t rs_gemm_packed_size_f32(ptrdiff_t K, ptrdiff_t N);
-size_t rs_gemm_packed_size_f64(ptrdiff_t K, ptrdiff_t N);
+/* rs_gemm_f32/_f64, rs_gemm_packed_size_, rs_gemm_pack_b_, rs_gemm_packed_ */
+#define RS_TEMPLATE "gemm_decl.h"
+#include "template.h"
 
-void rs_gemm_pack_b_f32(float *Bp, /* (rs_gemm_packed_size_f32(K,N),) */
-                        ptrdiff_t K, ptrdiff_t N,
-                        const float *B, ptrdiff_t rsb, ptrdiff_t csb); /* (K,N) */
-void rs_gemm_pack_b_f64(double *Bp, ptrdiff_t K, ptrdiff_t N,
-                        const double *B, ptrdiff_t rsb, ptrdiff_t csb);
-
-int rs_gemm_packed_f32(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
-                       const float *A, ptrdiff_t rsa, ptrdiff_t csa, /* (M,K) */
-                       const float *Bp,                              /* packed (K,N) */
-                       float *C, ptrdiff_t ldc,                      /* (M,N) */
-                       int accumulate, rs_epilogue epi, void *ctx);
-int rs_gemm_packed_f64(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
-                       const double *A, ptrdiff_t rsa, ptrdiff_t csa,
-                       const double *Bp,
-                       double *C, ptrdiff_t ldc,
-                       int accumulate, rs_epilogue epi, void *ctx);
-
-/* Threads used by gemm (and anything else built on threads.h). */
-void rs_set_num_threads(int n); /* n <= 0: back to the default */
-int rs_get_num_threads(void);
+/* The thread count: rs_set_num_threads / rs_get_num_threads in threads.h. */
 
 #endif

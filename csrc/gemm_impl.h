@@ -1,5 +1,5 @@
 /* gemm_impl.h -- type-generic template, included by gemm.c once per REAL.
- * Requires: REAL, RS_SUFFIX, RS_REAL_IS_DOUBLE (0/1), and from gemm.c the
+ * A template (template.h): REAL, RS_SUFFIX, RS_F64, FN; and from gemm.c the
  * type-independent pieces (RS_UNROLL, gemm_bmode, gemm_hdr, rs_min, ...).
  *
  * GotoBLAS/BLIS structure (row-major view, C = A·B):
@@ -28,10 +28,9 @@
  * Every C element is one FMA chain over k in order, whatever the blocking or
  * the thread split, so results are bit-identical for any thread count.
  */
-#define FN(name) RS_CAT(name, RS_SUFFIX)
 
 /* ---- blocking constants (elements) ---- */
-#if RS_REAL_IS_DOUBLE
+#if RS_F64
 #  define GEMM_KC 192   /* k block: A micro-panel 14x192 doubles = 21 KB (L1) */
 #  define GEMM_MC 504   /* rows of the packed A block: 504x192 doubles = 774 KB */
 #  define GEMM_NC 320   /* cols of the packed B block: 192x320 doubles = 480 KB (L2) */
@@ -185,7 +184,7 @@ static void FN(copy_portable)(ptrdiff_t nr, ptrdiff_t kc, const REAL *RS_RESTRIC
 #define KTARGET RS_TARGET_AVX512
 #define KMR 14
 #define KNV 2
-#if RS_REAL_IS_DOUBLE
+#if RS_F64
 #  define VEC __m512d
 #  define VL 8
 #  define V_ZERO() _mm512_setzero_pd()
@@ -267,7 +266,7 @@ enum { FN(nr_avx512) = NR_AVX512, FN(mr_avx512) = MR_AVX512 };
 #define KTARGET RS_TARGET_AVX2
 #define KMR 6
 #define KNV 2
-#if RS_REAL_IS_DOUBLE
+#if RS_F64
 #  define VEC __m256d
 #  define VL 4
 #  define V_ZERO() _mm256_setzero_pd()
@@ -652,4 +651,3 @@ int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
 #undef GEMM_NR_MAX
 #undef GEMM_HDR
 #undef GEMM_PAR_FLOPS
-#undef FN

@@ -45,18 +45,8 @@ static RS_TARGET_AVX2 void lm_transpose8_f32(float *dst, ptrdiff_t ldd, const fl
         _mm256_storeu_ps(dst + (k + 4) * ldd, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
     }
 }
-#  define LM_TRANSPOSE8 lm_transpose8_f32
+#  define LM_TRANSPOSE8_F32 lm_transpose8_f32 /* used by the float instance */
 #endif
 
-#define REAL float
-#define RS_SUFFIX f32
-#include "lm_impl.h"
-#undef REAL
-#undef RS_SUFFIX
-#undef LM_TRANSPOSE8
-
-#define REAL double
-#define RS_SUFFIX f64
-#include "lm_impl.h"
-#undef REAL
-#undef RS_SUFFIX
+#define RS_TEMPLATE "lm_impl.h"
+#include "template.h"

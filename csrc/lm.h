@@ -29,66 +29,7 @@
 ptrdiff_t lm_first_bad_id(const ptrdiff_t *ids, /* (n,) */
                           ptrdiff_t n, ptrdiff_t V, int allow_ignore, ptrdiff_t ignore);
 
-#define RS_LM_DECLARE(REAL, SFX)                                                   \
-    void RS_CAT(embedding_forward, SFX)(                                           \
-        REAL *out,            /* (N,T,D) out */                                    \
-        const ptrdiff_t *ids, /* (N,T) every id in [0,V) */                        \
-        const REAL *W,        /* (V,D) */                                          \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t V, ptrdiff_t D);                       \
-    void RS_CAT(embedding_backward, SFX)(                                          \
-        REAL *dW,             /* (V,D) += */                                       \
-        const REAL *dout,     /* (N,T,D) */                                        \
-        const ptrdiff_t *ids, /* (N,T) every id in [0,V) */                        \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t V, ptrdiff_t D);                       \
-    void RS_CAT(time_affine_forward, SFX)(                                         \
-        REAL *out,            /* (N,T,V) out */                                    \
-        const REAL *x,        /* (N,T,D) */                                        \
-        const REAL *W,        /* (D,V) */                                          \
-        const REAL *b,        /* (V,) or NULL */                                   \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V);                       \
-    void RS_CAT(time_affine_backward, SFX)(                                        \
-        REAL *dx,             /* (N,T,D) out */                                    \
-        REAL *dW,             /* (D,V) += */                                       \
-        REAL *db,             /* (V,) += or NULL */                                \
-        const REAL *dout,     /* (N,T,V) */                                        \
-        const REAL *x,        /* (N,T,D) */                                        \
-        const REAL *W,        /* (D,V) */                                          \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V);                       \
-    /* Returns the mean loss (NaN when every label is ignored); *count gets  */    \
-    /* the number of rows that count. Labels in [0,V) or == ignore_label.     */    \
-    double RS_CAT(softmax_cross_entropy_forward, SFX)(                             \
-        REAL *ys,             /* (N,T,V) out: the probabilities */                 \
-        ptrdiff_t *count,     /* out: rows whose label is not ignore_label */      \
-        const REAL *xs,       /* (N,T,V) logits */                                 \
-        const ptrdiff_t *ts,  /* (N,T) labels */                                   \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t V, ptrdiff_t ignore_label);            \
-    void RS_CAT(softmax_cross_entropy_backward, SFX)(                              \
-        REAL *dxs,            /* (N,T,V) out; may be ys itself (in place) */       \
-        const REAL *ys,       /* (N,T,V) the forward probabilities */              \
-        const ptrdiff_t *ts,  /* (N,T) labels */                                   \
-        double dout,                                                               \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t V, ptrdiff_t ignore_label);             \
-    /* The output head fused: G = d(mean loss)/d(logits) for dout = 1, where     */ \
-    /* logits = x·W + b, computed block of rows by block of rows while the       */ \
-    /* logits are in cache; the logits and probabilities never go to memory.     */ \
-    /* Bit-identical to time_affine_forward + softmax_cross_entropy_forward +    */ \
-    /* softmax_cross_entropy_backward(dout=1). Returns the mean loss.            */ \
-    size_t RS_CAT(affine_softmax_ce_work_size, SFX)(                                \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V);                        \
-    double RS_CAT(affine_softmax_ce_forward, SFX)(                                  \
-        REAL *G,              /* (N,T,V) out: (softmax - onehot) / count, 0 rows  */ \
-                              /* where the label is ignore_label                  */ \
-        ptrdiff_t *count,     /* out: rows whose label is not ignore_label */      \
-        REAL *work,           /* _work_size() elements, 64-byte aligned */         \
-        const REAL *x,        /* (N,T,D) */                                        \
-        const REAL *W,        /* (D,V) */                                          \
-        const REAL *b,        /* (V,) or NULL */                                   \
-        const ptrdiff_t *ts,  /* (N,T) labels in [0,V) or == ignore_label */       \
-        ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V, ptrdiff_t ignore_label);
-
-RS_LM_DECLARE(float, f32)
-RS_LM_DECLARE(double, f64)
-
-#undef RS_LM_DECLARE
+#define RS_TEMPLATE "lm_decl.h"
+#include "template.h"
 
 #endif

@@ -6,7 +6,6 @@
  * functions: 16 partial results combined in a fixed order, vectorized on
  * every path, the same order whatever the SIMD width.
  */
-#define FN(name) RS_CAT(name, RS_SUFFIX)
 
 /* ------------------------------------------------------------------------ */
 /* embedding                                                                  */
@@ -86,20 +85,20 @@ static void FN(transpose_task)(void *arg, int t, int nt)
     const FN(transpose_job) *J = (const FN(transpose_job) *)arg;
     const ptrdiff_t B = 32, nb = (J->cols + B - 1) / B;
     const ptrdiff_t c0 = B * (nb * t / nt), c1 = rs_lm_min(J->cols, B * (nb * (t + 1) / nt));
-#ifdef LM_TRANSPOSE8
+#if !RS_F64 && defined(LM_TRANSPOSE8_F32)
     const int simd = rs_get_path() >= RS_PATH_AVX2;
 #endif
     for (ptrdiff_t i0 = 0; i0 < J->rows; i0 += B)
         for (ptrdiff_t j0 = c0; j0 < c1; j0 += B) {
             const ptrdiff_t i1 = rs_lm_min(J->rows, i0 + B), j1 = rs_lm_min(c1, j0 + B);
             ptrdiff_t i8 = i0, j8 = j0; /* the 8x8 blocks cover [i0,i8) x [j0,j8) */
-#ifdef LM_TRANSPOSE8
+#if !RS_F64 && defined(LM_TRANSPOSE8_F32)
             if (simd) {
                 i8 = i0 + (i1 - i0) / 8 * 8;
                 j8 = j0 + (j1 - j0) / 8 * 8;
                 for (ptrdiff_t i = i0; i < i8; i += 8)
                     for (ptrdiff_t j = j0; j < j8; j += 8)
-                        LM_TRANSPOSE8(J->dst + j * J->rows + i, J->rows,
+                        LM_TRANSPOSE8_F32(J->dst + j * J->rows + i, J->rows,
                                       J->src + i * J->cols + j, J->cols);
             }
 #endif
@@ -288,4 +287,3 @@ double FN(affine_softmax_ce_forward)(REAL *G, ptrdiff_t *count, REAL *work, cons
     return cnt ? total / (double)cnt : NAN;
 }
 
-#undef FN

@@ -14,14 +14,5 @@ ptrdiff_t rs_mul_size(ptrdiff_t a, ptrdiff_t b)
     return a * b;
 }
 
-#define REAL float
-#define RS_SUFFIX f32
-#include "rnn_impl.h"
-#undef REAL
-#undef RS_SUFFIX
-
-#define REAL double
-#define RS_SUFFIX f64
-#include "rnn_impl.h"
-#undef REAL
-#undef RS_SUFFIX
+#define RS_TEMPLATE "rnn_impl.h"
+#include "template.h"

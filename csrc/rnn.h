@@ -16,17 +16,8 @@
 #include <stddef.h>
 #include "act.h"
 
-#define REAL float
-#define RS_SUFFIX f32
-#include "rnn_decl.h"
-#undef REAL
-#undef RS_SUFFIX
-
-#define REAL double
-#define RS_SUFFIX f64
-#include "rnn_decl.h"
-#undef REAL
-#undef RS_SUFFIX
+#define RS_TEMPLATE "rnn_decl.h"
+#include "template.h"
 
 /* a*b for sizes, or -1 when either is negative or the product overflows */
 ptrdiff_t rs_mul_size(ptrdiff_t a, ptrdiff_t b);

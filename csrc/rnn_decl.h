@@ -1,9 +1,8 @@
-/* rnn_decl.h -- prototypes of the RNN kernels for one REAL (included by rnn.h
- * once for float, once for double). Definitions: rnn_impl.h. */
-#include "compat.h"
+/* rnn_decl.h -- prototypes of the RNN kernels, a template (template.h)
+ * instantiated by rnn.h. Definitions: rnn_impl.h. */
 
 /* One step: h_next = f(x·Wx + h_prev·Wh + b). */
-void RS_CAT(rnn_forward, RS_SUFFIX)(
+void FN(rnn_forward)(
     REAL *h_next,       /* (N,H) out */
     const REAL *x,      /* (N,D) */
     const REAL *h_prev, /* (N,H) or NULL = zeros */
@@ -13,7 +12,7 @@ void RS_CAT(rnn_forward, RS_SUFFIX)(
     ptrdiff_t N, ptrdiff_t D, ptrdiff_t H, int act);
 
 /* Its backward: dx and dh_prev are written, dWx/dWh/db accumulated. */
-void RS_CAT(rnn_backward, RS_SUFFIX)(
+void FN(rnn_backward)(
     REAL *dx,            /* (N,D) out */
     REAL *dh_prev,       /* (N,H) out */
     REAL *dWx,           /* (D,H) += */
@@ -29,7 +28,7 @@ void RS_CAT(rnn_backward, RS_SUFFIX)(
     ptrdiff_t N, ptrdiff_t D, ptrdiff_t H, int act);
 
 /* A whole sequence: hs[:,t] = f(xs[:,t]·Wx + hs[:,t-1]·Wh + b), hs[:,-1] = h0. */
-void RS_CAT(time_rnn_forward, RS_SUFFIX)(
+void FN(time_rnn_forward)(
     REAL *hs,        /* (N,T,H) out */
     REAL *work,      /* time_rnn_forward_work_size() elements, 64-byte aligned */
     const REAL *xs,  /* (N,T,D) */
@@ -40,7 +39,7 @@ void RS_CAT(time_rnn_forward, RS_SUFFIX)(
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H, int act);
 
 /* Backpropagation through time over the whole sequence. */
-void RS_CAT(time_rnn_backward, RS_SUFFIX)(
+void FN(time_rnn_backward)(
     REAL *dxs,       /* (N,T,D) out */
     REAL *dh0,       /* (N,H) out: gradient w.r.t. the initial state */
     REAL *dWx,       /* (D,H) += */
@@ -60,6 +59,6 @@ void RS_CAT(time_rnn_backward, RS_SUFFIX)(
  *   time_rnn_backward: Whᵀ packed, and two (N,T,H) buffers (dA of every step,
  *                      h_{t-1} of every step)
  *   rnn_backward:      (N,H) for dA */
-ptrdiff_t RS_CAT(time_rnn_forward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(time_rnn_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(rnn_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(time_rnn_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(time_rnn_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(rnn_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);

@@ -18,7 +18,6 @@
  * the same way whatever the split (gemm sums each element in a fixed order),
  * so the thread count never changes a bit.
  */
-#define FN(name) RS_CAT(name, RS_SUFFIX)
 
 /* elements, rounded up to a multiple of 16 (64 bytes for float) */
 static ptrdiff_t FN(round16)(ptrdiff_t n) { return n < 0 ? -1 : (n + 15) / 16 * 16; }
@@ -255,4 +254,3 @@ void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
     FN(rs_gemm)(N * T, D, H, dA, H, 1, Wx, 1, H, dxs, D, 0);
 }
 
-#undef FN
