@@ -8,14 +8,5 @@
 #include "gru.h"
 #include "threads.h"
 
-#define REAL float
-#define RS_SUFFIX f32
-#include "gru_impl.h"
-#undef REAL
-#undef RS_SUFFIX
-
-#define REAL double
-#define RS_SUFFIX f64
-#include "gru_impl.h"
-#undef REAL
-#undef RS_SUFFIX
+#define RS_TEMPLATE "gru_impl.h"
+#include "template.h"

@@ -29,16 +29,7 @@
 #include <stddef.h>
 #include "compat.h"
 
-#define REAL float
-#define RS_SUFFIX f32
-#include "gru_decl.h"
-#undef REAL
-#undef RS_SUFFIX
-
-#define REAL double
-#define RS_SUFFIX f64
-#include "gru_decl.h"
-#undef REAL
-#undef RS_SUFFIX
+#define RS_TEMPLATE "gru_decl.h"
+#include "template.h"
 
 #endif

@@ -1,9 +1,8 @@
-/* gru_decl.h -- prototypes of the GRU kernels for one REAL (included by
- * gru.h once for float, once for double). Definitions: gru_impl.h. */
-#include "compat.h"
+/* gru_decl.h -- prototypes of the GRU kernels, a template (template.h)
+ * instantiated by gru.h. Definitions: gru_impl.h. */
 
 /* A whole sequence, from h0. */
-void RS_CAT(time_gru_forward, RS_SUFFIX)(
+void FN(time_gru_forward)(
     REAL *hs,        /* (N,T,H) out */
     REAL *cache,     /* (N,T,4H) out: z, r, h~, r⊙h_prev of every step */
     REAL *work,      /* time_gru_forward_work_size() elements, 64-byte aligned */
@@ -15,7 +14,7 @@ void RS_CAT(time_gru_forward, RS_SUFFIX)(
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
 
 /* Backpropagation through time over the whole sequence. */
-void RS_CAT(time_gru_backward, RS_SUFFIX)(
+void FN(time_gru_backward)(
     REAL *dxs,          /* (N,T,D) out */
     REAL *dh0,          /* (N,H) out: gradient w.r.t. h0 */
     REAL *dWx,          /* (D,3H) += */
@@ -32,7 +31,7 @@ void RS_CAT(time_gru_backward, RS_SUFFIX)(
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
 
 /* One step: the sequence kernels with T = 1. */
-void RS_CAT(gru_forward, RS_SUFFIX)(
+void FN(gru_forward)(
     REAL *h_next,        /* (N,H) out */
     REAL *cache,         /* (N,4H) out: z, r, h~, r⊙h_prev */
     REAL *work,          /* gru_forward_work_size() elements, 64-byte aligned */
@@ -43,7 +42,7 @@ void RS_CAT(gru_forward, RS_SUFFIX)(
     const REAL *b,       /* (3H,) or NULL */
     ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
 
-void RS_CAT(gru_backward, RS_SUFFIX)(
+void FN(gru_backward)(
     REAL *dx,            /* (N,D) out */
     REAL *dh_prev,       /* (N,H) out */
     REAL *dWx,           /* (D,3H) += */
@@ -63,7 +62,7 @@ void RS_CAT(gru_backward, RS_SUFFIX)(
  *   time_gru_backward: [Whz|Whr]ᵀ and Whhᵀ packed, dA (N,T,3H), h_{t-1} of every
  *                      step (N,T,H), dhr (N,H)
  *   gru_forward / gru_backward: the same with T = 1 */
-ptrdiff_t RS_CAT(time_gru_forward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(time_gru_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(gru_forward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(gru_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(time_gru_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(time_gru_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(gru_forward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(gru_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);

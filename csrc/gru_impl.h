@@ -1,5 +1,5 @@
 /* gru_impl.h -- the GRU kernels for one REAL; included by gru.c once for
- * float and once for double. Requires REAL and RS_SUFFIX.
+ * float and once for double. A template (template.h).
  *
  * Cache row of a step (4H,): [z | r | h~ | r⊙h_prev].
  * Forward of a sequence:
@@ -20,7 +20,6 @@
  * results do not depend on the split. Elementwise arithmetic in the book's
  * order, unfused.
  */
-#define FN(name) RS_CAT(name, RS_SUFFIX)
 #define GATED_PFX gru
 #include "seq_util.h"
 
@@ -307,4 +306,3 @@ void FN(gru_backward)(REAL *dx, REAL *dh_prev, REAL *dWx, REAL *dWh, REAL *db, R
 
 #undef SU
 #undef GATED_PFX
-#undef FN

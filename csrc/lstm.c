@@ -8,14 +8,5 @@
 #include "lstm.h"
 #include "threads.h"
 
-#define REAL float
-#define RS_SUFFIX f32
-#include "lstm_impl.h"
-#undef REAL
-#undef RS_SUFFIX
-
-#define REAL double
-#define RS_SUFFIX f64
-#include "lstm_impl.h"
-#undef REAL
-#undef RS_SUFFIX
+#define RS_TEMPLATE "lstm_impl.h"
+#include "template.h"

@@ -29,16 +29,7 @@
 #include <stddef.h>
 #include "compat.h"
 
-#define REAL float
-#define RS_SUFFIX f32
-#include "lstm_decl.h"
-#undef REAL
-#undef RS_SUFFIX
-
-#define REAL double
-#define RS_SUFFIX f64
-#include "lstm_decl.h"
-#undef REAL
-#undef RS_SUFFIX
+#define RS_TEMPLATE "lstm_decl.h"
+#include "template.h"
 
 #endif

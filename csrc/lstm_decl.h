@@ -1,9 +1,8 @@
-/* lstm_decl.h -- prototypes of the LSTM kernels for one REAL (included by
- * lstm.h once for float, once for double). Definitions: lstm_impl.h. */
-#include "compat.h"
+/* lstm_decl.h -- prototypes of the LSTM kernels, a template (template.h)
+ * instantiated by lstm.h. Definitions: lstm_impl.h. */
 
 /* A whole sequence, from (h0, c0). */
-void RS_CAT(time_lstm_forward, RS_SUFFIX)(
+void FN(time_lstm_forward)(
     REAL *hs,        /* (N,T,H) out */
     REAL *cs,        /* (N,T,H) out: the cell state of every step */
     REAL *gates,     /* (N,T,4H) out: f, g, i, o of every step (for backward) */
@@ -17,7 +16,7 @@ void RS_CAT(time_lstm_forward, RS_SUFFIX)(
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
 
 /* Backpropagation through time over the whole sequence. */
-void RS_CAT(time_lstm_backward, RS_SUFFIX)(
+void FN(time_lstm_backward)(
     REAL *dxs,          /* (N,T,D) out */
     REAL *dh0,          /* (N,H) out: gradient w.r.t. h0 */
     REAL *dc0,          /* (N,H) out: gradient w.r.t. c0 */
@@ -38,7 +37,7 @@ void RS_CAT(time_lstm_backward, RS_SUFFIX)(
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
 
 /* One step: the sequence kernels with T = 1. */
-void RS_CAT(lstm_forward, RS_SUFFIX)(
+void FN(lstm_forward)(
     REAL *h_next,        /* (N,H) out */
     REAL *c_next,        /* (N,H) out */
     REAL *gates,         /* (N,4H) out: f, g, i, o */
@@ -51,7 +50,7 @@ void RS_CAT(lstm_forward, RS_SUFFIX)(
     const REAL *b,       /* (4H,) or NULL */
     ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
 
-void RS_CAT(lstm_backward, RS_SUFFIX)(
+void FN(lstm_backward)(
     REAL *dx,            /* (N,D) out */
     REAL *dh_prev,       /* (N,H) out */
     REAL *dc_prev,       /* (N,H) out */
@@ -74,7 +73,7 @@ void RS_CAT(lstm_backward, RS_SUFFIX)(
  *   time_lstm_forward:  Wh packed for the per-step product
  *   time_lstm_backward: Whᵀ packed, dA (N,T,4H), h_{t-1} of every step (N,T,H)
  *   lstm_forward / lstm_backward: the same with T = 1 */
-ptrdiff_t RS_CAT(time_lstm_forward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(time_lstm_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(lstm_forward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
-ptrdiff_t RS_CAT(lstm_backward_work_size, RS_SUFFIX)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(time_lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(time_lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);

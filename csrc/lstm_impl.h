@@ -1,5 +1,5 @@
 /* lstm_impl.h -- the LSTM kernels for one REAL; included by lstm.c once for
- * float and once for double. Requires REAL and RS_SUFFIX.
+ * float and once for double. A template (template.h).
  *
  * Forward of a sequence (hoisted, as the RNN's):
  *   gates = X·Wx                    one (N*T, D)·(D,4H) product for all steps
@@ -17,7 +17,6 @@
  * The elementwise arithmetic is written in the book's order, unfused (the
  * build does not contract a*b+c), so it rounds as the NumPy expressions do.
  */
-#define FN(name) RS_CAT(name, RS_SUFFIX)
 #define GATED_PFX lstm
 #include "seq_util.h"
 
@@ -29,9 +28,16 @@ ptrdiff_t FN(time_lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D,
     return SU(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(H, G)); /* packed Wh */
 }
 
+/* elements of Whᵀ (4H,H) packed, rounded up to 64 bytes */
+static ptrdiff_t FN(lstm_packT_size)(ptrdiff_t H)
+{
+    return SU(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(4 * H, H));
+}
+
 ptrdiff_t FN(time_lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
 {
-    ptrdiff_t packed = FN(time_lstm_forward_work_size)(N, T, D, H);  /* packed Whᵀ */
+    if (FN(time_lstm_forward_work_size)(N, T, D, H) < 0) return -1;
+    ptrdiff_t packed = FN(lstm_packT_size)(H);                      /* packed Whᵀ */
     ptrdiff_t nth = rs_mul_size(N, rs_mul_size(T, H));
     ptrdiff_t dA = rs_mul_size(nth, 4);
     return SU(add_size)(packed, SU(add_size)(SU(round16)(dA), nth)); /* + dA, Hprev */
@@ -236,7 +242,7 @@ void FN(time_lstm_backward)(REAL *dxs, REAL *dh0, REAL *dc0, REAL *dWx, REAL *dW
 {
     const ptrdiff_t G4 = 4 * H;
     REAL *WhTp = work;                                              /* Whᵀ (4H,H), packed */
-    REAL *dA = work + FN(time_lstm_forward_work_size)(N, T, D, H);  /* (N,T,4H) */
+    REAL *dA = work + FN(lstm_packT_size)(H);                       /* (N,T,4H) */
     REAL *Hprev = dA + SU(round16)(N * T * G4);                     /* (N,T,H) */
 
     if (N == 0 || T == 0 || H == 0) {
@@ -276,4 +282,3 @@ void FN(lstm_backward)(REAL *dx, REAL *dh_prev, REAL *dc_prev, REAL *dWx, REAL *
 
 #undef SU
 #undef GATED_PFX
-#undef FN

@@ -32,13 +32,17 @@
 #include "gemm.h"
 #include "rnn.h"
 #include "threads.h"
+#include "lstm.h" /* TEMPORARY bindings of the gated layers, see the end */
+#include "gru.h"
 
 /* ------------------------------------------------------------------------ */
 /* Named dimensions: N batch, T time, D input features, H hidden units,     */
 /* V vocabulary.                                                             */
 
-enum { DIM_N, DIM_T, DIM_D, DIM_H, DIM_V, DIM_COUNT };
-static const char DIM_LETTERS[] = "NTDHV";
+enum { DIM_N, DIM_T, DIM_D, DIM_H, DIM_V,
+       DIM_G, DIM_C, /* TEMPORARY (gated layers): gate columns kH, cache columns 4H */
+       DIM_COUNT };
+static const char DIM_LETTERS[] = "NTDHVGC";
 
 typedef struct {
     npy_intp size[DIM_COUNT]; /* -1 until an argument fixes it */
@@ -1313,6 +1317,412 @@ static PyObject *py_pool_selftest(PyObject *self, PyObject *arg)
     return PyLong_FromLong(bad);
 }
 
+/* ------------------------------------------------------------------------ */
+/* TEMPORARY: bindings of the gated layers (LSTM, GRU) in the old style, to  */
+/* test the kernels until the argument machinery (csrc/args.h) lands; then   */
+/* they move to csrc/bind_gated.c and this block and DIM_G / DIM_C go.       */
+
+/* dims[k] must be mult*H: the error names the argument that fixed dims[k]. */
+static int gated_check_cols(const Dims *dims, int k, int mult)
+{
+    npy_intp H = dims->size[DIM_H], G = dims->size[k];
+    if (G < 0 || H < 0 || G == mult * H) return 0;
+    PyErr_Format(PyExc_ValueError, "%s: expected %d*H = %zd columns (H=%zd from %s), got %zd",
+                 dims->from[k], mult, (Py_ssize_t)(mult * H), (Py_ssize_t)H, dims->from[DIM_H],
+                 (Py_ssize_t)G);
+    return -1;
+}
+
+static int gated_check(Arg *args, int n, const Dims *dims, int gates, int cache)
+{
+    if (gated_check_cols(dims, DIM_G, gates) < 0 || gated_check_cols(dims, DIM_C, cache) < 0) {
+        release_args(args, n);
+        return -1;
+    }
+    return 0;
+}
+
+#define GATED_CALL(typenum, f32call, f64call) \
+    do { Py_BEGIN_ALLOW_THREADS if ((typenum) == NPY_FLOAT) f32call; else f64call; Py_END_ALLOW_THREADS } while (0)
+#define D_(a) PyArray_DATA(a)
+
+PyDoc_STRVAR(lstm_forward_doc,
+"lstm_forward(x, h_prev, c_prev, Wx, Wh, b=None) -> (h_next, c_next, cache)\n\n"
+"One LSTM step (the book's gate order f, g, i, o): x (N,D), h_prev, c_prev (N,H)\n"
+"or None (zeros), Wx (D,4H), Wh (H,4H), b (4H,) or None. cache (N,4H) holds the\n"
+"gate activations f, g, i, o for lstm_backward.");
+
+static PyObject *py_lstm_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"x", "h_prev", "c_prev", "Wx", "Wh", "b", NULL};
+    PyObject *x, *h_prev, *c_prev, *Wx, *Wh, *b = NULL;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOO|O:lstm_forward", kwlist, &x, &h_prev,
+                                     &c_prev, &Wx, &Wh, &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("x", x, "ND"), OPT_INPUT("h_prev", h_prev, "NH"), OPT_INPUT("c_prev", c_prev, "NH"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 4, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], D = dims.size[DIM_D], H = dims.size[DIM_H];
+    PyArrayObject *h = new_output(2, N, H, 0, typenum), *c = new_output(2, N, H, 0, typenum),
+                  *cache = new_output(2, N, 4 * H, 0, typenum);
+    Work work;
+    if (!h || !c || !cache || work_alloc(&work, WORK_SIZE(lstm_forward, N, D, H), typenum) < 0) {
+        Py_XDECREF(h); Py_XDECREF(c); Py_XDECREF(cache);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        lstm_forward_f32(D_(h), D_(c), D_(cache), work.data, P(3), P(4), P(5), P(0), P(1), P(2), N, D, H),
+        lstm_forward_f64(D_(h), D_(c), D_(cache), work.data, P(3), P(4), P(5), P(0), P(1), P(2), N, D, H));
+    work_free(&work);
+    finish_args(args, n);
+    return Py_BuildValue("(NNN)", h, c, cache);
+}
+
+PyDoc_STRVAR(lstm_backward_doc,
+"lstm_backward(dh_next, dc_next, x, h_prev, c_prev, c_next, cache, Wx, Wh, dWx, dWh,\n"
+"              db=None, accumulate=False, b=None) -> (dx, dh_prev, dc_prev)\n\n"
+"Backward of one LSTM step. dc_next, h_prev, c_prev may be None (zeros); c_next\n"
+"and cache are lstm_forward's outputs. Writes dWx (D,4H), dWh (H,4H), db (4H,)\n"
+"(overwriting, or adding with accumulate=True). b only takes part in the dtype rule.");
+
+static PyObject *py_lstm_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dh_next", "dc_next", "x", "h_prev", "c_prev", "c_next", "cache",
+                             "Wx", "Wh", "dWx", "dWh", "db", "accumulate", "b", NULL};
+    PyObject *dh_next, *dc_next, *x, *h_prev, *c_prev, *c_next, *cache, *Wx, *Wh, *dWx, *dWh,
+             *db = NULL, *b = NULL;
+    int typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOOOOO|OpO:lstm_backward", kwlist,
+                                     &dh_next, &dc_next, &x, &h_prev, &c_prev, &c_next, &cache,
+                                     &Wx, &Wh, &dWx, &dWh, &db, &accumulate, &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("x", x, "ND"), OPT_INPUT("h_prev", h_prev, "NH"), OPT_INPUT("c_prev", c_prev, "NH"),
+        INPUT("c_next", c_next, "NH"), INPUT("cache", cache, "NC"),
+        INPUT("dh_next", dh_next, "NH"), OPT_INPUT("dc_next", dc_next, "NH"),
+        OUTPUT("dWx", dWx, "DG"), OUTPUT("dWh", dWh, "HG"), OPT_OUTPUT("db", db, "G"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 4, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], D = dims.size[DIM_D], H = dims.size[DIM_H];
+    PyArrayObject *dx = new_output(2, N, D, 0, typenum), *dh = new_output(2, N, H, 0, typenum),
+                  *dc = new_output(2, N, H, 0, typenum);
+    Work work;
+    if (!dx || !dh || !dc || work_alloc(&work, WORK_SIZE(lstm_backward, N, D, H), typenum) < 0) {
+        Py_XDECREF(dx); Py_XDECREF(dh); Py_XDECREF(dc);
+        release_args(args, n);
+        return NULL;
+    }
+    if (start_outputs(args, n, accumulate) < 0) {
+        Py_DECREF(dx); Py_DECREF(dh); Py_DECREF(dc); work_free(&work);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        lstm_backward_f32(D_(dx), D_(dh), D_(dc), P(10), P(11), P(12), work.data, P(8), P(9), P(3),
+                          P(4), P(5), P(6), P(7), P(0), P(1), N, D, H),
+        lstm_backward_f64(D_(dx), D_(dh), D_(dc), P(10), P(11), P(12), work.data, P(8), P(9), P(3),
+                          P(4), P(5), P(6), P(7), P(0), P(1), N, D, H));
+    work_free(&work);
+    if (finish_args(args, n) < 0) { Py_DECREF(dx); Py_DECREF(dh); Py_DECREF(dc); return NULL; }
+    return Py_BuildValue("(NNN)", dx, dh, dc);
+}
+
+PyDoc_STRVAR(time_lstm_forward_doc,
+"time_lstm_forward(xs, h0, c0, Wx, Wh, b=None) -> (hs, cs, cache)\n\n"
+"A whole LSTM sequence from h0, c0 (N,H) or None (zeros): xs (N,T,D) -> hs, cs\n"
+"(N,T,H) and cache (N,T,4H), the gate activations f, g, i, o of every step.");
+
+static PyObject *py_time_lstm_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"xs", "h0", "c0", "Wx", "Wh", "b", NULL};
+    PyObject *xs, *h0, *c0, *Wx, *Wh, *b = NULL;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOO|O:time_lstm_forward", kwlist, &xs, &h0,
+                                     &c0, &Wx, &Wh, &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("xs", xs, "NTD"), OPT_INPUT("h0", h0, "NH"), OPT_INPUT("c0", c0, "NH"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 4, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             H = dims.size[DIM_H];
+    PyArrayObject *hs = new_output(3, N, T, H, typenum), *cs = new_output(3, N, T, H, typenum),
+                  *cache = new_output(3, N, T, 4 * H, typenum);
+    Work work;
+    if (!hs || !cs || !cache ||
+        work_alloc(&work, WORK_SIZE(time_lstm_forward, N, T, D, H), typenum) < 0) {
+        Py_XDECREF(hs); Py_XDECREF(cs); Py_XDECREF(cache);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        time_lstm_forward_f32(D_(hs), D_(cs), D_(cache), work.data, P(3), P(4), P(5), P(0), P(1),
+                              P(2), N, T, D, H),
+        time_lstm_forward_f64(D_(hs), D_(cs), D_(cache), work.data, P(3), P(4), P(5), P(0), P(1),
+                              P(2), N, T, D, H));
+    work_free(&work);
+    finish_args(args, n);
+    return Py_BuildValue("(NNN)", hs, cs, cache);
+}
+
+PyDoc_STRVAR(time_lstm_backward_doc,
+"time_lstm_backward(dhs, dcT, xs, h0, c0, hs, cs, cache, Wx, Wh, dWx, dWh, db=None,\n"
+"                   accumulate=False, b=None) -> (dxs, dh0, dc0)\n\n"
+"Backpropagation through time of time_lstm_forward. dhs (N,T,H) is the upstream\n"
+"gradient of hs, dcT (N,H) that of the last cell state (None = zeros); h0, c0\n"
+"None = zeros. Writes the sums over time of dWx (D,4H), dWh (H,4H), db (4H,)\n"
+"(overwriting, or adding with accumulate=True). b only takes part in the dtype rule.");
+
+static PyObject *py_time_lstm_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dhs", "dcT", "xs", "h0", "c0", "hs", "cs", "cache", "Wx", "Wh",
+                             "dWx", "dWh", "db", "accumulate", "b", NULL};
+    PyObject *dhs, *dcT, *xs, *h0, *c0, *hs, *cs, *cache, *Wx, *Wh, *dWx, *dWh, *db = NULL,
+             *b = NULL;
+    int typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOOOOOO|OpO:time_lstm_backward", kwlist,
+                                     &dhs, &dcT, &xs, &h0, &c0, &hs, &cs, &cache, &Wx, &Wh, &dWx,
+                                     &dWh, &db, &accumulate, &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("xs", xs, "NTD"), OPT_INPUT("h0", h0, "NH"), OPT_INPUT("c0", c0, "NH"),
+        INPUT("hs", hs, "NTH"), INPUT("cs", cs, "NTH"), INPUT("cache", cache, "NTC"),
+        INPUT("dhs", dhs, "NTH"), OPT_INPUT("dcT", dcT, "NH"),
+        OUTPUT("dWx", dWx, "DG"), OUTPUT("dWh", dWh, "HG"), OPT_OUTPUT("db", db, "G"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 4, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             H = dims.size[DIM_H];
+    PyArrayObject *dxs = new_output(3, N, T, D, typenum), *dh0 = new_output(2, N, H, 0, typenum),
+                  *dc0 = new_output(2, N, H, 0, typenum);
+    Work work;
+    if (!dxs || !dh0 || !dc0 ||
+        work_alloc(&work, WORK_SIZE(time_lstm_backward, N, T, D, H), typenum) < 0) {
+        Py_XDECREF(dxs); Py_XDECREF(dh0); Py_XDECREF(dc0);
+        release_args(args, n);
+        return NULL;
+    }
+    if (start_outputs(args, n, accumulate) < 0) {
+        Py_DECREF(dxs); Py_DECREF(dh0); Py_DECREF(dc0); work_free(&work);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        time_lstm_backward_f32(D_(dxs), D_(dh0), D_(dc0), P(11), P(12), P(13), work.data, P(9),
+                               P(10), P(3), P(4), P(5), P(6), P(7), P(8), P(0), P(1), N, T, D, H),
+        time_lstm_backward_f64(D_(dxs), D_(dh0), D_(dc0), P(11), P(12), P(13), work.data, P(9),
+                               P(10), P(3), P(4), P(5), P(6), P(7), P(8), P(0), P(1), N, T, D, H));
+    work_free(&work);
+    if (finish_args(args, n) < 0) { Py_DECREF(dxs); Py_DECREF(dh0); Py_DECREF(dc0); return NULL; }
+    return Py_BuildValue("(NNN)", dxs, dh0, dc0);
+}
+
+PyDoc_STRVAR(gru_forward_doc,
+"gru_forward(x, h_prev, Wx, Wh, b=None) -> (h_next, cache)\n\n"
+"One GRU step (the book's blocks z, r, h~): x (N,D), h_prev (N,H) or None (zeros),\n"
+"Wx (D,3H), Wh (H,3H), b (3H,) or None. cache (N,4H) holds z, r, h~, r*h_prev\n"
+"for gru_backward.");
+
+static PyObject *py_gru_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"x", "h_prev", "Wx", "Wh", "b", NULL};
+    PyObject *x, *h_prev, *Wx, *Wh, *b = NULL;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOO|O:gru_forward", kwlist, &x, &h_prev, &Wx,
+                                     &Wh, &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("x", x, "ND"), OPT_INPUT("h_prev", h_prev, "NH"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 3, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], D = dims.size[DIM_D], H = dims.size[DIM_H];
+    PyArrayObject *h = new_output(2, N, H, 0, typenum), *cache = new_output(2, N, 4 * H, 0, typenum);
+    Work work;
+    if (!h || !cache || work_alloc(&work, WORK_SIZE(gru_forward, N, D, H), typenum) < 0) {
+        Py_XDECREF(h); Py_XDECREF(cache);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        gru_forward_f32(D_(h), D_(cache), work.data, P(3), P(4), P(0), P(1), P(2), N, D, H),
+        gru_forward_f64(D_(h), D_(cache), work.data, P(3), P(4), P(0), P(1), P(2), N, D, H));
+    work_free(&work);
+    finish_args(args, n);
+    return Py_BuildValue("(NN)", h, cache);
+}
+
+PyDoc_STRVAR(gru_backward_doc,
+"gru_backward(dh_next, x, h_prev, cache, Wx, Wh, dWx, dWh, db=None, accumulate=False,\n"
+"             b=None) -> (dx, dh_prev)\n\n"
+"Backward of one GRU step; cache is gru_forward's. Writes dWx (D,3H), dWh (H,3H),\n"
+"db (3H,) (overwriting, or adding with accumulate=True).");
+
+static PyObject *py_gru_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dh_next", "x", "h_prev", "cache", "Wx", "Wh", "dWx", "dWh", "db",
+                             "accumulate", "b", NULL};
+    PyObject *dh_next, *x, *h_prev, *cache, *Wx, *Wh, *dWx, *dWh, *db = NULL, *b = NULL;
+    int typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOO|OpO:gru_backward", kwlist, &dh_next,
+                                     &x, &h_prev, &cache, &Wx, &Wh, &dWx, &dWh, &db, &accumulate,
+                                     &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("x", x, "ND"), OPT_INPUT("h_prev", h_prev, "NH"), INPUT("cache", cache, "NC"),
+        INPUT("dh_next", dh_next, "NH"),
+        OUTPUT("dWx", dWx, "DG"), OUTPUT("dWh", dWh, "HG"), OPT_OUTPUT("db", db, "G"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 3, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], D = dims.size[DIM_D], H = dims.size[DIM_H];
+    PyArrayObject *dx = new_output(2, N, D, 0, typenum), *dh = new_output(2, N, H, 0, typenum);
+    Work work;
+    if (!dx || !dh || work_alloc(&work, WORK_SIZE(gru_backward, N, D, H), typenum) < 0) {
+        Py_XDECREF(dx); Py_XDECREF(dh);
+        release_args(args, n);
+        return NULL;
+    }
+    if (start_outputs(args, n, accumulate) < 0) {
+        Py_DECREF(dx); Py_DECREF(dh); work_free(&work);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        gru_backward_f32(D_(dx), D_(dh), P(7), P(8), P(9), work.data, P(6), P(3), P(4), P(5), P(0),
+                         P(1), N, D, H),
+        gru_backward_f64(D_(dx), D_(dh), P(7), P(8), P(9), work.data, P(6), P(3), P(4), P(5), P(0),
+                         P(1), N, D, H));
+    work_free(&work);
+    if (finish_args(args, n) < 0) { Py_DECREF(dx); Py_DECREF(dh); return NULL; }
+    return Py_BuildValue("(NN)", dx, dh);
+}
+
+PyDoc_STRVAR(time_gru_forward_doc,
+"time_gru_forward(xs, h0, Wx, Wh, b=None) -> (hs, cache)\n\n"
+"A whole GRU sequence from h0 (N,H) or None (zeros): xs (N,T,D) -> hs (N,T,H) and\n"
+"cache (N,T,4H): z, r, h~, r*h_prev of every step.");
+
+static PyObject *py_time_gru_forward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"xs", "h0", "Wx", "Wh", "b", NULL};
+    PyObject *xs, *h0, *Wx, *Wh, *b = NULL;
+    int typenum;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOO|O:time_gru_forward", kwlist, &xs, &h0, &Wx,
+                                     &Wh, &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("xs", xs, "NTD"), OPT_INPUT("h0", h0, "NH"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 3, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             H = dims.size[DIM_H];
+    PyArrayObject *hs = new_output(3, N, T, H, typenum),
+                  *cache = new_output(3, N, T, 4 * H, typenum);
+    Work work;
+    if (!hs || !cache || work_alloc(&work, WORK_SIZE(time_gru_forward, N, T, D, H), typenum) < 0) {
+        Py_XDECREF(hs); Py_XDECREF(cache);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        time_gru_forward_f32(D_(hs), D_(cache), work.data, P(3), P(4), P(0), P(1), P(2), N, T, D, H),
+        time_gru_forward_f64(D_(hs), D_(cache), work.data, P(3), P(4), P(0), P(1), P(2), N, T, D, H));
+    work_free(&work);
+    finish_args(args, n);
+    return Py_BuildValue("(NN)", hs, cache);
+}
+
+PyDoc_STRVAR(time_gru_backward_doc,
+"time_gru_backward(dhs, xs, h0, hs, cache, Wx, Wh, dWx, dWh, db=None, accumulate=False,\n"
+"                  b=None) -> (dxs, dh0)\n\n"
+"Backpropagation through time of time_gru_forward. Writes the sums over time of\n"
+"dWx (D,3H), dWh (H,3H), db (3H,) (overwriting, or adding with accumulate=True).");
+
+static PyObject *py_time_gru_backward(PyObject *self, PyObject *pargs, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"dhs", "xs", "h0", "hs", "cache", "Wx", "Wh", "dWx", "dWh", "db",
+                             "accumulate", "b", NULL};
+    PyObject *dhs, *xs, *h0, *hs, *cache, *Wx, *Wh, *dWx, *dWh, *db = NULL, *b = NULL;
+    int typenum, accumulate = 0;
+    Dims dims;
+    if (!PyArg_ParseTupleAndKeywords(pargs, kw, "OOOOOOOOO|OpO:time_gru_backward", kwlist, &dhs,
+                                     &xs, &h0, &hs, &cache, &Wx, &Wh, &dWx, &dWh, &db,
+                                     &accumulate, &b))
+        return NULL;
+    Arg args[] = {
+        PARAM("Wx", Wx, "DG"), PARAM("Wh", Wh, "HG"), OPT_PARAM("b", b, "G"),
+        INPUT("xs", xs, "NTD"), OPT_INPUT("h0", h0, "NH"), INPUT("hs", hs, "NTH"),
+        INPUT("cache", cache, "NTC"), INPUT("dhs", dhs, "NTH"),
+        OUTPUT("dWx", dWx, "DG"), OUTPUT("dWh", dWh, "HG"), OPT_OUTPUT("db", db, "G"),
+    };
+    const int n = (int)(sizeof(args) / sizeof(args[0]));
+    if (prepare_args(args, n, &dims, &typenum) < 0) return NULL;
+    if (gated_check(args, n, &dims, 3, 4) < 0) return NULL;
+    npy_intp N = dims.size[DIM_N], T = dims.size[DIM_T], D = dims.size[DIM_D],
+             H = dims.size[DIM_H];
+    PyArrayObject *dxs = new_output(3, N, T, D, typenum), *dh0 = new_output(2, N, H, 0, typenum);
+    Work work;
+    if (!dxs || !dh0 || work_alloc(&work, WORK_SIZE(time_gru_backward, N, T, D, H), typenum) < 0) {
+        Py_XDECREF(dxs); Py_XDECREF(dh0);
+        release_args(args, n);
+        return NULL;
+    }
+    if (start_outputs(args, n, accumulate) < 0) {
+        Py_DECREF(dxs); Py_DECREF(dh0); work_free(&work);
+        release_args(args, n);
+        return NULL;
+    }
+    GATED_CALL(typenum,
+        time_gru_backward_f32(D_(dxs), D_(dh0), P(8), P(9), P(10), work.data, P(7), P(3), P(4),
+                              P(5), P(6), P(0), P(1), N, T, D, H),
+        time_gru_backward_f64(D_(dxs), D_(dh0), P(8), P(9), P(10), work.data, P(7), P(3), P(4),
+                              P(5), P(6), P(0), P(1), N, T, D, H));
+    work_free(&work);
+    if (finish_args(args, n) < 0) { Py_DECREF(dxs); Py_DECREF(dh0); return NULL; }
+    return Py_BuildValue("(NN)", dxs, dh0);
+}
+#undef GATED_CALL
+#undef D_
+/* end of TEMPORARY gated bindings */
+
 static PyMethodDef core_methods[] = {
     {"_pool_selftest", py_pool_selftest, METH_O,
      "_pool_selftest(jobs) -> int: for the tests. Runs `jobs` thread-pool jobs of "
@@ -1350,6 +1760,23 @@ static PyMethodDef core_methods[] = {
     {"affine_softmax_cross_entropy",
      (PyCFunction)(void (*)(void))py_affine_softmax_cross_entropy, METH_VARARGS | METH_KEYWORDS,
      affine_softmax_cross_entropy_doc},
+    /* TEMPORARY: gated layers (to bind_gated.c with the args machinery) */
+    {"lstm_forward", (PyCFunction)(void (*)(void))py_lstm_forward, METH_VARARGS | METH_KEYWORDS,
+     lstm_forward_doc},
+    {"lstm_backward", (PyCFunction)(void (*)(void))py_lstm_backward, METH_VARARGS | METH_KEYWORDS,
+     lstm_backward_doc},
+    {"time_lstm_forward", (PyCFunction)(void (*)(void))py_time_lstm_forward, METH_VARARGS | METH_KEYWORDS,
+     time_lstm_forward_doc},
+    {"time_lstm_backward", (PyCFunction)(void (*)(void))py_time_lstm_backward, METH_VARARGS | METH_KEYWORDS,
+     time_lstm_backward_doc},
+    {"gru_forward", (PyCFunction)(void (*)(void))py_gru_forward, METH_VARARGS | METH_KEYWORDS,
+     gru_forward_doc},
+    {"gru_backward", (PyCFunction)(void (*)(void))py_gru_backward, METH_VARARGS | METH_KEYWORDS,
+     gru_backward_doc},
+    {"time_gru_forward", (PyCFunction)(void (*)(void))py_time_gru_forward, METH_VARARGS | METH_KEYWORDS,
+     time_gru_forward_doc},
+    {"time_gru_backward", (PyCFunction)(void (*)(void))py_time_gru_backward, METH_VARARGS | METH_KEYWORDS,
+     time_gru_backward_doc},
     {"get_simd_path", py_get_simd_path, METH_NOARGS,
      "get_simd_path() -> str: the kernel path in use ('portable', 'avx2' or 'avx512')."},
     {"set_simd_path", py_set_simd_path, METH_O,

@@ -1,6 +1,6 @@
 /* seq_util.h -- small helpers shared by the gated sequence kernels
- * (lstm_impl.h, gru_impl.h), for one REAL. Requires REAL, RS_SUFFIX, and
- * FN(name) defined by the including template; everything here is static.
+ * (lstm_impl.h, gru_impl.h), for one REAL: included by those templates
+ * (template.h), and everything here is static.
  * Included once per (template, REAL): the names carry a GATED_PFX prefix.
  */
 #define SU(name) RS_CAT(RS_CAT(GATED_PFX, name), RS_SUFFIX)
