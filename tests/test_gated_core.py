@@ -430,8 +430,8 @@ def _lstm_args(rng):
 
 
 @pytest.mark.parametrize("name,bad,named", [
-    ("Wx", np.zeros((4, 15)), "Wh"), ("Wh", np.zeros((5, 21)), "Wh"),
-    ("Wh", np.zeros((6, 20)), "h0"),  # H=6 from Wh: h0 (2,5) is the first to disagree
+    ("Wx", np.zeros((4, 15)), "Wx"), ("Wh", np.zeros((5, 21)), "Wh"),
+    ("Wh", np.zeros((6, 20)), "Wh"), ("Wx", np.zeros((4, 24)), "Wh"),  # H=6 from Wx
     ("b", np.zeros(21), "b"), ("xs", np.zeros((2, 3, 5)), "xs"), ("h0", np.zeros((3, 5)), "h0"),
     ("c0", np.zeros((2, 6)), "c0"), ("xs", np.zeros((2, 3)), "xs")])
 def test_time_lstm_forward_bad_shapes(rng, name, bad, named):
@@ -444,10 +444,13 @@ def test_time_lstm_forward_bad_shapes(rng, name, bad, named):
 
 def test_wrong_gate_count_names_argument(rng):
     p, _, _, _ = _lstm_args(rng)
-    with pytest.raises(ValueError, match=r"^Wx: expected 4\*H = 20 columns"):
+    with pytest.raises(ValueError, match=r"^Wx: .*\(D, 4H\).*15 is not a multiple of 4"):
         C.time_lstm_forward(p["xs"], None, None, np.zeros((4, 15)), np.zeros((5, 15)))
-    with pytest.raises(ValueError, match=r"^Wx: expected 3\*H = 15 columns"):
+    # LSTM-shaped weights given to the GRU: 20 columns are not 3H
+    with pytest.raises(ValueError, match=r"^Wx: .*\(D, 3H\).*20 is not a multiple of 3"):
         C.time_gru_forward(p["xs"], None, p["Wx"], p["Wh"])
+    with pytest.raises(ValueError, match=r"^Wh: .*\(H, 3H\) with H=8 \(from Wx\)"):
+        C.time_gru_forward(p["xs"], None, np.zeros((4, 24)), np.zeros((5, 15)))
 
 
 @pytest.mark.parametrize("name,bad", [

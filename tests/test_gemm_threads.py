@@ -144,7 +144,7 @@ def test_simd_path_api():
 
 
 def test_matmul_errors():
-    with pytest.raises(ValueError, match=r"b: expected shape \(D, H\) with D=3 \(from a\), got \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"b: expected shape \(K, N\) with K=3 \(from a\), got \(4, 2\)"):
         _core.matmul(np.ones((2, 3)), np.ones((4, 2)))
     with pytest.raises(TypeError, match="a: expected an array of numbers"):
         _core.matmul(np.ones((2, 3), complex), np.ones((3, 2)))
