@@ -8,5 +8,11 @@
 #include "gru.h"
 #include "threads.h"
 
+/* the elementwise loops round as NumPy does: no a*b+c contraction (gcc does
+   not contract in ISO C mode; clang would by default) */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define RS_TEMPLATE "gru_impl.h"
 #include "template.h"

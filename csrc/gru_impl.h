@@ -60,6 +60,69 @@ ptrdiff_t FN(gru_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H)
     return FN(time_gru_backward_work_size)(N, 1, D, H);
 }
 
+/* ---- the elementwise loops of one row (see SU_PATHED) ---- */
+
+/* stage 0: rh = r⊙hp;  stage 1: h = (1-z)⊙hp + z⊙h~  (hp NULL: zeros) */
+SU_INLINE void FN(gru_fwd_loop1)(REAL *RS_RESTRICT out, const REAL *RS_RESTRICT a,
+                                 const REAL *RS_RESTRICT hp, ptrdiff_t H, int stage)
+{
+    const REAL *RS_RESTRICT z = a, *RS_RESTRICT r = a + H, *RS_RESTRICT hh = a + 2 * H;
+    if (stage == 0)
+        for (ptrdiff_t j = 0; j < H; j++) out[j] = hp ? r[j] * hp[j] : (REAL)0;
+    else
+        for (ptrdiff_t j = 0; j < H; j++)
+            out[j] = ((REAL)1 - z[j]) * (hp ? hp[j] : (REAL)0) + z[j] * hh[j];
+}
+SU_INLINE void FN(gru_fwd_loop)(REAL *out, const REAL *a, const REAL *hp, ptrdiff_t H,
+                                int stage)
+{
+    if (hp) FN(gru_fwd_loop1)(out, a, hp, H, stage);
+    else FN(gru_fwd_loop1)(out, a, NULL, H, stage);
+}
+SU_PATHED(FN(gru_fwd_loops), FN(gru_fwd_loop),
+          (REAL *out, const REAL *a, const REAL *hp, ptrdiff_t H, int stage),
+          (out, a, hp, H, stage))
+
+/* G = dhs [+ G];  dt_h = (G⊙z)⊙(1-h~²);  dt_z = ((G⊙h~ - G⊙hp)⊙z)⊙(1-z) */
+SU_INLINE void FN(gru_top_loop1)(REAL *RS_RESTRICT dA, REAL *RS_RESTRICT G,
+                                 const REAL *RS_RESTRICT dh, const REAL *RS_RESTRICT a,
+                                 const REAL *RS_RESTRICT hp, ptrdiff_t H, int add_G)
+{
+    const REAL *RS_RESTRICT z = a, *RS_RESTRICT hh = a + 2 * H;
+    REAL *RS_RESTRICT dz = dA, *RS_RESTRICT dth = dA + 2 * H;
+    for (ptrdiff_t j = 0; j < H; j++) {
+        const REAL g = add_G ? dh[j] + G[j] : dh[j];
+        G[j] = g;
+        dth[j] = (g * z[j]) * ((REAL)1 - hh[j] * hh[j]);
+        dz[j] = ((g * hh[j] - g * hp[j]) * z[j]) * ((REAL)1 - z[j]);
+    }
+}
+SU_INLINE void FN(gru_top_loop)(REAL *dA, REAL *G, const REAL *dh, const REAL *a,
+                                const REAL *hp, ptrdiff_t H, int add_G)
+{
+    if (add_G) FN(gru_top_loop1)(dA, G, dh, a, hp, H, 1);
+    else FN(gru_top_loop1)(dA, G, dh, a, hp, H, 0);
+}
+SU_PATHED(FN(gru_top_loops), FN(gru_top_loop),
+          (REAL *dA, REAL *G, const REAL *dh, const REAL *a, const REAL *hp, ptrdiff_t H,
+           int add_G),
+          (dA, G, dh, a, hp, H, add_G))
+
+/* dt_r = ((dhr⊙hp)⊙r)⊙(1-r);  G = G⊙(1-z) + r⊙dhr */
+SU_INLINE void FN(gru_mid_loop)(REAL *RS_RESTRICT dtr, REAL *RS_RESTRICT G,
+                                const REAL *RS_RESTRICT dhr, const REAL *RS_RESTRICT a,
+                                const REAL *RS_RESTRICT hp, ptrdiff_t H)
+{
+    const REAL *RS_RESTRICT z = a, *RS_RESTRICT r = a + H;
+    for (ptrdiff_t j = 0; j < H; j++) {
+        dtr[j] = ((dhr[j] * hp[j]) * r[j]) * ((REAL)1 - r[j]);
+        G[j] = G[j] * ((REAL)1 - z[j]) + r[j] * dhr[j];
+    }
+}
+SU_PATHED(FN(gru_mid_loops), FN(gru_mid_loop),
+          (REAL *dtr, REAL *G, const REAL *dhr, const REAL *a, const REAL *hp, ptrdiff_t H),
+          (dtr, G, dhr, a, hp, H))
+
 /* ---- forward ---- */
 
 /* Epilogues of step t, rows [i0,i1). */
@@ -79,14 +142,7 @@ static void FN(gru_fwd_epi1)(void *p, ptrdiff_t i0, ptrdiff_t i1)
     for (ptrdiff_t i = i0; i < i1; i++) {
         REAL *a = e->a + i * e->lda;
         FN(rs_act_bias_row)(a, e->b, 2 * H, RS_ACT_SIGMOID);
-        const REAL *RS_RESTRICT r = a + H;
-        REAL *RS_RESTRICT rh = a + 3 * H;
-        if (e->hp) {
-            const REAL *RS_RESTRICT hp = e->hp + i * e->ldp;
-            for (ptrdiff_t j = 0; j < H; j++) rh[j] = r[j] * hp[j];
-        } else {
-            for (ptrdiff_t j = 0; j < H; j++) rh[j] = 0;
-        }
+        FN(gru_fwd_loops)(a + 3 * H, a, e->hp ? e->hp + i * e->ldp : NULL, H, 0);
     }
 }
 
@@ -98,14 +154,7 @@ static void FN(gru_fwd_epi2)(void *p, ptrdiff_t i0, ptrdiff_t i1)
     for (ptrdiff_t i = i0; i < i1; i++) {
         REAL *a = e->a + i * e->lda;
         FN(rs_act_bias_row)(a + 2 * H, e->b ? e->b + 2 * H : NULL, H, RS_ACT_TANH);
-        const REAL *RS_RESTRICT z = a, *RS_RESTRICT hh = a + 2 * H;
-        REAL *RS_RESTRICT h = e->h + i * e->ldh;
-        if (e->hp) {
-            const REAL *RS_RESTRICT hp = e->hp + i * e->ldp;
-            for (ptrdiff_t j = 0; j < H; j++) h[j] = ((REAL)1 - z[j]) * hp[j] + z[j] * hh[j];
-        } else {
-            for (ptrdiff_t j = 0; j < H; j++) h[j] = ((REAL)1 - z[j]) * (REAL)0 + z[j] * hh[j];
-        }
+        FN(gru_fwd_loops)(e->h + i * e->ldh, a, e->hp ? e->hp + i * e->ldp : NULL, H, 1);
     }
 }
 
@@ -183,22 +232,9 @@ static void FN(gru_bwd_top)(void *p, ptrdiff_t i0, ptrdiff_t i1)
 {
     const FN(gru_bwd_epi_t) *e = p;
     const ptrdiff_t H = e->H;
-    for (ptrdiff_t i = i0; i < i1; i++) {
-        REAL *RS_RESTRICT G = e->G + i * H;
-        const REAL *RS_RESTRICT dh = e->dh + i * e->ldh;
-        const REAL *RS_RESTRICT hp = e->hp + i * e->ldh;
-        const REAL *RS_RESTRICT z = e->a + i * e->lda, *RS_RESTRICT hh = z + 2 * H;
-        REAL *RS_RESTRICT dz = e->dA + i * e->ldd, *RS_RESTRICT dth = dz + 2 * H;
-        if (e->add_G)
-            for (ptrdiff_t j = 0; j < H; j++) G[j] = dh[j] + G[j];
-        else
-            memcpy(G, dh, (size_t)H * sizeof(REAL));
-        for (ptrdiff_t j = 0; j < H; j++) {
-            const REAL g = G[j];
-            dth[j] = (g * z[j]) * ((REAL)1 - hh[j] * hh[j]);
-            dz[j] = ((g * hh[j] - g * hp[j]) * z[j]) * ((REAL)1 - z[j]);
-        }
-    }
+    for (ptrdiff_t i = i0; i < i1; i++)
+        FN(gru_top_loops)(e->dA + i * e->ldd, e->G + i * H, e->dh + i * e->ldh,
+                          e->a + i * e->lda, e->hp + i * e->ldh, H, e->add_G);
 }
 
 /* dt_r = ((dhr⊙hp)⊙r)⊙(1-r);  G = G⊙(1-z) + r⊙dhr */
@@ -206,17 +242,9 @@ static void FN(gru_bwd_mid)(void *p, ptrdiff_t i0, ptrdiff_t i1)
 {
     const FN(gru_bwd_epi_t) *e = p;
     const ptrdiff_t H = e->H;
-    for (ptrdiff_t i = i0; i < i1; i++) {
-        REAL *RS_RESTRICT G = e->G + i * H;
-        const REAL *RS_RESTRICT dhr = e->dhr + i * H;
-        const REAL *RS_RESTRICT hp = e->hp + i * e->ldh;
-        const REAL *RS_RESTRICT z = e->a + i * e->lda, *RS_RESTRICT r = z + H;
-        REAL *RS_RESTRICT dtr = e->dA + i * e->ldd + H;
-        for (ptrdiff_t j = 0; j < H; j++) {
-            dtr[j] = ((dhr[j] * hp[j]) * r[j]) * ((REAL)1 - r[j]);
-            G[j] = G[j] * ((REAL)1 - z[j]) + r[j] * dhr[j];
-        }
-    }
+    for (ptrdiff_t i = i0; i < i1; i++)
+        FN(gru_mid_loops)(e->dA + i * e->ldd + H, e->G + i * H, e->dhr + i * H,
+                          e->a + i * e->lda, e->hp + i * e->ldh, H);
 }
 
 typedef struct {

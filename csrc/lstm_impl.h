@@ -53,39 +53,51 @@ ptrdiff_t FN(lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H)
     return FN(time_lstm_backward_work_size)(N, 1, D, H);
 }
 
+/* c = f⊙c_prev + g⊙i (c_prev NULL: g⊙i, which f⊙0 + g⊙i is), h = o⊙h */
+SU_INLINE void FN(lstm_fwd_loop)(REAL *RS_RESTRICT c,        /* (H,) out */
+                                 REAL *RS_RESTRICT h,        /* (H,) in: tanh(c); out: h */
+                                 const REAL *RS_RESTRICT a,  /* (4H,) f, g, i, o */
+                                 const REAL *RS_RESTRICT cp, /* (H,) or NULL */
+                                 ptrdiff_t H, int stage)
+{
+    const REAL *RS_RESTRICT f = a, *RS_RESTRICT g = a + H, *RS_RESTRICT ig = a + 2 * H;
+    const REAL *RS_RESTRICT o = a + 3 * H;
+    if (stage == 0 && cp)
+        for (ptrdiff_t j = 0; j < H; j++) c[j] = f[j] * cp[j] + g[j] * ig[j];
+    else if (stage == 0)
+        for (ptrdiff_t j = 0; j < H; j++) c[j] = g[j] * ig[j];
+    else
+        for (ptrdiff_t j = 0; j < H; j++) h[j] = o[j] * h[j];
+}
+SU_PATHED(FN(lstm_fwd_loops),  FN(lstm_fwd_loop),
+          (REAL *c, REAL *h, const REAL *a, const REAL *cp, ptrdiff_t H, int stage),
+          (c, h, a, cp, H, stage))
+
 /* One row of the forward cell.
  *   a:  (4H,) in: pre-activations without bias; out: f, g, i, o
  *   c:  (H,) out    h: (H,) out    cp: (H,) c_{t-1} or NULL    b: (4H,) or NULL */
-static void FN(lstm_cell_row)(REAL *a, REAL *RS_RESTRICT c, REAL *RS_RESTRICT h,
-                              const REAL *RS_RESTRICT cp, const REAL *b, ptrdiff_t H)
+static void FN(lstm_cell_row)(REAL *a, REAL *c, REAL *h, const REAL *cp, const REAL *b,
+                              ptrdiff_t H)
 {
     FN(rs_act_bias_row)(a, b, H, RS_ACT_SIGMOID);                            /* f */
     FN(rs_act_bias_row)(a + H, b ? b + H : NULL, H, RS_ACT_TANH);           /* g */
     FN(rs_act_bias_row)(a + 2 * H, b ? b + 2 * H : NULL, 2 * H, RS_ACT_SIGMOID); /* i, o */
-    const REAL *RS_RESTRICT f = a, *RS_RESTRICT g = a + H, *RS_RESTRICT ig = a + 2 * H;
-    const REAL *RS_RESTRICT o = a + 3 * H;
-    if (cp)
-        for (ptrdiff_t j = 0; j < H; j++) c[j] = f[j] * cp[j] + g[j] * ig[j];
-    else
-        for (ptrdiff_t j = 0; j < H; j++) c[j] = g[j] * ig[j]; /* f*0 + g*i */
+    FN(lstm_fwd_loops)(c, h, a, cp, H, 0);
     FN(rs_tanh)(h, c, H);
-    for (ptrdiff_t j = 0; j < H; j++) h[j] = o[j] * h[j];
+    FN(lstm_fwd_loops)(c, h, a, cp, H, 1);
 }
 
-/* One row of the backward cell.
- *   da: (4H,) out: df, dg, di, do         dc: (H,) in: dc_t; out: dc_{t-1}
- *   dh: (H,) upstream dhs_t               G:  (H,) gradient from step t+1, or NULL
- *   a:  (4H,) f, g, i, o                  c:  (H,) c_t    cp: (H,) c_{t-1} or NULL */
-static void FN(lstm_cell_back_row)(REAL *da, REAL *RS_RESTRICT dc, const REAL *RS_RESTRICT dh,
-                                   const REAL *RS_RESTRICT G, const REAL *RS_RESTRICT a,
-                                   const REAL *RS_RESTRICT c, const REAL *RS_RESTRICT cp,
+/* The backward cell's arithmetic, in the book's order; da[3H..4H) holds
+   tanh(c) on entry. G or cp NULL: zeros. */
+SU_INLINE void FN(lstm_back_loop1)(REAL *RS_RESTRICT da, REAL *RS_RESTRICT dc,
+                                   const REAL *RS_RESTRICT dh, const REAL *RS_RESTRICT G,
+                                   const REAL *RS_RESTRICT a, const REAL *RS_RESTRICT cp,
                                    ptrdiff_t H)
 {
     REAL *RS_RESTRICT df = da, *RS_RESTRICT dg = da + H, *RS_RESTRICT di = da + 2 * H;
-    REAL *do_ = da + 3 * H; /* holds tanh(c) first */
+    REAL *RS_RESTRICT do_ = da + 3 * H;
     const REAL *RS_RESTRICT f = a, *RS_RESTRICT g = a + H, *RS_RESTRICT ig = a + 2 * H;
     const REAL *RS_RESTRICT o = a + 3 * H;
-    FN(rs_tanh)(do_, c, H);
     for (ptrdiff_t j = 0; j < H; j++) {
         const REAL dhj = G ? dh[j] + G[j] : dh[j];
         const REAL tc = do_[j];
@@ -97,6 +109,31 @@ static void FN(lstm_cell_back_row)(REAL *da, REAL *RS_RESTRICT dc, const REAL *R
         do_[j] = (dhj * tc) * (o[j] * ((REAL)1 - o[j]));
         dg[j] = (ds * ig[j]) * ((REAL)1 - g[j] * g[j]);
     }
+}
+
+/* the loop specialized for G and cp present or not */
+SU_INLINE void FN(lstm_back_loop)(REAL *da, REAL *dc, const REAL *dh, const REAL *G,
+                                  const REAL *a, const REAL *cp, ptrdiff_t H)
+{
+    if (G && cp) FN(lstm_back_loop1)(da, dc, dh, G, a, cp, H);
+    else if (G) FN(lstm_back_loop1)(da, dc, dh, G, a, NULL, H);
+    else if (cp) FN(lstm_back_loop1)(da, dc, dh, NULL, a, cp, H);
+    else FN(lstm_back_loop1)(da, dc, dh, NULL, a, NULL, H);
+}
+SU_PATHED(FN(lstm_back_loops), FN(lstm_back_loop),
+          (REAL *da, REAL *dc, const REAL *dh, const REAL *G, const REAL *a, const REAL *cp,
+           ptrdiff_t H),
+          (da, dc, dh, G, a, cp, H))
+
+/* One row of the backward cell.
+ *   da: (4H,) out: df, dg, di, do         dc: (H,) in: dc_t; out: dc_{t-1}
+ *   dh: (H,) upstream dhs_t               G:  (H,) gradient from step t+1, or NULL
+ *   a:  (4H,) f, g, i, o                  c:  (H,) c_t    cp: (H,) c_{t-1} or NULL */
+static void FN(lstm_cell_back_row)(REAL *da, REAL *dc, const REAL *dh, const REAL *G,
+                                   const REAL *a, const REAL *c, const REAL *cp, ptrdiff_t H)
+{
+    FN(rs_tanh)(da + 3 * H, c, H); /* tanh(c), in the do slot until the loop */
+    FN(lstm_back_loops)(da, dc, dh, G, a, cp, H);
 }
 
 /* ---- forward ---- */

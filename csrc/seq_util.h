@@ -59,3 +59,35 @@ static void SU(build_hprev)(REAL *Hprev, const REAL *h0, const REAL *hs,
             memcpy(dst + H, hs + n * ld, (size_t)((T - 1) * H) * sizeof(REAL));
     }
 }
+
+/* ---- elementwise loops compiled for each SIMD path ----
+ * SU_PATHED(name, body, params, args) defines `static void name params` that
+ * runs `body args` (body: an always-inline function of plain C loops) compiled
+ * for the path in use (rs_get_path()), so the compiler vectorizes the same
+ * loops with AVX-512, AVX2 or the baseline ISA. The build does not contract
+ * a*b+c (ISO C mode; clang: the pragma in lstm.c / gru.c), so every path
+ * gives the same bits: those of the NumPy expressions, in the book's order. */
+#ifndef SU_PATHED
+#  if defined(__GNUC__) || defined(__clang__)
+#    define SU_INLINE static inline __attribute__((always_inline))
+#  elif defined(_MSC_VER)
+#    define SU_INLINE static __forceinline
+#  else
+#    define SU_INLINE static inline
+#  endif
+#  if RS_X86_DISPATCH
+#    define SU_PATHED(name, body, params, args)                                       \
+        static RS_TARGET_AVX512 void RS_CAT(name, avx512) params { body args; }       \
+        static RS_TARGET_AVX2 void RS_CAT(name, avx2) params { body args; }           \
+        static void name params                                                       \
+        {                                                                             \
+            switch (rs_get_path()) {                                                  \
+            case RS_PATH_AVX512: RS_CAT(name, avx512) args; return;                   \
+            case RS_PATH_AVX2: RS_CAT(name, avx2) args; return;                       \
+            default: body args; return;                                               \
+            }                                                                         \
+        }
+#  else
+#    define SU_PATHED(name, body, params, args) static void name params { body args; }
+#  endif
+#endif
