@@ -44,7 +44,7 @@ from rnnscratch import _core, diveintocode, reference  # noqa: E402
 # --------------------------------------------------------------------------
 
 _LONG_TOTAL = int(os.environ.get("RNNSCRATCH_FUZZ_EXAMPLES", "0") or 0)
-_N_TESTS = 16  # the @fuzz tests below share the long-mode budget
+_N_TESTS = 24  # the @fuzz tests below share the long-mode budget
 _PER_TEST = 100  # normal suite
 _COUNT_FILE = os.environ.get("RNNSCRATCH_FUZZ_COUNT_FILE")
 
@@ -277,6 +277,69 @@ CORE = {
     "matmul": dict(
         sig=("a", "b", "packed"), required=2, table=[("a", "ND", "P"), ("b", "DH", "P")]),
 }
+# the gated layers (LSTM: Wx (D,4H), cache (N,T,4H); GRU: Wx (D,3H), cache (N,T,4H)):
+# lowercase letters stand for multiples of H
+GATE_DIMS = {"q": ("H", 4), "g": ("H", 3)}
+
+
+def _gated(kind):
+    lstm = kind == "lstm"
+    w = "q" if lstm else "g"
+    weights = [("Wx", "D" + w, "P"), ("Wh", "H" + w, "P"), ("b", w, "P?")]
+    grads = [("dWx", "D" + w, "O"), ("dWh", "H" + w, "O"), ("db", w, "O?")]
+    if lstm:
+        return {
+            "lstm_forward": dict(
+                sig=("x", "h_prev", "c_prev", "Wx", "Wh", "b"), required=5,
+                table=weights + [("x", "ND", "I"), ("h_prev", "NH", "I?"),
+                                 ("c_prev", "NH", "I?")]),
+            "lstm_backward": dict(
+                sig=("dh_next", "dc_next", "x", "h_prev", "c_prev", "c_next", "cache", "Wx",
+                     "Wh", "dWx", "dWh", "db", "accumulate", "b"), required=11,
+                table=weights + [("x", "ND", "I"), ("h_prev", "NH", "I?"),
+                                 ("c_prev", "NH", "I?"), ("c_next", "NH", "I"),
+                                 ("cache", "Nq", "I"), ("dh_next", "NH", "I"),
+                                 ("dc_next", "NH", "I?")] + grads),
+            "time_lstm_forward": dict(
+                sig=("xs", "h0", "c0", "Wx", "Wh", "b"), required=5,
+                table=weights + [("xs", "NTD", "I"), ("h0", "NH", "I?"), ("c0", "NH", "I?")]),
+            "time_lstm_backward": dict(
+                sig=("dhs", "dcT", "xs", "h0", "c0", "hs", "cs", "cache", "Wx", "Wh", "dWx",
+                     "dWh", "db", "accumulate", "b"), required=12,
+                table=weights + [("xs", "NTD", "I"), ("h0", "NH", "I?"), ("c0", "NH", "I?"),
+                                 ("hs", "NTH", "I"), ("cs", "NTH", "I"), ("cache", "NTq", "I"),
+                                 ("dhs", "NTH", "I"), ("dcT", "NH", "I?")] + grads),
+        }
+    return {
+        "gru_forward": dict(
+            sig=("x", "h_prev", "Wx", "Wh", "b"), required=4,
+            table=weights + [("x", "ND", "I"), ("h_prev", "NH", "I?")]),
+        "gru_backward": dict(
+            sig=("dh_next", "x", "h_prev", "cache", "Wx", "Wh", "dWx", "dWh", "db",
+                 "accumulate", "b"), required=8,
+            table=weights + [("x", "ND", "I"), ("h_prev", "NH", "I?"), ("cache", "Nq", "I"),
+                             ("dh_next", "NH", "I")] + grads),
+        "time_gru_forward": dict(
+            sig=("xs", "h0", "Wx", "Wh", "b"), required=4,
+            table=weights + [("xs", "NTD", "I"), ("h0", "NH", "I?")]),
+        "time_gru_backward": dict(
+            sig=("dhs", "xs", "h0", "hs", "cache", "Wx", "Wh", "dWx", "dWh", "db",
+                 "accumulate", "b"), required=9,
+            table=weights + [("xs", "NTD", "I"), ("h0", "NH", "I?"), ("hs", "NTH", "I"),
+                             ("cache", "NTq", "I"), ("dhs", "NTH", "I")] + grads),
+    }
+
+
+CORE.update(_gated("lstm"))
+CORE.update(_gated("gru"))
+
+
+def _dim_size(dims, d):
+    """the size of spec letter d (a GATE_DIMS letter: a multiple of H)"""
+    letter, mult = GATE_DIMS.get(d, (d, 1))
+    return dims[letter] * mult
+
+
 SCALAR_ARGS = ("activation", "accumulate", "ignore_label", "dout", "packed")
 
 
@@ -359,7 +422,8 @@ def validate(fname, kw):
         if a.ndim != len(ds):
             raise Invalid(name)
         for d, s in zip(ds, a.shape):
-            if dims.setdefault(d, s) != s:
+            d, mult = GATE_DIMS.get(d, (d, 1))
+            if s % mult or dims.setdefault(d, s // mult) != s // mult:
                 raise Invalid(name)
         arrays[name] = a
         if role.startswith("P"):
@@ -522,7 +586,41 @@ def oracle(fname, kw, dims, dt, arrays):
             dx[...] = 0
         dx[~mask] = 0
         return [dx], {}
+    if "lstm" in fname or "gru" in fname:
+        return _gated_oracle(fname, arrays, f, d)
     raise AssertionError(fname)
+
+
+def _gated_oracle(fname, arrays, f, d):
+    """LSTM / GRU: the NumPy formulas of tests/test_gated_core.py"""
+    import test_gated_core as G
+    N, H = d["N"], d["H"]
+    step = not fname.startswith("time_")
+
+    def seq(name):  # one step's (N, X) arrays as (N, 1, X)
+        a = f(name)
+        return None if a is None else (a[:, None] if step else a)
+
+    xs = seq("x" if step else "xs")
+    h0 = f("h_prev" if step else "h0")
+    Wx, Wh = f("Wx"), f("Wh")
+    if fname.endswith("lstm_forward"):
+        outs = G.ref_time_lstm(xs, h0, f("c_prev" if step else "c0"), Wx, Wh, f("b"))
+        return [o[:, 0] if step else o for o in outs], {}
+    if fname.endswith("gru_forward"):
+        outs = G.ref_time_gru(xs, h0, Wx, Wh, f("b"))
+        return [o[:, 0] if step else o for o in outs], {}
+    if fname.endswith("lstm_backward"):
+        c0 = f("c_prev" if step else "c0")
+        hs = np.zeros((N, 1, H)) if step else f("hs")  # a step's backward reads no hs
+        dxs, dh0, dc0, dWx, dWh, db = G.ref_time_lstm_back(
+            seq("dh_next" if step else "dhs"), f("dc_next" if step else "dcT"), xs, h0, c0,
+            hs, seq("c_next" if step else "cs"), seq("cache"), Wx, Wh)
+        return [dxs[:, 0] if step else dxs, dh0, dc0], {"dWx": dWx, "dWh": dWh, "db": db}
+    hs = np.zeros((N, 1, H)) if step else f("hs")
+    dxs, dh0, dWx, dWh, db = G.ref_time_gru_back(seq("dh_next" if step else "dhs"), xs, h0, hs,
+                                                 seq("cache"), Wx, Wh)
+    return [dxs[:, 0] if step else dxs, dh0], {"dWx": dWx, "dWh": dWh, "db": db}
 
 
 def _finite(arrays, kw):
@@ -698,7 +796,7 @@ def draw_call(data, fname, mutate=True):
             if data.draw(st.booleans()):
                 kw[name] = None
             continue
-        shape = tuple(dims[c] for c in ds)
+        shape = tuple(_dim_size(dims, c) for c in ds)
         kw[name] = _valid_array(data, rng, shape, role.rstrip("?"), dims["V"])
     if "activation" in spec["sig"] and data.draw(st.booleans()):
         kw["activation"] = data.draw(st.sampled_from(ACTS))
@@ -831,6 +929,14 @@ test_fuzz_time_affine_backward = _core_test("time_affine_backward")
 test_fuzz_softmax_cross_entropy_forward = _core_test("softmax_cross_entropy_forward")
 test_fuzz_softmax_cross_entropy_backward = _core_test("softmax_cross_entropy_backward")
 test_fuzz_affine_softmax_cross_entropy = _core_test("affine_softmax_cross_entropy")
+test_fuzz_lstm_forward = _core_test("lstm_forward")
+test_fuzz_lstm_backward = _core_test("lstm_backward")
+test_fuzz_time_lstm_forward = _core_test("time_lstm_forward")
+test_fuzz_time_lstm_backward = _core_test("time_lstm_backward")
+test_fuzz_gru_forward = _core_test("gru_forward")
+test_fuzz_gru_backward = _core_test("gru_backward")
+test_fuzz_time_gru_forward = _core_test("time_gru_forward")
+test_fuzz_time_gru_backward = _core_test("time_gru_backward")
 test_fuzz_matmul = _core_test("matmul") if hasattr(_core, "matmul") else None
 
 

@@ -67,7 +67,8 @@ def gru_step_back(dh, x, h_prev, cache, Wx, Wh):
     dt_r = dhr * h_prev * r * (1 - r)
     dA = np.hstack([dt_z, dt_r, dt_h])
     dh_prev = dh * (1 - z) + r * dhr + dA[:, :2 * H] @ Wh[:, :2 * H].T
-    dWh = np.hstack([h_prev.T @ dA[:, :2 * H], (r * h_prev).T @ dt_h])
+    # dWhh from the cache's r*h_prev (the forward's), as the kernel does
+    dWh = np.hstack([h_prev.T @ dA[:, :2 * H], cache[:, 3 * H:].T @ dt_h])
     return dA @ Wx.T, dh_prev, x.T @ dA, dWh, dA.sum(0)
 
 
