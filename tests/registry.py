@@ -178,9 +178,22 @@ def bad_ids(shape, V):
 
 
 def weights(rng, *shape, dtype=np.float64, scale=0.4):
-    """Weights scaled by 1/sqrt(fan-in): the recurrence stays contractive."""
+    """Weights scaled by 1/sqrt(fan-in): the recurrence stays contractive.
+    Integer dtypes (parameters are numbers like any other) get small integers."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        return rng.integers(-3 if dtype.kind == "i" else 0, 4, size=shape).astype(dtype)
     fan = shape[0] if len(shape) > 1 else 1
     return (rng.standard_normal(shape) * scale / np.sqrt(max(fan, 1))).astype(dtype)
+
+
+def _same(a):
+    return a
+
+
+def ids(rng, shape, V, low=0):
+    """Integer ids in [low, V) (zeros when V == 0: invalid unless the array is empty)."""
+    return rng.integers(low, V, size=shape) if V else np.zeros(shape, int)
 
 
 def randn(rng, *shape, scale=1.0):
@@ -195,7 +208,15 @@ class Entry:
     name = None
     impls = ("rnnscratch", "rnnscratch.reference")
     variants = {"": {}}
+    # every choice of every option, for the fuzz suite (which draws one per option)
+    options = {}
     dtypes = (np.float32, np.float64)
+    fuzz_dtypes = ("float64", "float32", "float16", "int64", ">f8")
+    fuzz_sizes = {}        # legend letter -> sizes to draw from (default: test_fuzz.SIZES)
+    fuzz_terms = 50        # the tolerance's number of O(1) terms per element
+    state_shape = None     # legend of the state set_state() takes, if the class has one
+    resync_after_error = False  # reset_state() both after a failed forward (the fuzz)
+    compare_attrs = ()     # attributes compared with the twin after backward
     forward_args = ()
     backward_args = ()
     grad_cases = ()
@@ -218,20 +239,23 @@ class Entry:
         return self.name if self.impls[0] != "rnnscratch.diveintocode" else \
             "diveintocode." + self.name
 
-    def make(self, impl, dtype, rng, sz=Sizes(), variant=""):
-        """A layer of module ``impl``, its variant's options, weights from rng."""
-        return self.build(self.cls(impl), np.dtype(dtype), rng, sz, **self.variants[variant])
+    def make(self, impl, dtype, rng, sz=Sizes(), variant="", opts=None, layout=_same):
+        """A layer of module ``impl`` with the variant's options (or ``opts``),
+        weights from rng; ``layout`` maps the first weight array to another
+        memory layout with the same values."""
+        opts = self.variants[variant] if opts is None else opts
+        return self.build(self.cls(impl), np.dtype(dtype), rng, sz, layout, **opts)
 
-    def pair(self, dtype, rng_seed, sz, variant=""):
+    def pair(self, dtype, rng_seed, sz, variant="", opts=None, layout=_same):
         """(compiled, its twin) with the same weights."""
-        ours = self.make(self.impls[0], dtype, np.random.default_rng(rng_seed), sz, variant)
-        return ours, self.twin(ours, dtype, rng_seed, sz, variant)
-
-    def twin(self, ours, dtype, rng_seed, sz, variant):
-        return self.make(self.impls[1], dtype, np.random.default_rng(rng_seed), sz, variant)
+        ours = self.make(self.impls[0], dtype, np.random.default_rng(rng_seed), sz, variant,
+                         opts, layout)
+        twin = self.make(self.impls[1], dtype, np.random.default_rng(rng_seed), sz, variant,
+                         opts, layout)
+        return ours, twin
 
     # ---- to override ------------------------------------------------------
-    def build(self, cls, dtype, rng, sz, **opts):
+    def build(self, cls, dtype, rng, sz, layout, **opts):
         raise NotImplementedError
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
@@ -242,6 +266,18 @@ class Entry:
 
     def extra_bad(self, sz, opts):
         return []
+
+    def inputs_valid(self, sz, opts):
+        """False when inputs() cannot make valid inputs for these sizes."""
+        return True
+
+    def comparable(self, inputs, sz, valid):
+        """False when the twins' results are not expected to agree within the
+        tolerance (valid: the inputs are valid ones)."""
+        return True
+
+    def param_arrays(self, layer):
+        return [np.asarray(p) for p in getattr(layer, "params", [])]
 
     # ---- the uniform adapter ------------------------------------------------
     @staticmethod
@@ -337,8 +373,8 @@ class Entry:
 # the entries
 # --------------------------------------------------------------------------
 
-def _rnn_weights(rng, dtype, sz, bias=True):
-    Wx = weights(rng, sz.D, sz.H, dtype=dtype)
+def _rnn_weights(rng, dtype, sz, bias=True, layout=_same):
+    Wx = layout(weights(rng, sz.D, sz.H, dtype=dtype))
     Wh = weights(rng, sz.H, sz.H, dtype=dtype)
     b = weights(rng, sz.H, dtype=dtype, scale=0.2) if bias else None
     return Wx, Wh, b
@@ -348,12 +384,13 @@ class RNNEntry(Entry):
     name = "RNN"
     variants = {"tanh": {"activation": "tanh"},
                 "relu-nobias": {"activation": "relu", "bias": False}}
+    options = {"activation": ("tanh", "relu", "sigmoid"), "bias": (True, False)}
     forward_args = (Arg("x", "ND"), Arg("h_prev", "NH", none_ok=True))
     backward_args = (Arg("dh_next", "NH"),)
     grad_cases = ((-1, "readonly"), (1, "int"))
 
-    def build(self, cls, dtype, rng, sz, bias=True, **opts):
-        return cls(*_rnn_weights(rng, dtype, sz, bias), **opts)
+    def build(self, cls, dtype, rng, sz, layout, bias=True, **opts):
+        return cls(*_rnn_weights(rng, dtype, sz, bias, layout), **opts)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
         return [randn(rng, sz.N, sz.D), randn(rng, sz.N, sz.H)]
@@ -398,13 +435,17 @@ class TimeRNNEntry(Entry):
                 "sigmoid-stateful": {"activation": "sigmoid", "stateful": True},
                 "tanh-stateful": {"activation": "tanh", "stateful": True},
                 "relu-stateful-nobias": {"activation": "relu", "stateful": True, "bias": False}}
+    options = {"activation": ("tanh", "relu", "sigmoid"), "bias": (True, False),
+               "stateful": (False, True)}
+    state_shape = "NH"
+    compare_attrs = ("h", "dh")
     forward_args = (Arg("xs", "NTD"),)
     backward_args = (Arg("dhs", "NTH"),)
     grad_cases = ((0, "readonly"), (-1, "int"))
     state_attrs = ("h", "dh")
 
-    def build(self, cls, dtype, rng, sz, bias=True, **opts):
-        return cls(*_rnn_weights(rng, dtype, sz, bias), **opts)
+    def build(self, cls, dtype, rng, sz, layout, bias=True, **opts):
+        return cls(*_rnn_weights(rng, dtype, sz, bias, layout), **opts)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
         return [randn(rng, sz.N, sz.T, sz.D)]
@@ -453,11 +494,16 @@ class TimeEmbeddingEntry(Entry):
     backward_args = (Arg("dout", "NTD"),)
     grad_cases = ((0, "readonly"), (0, "int"))
 
-    def build(self, cls, dtype, rng, sz, **opts):
-        return cls(weights(rng, sz.V, sz.D, dtype=dtype, scale=3.0))
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls(layout(weights(rng, sz.V, sz.D, dtype=dtype, scale=3.0)))
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [rng.integers(0, sz.V, size=(sz.N, sz.T))]
+        return [ids(rng, (sz.N, sz.T), sz.V)]
+
+    def inputs_valid(self, sz, opts):
+        return sz.V > 0 or sz.N * sz.T == 0
 
     def douts(self, rng, sz, **opts):
         return [randn(rng, sz.N, sz.T, sz.D)]
@@ -477,12 +523,15 @@ class TimeEmbeddingEntry(Entry):
 class TimeAffineEntry(Entry):
     name = "TimeAffine"
     variants = {"bias": {}, "nobias": {"bias": False}}
+    options = {"bias": (True, False)}
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
     forward_args = (Arg("x", "NTD"),)
     backward_args = (Arg("dout", "NTV"),)
     grad_cases = ((-1, "readonly"), (0, "int"))
 
-    def build(self, cls, dtype, rng, sz, bias=True, **opts):
-        W = np.asfortranarray(weights(rng, sz.D, sz.V, dtype=dtype))  # weight tying's layout
+    def build(self, cls, dtype, rng, sz, layout, bias=True, **opts):
+        W = weights(rng, sz.D, sz.V, dtype=dtype)
+        W = np.asfortranarray(W) if layout is _same else layout(W)  # F: weight tying's layout
         b = weights(rng, sz.V, dtype=dtype, scale=0.2) if bias else None
         return cls(W, b)
 
@@ -504,26 +553,38 @@ class TimeAffineEntry(Entry):
 
 class TimeSoftmaxWithLossEntry(Entry):
     name = "TimeSoftmaxWithLoss"
-    variants = {"ids": {}, "one-hot": {"one_hot": True}}
+    variants = {"ids": {}, "one-hot": {"one_hot": "int32"}}
+    # one_hot: the dtype of one-hot targets, or False for ids (some = ignore_label -1);
+    # scale: of the logits (the loss is compared with the twin's for |logits| <= 1e3)
+    options = {"one_hot": (False, "int32", "float32"), "scale": (1, 100, 1e4)}
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
     forward_args = (Arg("xs", "NTV"), Arg("ts", "NT", "ids"))
     backward_args = (Arg("dout", kind="scalar"),)
+    DOUTS = (1, 0.5, 2.0, np.float64(3), np.int8(3))
     unnamed = frozenset((a, k) for a in ("xs", "ts") for k in ("ragged list", "__array__ raises"))
 
-    def build(self, cls, dtype, rng, sz, one_hot=False, **opts):
+    def build(self, cls, dtype, rng, sz, layout, **opts):
         return cls()
 
-    def inputs(self, rng, sz, dtype=np.float64, one_hot=False, **opts):
-        xs = randn(rng, sz.N, sz.T, sz.V, scale=5.0).astype(dtype)  # the logits set the dtype
-        ts = rng.integers(0, sz.V, size=(sz.N, sz.T))
+    def inputs(self, rng, sz, dtype=np.float64, one_hot=False, scale=5.0, **opts):
+        # the logits set the dtype (the layer has no parameters)
+        xs = np.asarray(weights(rng, sz.N, sz.T, sz.V, dtype=dtype, scale=1.0) * scale)
         if one_hot:
-            ts = np.eye(sz.V, dtype=np.int32)[ts]
+            ts = np.zeros((sz.N, sz.T, sz.V), dtype=one_hot)
+            if sz.V:
+                np.put_along_axis(ts, ids(rng, (sz.N, sz.T), sz.V)[..., None], 1, 2)
+        else:
+            ts = ids(rng, (sz.N, sz.T), sz.V, low=-1) if sz.V else np.full((sz.N, sz.T), -1)
         return [xs, ts]
+
+    def comparable(self, inputs, sz, valid):
+        return valid and float(np.max(np.abs(inputs[0]), initial=0)) <= 1e3
 
     def outputs(self, layer, fwd, bwd):
         return [np.float64(fwd), bwd]
 
     def douts(self, rng, sz, **opts):
-        return [1]
+        return [self.DOUTS[int(rng.integers(len(self.DOUTS)))]]
 
     def extra_bad(self, sz, opts):
         N, T, V = sz.N, sz.T, sz.V
@@ -540,17 +601,24 @@ class TimeSoftmaxWithLossEntry(Entry):
 class SimpleRnnlmEntry(Entry):
     name = "SimpleRnnlm"
     dtypes = (np.float32,)  # the model draws its own float32 weights, as the book's does
+    fuzz_dtypes = ("float32",)
+    fuzz_sizes = {"V": (1, 2, 3, 5), "D": (1, 2, 3, 5), "H": (1, 2, 3, 5)}
+    fuzz_terms = 100
+    resync_after_error = True
     forward_args = (Arg("xs", "NT", "ids"), Arg("ts", "NT", "ids"))
     backward_args = (Arg("dout", kind="scalar"),)
     grad_cases = ((3, "readonly"),)
     unnamed = frozenset(("ts", k) for k in ("ragged list", "__array__ raises"))
 
-    def build(self, cls, dtype, rng, sz, **opts):
+    def build(self, cls, dtype, rng, sz, layout, **opts):
         np.random.seed(int(rng.integers(2**31)))  # the model draws from np.random
         return cls(sz.V, sz.D, sz.H)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [rng.integers(0, sz.V, size=(sz.N, sz.T)), rng.integers(0, sz.V, size=(sz.N, sz.T))]
+        return [ids(rng, (sz.N, sz.T), sz.V), ids(rng, (sz.N, sz.T), sz.V)]
+
+    def comparable(self, inputs, sz, valid):
+        return sz.N * sz.T > 0  # no positions: the loss is a mean over nothing
 
     def douts(self, rng, sz, **opts):
         return [1]
@@ -605,6 +673,8 @@ class _SimpleRNNOracle:
         self.dW_x, self.dW_h, self.dB = self.ref.grads[:3] if len(self.ref.grads) > 2 else \
             (*self.ref.grads, None)
         self.dh0 = self.ref.dh
+        if not self.layer.return_sequences and self.hs.shape[1] == 0:
+            self.dh0 = self.dh0 + dh  # the output was the initial state itself
         return dX
 
 
@@ -614,6 +684,9 @@ class SimpleRNNEntry(Entry):
     name = "SimpleRNN"
     impls = ("rnnscratch.diveintocode",)
     variants = {"last": {}, "sequences-relu": {"return_sequences": True, "activation": "relu"}}
+    options = {"activation": ("tanh", "relu", "sigmoid"), "return_sequences": (False, True)}
+    fuzz_dtypes = ("float64", "float32")
+    compare_attrs = ("dW_x", "dW_h", "dB", "dh0")
     # the messages name X and dh (return_sequences=True) by the kernel's names xs, dhs
     forward_args = (Arg("X", "NTD", aliases=("xs",)), Arg("h0", "NH", none_ok=True))
     state_attrs = ("W_x", "W_h", "B", "dW_x", "dW_h", "dB", "dh0")
@@ -627,22 +700,23 @@ class SimpleRNNEntry(Entry):
     def opts_of(self, layer):
         return {"return_sequences": layer.return_sequences}
 
-    def build(self, cls, dtype, rng, sz, optimizer=True, **opts):
+    def build(self, cls, dtype, rng, sz, layout, optimizer=True, **opts):
         from rnnscratch import diveintocode
         L = cls(sz.D, sz.H, diveintocode.XavierInitializer(random_state=int(rng.integers(2**31))),
                 diveintocode.SGD(0.1) if optimizer else None, **opts)
         L.W_x, L.W_h, L.B = (a.astype(dtype) for a in (L.W_x, L.W_h, L.B))
+        L.W_x = layout(L.W_x)
         return L
 
-    def twin(self, ours, dtype, rng_seed, sz, variant):
-        return _SimpleRNNOracle(ours)
+    def param_arrays(self, layer):
+        return [layer.W_x, layer.W_h, layer.B]
 
-    def pair(self, dtype, rng_seed, sz, variant=""):
-        """The twin computes the same numbers only when the layer does not update
-        itself: the compiled layer is built without optimizer here."""
-        opts = dict(self.variants[variant], optimizer=False)
-        ours = self.build(self.cls(self.impls[0]), np.dtype(dtype),
-                          np.random.default_rng(rng_seed), sz, **opts)
+    def pair(self, dtype, rng_seed, sz, variant="", opts=None, layout=_same):
+        """(the layer, the NumPy oracle): the oracle computes the same numbers only
+        when the layer does not update itself, so the layer has no optimizer here."""
+        opts = dict(self.variants[variant] if opts is None else opts, optimizer=False)
+        ours = self.make(self.impls[0], dtype, np.random.default_rng(rng_seed), sz, opts=opts,
+                         layout=layout)
         return ours, _SimpleRNNOracle(ours)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
