@@ -33,6 +33,8 @@ _core, in _core.pyi, in its docstring and in the README's list.
 """
 from dataclasses import dataclass
 
+import numpy as np
+
 REQUIRED = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 
 
@@ -157,3 +159,60 @@ CONTRACT = (
 
 BY_NAME = {f.name: f for f in CONTRACT}
 KERNELS = tuple(f for f in CONTRACT if f.kind == "kernel")
+
+
+DIMS = dict(N=2, T=3, D=4, H=5, V=6, M=3, K=7)
+_LAYOUTS = ("C", "F", "strided", "reversed")
+
+
+def _shape(legend, dims):
+    return (3, 2) if legend == "*" else tuple(dims[c] for c in legend)
+
+
+def _relayout(a, kind):
+    if kind == "F":
+        return np.asfortranarray(a)
+    if kind == "strided":
+        big = np.zeros(tuple(2 * s for s in a.shape), a.dtype)
+        v = big[tuple(slice(None, None, 2) for _ in a.shape)]
+        v[...] = a
+        return v
+    if kind == "reversed":
+        rev = tuple(slice(None, None, -1) for _ in a.shape)
+        return a[rev].copy()[rev]
+    return a
+
+
+def good_arguments(fn, rng, dims=DIMS, mixed=False):
+    """{name: a valid value} for every argument of ``fn`` (scalars: their defaults,
+    or a valid value when required). mixed=True: the arrays cycle through memory
+    layouts and dtypes (inputs float64/float32/float16, gradients float64/float32),
+    as callers pass them."""
+    kw = {}
+    i = 0
+    mixed = mixed and fn.kind == "kernel"  # sgd_update takes one dtype, C order
+    for a in fn.args:
+        if a.role == "S":
+            if a.has_default:
+                kw[a.name] = a.default
+            else:
+                from rnnscratch import _core
+                kw[a.name] = {"lr": 0.1, "n": _core.get_num_threads(), "jobs": 0,
+                              "name": _core.get_simd_path()}[a.name]
+            continue
+        shape = _shape(a.shape, dims)
+        if a.role == "ids":
+            v = rng.integers(0, dims["V"], size=shape).astype(np.int32 if mixed else np.int64)
+        elif a.role == "O":
+            v = np.zeros(shape, (np.float64, np.float32)[i % 2] if mixed else np.float64)
+        elif a.role == "R":
+            v = np.empty(shape)
+        else:
+            dt = (np.float64, np.float32, np.float16)[i % 3] if mixed and a.role == "I" \
+                else np.float64
+            v = (rng.standard_normal(shape) * 0.5).astype(dt)
+        if mixed and a.role != "R":
+            v = _relayout(v, _LAYOUTS[i % len(_LAYOUTS)])
+        kw[a.name] = v
+        i += 1
+    return kw

@@ -12,13 +12,12 @@ import tokenize
 import numpy as np
 import pytest
 
-from core_contract import BY_NAME, CONTRACT, KERNELS
+from core_contract import BY_NAME, CONTRACT, good_arguments
 from rnnscratch import _core
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PYI = ROOT / "rnnscratch" / "_core.pyi"
 README = ROOT / "README.md"
-DIMS = dict(N=2, T=3, D=4, H=5, V=6, M=3, K=7)
 
 
 def test_table_covers_every_callable_of_core():
@@ -27,31 +26,6 @@ def test_table_covers_every_callable_of_core():
     assert callables == set(BY_NAME), (
         "in _core, not in tests/core_contract.py: %s; in the table, not in _core: %s"
         % (sorted(callables - set(BY_NAME)), sorted(set(BY_NAME) - callables)))
-
-
-def _shape(legend):
-    return (3, 2) if legend == "*" else tuple(DIMS[c] for c in legend)
-
-
-def good_kwargs(fn, rng):
-    """Valid values of every argument of ``fn`` (the defaults' values for scalars)."""
-    kw = {}
-    for a in fn.args:
-        if a.role == "S":
-            if a.has_default:
-                kw[a.name] = a.default
-            else:
-                kw[a.name] = {"lr": 0.1, "n": _core.get_num_threads(), "jobs": 0,
-                              "name": _core.get_simd_path()}[a.name]
-        elif a.role == "ids":
-            kw[a.name] = rng.integers(0, DIMS["V"], size=_shape(a.shape))
-        elif a.role == "O":
-            kw[a.name] = np.zeros(_shape(a.shape))
-        elif a.role == "R":
-            kw[a.name] = np.empty(_shape(a.shape))
-        else:
-            kw[a.name] = rng.standard_normal(_shape(a.shape)) * 0.5
-    return kw
 
 
 def _copy(kw):
@@ -80,7 +54,7 @@ def _same(r1, r2, what):
 def test_core_accepts_exactly_the_table_arguments(fn):
     f = getattr(_core, fn.name)
     rng = np.random.default_rng(0)
-    kw = good_kwargs(fn, rng)
+    kw = good_arguments(fn, rng)
     simd, threads = _core.get_simd_path(), _core.get_num_threads()
     try:
         if fn.positional_only:
