@@ -217,6 +217,8 @@ class Entry:
     state_shape = None     # legend of the state set_state() takes, if the class has one
     resync_after_error = False  # reset_state() both after a failed forward (the fuzz)
     compare_attrs = ()     # attributes compared with the twin after backward
+    # the modules whose class raises RuntimeError on backward() before forward()
+    guards_backward = ("rnnscratch", "rnnscratch.reference", "rnnscratch.diveintocode")
     forward_args = ()
     backward_args = ()
     grad_cases = ()
@@ -490,6 +492,7 @@ class TimeRNNEntry(Entry):
 
 class TimeEmbeddingEntry(Entry):
     name = "TimeEmbedding"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
     forward_args = (Arg("xs", "NT", "ids"),)
     backward_args = (Arg("dout", "NTD"),)
     grad_cases = ((0, "readonly"), (0, "int"))
@@ -522,6 +525,7 @@ class TimeEmbeddingEntry(Entry):
 
 class TimeAffineEntry(Entry):
     name = "TimeAffine"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
     variants = {"bias": {}, "nobias": {"bias": False}}
     options = {"bias": (True, False)}
     fuzz_dtypes = ("float64", "float32", "float16", "int64")
@@ -553,6 +557,7 @@ class TimeAffineEntry(Entry):
 
 class TimeSoftmaxWithLossEntry(Entry):
     name = "TimeSoftmaxWithLoss"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
     variants = {"ids": {}, "one-hot": {"one_hot": "int32"}}
     # one_hot: the dtype of one-hot targets, or False for ids (some = ignore_label -1);
     # scale: of the logits (the loss is compared with the twin's for |logits| <= 1e3)
@@ -600,6 +605,7 @@ class TimeSoftmaxWithLossEntry(Entry):
 
 class SimpleRnnlmEntry(Entry):
     name = "SimpleRnnlm"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
     dtypes = (np.float32,)  # the model draws its own float32 weights, as the book's does
     fuzz_dtypes = ("float32",)
     fuzz_sizes = {"V": (1, 2, 3, 5), "D": (1, 2, 3, 5), "H": (1, 2, 3, 5)}
@@ -644,6 +650,9 @@ class _SimpleRNNOracle:
     def __init__(self, layer):
         from rnnscratch import reference
         self.layer = layer
+        # the weights as built (a layer without optimizer must keep them)
+        self.W_x, self.W_h, self.B = (np.array(a, copy=True) for a in (layer.W_x, layer.W_h,
+                                                                        layer.B))
         self.ref = reference.TimeRNN(layer.W_x, layer.W_h, layer.B, stateful=True,
                                      activation=layer.activation)
 
