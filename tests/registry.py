@@ -395,7 +395,8 @@ class RNNEntry(Entry):
         return cls(*_rnn_weights(rng, dtype, sz, bias, layout), **opts)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [randn(rng, sz.N, sz.D), randn(rng, sz.N, sz.H)]
+        # inputs of any numeric dtype are converted: h_prev comes as float32
+        return [randn(rng, sz.N, sz.D), randn(rng, sz.N, sz.H).astype(np.float32)]
 
     def douts(self, rng, sz, **opts):
         return [randn(rng, sz.N, sz.H)]
@@ -540,7 +541,7 @@ class TimeAffineEntry(Entry):
         return cls(W, b)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [randn(rng, sz.N, sz.T, sz.D)]
+        return [randn(rng, sz.N, sz.T, sz.D).astype(np.float32)]  # any dtype is converted
 
     def douts(self, rng, sz, **opts):
         return [randn(rng, sz.N, sz.T, sz.V)]

@@ -142,10 +142,17 @@ def _core_calls(rng):
     """(name, step, inputs) for every function of the contract that computes (kernels and
     the in-place update), on good arguments of mixed layouts and dtypes, by keyword."""
     out = []
-    for fn in CONTRACT:
+    for i, fn in enumerate(CONTRACT):
         if fn.kind == "control":
             continue
         kw = good_arguments(fn, rng, dict(N=3, T=4, D=5, H=6, V=7, M=5, K=9), mixed=True)
+        for a in fn.args:  # the other paths: activations, accumulate, None for optionals
+            if a.name == "activation":
+                kw[a.name] = ("relu", "sigmoid", "tanh")[i % 3]
+            elif a.name == "accumulate":
+                kw[a.name] = True
+            elif a.optional and i % 2:
+                kw[a.name] = None
         f = getattr(_core, fn.name)
         inputs = [kw[a.name] for a in fn.args
                   if a.role not in ("S", "O", "R") and isinstance(kw[a.name], np.ndarray)]
