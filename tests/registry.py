@@ -24,47 +24,64 @@ letters ("NTD" is (N, T, D)); ``shape_of("NTD", sz)`` turns it into a tuple.
 How to add a layer (say TimeLSTM)
 ---------------------------------
 1. Write one subclass of ``Entry`` below, next to the one it most resembles
-   (TimeLSTM: copy ``TimeRNNEntry``), and set:
+   (TimeLSTM: copy ``TimeRNNEntry``; TimeDropout or an attention layer: copy
+   ``TimeAffineEntry``), and set its class attributes:
 
    name           the public class name, e.g. "TimeLSTM"
-   impls          the public modules holding it, compiled first: ("rnnscratch",
-                  "rnnscratch.reference") (the second one is the oracle twin);
-                  a class without a reference twin lists one module and
-                  overrides ``twin()`` (see SimpleRNNEntry)
-   variants       {label: constructor options}: every suite runs every variant
-                  (stateful or not, activations, bias or none, ...); options
-                  that are not constructor arguments (``bias``) are consumed by
-                  ``build``
-   dtypes         the parameter dtypes it supports ((float32, float64) unless
-                  the class fixes its own, as SimpleRnnlm does)
-   forward_args   one ``Arg(name, legend shape, kind, none_ok)`` per positional
-   backward_args  argument of forward / backward, named as the error messages
-                  name them ("xs", "dhs", ...). kind "float" or "ids" (integer
-                  ids in [0, V)) or "scalar"; none_ok=True when None is a valid
-                  value (an initial state). The generic bad cases (wrong shape,
-                  ndim, dtype, None, ragged lists, objects whose __array__
-                  raises, out-of-range ids, ...) are derived from these.
-   grad_cases     (index into layer.grads, "readonly" | "int"): a gradient
-                  array made unusable, then backward: must raise and change
-                  nothing
-   state_attrs    attributes compared after every call (TimeRNN: "h", "dh")
-   and write:
-   build(cls, dtype, rng, sz, **opts)   weights from rng (contractive scale),
-                  then cls(...). Same rng state in, same layer out (the
-                  failure-state suite builds twins that way).
-   inputs(rng, sz, **opts) / douts(rng, sz, **opts)   the good arguments of
-                  forward / backward, float64 unless ids.
-   extra_bad(sz, opts)    the layer's own bad cases, precise: the message must
-                  name the argument and show the actual shape or dtype.
-2. Add an instance to ``REGISTRY`` at the bottom.
-3. Run the suites: every one of them now covers the layer. A new kernel of
-   ``_core`` goes into tests/core_contract.py instead (its signature and
-   shapes), and test_contract.py checks it against _core, _core.pyi and the
-   README.
+   impls          the public modules holding it, compiled first:
+                  ("rnnscratch", "rnnscratch.reference"); the second is the
+                  oracle twin. A class without a NumPy twin lists its one module
+                  and overrides ``pair()`` to return an oracle object with the
+                  same forward/backward (see SimpleRNNEntry).
+   variants       {label: options}: the option sets that the deterministic
+                  suites (failure state, errors, memory, concurrency) run, each
+                  one; options that are not constructor arguments (``bias``,
+                  ``one_hot``, ``scale``) are consumed by ``build``/``inputs``
+   options        {option: every choice}: the fuzz draws one choice per option
+   dtypes         the parameter dtypes the deterministic suites run
+                  ((float32, float64) unless the class fixes its own)
+   fuzz_dtypes    the parameter dtypes the fuzz draws (float16, int64, >f8 ...)
+   forward_args   one ``Arg(name, legend shape, kind, none_ok, aliases)`` per
+   backward_args  positional argument of forward / backward, named as the error
+                  messages name them ("xs", "dhs", ...). kind "float", "ids"
+                  (integer ids in [0, V)) or "scalar"; none_ok=True when None
+                  is valid (an initial state). The generic bad cases (None,
+                  wrong shape/ndim, 0-d, complex/object/str/datetime dtypes,
+                  ragged lists, objects whose __array__ raises, out-of-range
+                  ids, ...) are derived from these; each must raise with a
+                  message naming the argument.
+   grad_cases     ((index into layer.grads, "readonly" | "int"), ...): that
+                  gradient array made unusable, then backward must raise and
+                  change nothing
+   state_attrs    attributes that must survive a failing call unchanged and
+                  are compared between runs (TimeRNN: "h", "dh")
+   compare_attrs  attributes compared with the twin by the fuzz
+   state_shape    the legend of set_state()'s argument, if the class has one
+   (and, rarely: fuzz_sizes, fuzz_terms, guards_backward, resync_after_error,
+   unnamed: see Entry)
+   and write its methods:
+   build(cls, dtype, rng, sz, layout, **opts)   weights from rng (``weights()``:
+                  contractive scale), ``layout()`` applied to the first weight
+                  (the fuzz passes other memory layouts), then cls(...). The
+                  same rng state gives the same layer (twins are built so).
+   inputs(rng, sz, dtype, **opts) / douts(rng, sz, **opts)   the good positional
+                  arguments of forward / backward (lists), float64 unless ids
+                  (``dtype`` is for a class without parameters, as the softmax)
+   extra_bad(sz, opts)   the layer's own bad cases (``Bad``), precise: the
+                  message must name the argument and show the actual shape or
+                  dtype (``shown("xs", (N, T, D + 1))``).
+   Override forward/backward/outputs only if the class's calls are not
+   ``layer.forward(*inputs)`` / ``layer.backward(*douts)`` with arrays back.
+2. Add an instance to ``REGISTRY`` at the bottom. Every suite now covers the
+   layer; ``python -m pytest tests/test_failure_state.py tests/test_core_errors.py
+   tests/test_fuzz.py tests/test_memory.py tests/test_concurrency.py`` runs them.
+3. Its kernels go into tests/core_contract.py (signatures, shapes, roles), and
+   test_contract.py checks them against _core, _core.pyi, the docstrings and
+   the README; test_fuzz.py then fuzzes them.
 """
 import importlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
