@@ -296,7 +296,13 @@ class Entry:
         return True
 
     def param_arrays(self, layer):
-        return [np.asarray(p) for p in getattr(layer, "params", [])]
+        """The parameter arrays the layer reads at each call (perturbed in place by
+        the gradient check)."""
+        return list(getattr(layer, "params", []))
+
+    def grad_arrays(self, layer):
+        """The gradients of param_arrays(), in the same order."""
+        return self.grads(layer)
 
     # ---- the uniform adapter ------------------------------------------------
     @staticmethod
@@ -737,6 +743,9 @@ class SimpleRNNEntry(Entry):
 
     def param_arrays(self, layer):
         return [layer.W_x, layer.W_h, layer.B]
+
+    def grad_arrays(self, layer):
+        return [layer.dW_x, layer.dW_h, layer.dB]
 
     def pair(self, dtype, rng_seed, sz, variant="", opts=None, layout=_same):
         """(the layer, the NumPy oracle): the oracle computes the same numbers only
