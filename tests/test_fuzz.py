@@ -37,7 +37,6 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import rnnscratch  # noqa: E402
 from rnnscratch import _core, reference  # noqa: E402
 from core_contract import CONTRACT, KERNELS  # noqa: E402
 from registry import REGISTRY, Sizes, randn, shape_of  # noqa: E402
@@ -760,7 +759,8 @@ def _mutate(data, rng, kw, fname, name, how, dims):
                 kw[name] = src
     elif how == "ids" and role == "ids" and isinstance(cur, np.ndarray) and cur.size and \
             cur.dtype.kind in "biuf":
-        bad = data.draw(st.sampled_from((-1, -2, dims.get("V", 0), dims.get("V", 0) + 1, 2**31, 2**62,
+        V = dims.get("V", 0)
+        bad = data.draw(st.sampled_from((-1, -2, V, V + 1, 2**31, 2**62,
                                          -2**63, 2**64 - 1, 255)), label="bad id")
         dt = data.draw(st.sampled_from(("int64", "uint64", "int32", "uint8", "int8")))
         a = np.array(cur, dtype=np.int64).astype(dt)
