@@ -2,6 +2,18 @@
 computed by C kernels, with the courses' APIs and a pure-NumPy reference.
 
     from rnnscratch import RNN, TimeRNN      # instead of common.time_layers
+
+The package:
+
+    layers/        the compiled layers (RNN, TimeRNN; the language model's)
+    models/        the models built from them (SimpleRnnlm)
+    training/      the book's optimizers, clip_grads, RnnlmTrainer (optim, trainer)
+    reference/     the NumPy twin of every class above
+    diveintocode   the scratch course's front-end: SimpleRNN, FC, and its own
+                   SGD/AdaGrad (update(layer), not the book's update(params, grads))
+    testing        check a student's class against ours
+    datasets, text, bench, demo, __main__   data, preprocessing, command line
+    _policy        the rules all of them share (dtype, activation, checks)
 """
 try:
     from . import _core
@@ -10,11 +22,11 @@ except ImportError:  # a source checkout without an in-place build
 
     _core = load_installed_core()
 from ._config import get_num_threads, set_num_threads, show_config
-from ._layers import RNN, TimeRNN
-from ._lm_layers import SimpleRnnlm, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from .optim import SGD, AdaGrad, Adam, Momentum, clip_grads
-from .trainer import RnnlmTrainer, eval_perplexity
-from . import datasets, diveintocode, optim, reference, testing, text, trainer
+from .layers import RNN, TimeAffine, TimeEmbedding, TimeRNN, TimeSoftmaxWithLoss
+from .models import SimpleRnnlm
+from .training import SGD, AdaGrad, Adam, Momentum, RnnlmTrainer, clip_grads, eval_perplexity
+from .training import optim, trainer  # rnnscratch.optim, rnnscratch.trainer
+from . import datasets, diveintocode, layers, models, reference, testing, text, training
 
 __version__ = "0.1.0"
 
@@ -23,5 +35,6 @@ __all__ = [
     "RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
     "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
+    "layers", "models", "training",
 ]
 

@@ -17,12 +17,13 @@ def cmd_check(args):
     """Compare the compiled TimeRNN with the NumPy reference on random data."""
     import rnnscratch
     from rnnscratch import reference
+    from rnnscratch._policy import ACTIVATIONS
 
     rng = np.random.default_rng(0)
     N, T, D, H = args.batch, args.time, args.input, args.hidden
     worst = 0.0
     for dtype in (np.float32, np.float64):
-        for act in ("tanh", "relu", "sigmoid"):
+        for act in ACTIVATIONS:
             Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
             Wh = (rng.standard_normal((H, H)) * 0.5 / np.sqrt(H)).astype(dtype)
             b = (rng.standard_normal(H) * 0.1).astype(dtype)

@@ -73,8 +73,7 @@ def lstm_forward(
     Wx: ArrayLike,                # (D, 4H)
     Wh: ArrayLike,                # (H, 4H)
     b: Optional[ArrayLike] = ...,  # (4H,) or None
-) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...
-    # h_next (N, H), c_next (N, H), cache (N, 4H)
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # h_next (N, H), c_next (N, H), cache (N, 4H)
 
 def lstm_backward(
     dh_next: ArrayLike,           # (N, H)
@@ -91,8 +90,7 @@ def lstm_backward(
     db: Optional[NDArray[np.floating]] = ...,  # (4H,)
     accumulate: bool = ...,
     b: Optional[ArrayLike] = ...,  # (4H,) the layer's bias: only for the dtype rule
-) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...
-    # dx (N, D), dh_prev (N, H), dc_prev (N, H)
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # dx (N, D), dh_prev (N, H), dc_prev (N, H)
 
 def time_lstm_forward(
     xs: ArrayLike,                # (N, T, D)
@@ -101,8 +99,7 @@ def time_lstm_forward(
     Wx: ArrayLike,                # (D, 4H)
     Wh: ArrayLike,                # (H, 4H)
     b: Optional[ArrayLike] = ...,  # (4H,) or None
-) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...
-    # hs (N, T, H), cs (N, T, H), cache (N, T, 4H)
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # hs (N, T, H), cs (N, T, H), cache (N, T, 4H)
 
 def time_lstm_backward(
     dhs: ArrayLike,               # (N, T, H) upstream gradient of hs
@@ -120,8 +117,7 @@ def time_lstm_backward(
     db: Optional[NDArray[np.floating]] = ...,  # (4H,)
     accumulate: bool = ...,
     b: Optional[ArrayLike] = ...,  # (4H,) the layer's bias: only for the dtype rule
-) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...
-    # dxs (N, T, D), dh0 (N, H), dc0 (N, H)
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # dxs (N, T, D), dh0 (N, H), dc0 (N, H)
 
 def gru_forward(
     x: ArrayLike,                 # (N, D)
@@ -233,12 +229,12 @@ def matmul(
     packed: bool = ...,           # pack b first, as the per-step RNN product does
 ) -> NDArray[np.floating]: ...    # (M, N)
 
-def set_num_threads(n: int) -> None: ...
+def set_num_threads(n: int, /) -> None: ...
 def get_num_threads() -> int: ...
-def _pool_selftest(jobs: int) -> int: ...  # for the tests: 0 when the thread pool is sound
+def _pool_selftest(jobs: int, /) -> int: ...  # for the tests: 0 when the thread pool is sound
 max_threads: int
 build_flags: str
 
 def get_simd_path() -> str: ...
-def set_simd_path(name: Literal["portable", "avx2", "avx512", "best"]) -> None: ...
+def set_simd_path(name: Literal["portable", "avx2", "avx512", "best"], /) -> None: ...
 def available_simd_paths() -> list: ...

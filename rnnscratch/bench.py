@@ -202,11 +202,11 @@ def _alternate(contenders, blocks, out_times):
 
 def run_lm_bench(quick=False, out=print):
     """The two language-model figures of issue 4, compiled vs reference layers."""
-    from ._lm_layers import SimpleRnnlm
-    from ._reference_lm import SimpleRnnlm as RefSimpleRnnlm
     from .demo import train_chapter5
-    from .optim import SGD
-    from .trainer import make_batch
+    from .models import SimpleRnnlm
+    from .reference import SimpleRnnlm as RefSimpleRnnlm
+    from .training.optim import SGD
+    from .training.trainer import make_batch
 
     res = {}
     # 1. the chapter-5 loop: whole epochs of train_chapter5

@@ -116,8 +116,8 @@ def train_chapter5(model, corpus, epochs, batch_size=10, time_size=5, lr=0.1,
     Returns the per-epoch perplexities and wall times; on_epoch(epoch, ppl, secs)
     is called after every epoch.
     """
-    from .optim import SGD
-    from .trainer import make_batch
+    from .training.optim import SGD
+    from .training.trainer import make_batch
 
     corpus = np.asarray(corpus)
     xs, ts = corpus[:-1], corpus[1:]
@@ -193,8 +193,8 @@ def main(argv=None):
 
     import rnnscratch
     from . import reference
-    from ._lm_layers import SimpleRnnlm
-    from ._reference_lm import SimpleRnnlm as RefSimpleRnnlm
+    from .models import SimpleRnnlm
+    from .reference import SimpleRnnlm as RefSimpleRnnlm
 
     corpus, source = load_corpus(args)
     V = int(corpus.max()) + 1

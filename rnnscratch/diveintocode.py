@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from . import _core
+from ._policy import check_activation, check_numeric, compute_dtype
 
 __all__ = [
     "SimpleRNN", "FC",
@@ -93,15 +94,42 @@ class HeInitializer:
 
 # --------------------------------------------------------------------------
 # optimizers: update(layer) updates each parameter P by the layer's dP
+#
+# Not the book's optimizers (rnnscratch.SGD, rnnscratch.AdaGrad, which take
+# update(params, grads) with two lists): same names, other interface, other
+# state. Each family rejects the other's call with a TypeError.
 # --------------------------------------------------------------------------
 
-_PARAM_NAMES = ("W", "B", "W_x", "W_h")
+# (parameter, gradient) attribute names: constants, not built per call (a new
+# attribute-name string per call would fill CPython's type attribute cache)
+_PARAM_NAMES = (("W", "dW"), ("B", "dB"), ("W_x", "dW_x"), ("W_h", "dW_h"))
+
+_NOT_GIVEN = object()
+
+
+def _check_layer_arg(optimizer, layer, grads):
+    """update(layer) takes one layer; update(params, grads) with lists is the
+    book's call (rnnscratch.SGD / AdaGrad): TypeError naming the right class."""
+    if grads is not _NOT_GIVEN:
+        got = "two arguments (%s, %s)" % (type(layer).__name__, type(grads).__name__)
+    elif isinstance(layer, (list, tuple, np.ndarray)):
+        got = "a %s instead of a layer" % type(layer).__name__
+    else:
+        return
+    name = optimizer._name
+    raise TypeError(
+        f"{type(optimizer).__name__}.update(layer): rnnscratch.diveintocode.{name} is the "
+        f"scratch course's optimizer: it takes one layer (SimpleRNN, FC) and updates its "
+        f"W/B or W_x/W_h/B by its dW/dB or dW_x/dW_h/dB, got {got}. For the book's "
+        f"update(params, grads) "
+        f"with the lists of parameter arrays and gradients, use rnnscratch.{name} "
+        f"(rnnscratch.training.optim.{name}).")
 
 
 def _layer_params(layer):
     """(name, gradient) for every parameter P of the layer that has a gradient dP."""
-    for name in _PARAM_NAMES:
-        grad = getattr(layer, "d" + name, None)
+    for name, grad_name in _PARAM_NAMES:
+        grad = getattr(layer, grad_name, None)
         if grad is not None and getattr(layer, name, None) is not None:
             yield name, grad
 
@@ -121,10 +149,13 @@ def _apply(layer, name, step):
 class SGD:
     """Stochastic gradient descent: P' = P - lr * dP for P in W/B or W_x/W_h/B."""
 
+    _name = "SGD"
+
     def __init__(self, lr=0.01):
         self.lr = lr
 
-    def update(self, layer):
+    def update(self, layer, grads=_NOT_GIVEN):
+        _check_layer_arg(self, layer, grads)
         for name, grad in _layer_params(layer):
             _apply(layer, name, self.lr * np.asarray(grad))
         return layer
@@ -136,6 +167,8 @@ class AdaGrad:
     The running sums H_P are kept per layer and parameter, so one instance can
     be shared by all the layers of a network (as the course's classifiers do).
     """
+
+    _name = "AdaGrad"
 
     def __init__(self, lr=0.01, eps=1e-7):
         self.lr = lr
@@ -150,7 +183,8 @@ class AdaGrad:
                 layer._adagrad_H = {}
             return layer._adagrad_H
 
-    def update(self, layer):
+    def update(self, layer, grads=_NOT_GIVEN):
+        _check_layer_arg(self, layer, grads)
         state = self._state(layer)
         for name, grad in _layer_params(layer):
             grad = np.asarray(grad)
@@ -292,9 +326,7 @@ class SimpleRNN:
     def __init__(self, n_features, n_nodes, initializer=None, optimizer=None,
                  activation="tanh", return_sequences=False):
         initializer = XavierInitializer() if initializer is None else initializer
-        if activation not in ("tanh", "relu", "sigmoid"):
-            raise ValueError("activation: expected 'tanh', 'relu' or 'sigmoid', "
-                             "got %r" % (activation,))
+        check_activation(activation)
         self.n_features = n_features
         self.n_nodes = n_nodes
         self.optimizer = optimizer
@@ -321,9 +353,7 @@ class SimpleRNN:
         if self._cache is None:
             raise RuntimeError("SimpleRNN.backward() called before forward()")
         X, h0, hs, W_x, W_h, B = self._cache
-        dh = np.asarray(dh)
-        if dh.dtype.kind not in "biuf":
-            raise TypeError(f"dh: expected an array of numbers, got dtype {dh.dtype}")
+        dh = check_numeric("dh", dh)
         if self.return_sequences:
             dhs = dh
         else:
@@ -334,12 +364,14 @@ class SimpleRNN:
             dhs = np.zeros_like(hs)
             if T > 0:
                 dhs[:, -1] = dh
-        dt = hs.dtype
+        # the forward's dtype: B takes part in the rule as in forward
+        dt = compute_dtype(np.asarray(W_x), np.asarray(W_h),
+                           None if B is None else np.asarray(B))
         dW_x = np.zeros(np.shape(W_x), dt)
         dW_h = np.zeros(np.shape(W_h), dt)
         dB = np.zeros(np.shape(B), dt)
         dX, dh0 = _core.time_rnn_backward(dhs, X, h0, hs, W_x, W_h,
-                                          dW_x, dW_h, dB, self.activation)
+                                          dW_x, dW_h, dB, self.activation, b=B)
         if not self.return_sequences and hs.shape[1] == 0:
             dh0 = dh0 + dh  # the output was the initial state itself
         self.dW_x, self.dW_h, self.dB, self.dh0 = dW_x, dW_h, dB, dh0

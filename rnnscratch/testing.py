@@ -1,4 +1,4 @@
-"""Check a student's own RNN class against the compiled one.
+"""Check a student's own RNN, LSTM or GRU class against ours.
 
     from rnnscratch.testing import check_time_rnn
     report = check_time_rnn(MyTimeRNN)   # builds MyTimeRNN(Wx, Wh, b) and ours
@@ -15,7 +15,20 @@ check_time_rnn(cls)    ``cls(Wx, Wh, b)``, forward(xs),            hs, dxs, dh, 
 check_simple_rnn(cls)  ``cls(n_features, n_nodes, initializer,     h, dX, dW_x, dW_h, dB
                        optimizer)``; W_x, W_h, B set by us;
                        forward(X), backward(dh) -> dX
+check_lstm(cls)        ``cls(Wx, Wh, b)`` (gates f, g, i, o),      h, c, dx, dh_prev, dc_prev,
+                       forward(x, h_prev, c_prev) -> (h, c),       dWx, dWh, db
+                       backward(dh, dc) -> (dx, dh_prev, dc_prev)
+check_time_lstm(cls)   ``cls(Wx, Wh, b)``, forward(xs),            hs, c, dxs, dh, dWx, dWh, db
+                       backward(dhs), grads, dh, c, set_state
+check_gru(cls)         ``cls(Wx, Wh, b)`` (the book's GRU: z, r,   h, dx, dh_prev, dWx, dWh, db
+                       h~), forward(x, h_prev), backward(dh)
+check_time_gru(cls)    ``cls(Wx, Wh, b)``, forward(xs),            hs, dxs, dh, dWx, dWh, db
+                       backward(dhs), grads, dh, set_state
 =====================  ==========================================  =================================
+
+The gated checks compare with ``rnnscratch.LSTM`` (etc.) when the package
+exports the compiled class, else with the NumPy reference
+``rnnscratch.reference.LSTM`` (etc.).
 
 Every check runs several shapes with the same random float64 weights and
 inputs for both classes. A quantity agrees when its largest error is below
@@ -25,7 +38,8 @@ float16: 1e-2), so a correct class computing or storing in float32 (the
 language-model book's ``dtype='f'``) passes, while a 1% error fails. A class
 that raises gets a report naming the call, the exception and the line.
 
-``assert_rnn``, ``assert_time_rnn``, ``assert_simple_rnn`` raise
+``assert_rnn``, ``assert_time_rnn``, ``assert_simple_rnn``, ``assert_lstm``,
+``assert_time_lstm``, ``assert_gru``, ``assert_time_gru`` raise
 ``AssertionError`` with the report's text (for pytest).
 """
 import os
@@ -33,8 +47,12 @@ import traceback
 
 import numpy as np
 
+from ._policy import check_numeric
+
 __all__ = ["check_rnn", "check_time_rnn", "check_simple_rnn",
-           "assert_rnn", "assert_time_rnn", "assert_simple_rnn", "CheckReport"]
+           "check_lstm", "check_time_lstm", "check_gru", "check_time_gru",
+           "assert_rnn", "assert_time_rnn", "assert_simple_rnn",
+           "assert_lstm", "assert_time_lstm", "assert_gru", "assert_time_gru", "CheckReport"]
 
 RNN_SHAPES = ((4, 3, 5), (1, 1, 3), (3, 6, 2), (7, 5, 8))              # (N, D, H)
 TIME_RNN_SHAPES = ((2, 3, 4, 5), (1, 1, 3, 2), (4, 6, 1, 3), (3, 7, 5, 8))  # (N, T, D, H)
@@ -191,10 +209,7 @@ def _compare(name, got, expected, rtol):
     if got is None:
         return Comparison(name, False, "missing (None)")
     try:
-        g = np.asarray(got)
-        if g.dtype.kind not in "biuf":
-            raise TypeError
-        g = g.astype(np.float64)
+        g = check_numeric(name, got).astype(np.float64)
     except Exception:
         return Comparison(name, False, "not an array of numbers (got %s)" % type(got).__name__)
     if g.shape != expected.shape:
@@ -258,7 +273,7 @@ def check_rnn(cls, shapes=RNN_SHAPES, activation="tanh", rtol=None, seed=0, buil
     rtol : fixed tolerance instead of the dtype-based one.
     Returns a CheckReport.
     """
-    from ._layers import RNN
+    from .layers import RNN
 
     names = ("h", "dx", "dh_prev", "dWx", "dWh", "db")
     report = CheckReport(_title("check_rnn", cls), names)
@@ -314,7 +329,7 @@ def check_time_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, se
     ``set_state(h0)`` (quantities named 'stateful hs', 'stateful dh', ...).
     Returns a CheckReport.
     """
-    from ._layers import TimeRNN
+    from .layers import TimeRNN
 
     names = ("hs", "dxs", "dh", "dWx", "dWh", "db")
     report = CheckReport(_title("check_time_rnn", cls), names)
@@ -464,6 +479,204 @@ def check_simple_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, 
 
 
 # --------------------------------------------------------------------------
+# the gated layers: check_lstm, check_gru, check_time_lstm, check_time_gru
+# --------------------------------------------------------------------------
+
+def _ours(name):
+    """The compiled class when rnnscratch exports it, else the NumPy reference."""
+    import rnnscratch
+    from . import reference
+
+    return getattr(rnnscratch, name, None) or getattr(reference, name)
+
+
+def _gate_weights(rng, D, H, G):
+    """Float64 weights of G gate blocks, scaled like _weights."""
+    Wx = rng.standard_normal((D, G * H)) / np.sqrt(D) * 0.8
+    Wh = rng.standard_normal((H, G * H)) / np.sqrt(H) * 0.5
+    b = rng.standard_normal(G * H) * 0.2
+    return Wx, Wh, b
+
+
+def _check_cell(fn, cls, lstm, shapes, rtol, seed, build):
+    """check_lstm (lstm=True) and check_gru (lstm=False)."""
+    G = 4 if lstm else 3
+    if lstm:
+        names = ("h", "c", "dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")
+        fwd_call, bwd_call = "forward(x, h_prev, c_prev)", "backward(dh_next, dc_next)"
+        fwd_out, bwd_out = "a pair (h_next, c_next)", "a triple (dx, dh_prev, dc_prev)"
+    else:
+        names = ("h", "dx", "dh_prev", "dWx", "dWh", "db")
+        fwd_call, bwd_call = "forward(x, h_prev)", "backward(dh_next)"
+        fwd_out, bwd_out = None, "a pair (dx, dh_prev)"
+    n_fwd, n_bwd = (2, 3) if lstm else (1, 2)
+    report = CheckReport(_title(fn, cls), names)
+    rng = np.random.default_rng(seed)
+    make = build if build is not None else cls
+    Ours = _ours("LSTM" if lstm else "GRU")
+    for N, D, H in shapes:
+        case = CaseResult("N=%d D=%d H=%d" % (N, D, H))
+        report.cases.append(case)
+        Wx, Wh, b = _gate_weights(rng, D, H, G)
+        inputs = [rng.standard_normal((N, D))] + [rng.standard_normal((N, H))
+                                                  for _ in range(n_fwd)]
+        douts = [rng.standard_normal((N, H)) for _ in range(n_fwd)]
+
+        ours = Ours(Wx, Wh, b)
+        out_ref = ours.forward(*inputs)
+        out_ref = list(out_ref) if lstm else [out_ref]
+        expected = out_ref + list(ours.backward(*douts)) + list(ours.grads)
+
+        stage = "%s(Wx, Wh, b)" % getattr(cls, "__name__", "cls")
+        try:
+            layer = make(Wx.copy(), Wh.copy(), b.copy())
+            stage = fwd_call
+            out = layer.forward(*(a.copy() for a in inputs))
+            stage = bwd_call
+            back = layer.backward(*(a.copy() for a in douts))
+        except Exception as exc:
+            case.error = _describe_exception(stage, exc)
+            continue
+        problems = []
+        if not lstm:
+            out = [out]
+        elif not (isinstance(out, (tuple, list)) and len(out) == n_fwd):
+            problems.append("%s returned %s, expected %s"
+                            % (fwd_call, type(out).__name__, fwd_out))
+            out = [None] * n_fwd
+        if not (isinstance(back, (tuple, list)) and len(back) == n_bwd):
+            problems.append("%s returned %s, expected %s"
+                            % (bwd_call, type(back).__name__, bwd_out))
+            back = [None] * n_bwd
+        if problems:
+            case.error = "; ".join(problems)
+        grads, problem = _grads_of(layer, names[-3:])
+        if problem and problem not in report.notes:
+            report.notes.append(problem)
+        got = list(out) + list(back) + grads[:3]
+        case.rtol = _case_rtol(got, rtol)
+        case.comparisons = [_compare(n, g, e, case.rtol) for n, g, e in zip(names, got, expected)]
+    return report
+
+
+def _check_time(fn, cls, lstm, shapes, rtol, seed, build, stateful):
+    """check_time_lstm (lstm=True) and check_time_gru (lstm=False)."""
+    G = 4 if lstm else 3
+    names = (("hs", "c") if lstm else ("hs",)) + ("dxs", "dh", "dWx", "dWh", "db")
+    report = CheckReport(_title(fn, cls), names)
+    rng = np.random.default_rng(seed)
+    Ours = _ours("TimeLSTM" if lstm else "TimeGRU")
+    runs = [(shape, False) for shape in shapes]
+    if stateful and shapes:
+        runs.append((shapes[0], True))
+    set_call = "set_state(h0, c0)" if lstm else "set_state(h0)"
+    for (N, T, D, H), with_state in runs:
+        label = "N=%d T=%d D=%d H=%d" % (N, T, D, H)
+        case = CaseResult(label + (", stateful=True from %s" % set_call if with_state else ""))
+        report.cases.append(case)
+        Wx, Wh, b = _gate_weights(rng, D, H, G)
+        xs, dhs = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
+        state = [rng.standard_normal((N, H)) for _ in range(2 if lstm else 1)]
+
+        ours = Ours(Wx, Wh, b, stateful=with_state)
+        if with_state:
+            ours.set_state(*state)
+        hs_ref = ours.forward(xs)
+        c_ref = [ours.c] if lstm else []
+        dxs_ref = ours.backward(dhs)
+        expected = [hs_ref] + c_ref + [dxs_ref, ours.dh] + list(ours.grads)
+
+        name = getattr(cls, "__name__", "cls")
+        stage = "%s(Wx, Wh, b%s)" % (name, ", stateful=True" if with_state else "")
+        try:
+            if build is not None:
+                layer = build(Wx.copy(), Wh.copy(), b.copy())
+                if with_state:
+                    layer.stateful = True
+            elif with_state:
+                layer = cls(Wx.copy(), Wh.copy(), b.copy(), stateful=True)
+            else:
+                layer = cls(Wx.copy(), Wh.copy(), b.copy())
+            if with_state:
+                stage = set_call
+                layer.set_state(*(a.copy() for a in state))
+            stage = "forward(xs)"
+            hs = layer.forward(xs.copy())
+            c = [getattr(layer, "c", None)] if lstm else []
+            if lstm and c[0] is not None:
+                c = [np.array(c[0], copy=True)]  # before backward can touch it
+            stage = "backward(dhs)"
+            dxs = layer.backward(dhs.copy())
+        except Exception as exc:
+            case.error = _describe_exception(stage, exc)
+            continue
+        dh = getattr(layer, "dh", None)
+        grads, problem = _grads_of(layer, names[-3:])
+        if problem and problem not in report.notes:
+            report.notes.append(problem)
+        got = [hs] + c + [dxs, dh] + grads[:3]
+        case.rtol = _case_rtol(got, rtol)
+        prefix = "stateful " if with_state else ""
+        case.comparisons = [_compare(prefix + n, g, e, case.rtol)
+                            for n, g, e in zip(names, got, expected)]
+        if lstm and c[0] is None:
+            case.comparisons[1].problem = "missing: forward did not set the attribute c"
+        if dh is None:
+            case.comparisons[names.index("dh")].problem = \
+                "missing: backward did not set the attribute dh"
+    return report
+
+
+def check_lstm(cls, shapes=RNN_SHAPES, rtol=None, seed=0, build=None):
+    """Compare a course-style ``LSTM`` class with ours (``rnnscratch.LSTM``).
+
+    cls : built as ``cls(Wx, Wh, b)`` (or ``build(Wx, Wh, b)``); Wx (D,4H),
+    Wh (H,4H), b (4H,), gate blocks f, g, i, o (the book's order).
+    shapes : (N, D, H). For each, forward(x (N,D), h_prev (N,H), c_prev (N,H))
+    -> (h_next, c_next) and backward(dh_next, dc_next) -> (dx, dh_prev,
+    dc_prev) are compared, and ``grads`` ([dWx, dWh, db]) after backward.
+    Returns a CheckReport.
+    """
+    return _check_cell("check_lstm", cls, True, shapes, rtol, seed, build)
+
+
+def check_gru(cls, shapes=RNN_SHAPES, rtol=None, seed=0, build=None):
+    """Compare a course-style ``GRU`` class with ours (``rnnscratch.GRU``).
+
+    cls : built as ``cls(Wx, Wh, b)``; Wx (D,3H), Wh (H,3H), b (3H,), blocks
+    z, r, h~ of the book's GRU: h~ = tanh(x.Wxh + (r*h_prev).Whh + bh),
+    h_next = (1-z)*h_prev + z*h~.
+    shapes : (N, D, H). forward(x, h_prev) -> h_next, backward(dh_next) ->
+    (dx, dh_prev) and ``grads`` are compared. Returns a CheckReport.
+    """
+    return _check_cell("check_gru", cls, False, shapes, rtol, seed, build)
+
+
+def check_time_lstm(cls, shapes=TIME_RNN_SHAPES, rtol=None, seed=0, build=None,
+                    stateful=True):
+    """Compare a course-style ``TimeLSTM`` class with ours (``rnnscratch.TimeLSTM``).
+
+    cls : built as ``cls(Wx, Wh, b)`` (or ``build(Wx, Wh, b)``).
+    shapes : (N, T, D, H). forward(xs (N,T,D)) -> hs (N,T,H), the attribute
+    ``c`` after forward (the last cell state), backward(dhs) -> dxs, ``dh``
+    (gradient of the initial h) and ``grads`` are compared.
+    stateful : also check a case built with ``stateful=True`` and started
+    from ``set_state(h0, c0)`` ('stateful hs', ...). Returns a CheckReport.
+    """
+    return _check_time("check_time_lstm", cls, True, shapes, rtol, seed, build, stateful)
+
+
+def check_time_gru(cls, shapes=TIME_RNN_SHAPES, rtol=None, seed=0, build=None,
+                   stateful=True):
+    """Compare a course-style ``TimeGRU`` class with ours (``rnnscratch.TimeGRU``).
+
+    As check_time_rnn: hs, dxs, dh and ``grads`` compared; the stateful case
+    starts from ``set_state(h0)``. Returns a CheckReport.
+    """
+    return _check_time("check_time_gru", cls, False, shapes, rtol, seed, build, stateful)
+
+
+# --------------------------------------------------------------------------
 # pytest-style assertions
 # --------------------------------------------------------------------------
 
@@ -480,3 +693,23 @@ def assert_time_rnn(cls, **kwargs):
 def assert_simple_rnn(cls, **kwargs):
     """check_simple_rnn(cls, **kwargs); AssertionError with the report's text unless ok."""
     return check_simple_rnn(cls, **kwargs).raise_if_failed()
+
+
+def assert_lstm(cls, **kwargs):
+    """check_lstm(cls, **kwargs); AssertionError with the report's text unless ok."""
+    return check_lstm(cls, **kwargs).raise_if_failed()
+
+
+def assert_time_lstm(cls, **kwargs):
+    """check_time_lstm(cls, **kwargs); AssertionError with the report's text unless ok."""
+    return check_time_lstm(cls, **kwargs).raise_if_failed()
+
+
+def assert_gru(cls, **kwargs):
+    """check_gru(cls, **kwargs); AssertionError with the report's text unless ok."""
+    return check_gru(cls, **kwargs).raise_if_failed()
+
+
+def assert_time_gru(cls, **kwargs):
+    """check_time_gru(cls, **kwargs); AssertionError with the report's text unless ok."""
+    return check_time_gru(cls, **kwargs).raise_if_failed()

@@ -83,8 +83,8 @@ def test_chapter5_loop_agrees_with_the_reference_layers():
     the first 80 epochs and within 10 % at the end (training is chaotic late on)."""
     import numpy as np
 
-    from rnnscratch._lm_layers import SimpleRnnlm
-    from rnnscratch._reference_lm import SimpleRnnlm as RefSimpleRnnlm
+    from rnnscratch.models import SimpleRnnlm
+    from rnnscratch.reference import SimpleRnnlm as RefSimpleRnnlm
     from rnnscratch.bench import _lm_corpus
     from rnnscratch.demo import train_chapter5
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from rnnscratch import _core
-from rnnscratch import _lm_layers as C
-from rnnscratch import _reference_lm as R
+import rnnscratch as C  # the compiled layers and models
+from rnnscratch import reference as R
+from rnnscratch.models import RnnlmBase
 
 DTYPES = (np.float32, np.float64)
 # (N, T, D, V): ones, off-grid sizes, a batch of the chapter-5 size
@@ -605,10 +606,10 @@ def test_simple_rnnlm_uses_the_fused_head_bit_for_bit():
         if step == 1:  # one-hot targets, as the loss layer accepts
             ts = np.eye(V, dtype=np.float32)[ts]
         la = model.forward(xs, ts)
-        lb = C.RnnlmBase.forward(layered, xs, ts)
+        lb = RnnlmBase.forward(layered, xs, ts)
         assert la == lb
         dx_a = model.backward(2.0 if step == 2 else 1)
-        dx_b = C.RnnlmBase.backward(layered, 2.0 if step == 2 else 1)
+        dx_b = RnnlmBase.backward(layered, 2.0 if step == 2 else 1)
         assert dx_a is None and dx_b is None
         for i, (g, h) in enumerate(zip(model.grads, layered.grads)):
             if step == 2:  # dout != 1 scales the stored gradient: rounding may differ

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rnnscratch.optim import SGD, AdaGrad, Adam, Momentum, clip_grads
+from rnnscratch.training.optim import SGD, AdaGrad, Adam, Momentum, clip_grads
 
 
 def setup(dtype=np.float32):
@@ -117,7 +117,7 @@ def test_sgd_one_pass_is_numpy_bit_for_bit(dtype, lr, shape):
 def test_sgd_other_arrays_take_numpys_path():
     """Anything the C path does not cover keeps NumPy's semantics: views, float16, mixed
     dtypes, a NumPy float64 lr (which makes the product float64), overlapping arrays."""
-    from rnnscratch.optim import _sgd_fast
+    from rnnscratch.training.optim import _sgd_fast
 
     rng = np.random.default_rng(2)
     base = rng.standard_normal((6, 8)).astype(np.float32)

@@ -1,9 +1,9 @@
 """RnnlmTrainer, eval_perplexity, remove_duplicate: the course's loops, vectorized."""
 import numpy as np
 
-from rnnscratch import _lm_layers as C
-from rnnscratch.optim import SGD
-from rnnscratch.trainer import RnnlmTrainer, eval_perplexity, remove_duplicate
+from rnnscratch import models as C
+from rnnscratch.training.optim import SGD
+from rnnscratch.training.trainer import RnnlmTrainer, eval_perplexity, remove_duplicate
 
 
 def course_get_batch(x, t, batch_size, time_size, time_idx):

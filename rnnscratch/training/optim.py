@@ -5,12 +5,41 @@ references to them); state (velocities, squared-gradient sums) is created on
 the first call, one array per parameter, in the order of `params`.
 `clip_grads(grads, max_norm)` scales the gradient arrays in place when their
 global L2 norm exceeds max_norm.
+
+These are the book's optimizers (common/optimizer.py). The scratch course's
+SGD and AdaGrad (rnnscratch.diveintocode) share two of the names but not the
+interface: there a layer calls optimizer.update(layer) on itself. Each family
+rejects the other's call with a TypeError that names the right class.
 """
 import numpy as np
 
-from . import _core
+from .. import _core
 
 __all__ = ["SGD", "Momentum", "AdaGrad", "Adam", "clip_grads"]
+
+
+_NOT_GIVEN = object()
+
+# attributes of a scratch-course layer (rnnscratch.diveintocode.SimpleRNN, FC)
+_SCRATCH_LAYER_ATTRS = ("W", "B", "W_x", "W_h")
+
+
+def _check_update_args(optimizer, params, grads):
+    """update(params, grads) takes two lists; update(layer) is the scratch
+    course's call (rnnscratch.diveintocode): TypeError naming the right class."""
+    if grads is _NOT_GIVEN:
+        got = "only one argument (%s)" % type(params).__name__
+    elif (not isinstance(params, (list, tuple, np.ndarray))
+          and any(hasattr(params, a) for a in _SCRATCH_LAYER_ATTRS)):
+        got = "a %s layer as params" % type(params).__name__
+    else:
+        return
+    name = type(optimizer).__name__
+    raise TypeError(
+        f"{name}.update(params, grads): rnnscratch.{optimizer._book_name} is the book's "
+        f"optimizer (common/optimizer.py): it takes the list of parameter arrays and the "
+        f"list of their gradients, got {got}. For a scratch-course layer that calls "
+        f"optimizer.update(layer) on itself, use {optimizer._scratch_twin}.")
 
 
 def _sgd_fast(p, g, lr):
@@ -28,10 +57,14 @@ class SGD:
     """W <- W - lr * dW  (one C pass per array when it is a plain float array;
     the same numbers as NumPy's `W -= lr * dW`)"""
 
+    _book_name = "SGD"
+    _scratch_twin = "rnnscratch.diveintocode.SGD"
+
     def __init__(self, lr=0.01):
         self.lr = lr
 
-    def update(self, params, grads):
+    def update(self, params, grads=_NOT_GIVEN):
+        _check_update_args(self, params, grads)
         lr = self.lr
         for p, g in zip(params, grads):
             if _sgd_fast(p, g, lr):
@@ -43,12 +76,16 @@ class SGD:
 class Momentum:
     """v <- momentum * v - lr * dW;  W <- W + v"""
 
+    _book_name = "Momentum"
+    _scratch_twin = "rnnscratch.diveintocode.SGD or rnnscratch.diveintocode.AdaGrad"
+
     def __init__(self, lr=0.01, momentum=0.9):
         self.lr = lr
         self.momentum = momentum
         self.v = None
 
-    def update(self, params, grads):
+    def update(self, params, grads=_NOT_GIVEN):
+        _check_update_args(self, params, grads)
         if self.v is None:
             self.v = [np.zeros_like(p) for p in params]
         for i, (p, g) in enumerate(zip(params, grads)):
@@ -59,11 +96,15 @@ class Momentum:
 class AdaGrad:
     """h <- h + dW*dW;  W <- W - lr * dW / (sqrt(h) + 1e-7)"""
 
+    _book_name = "AdaGrad"
+    _scratch_twin = "rnnscratch.diveintocode.AdaGrad"
+
     def __init__(self, lr=0.01):
         self.lr = lr
         self.h = None
 
-    def update(self, params, grads):
+    def update(self, params, grads=_NOT_GIVEN):
+        _check_update_args(self, params, grads)
         if self.h is None:
             self.h = [np.zeros_like(p) for p in params]
         for i, (p, g) in enumerate(zip(params, grads)):
@@ -76,6 +117,9 @@ class Adam:
     m += (1-beta1)(g-m);  v += (1-beta2)(g*g-v);
     W -= lr * sqrt(1-beta2^t)/(1-beta1^t) * m / (sqrt(v) + 1e-7)"""
 
+    _book_name = "Adam"
+    _scratch_twin = "rnnscratch.diveintocode.SGD or rnnscratch.diveintocode.AdaGrad"
+
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
         self.lr = lr
         self.beta1 = beta1
@@ -84,7 +128,8 @@ class Adam:
         self.m = None
         self.v = None
 
-    def update(self, params, grads):
+    def update(self, params, grads=_NOT_GIVEN):
+        _check_update_args(self, params, grads)
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]

@@ -19,82 +19,41 @@ The classes have exactly the API of the compiled ``rnnscratch.RNN`` and
 ``rnnscratch.TimeRNN`` (which is the API of the course classes, plus the
 ``activation=`` keyword and an optional bias).
 
-Dtype policy: the compute dtype is derived from the parameters at every call,
-``np.result_type(*params)``; float16/float32 compute in float32, everything
-else (float64, integers, bool) in float64.  Inputs are cast to it.
+Dtype policy (rnnscratch._policy.compute_dtype): the compute dtype is derived
+from the parameters at every call, from NumPy's result type of them;
+float16/float32 compute in float32, everything else (float64, integers, bool)
+in float64. Inputs are cast to it.
 """
 
 import numpy as np
 
-__all__ = ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype"]
+from .._policy import check_activation, compute_dtype, grads_like
+from ._checks import check_ndim, check_numeric, check_shape
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid")
-
-_NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
+__all__ = ["RNN", "TimeRNN"]
 
 
 # --------------------------------------------------------------------------
-# argument checking helpers
+# parameters
 # --------------------------------------------------------------------------
-
-def _check_activation(activation):
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(
-            "activation must be one of %s, got %r"
-            % (", ".join(repr(a) for a in ACTIVATIONS), activation))
-    return activation
-
-
-def _numeric_array(name, value):
-    """Return ``value`` as an ndarray with a real numeric dtype (no copy if possible)."""
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged lists and other junk
-        raise TypeError("%s must be a numeric array, got %s (%s)"
-                        % (name, type(value).__name__, exc)) from None
-    if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError("%s must have a real numeric dtype, got dtype %s (type %s)"
-                        % (name, arr.dtype, type(value).__name__))
-    return arr
-
-
-def _check_ndim(name, arr, ndim, legend):
-    if arr.ndim != ndim:
-        raise ValueError("%s must be %d-dimensional %s, got shape %s"
-                         % (name, ndim, legend, arr.shape))
-
-
-def _check_shape(name, arr, expected, legend):
-    if arr.shape != tuple(expected):
-        raise ValueError("%s must have shape %s %s, got shape %s"
-                         % (name, tuple(expected), legend, arr.shape))
-
-
-def compute_dtype(params):
-    """The dtype the layer computes in, derived from its parameters."""
-    dt = np.result_type(*params)
-    if dt == np.float16 or dt == np.float32:
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
-
 
 def _read_params(params):
     """Check the parameter list; return (Wx, Wh, b_or_None, D, H, dtype), all cast."""
     names = ("Wx", "Wh", "b")
     if len(params) not in (2, 3):
-        raise ValueError("params must hold [Wx, Wh] or [Wx, Wh, b], got %d arrays"
+        raise ValueError("params: expected [Wx, Wh] or [Wx, Wh, b], got %d arrays"
                          % len(params))
-    arrs = [_numeric_array(names[i], p) for i, p in enumerate(params)]
+    arrs = [check_numeric(names[i], p) for i, p in enumerate(params)]
     Wx, Wh = arrs[0], arrs[1]
-    _check_ndim("Wx", Wx, 2, "(D, H)")
+    check_ndim("Wx", Wx, 2, "(D, H)")
     D, H = Wx.shape
-    _check_ndim("Wh", Wh, 2, "(H, H)")
-    _check_shape("Wh", Wh, (H, H), "(H, H) with H = Wx.shape[1] = %d" % H)
+    check_ndim("Wh", Wh, 2, "(H, H)")
+    check_shape("Wh", Wh, (H, H), "(H, H) with H = Wx.shape[1] = %d" % H)
     b = None
     if len(arrs) == 3:
         b = arrs[2]
-        _check_ndim("b", b, 1, "(H,)")
-        _check_shape("b", b, (H,), "(H,) with H = Wx.shape[1] = %d" % H)
+        check_ndim("b", b, 1, "(H,)")
+        check_shape("b", b, (H,), "(H,) with H = Wx.shape[1] = %d" % H)
     dt = compute_dtype(arrs)
     Wx = Wx.astype(dt, copy=False)
     Wh = Wh.astype(dt, copy=False)
@@ -106,9 +65,7 @@ def _read_params(params):
 def _make_params_and_grads(Wx, Wh, b):
     params = [Wx, Wh] if b is None else [Wx, Wh, b]
     _read_params(params)  # validates shapes and dtypes at construction
-    dt = compute_dtype([np.asarray(p) for p in params])
-    grads = [np.zeros(np.shape(p), dtype=dt) for p in params]
-    return params, grads
+    return params, grads_like(params, ("Wx", "Wh", "b"))
 
 
 # --------------------------------------------------------------------------
@@ -177,20 +134,20 @@ class RNN:
     """
 
     def __init__(self, Wx, Wh, b=None, activation="tanh"):
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation)
         self.params, self.grads = _make_params_and_grads(Wx, Wh, b)
         self.cache = None
 
     def forward(self, x, h_prev):
         Wx, Wh, b, D, H, dt = _read_params(self.params)
-        activation = _check_activation(self.activation)
-        x = _numeric_array("x", x)
-        h_prev = _numeric_array("h_prev", h_prev)
-        _check_ndim("x", x, 2, "(N, D)")
+        activation = check_activation(self.activation)
+        x = check_numeric("x", x)
+        h_prev = check_numeric("h_prev", h_prev)
+        check_ndim("x", x, 2, "(N, D)")
         N = x.shape[0]
-        _check_shape("x", x, (N, D), "(N, D) with D = Wx.shape[0] = %d" % D)
-        _check_ndim("h_prev", h_prev, 2, "(N, H)")
-        _check_shape("h_prev", h_prev, (N, H),
+        check_shape("x", x, (N, D), "(N, D) with D = Wx.shape[0] = %d" % D)
+        check_ndim("h_prev", h_prev, 2, "(N, H)")
+        check_shape("h_prev", h_prev, (N, H),
                      "(N, H) with N = x.shape[0] = %d, H = Wx.shape[1] = %d" % (N, H))
         x = x.astype(dt, copy=False)
         h_prev = h_prev.astype(dt, copy=False)
@@ -203,15 +160,15 @@ class RNN:
         if self.cache is None:
             raise RuntimeError("RNN.backward called before forward")
         Wx, Wh, b, D, H, dt = _read_params(self.params)
-        activation = _check_activation(self.activation)
+        activation = check_activation(self.activation)
         x, h_prev, h_next = self.cache
         if x.shape[1] != D or h_next.shape[1] != H:
             raise ValueError("params changed shape since forward: Wx has shape %s, "
                              "forward saw x of shape %s and h_next of shape %s"
                              % (Wx.shape, x.shape, h_next.shape))
-        dh_next = _numeric_array("dh_next", dh_next)
-        _check_ndim("dh_next", dh_next, 2, "(N, H)")
-        _check_shape("dh_next", dh_next, h_next.shape, "(N, H) like h_next")
+        dh_next = check_numeric("dh_next", dh_next)
+        check_ndim("dh_next", dh_next, 2, "(N, H)")
+        check_shape("dh_next", dh_next, h_next.shape, "(N, H) like h_next")
         dh_next = dh_next.astype(dt, copy=False)
         x, h_prev, h_next = (a.astype(dt, copy=False) for a in (x, h_prev, h_next))
 
@@ -234,7 +191,7 @@ class TimeRNN:
     """
 
     def __init__(self, Wx, Wh, b=None, stateful=False, activation="tanh"):
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation)
         self.params, self.grads = _make_params_and_grads(Wx, Wh, b)
         self.h, self.dh = None, None
         self.stateful = stateful
@@ -242,16 +199,16 @@ class TimeRNN:
 
     def forward(self, xs):
         Wx, Wh, b, D, H, dt = _read_params(self.params)
-        activation = _check_activation(self.activation)
-        xs = _numeric_array("xs", xs)
-        _check_ndim("xs", xs, 3, "(N, T, D)")
+        activation = check_activation(self.activation)
+        xs = check_numeric("xs", xs)
+        check_ndim("xs", xs, 3, "(N, T, D)")
         N, T = xs.shape[:2]
-        _check_shape("xs", xs, (N, T, D), "(N, T, D) with D = Wx.shape[0] = %d" % D)
+        check_shape("xs", xs, (N, T, D), "(N, T, D) with D = Wx.shape[0] = %d" % D)
 
         if self.stateful and self.h is not None:
-            h0 = _numeric_array("h", self.h)
-            _check_ndim("h", h0, 2, "(N, H)")
-            _check_shape("h", h0, (N, H),
+            h0 = check_numeric("h", self.h)
+            check_ndim("h", h0, 2, "(N, H)")
+            check_shape("h", h0, (N, H),
                          "(N, H) with N = xs.shape[0] = %d, H = Wx.shape[1] = %d" % (N, H))
             h0 = h0.astype(dt, copy=True)
         else:
@@ -272,16 +229,16 @@ class TimeRNN:
         if self._cache is None:
             raise RuntimeError("TimeRNN.backward called before forward")
         Wx, Wh, b, D, H, dt = _read_params(self.params)
-        activation = _check_activation(self.activation)
+        activation = check_activation(self.activation)
         xs, h0, hs = self._cache
         N, T = xs.shape[:2]
         if xs.shape[2] != D or hs.shape[2] != H:
             raise ValueError("params changed shape since forward: Wx has shape %s, "
                              "forward saw xs of shape %s and hs of shape %s"
                              % (Wx.shape, xs.shape, hs.shape))
-        dhs = _numeric_array("dhs", dhs)
-        _check_ndim("dhs", dhs, 3, "(N, T, H)")
-        _check_shape("dhs", dhs, (N, T, H), "(N, T, H) like hs")
+        dhs = check_numeric("dhs", dhs)
+        check_ndim("dhs", dhs, 3, "(N, T, H)")
+        check_shape("dhs", dhs, (N, T, H), "(N, T, H) like hs")
         dhs = dhs.astype(dt, copy=False)
         xs, h0, hs = (a.astype(dt, copy=False) for a in (xs, h0, hs))
 
@@ -310,10 +267,3 @@ class TimeRNN:
 
     def reset_state(self):
         self.h = None
-
-
-# The language-model layers' twins live in their own module; this one is the
-# single place to import every reference class from.
-from ._reference_lm import SimpleRnnlm, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss  # noqa: E402
-
-__all__ += ["TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm"]

@@ -1,4 +1,5 @@
-"""The course-compatible layer classes, computed by rnnscratch._core.
+"""RNN and TimeRNN, the course-compatible recurrent layers, computed by
+rnnscratch._core.
 
 State (params, grads, cache, the stateful h) lives here; all arithmetic and
 all argument checking happen in C. Shapes: N batch, T time steps, D input
@@ -6,22 +7,10 @@ features, H hidden units.
 """
 import numpy as np
 
-from . import _core
+from .. import _core
+from .._policy import check_activation, grads_like
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid")
-
-
-def compute_dtype(params):
-    """float32 when the parameters' result type is float16/float32, else float64."""
-    rt = np.result_type(*params)
-    return np.dtype(np.float32) if rt in (np.float16, np.float32) else np.dtype(np.float64)
-
-
-def check_activation(activation):
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"activation: expected 'tanh', 'relu' or 'sigmoid', got {activation!r}")
-    return activation
+__all__ = ["RNN", "TimeRNN"]
 
 
 class _ParamsMixin:
@@ -30,13 +19,7 @@ class _ParamsMixin:
     def _init_params(self, Wx, Wh, b, activation):
         self.activation = check_activation(activation)
         self.params = [Wx, Wh] if b is None else [Wx, Wh, b]
-        arrays = [np.asarray(p) for p in self.params]
-        for name, a in zip(("Wx", "Wh", "b"), arrays):
-            if a.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"{name}: expected an array of numbers, got dtype {a.dtype}")
-        dt = compute_dtype(arrays)
-        self.grads = [np.zeros(a.shape, dtype=dt) for a in arrays]
+        self.grads = grads_like(self.params, ("Wx", "Wh", "b"))
 
     def _bias(self):
         return self.params[2] if len(self.params) > 2 else None

@@ -1,0 +1,9 @@
+"""The compiled layers: the course's classes, computed by rnnscratch._core.
+
+rnn   RNN, TimeRNN                                     (common/time_layers.py)
+lm    TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss   (the chapter-5 model's others)
+"""
+from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+from .rnn import RNN, TimeRNN
+
+__all__ = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss"]

@@ -1,0 +1,25 @@
+"""The pure-NumPy reference: a twin of every compiled class, written from the
+formulas, one time step at a time. The oracle of the test suite and the slow
+baseline of the benchmarks; same APIs as the compiled classes.
+
+rnn       RNN, TimeRNN (the formulas in its docstring)
+lm        TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss
+models    SimpleRnnlm
+gated     LSTM, TimeLSTM, GRU, TimeGRU, TimeDropout, TimeBiLSTM, TimeSigmoidWithLoss
+_checks   the argument checks the layers share
+
+The dtype rule, the activation names and check are rnnscratch._policy's, the
+same as the compiled classes' (ACTIVATIONS and compute_dtype are re-exported
+here).
+"""
+from .._policy import ACTIVATIONS, compute_dtype
+from .gated import GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM, TimeSigmoidWithLoss
+from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+from .models import SimpleRnnlm
+from .rnn import RNN, TimeRNN
+# the per-step arithmetic, for tests that rebuild a loop from it
+from .rnn import _activate, _step_backward  # noqa: F401
+
+__all__ = ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
+           "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
+           "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"]
