@@ -9,7 +9,8 @@ perplexities. The result is one row per name:
     matches             the same numbers (float64 data, relative 1e-6)
     differs             what differs first, by how much
     not in the course   the course module does not define it
-    not available       rnnscratch has no compiled version yet
+    not available       rnnscratch has no version yet
+    not compiled        rnnscratch's version is NumPy code (not compared, not patched)
     not compared        both exist, but no comparison is written for it yet
     raised              calling the course's version raised (the message)
 """
@@ -255,8 +256,12 @@ def check_course(course_dir, package="common", seed=0):
             if book is None:
                 rows.append(CourseRow(modname, name, ours_name, "not in the course", ""))
             elif ours is None:
-                rows.append(CourseRow(modname, name, ours_name, "not available",
-                                      "no compiled %s in this rnnscratch" % attr))
+                if patching._exists(attr):
+                    rows.append(CourseRow(modname, name, ours_name, "not compiled",
+                                          "rnnscratch.%s is NumPy code too" % attr))
+                else:
+                    rows.append(CourseRow(modname, name, ours_name, "not available",
+                                          "no compiled %s in this rnnscratch" % attr))
             elif name not in COMPARISONS:
                 rows.append(CourseRow(modname, name, ours_name, "not compared", ""))
             else:

@@ -84,8 +84,9 @@ PatchEntry = collections.namedtuple("PatchEntry", "module name replacement statu
 PatchEntry.__doc__ = """One row of patched(): the book's ``module`` and ``name``, the
 ``replacement`` ('rnnscratch.TimeRNN') and ``status``: 'replaced' (ours is in
 the loaded module), 'pending' (the module is not imported yet; ours will be),
-'excluded' (patch(exclude=...)), 'not available' (rnnscratch has no compiled
-class of that name yet), 'not defined' (the loaded module has no such name),
+'excluded' (patch(exclude=...)), 'not available' (rnnscratch has no class of
+that name yet), 'not compiled' (rnnscratch's class of that name is NumPy code,
+like the book's: not swapped in), 'not defined' (the loaded module has no such name),
 'off' (patch() is not on)."""
 
 _lock = threading.RLock()
@@ -118,6 +119,18 @@ def _replacement(attr):
     if module.startswith("rnnscratch.reference"):
         return None  # only compiled classes replace the book's
     return obj
+
+
+def _exists(attr):
+    """Whether rnnscratch has the attribute at all (compiled or not)."""
+    import rnnscratch
+
+    obj = rnnscratch
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return False
+    return True
 
 
 def _suffix_of(fullname):
@@ -340,7 +353,7 @@ def patched():
                 ours = _replacement(attr)
                 module = sys.modules.get(modname)
                 if ours is None:
-                    status = "not available"
+                    status = "not compiled" if _exists(attr) else "not available"
                 elif not _state.active:
                     status = "off"
                 elif _excluded(package, suffix, name):
