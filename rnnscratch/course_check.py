@@ -125,6 +125,24 @@ def _time_softmax_with_loss(book, ours, rng):
     return _compare_all([("loss", res[0][0], res[1][0]), ("dx", res[0][1], res[1][1])])
 
 
+def _time_bilstm(book, ours, rng):
+    N, T, D, H = 3, 4, 5, 2
+    ws = []
+    for _ in range(2):
+        ws += [rng.standard_normal((D, 4 * H)) / np.sqrt(D),
+               rng.standard_normal((H, 4 * H)) / np.sqrt(H), rng.standard_normal(4 * H) * 0.1]
+    xs, dhs = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, 2 * H))
+    res = []
+    for cls in (book, ours):
+        layer = cls(*[w.copy() for w in ws])
+        hs = layer.forward(xs.copy())
+        dxs = layer.backward(dhs.copy())
+        res.append([hs, dxs] + list(layer.grads))
+    names = ["hs", "dxs"] + ["%s (%s)" % (g, d) for d in ("forward", "backward")
+                             for g in ("dWx", "dWh", "db")]
+    return _compare_all([(n, g, e) for n, g, e in zip(names, res[0], res[1])])
+
+
 def _optimizer(book, ours, rng):
     shapes = ((3, 4), (4,))
     params0 = [rng.standard_normal(s) for s in shapes]
@@ -218,6 +236,7 @@ COMPARISONS = {
     "TimeEmbedding": _time_embedding,
     "TimeAffine": _time_affine,
     "TimeSoftmaxWithLoss": _time_softmax_with_loss,
+    "TimeBiLSTM": _time_bilstm,
     "SGD": _optimizer, "Momentum": _optimizer, "Nesterov": _optimizer,
     "AdaGrad": _optimizer, "RMSprop": _optimizer, "Adam": _optimizer,
     "clip_grads": _clip_grads,

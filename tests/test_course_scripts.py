@@ -140,8 +140,9 @@ def test_check_course_on_the_book(tmp_path, capsys):
     status = main(["check", "--course", COURSE_DIR])
     out = capsys.readouterr().out
     assert status == 0, out
-    for name in ("TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SGD",
-                 "Adam", "clip_grads", "eval_perplexity", "RnnlmTrainer"):
+    for name in ("RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM",
+                 "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SGD", "Momentum",
+                 "AdaGrad", "Adam", "clip_grads", "eval_perplexity", "RnnlmTrainer"):
         (line,) = [ln for ln in out.splitlines() if ln.split()[:1] == [name]]
         assert "matches" in line, line
     assert "differs" not in out
