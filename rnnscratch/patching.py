@@ -40,7 +40,7 @@ import types
 import warnings
 
 __all__ = ["patch", "unpatch", "patched", "report", "is_patched", "TABLE", "PatchEntry",
-           "run_path"]
+           "PatchList", "run_path"]
 
 # (module inside the book's package, name there, rnnscratch attribute that replaces it)
 TABLE = (
@@ -88,6 +88,15 @@ the loaded module), 'pending' (the module is not imported yet; ours will be),
 that name yet), 'not compiled' (rnnscratch's class of that name is NumPy code,
 like the book's: not swapped in), 'not defined' (the loaded module has no such name),
 'off' (patch() is not on)."""
+
+class PatchList(list):
+    """patched()'s list of PatchEntry; shown as a table (report())."""
+
+    def __repr__(self):
+        return report(self)
+
+    __str__ = __repr__
+
 
 _lock = threading.RLock()
 
@@ -342,8 +351,9 @@ def is_patched():
 
 def patched():
     """A PatchEntry (module, name, replacement, status) for every TABLE row and
-    book package: what is replaced, pending, excluded or not available."""
-    out = []
+    book package: what is replaced, pending, excluded or not available (a
+    list, printed as a table)."""
+    out = PatchList()
     with _lock:
         current = {(m.__name__, n) for m, n, _, ours in _state.records
                    if m.__dict__.get(n) is ours}

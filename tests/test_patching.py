@@ -231,6 +231,7 @@ def test_report_lists_every_row(course):
     assert text.splitlines()[0].split() == ["book", "rnnscratch", "status"]
     assert len(text.splitlines()) == len(patching.TABLE) + 1
     assert "common.time_layers.TimeRNN" in text
+    assert repr(rnnscratch.patched()) == text   # a notebook shows the table
 
 
 def test_ipython_extension(course):
