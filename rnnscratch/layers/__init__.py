@@ -2,8 +2,11 @@
 
 rnn   RNN, TimeRNN                                     (common/time_layers.py)
 lm    TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss   (the chapter-5 model's others)
+attention  WeightSum, AttentionWeight, Attention, TimeAttention  (ch08/attention_layer.py)
 """
+from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .rnn import RNN, TimeRNN
 
-__all__ = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss"]
+__all__ = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
+           "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
