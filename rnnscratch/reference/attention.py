@@ -136,6 +136,9 @@ class Attention:
     def backward(self, dout):
         if self.attention_weight is None:
             raise RuntimeError("Attention.backward() called before forward()")
+        hs = self.attention_weight_layer.cache[0]
+        N, S, H = hs.shape
+        dout = _upstream("dout", dout, (N, H), "(N, H)", hs.dtype)
         dhs0, da = self.weight_sum_layer.backward(dout)
         dhs1, dh = self.attention_weight_layer.backward(da)
         return dhs0 + dhs1, dh
