@@ -9,5 +9,14 @@
 #include "threads.h"
 #include "attention.h"
 
+/* the row-dot helper is inlined into each path's function, then vectorized for it */
+#if defined(__GNUC__) || defined(__clang__)
+#  define ATT_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#  define ATT_INLINE __forceinline
+#else
+#  define ATT_INLINE inline
+#endif
+
 #define RS_TEMPLATE "attention_impl.h"
 #include "template.h"

@@ -20,10 +20,11 @@
  *   time attention:    both, dhs_enc the sum of the two.
  *
  * Outputs first, then the workspace, then inputs, then sizes. Every output is
- * written (not accumulated). Each batch row is computed by one thread with
- * the package gemm (products per row: (T,H)·(H,S), (T,S)·(S,H), ...), rows
- * split over the thread pool: results do not depend on the thread count. The
- * softmax rows use act.h's fixed-order row helpers. Any size may be 0 (S = 0:
+ * written (not accumulated). Each batch row is computed by one thread (its
+ * products: (T,H)·(H,S) as row-by-row dots, the others with the package gemm),
+ * rows split over the thread pool: results do not depend on the thread count.
+ * They do depend on the SIMD path (fused multiply-adds on AVX2/AVX-512, as in
+ * the gemm). The softmax rows use act.h's fixed-order row helpers. Any size may be 0 (S = 0:
  * a and c are empty / zero; H = 0: a is uniform, 1/S).
  */
 #ifndef RNNSCRATCH_ATTENTION_H

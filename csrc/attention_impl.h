@@ -2,11 +2,119 @@
  * attention.c once for float and once for double. Formulas: attention.h.
  *
  * Every kernel is a loop over batch rows; each row is a few small products
- * with the package gemm (read through strides: no transposed copies) and, for
- * the weights, the softmax of each decoder step's row of scores. Rows are
+ * and, for the weights, the softmax of each decoder step's row of scores. The
+ * products with hs_encᵀ (the scores, and da) are dots of contiguous rows
+ * (att_dots, below); the others use the package gemm, reading transposed
+ * operands through their strides (no copies). Rows are
  * split over the thread pool in contiguous blocks; a row is computed the same
  * way whichever task runs it.
  */
+
+/* ---- row-by-row dot products ---- */
+
+/* C[t*ldc + i] = Σ_h X[t*H + h] · Y[i*H + h]  for t < M, i < Nc: products
+ * with the transpose of a row-major Y, as dots of contiguous rows (the gemm
+ * would have to pack Yᵀ column by column, slower than the product itself at
+ * these sizes). Each dot is summed in 16 lanes, element h in lane h % 16 and
+ * each lane in order, then the lanes pairwise (l += l+8, l += l+4, l += l+2,
+ * l += l+1): the same numbers whatever the blocking. Blocks of TR rows of X by
+ * IR rows of Y share their loads; `fused`: multiply-adds fused (the SIMD
+ * paths, where the function is compiled for the path and its loops
+ * vectorized by the compiler) or two operations (portable). */
+#if RS_F64
+#  define ATT_FMA(a, b, c) __builtin_fma((a), (b), (c))
+#else
+#  define ATT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#endif
+
+static ATT_INLINE void FN(att_dots_block)(REAL *C, ptrdiff_t ldc, const REAL *x,
+                                          const REAL *y, ptrdiff_t H, const int TR,
+                                          const int IR, const int fused)
+{
+    REAL acc[2][4][16];
+    for (int r = 0; r < TR; r++)
+        for (int q = 0; q < IR; q++)
+            for (int l = 0; l < 16; l++) acc[r][q][l] = 0;
+    ptrdiff_t h0 = 0;
+    for (; h0 + 16 <= H; h0 += 16)
+        for (int r = 0; r < TR; r++)
+            for (int q = 0; q < IR; q++)
+                for (int l = 0; l < 16; l++) {
+                    const REAL a = x[r * H + h0 + l], b = y[q * H + h0 + l];
+                    acc[r][q][l] = fused ? ATT_FMA(a, b, acc[r][q][l]) : a * b + acc[r][q][l];
+                }
+    for (int r = 0; r < TR; r++)
+        for (int q = 0; q < IR; q++)
+            for (int l = 0; h0 + l < H; l++) {
+                const REAL a = x[r * H + h0 + l], b = y[q * H + h0 + l];
+                acc[r][q][l] = fused ? ATT_FMA(a, b, acc[r][q][l]) : a * b + acc[r][q][l];
+            }
+    for (int r = 0; r < TR; r++)
+        for (int q = 0; q < IR; q++) {
+            REAL *v = acc[r][q];
+            for (int l = 0; l < 8; l++) v[l] += v[l + 8];
+            for (int l = 0; l < 4; l++) v[l] += v[l + 4];
+            for (int l = 0; l < 2; l++) v[l] += v[l + 2];
+            C[r * ldc + q] = v[0] + v[1];
+        }
+}
+
+static ATT_INLINE void FN(att_dots_all)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
+                                        ptrdiff_t M, ptrdiff_t Nc, ptrdiff_t H, const int fused)
+{
+    /* a block of 4 rows of Y (the bigger operand) is read from memory once
+       and stays in L1 while every row of X passes over it */
+    ptrdiff_t i = 0;
+    for (; i + 4 <= Nc; i += 4) {
+        ptrdiff_t t = 0;
+        for (; t + 2 <= M; t += 2)
+            FN(att_dots_block)(C + t * ldc + i, ldc, X + t * H, Y + i * H, H, 2, 4, fused);
+        for (; t < M; t++)
+            FN(att_dots_block)(C + t * ldc + i, ldc, X + t * H, Y + i * H, H, 1, 4, fused);
+    }
+    for (; i < Nc; i++) {
+        ptrdiff_t t = 0;
+        for (; t + 2 <= M; t += 2)
+            FN(att_dots_block)(C + t * ldc + i, ldc, X + t * H, Y + i * H, H, 2, 1, fused);
+        for (; t < M; t++)
+            FN(att_dots_block)(C + t * ldc + i, ldc, X + t * H, Y + i * H, H, 1, 1, fused);
+    }
+}
+
+static void FN(att_dots_portable)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
+                                  ptrdiff_t M, ptrdiff_t Nc, ptrdiff_t H)
+{
+    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 0);
+}
+
+#if RS_X86_DISPATCH
+static RS_TARGET_AVX2 void FN(att_dots_avx2)(REAL *C, ptrdiff_t ldc, const REAL *X,
+                                             const REAL *Y, ptrdiff_t M, ptrdiff_t Nc,
+                                             ptrdiff_t H)
+{
+    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 1);
+}
+
+static RS_TARGET_AVX512 void FN(att_dots_avx512)(REAL *C, ptrdiff_t ldc, const REAL *X,
+                                                 const REAL *Y, ptrdiff_t M, ptrdiff_t Nc,
+                                                 ptrdiff_t H)
+{
+    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 1);
+}
+#endif
+/* the path in use (rs_get_path(), read at every call) */
+static void FN(att_dots)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
+                         ptrdiff_t M, ptrdiff_t Nc, ptrdiff_t H)
+{
+#if RS_X86_DISPATCH
+    const int path = rs_get_path();
+    if (path >= RS_PATH_AVX512) { FN(att_dots_avx512)(C, ldc, X, Y, M, Nc, H); return; }
+    if (path >= RS_PATH_AVX2) { FN(att_dots_avx2)(C, ldc, X, Y, M, Nc, H); return; }
+#endif
+    FN(att_dots_portable)(C, ldc, X, Y, M, Nc, H);
+}
+
+#undef ATT_FMA
 
 /* ---- one batch row ---- */
 
@@ -14,7 +122,7 @@
 static void FN(att_weight_row)(REAL *a, const REAL *enc, const REAL *dec,
                                ptrdiff_t S, ptrdiff_t T, ptrdiff_t H)
 {
-    FN(rs_gemm)(T, S, H, dec, H, 1, enc, 1, H, a, S, 0);
+    FN(att_dots)(a, S, dec, enc, T, S, H);
     if (S == 0) return;
     for (ptrdiff_t t = 0; t < T; t++) {
         REAL *row = a + t * S; /* (S,) */
@@ -88,7 +196,7 @@ static void FN(att_row)(const FN(att_job) *J, ptrdiff_t n)
     case FN(ATT_SUM_BACK): {
         const REAL *dc = J->dc + oth, *a = J->a_in + ots;
         /* da (T,S) = dc (T,H) · encᵀ (H,S);  dhs_enc (S,H) = aᵀ (S,T) · dc (T,H) */
-        FN(rs_gemm)(T, S, H, dc, H, 1, enc, 1, H, J->da + ots, S, 0);
+        FN(att_dots)(J->da + ots, S, dc, enc, T, S, H);
         FN(rs_gemm)(S, H, T, a, 1, S, dc, H, 1, J->dhs_enc + osh, H, 0);
         break;
     }
@@ -104,7 +212,7 @@ static void FN(att_row)(const FN(att_job) *J, ptrdiff_t n)
         const REAL *dc = J->dc + oth, *a = J->a_in + ots;
         REAL *ds = J->work + ots;
         REAL *dhs = J->dhs_enc + osh;
-        FN(rs_gemm)(T, S, H, dc, H, 1, enc, 1, H, ds, S, 0);   /* da */
+        FN(att_dots)(ds, S, dc, enc, T, S, H);                  /* da */
         FN(rs_gemm)(S, H, T, a, 1, S, dc, H, 1, dhs, H, 0);    /* the weight sum's dhs_enc */
         FN(att_softmax_back_row)(ds, ds, a, S, T);              /* da -> ds, in place */
         FN(rs_gemm)(S, H, T, ds, 1, S, dec, H, 1, dhs, H, 1);  /* += the weights' */
