@@ -21,10 +21,12 @@
  * IR rows of Y share their loads; `fused`: multiply-adds fused (the SIMD
  * paths, where the function is compiled for the path and its loops
  * vectorized by the compiler) or two operations (portable). */
-#if RS_F64
+#if RS_X86_DISPATCH && RS_F64
 #  define ATT_FMA(a, b, c) __builtin_fma((a), (b), (c))
-#else
+#elif RS_X86_DISPATCH
 #  define ATT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#else /* only the portable function exists: never fused */
+#  define ATT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
 static ATT_INLINE void FN(att_dots_block)(REAL *C, ptrdiff_t ldc, const REAL *x,

@@ -28,6 +28,8 @@ from .training import SGD, AdaGrad, Adam, Momentum, RnnlmTrainer, clip_grads, ev
 from .training import optim, trainer  # rnnscratch.optim, rnnscratch.trainer
 from . import datasets, diveintocode, layers, models, reference, testing, text, training
 
+__version__ = "0.1.0"
+
 __all__ = [
     "set_num_threads", "get_num_threads", "show_config",
     "RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
@@ -37,6 +39,6 @@ __all__ = [
 ]
 
 # --- attention (chapter 8): WeightSum, AttentionWeight, Attention, TimeAttention ---
-from .layers.attention import Attention, AttentionWeight, TimeAttention, WeightSum
+from .layers.attention import Attention, AttentionWeight, TimeAttention, WeightSum  # noqa: E402
 __all__ += ["WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
 # --- end attention ---
