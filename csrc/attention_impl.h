@@ -234,14 +234,17 @@ static void FN(att_task)(void *arg, int task, int ntasks)
 }
 
 /* the rows over the pool when the products are worth it (flops: about four
-   products of T·S·H multiply-adds per row); same numbers either way */
+   products of T·S·H multiply-adds per row), in 8 blocks per thread: the pool
+   hands blocks out as threads come free, so a thread the OS holds back costs
+   little (the caller takes its blocks). Same numbers either way. */
 static void FN(att_run)(FN(att_job) *J)
 {
     if (J->N == 0) return;
     const double flops = 8.0 * (double)J->N * (double)J->T * (double)J->S * (double)J->H;
-    int nt = flops >= rs_par_min_flops() ? rs_get_num_threads() : 1;
-    if ((ptrdiff_t)nt > J->N) nt = (int)J->N;
-    rs_parallel_run(FN(att_task), J, nt < 1 ? 1 : nt);
+    const int nth = flops >= rs_par_min_flops() ? rs_get_num_threads() : 1;
+    ptrdiff_t nt = nth > 1 ? 8 * (ptrdiff_t)nth : 1;
+    if (nt > J->N) nt = J->N;
+    rs_parallel_run(FN(att_task), J, (int)nt);
 }
 
 /* ---- the kernels ---- */

@@ -276,6 +276,26 @@ CORE = {
     # the package's own gemm, exposed for tests: c (M,K) = a (M,D) @ b (D,K); letters reused
     "matmul": dict(
         sig=("a", "b", "packed"), required=2, table=[("a", "ND", "P"), ("b", "DH", "P")]),
+    # attention (chapter 8): the encoder's length S is the letter D here
+    "attention_weight_forward": dict(
+        sig=("hs_enc", "hs_dec"), required=2,
+        table=[("hs_enc", "NDH", "P"), ("hs_dec", "NTH", "P")]),
+    "weight_sum_forward": dict(
+        sig=("hs_enc", "a"), required=2, table=[("hs_enc", "NDH", "P"), ("a", "NTD", "I")]),
+    "time_attention_forward": dict(
+        sig=("hs_enc", "hs_dec"), required=2,
+        table=[("hs_enc", "NDH", "P"), ("hs_dec", "NTH", "P")]),
+    "weight_sum_backward": dict(
+        sig=("dc", "hs_enc", "a"), required=3,
+        table=[("hs_enc", "NDH", "P"), ("dc", "NTH", "I"), ("a", "NTD", "I")]),
+    "attention_weight_backward": dict(
+        sig=("da", "hs_enc", "hs_dec", "a"), required=4,
+        table=[("hs_enc", "NDH", "P"), ("hs_dec", "NTH", "P"), ("da", "NTD", "I"),
+               ("a", "NTD", "I")]),
+    "time_attention_backward": dict(
+        sig=("dc", "hs_enc", "hs_dec", "a"), required=4,
+        table=[("hs_enc", "NDH", "P"), ("hs_dec", "NTH", "P"), ("dc", "NTH", "I"),
+               ("a", "NTD", "I")]),
 }
 SCALAR_ARGS = ("activation", "accumulate", "ignore_label", "dout", "packed")
 
@@ -522,7 +542,43 @@ def oracle(fname, kw, dims, dt, arrays):
             dx[...] = 0
         dx[~mask] = 0
         return [dx], {}
+    if fname in ATTENTION:
+        return _attention_oracle(fname, f), {}
     raise AssertionError(fname)
+
+
+ATTENTION = ("attention_weight_forward", "weight_sum_forward", "time_attention_forward",
+             "weight_sum_backward", "attention_weight_backward", "time_attention_backward")
+
+
+def _attention_oracle(fname, f):
+    """The attention formulas (attention.h), float64; S is the letter D."""
+    enc = f("hs_enc")  # (N,S,H)
+    if fname in ("attention_weight_forward", "time_attention_forward"):
+        dec = f("hs_dec")
+        s = np.einsum("nth,nsh->nts", dec, enc)
+        if s.shape[2]:
+            e = np.exp(s - s.max(axis=2, keepdims=True))
+            a = e / e.sum(axis=2, keepdims=True)
+        else:
+            a = s
+        if fname == "attention_weight_forward":
+            return [a]
+        return [a @ enc, a]
+    a = f("a")
+    if fname == "weight_sum_forward":
+        return [a @ enc]
+    if fname == "weight_sum_backward":
+        dc = f("dc")
+        return [np.einsum("nts,nth->nsh", a, dc), dc @ enc.transpose(0, 2, 1)]
+    dec = f("hs_dec")
+    da = f("da") if fname == "attention_weight_backward" else f("dc") @ enc.transpose(0, 2, 1)
+    ds = a * da
+    ds = ds - a * ds.sum(axis=2, keepdims=True)
+    dhs_enc = np.einsum("nts,nth->nsh", ds, dec)
+    if fname == "time_attention_backward":
+        dhs_enc = dhs_enc + np.einsum("nts,nth->nsh", a, f("dc"))
+    return [dhs_enc, ds @ enc]
 
 
 def _finite(arrays, kw):
