@@ -318,16 +318,23 @@ def main(argv=None):
     p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
     p.add_argument("--plot", metavar="FILE", help="save a chart of the TimeRNN table "
                    "(needs matplotlib)")
-    p.add_argument("--only", choices=["rnn", "lm"], default=None,
-                   help="only the TimeRNN table, or only the language-model figures")
+    p.add_argument("--only", choices=["rnn", "lm", "gated"], default=None,
+                   help="only the TimeRNN table, the language-model figures, or the "
+                        "TimeLSTM/TimeGRU table")
     args = p.parse_args(argv)
     dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
-    if args.plot and args.only == "lm":
-        raise SystemExit("bench: --plot draws the TimeRNN table; drop --only lm")
+    if args.plot and args.only in ("lm", "gated"):
+        raise SystemExit(f"bench: --plot draws the TimeRNN table; drop --only {args.only}")
     result = {}
-    if args.only != "lm":
+    if args.only in (None, "rnn"):
         result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
-    if args.only != "rnn":
+    if args.only in (None, "gated"):
+        from ._bench_gated import run_gated_bench
+        if args.threads is not None:
+            import rnnscratch
+            rnnscratch.set_num_threads(args.threads)
+        result["gated"] = run_gated_bench(quick=args.quick)
+    if args.only in (None, "lm"):
         if args.only == "lm" and args.threads is not None:
             import rnnscratch
             rnnscratch.set_num_threads(args.threads)

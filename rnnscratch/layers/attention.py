@@ -179,9 +179,9 @@ class TimeAttention:
         hs_enc, hs_dec, a = self.cache
         try:
             return _core.time_attention_backward(dout, hs_enc, hs_dec, a)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
             if str(e).startswith("dc:"):  # the kernel's name for it
-                raise ValueError("dout:" + str(e)[3:]) from None
+                raise type(e)("dout:" + str(e)[3:]) from None
             raise
 
     @property
