@@ -63,3 +63,7 @@ __all__ = [
     "patch", "unpatch", "patched", "is_patched",
 ]
 
+# --- attention (chapter 8): WeightSum, AttentionWeight, Attention, TimeAttention ---
+from .layers.attention import Attention, AttentionWeight, TimeAttention, WeightSum  # noqa: E402
+__all__ += ["WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
+# --- end attention ---

@@ -4,11 +4,14 @@ rnn   RNN, TimeRNN                                     (common/time_layers.py)
 lm    TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss   (the chapter-5 model's others)
 gated LSTM, TimeLSTM, GRU, TimeGRU, TimeBiLSTM,          (chapter 6 on)
       TimeDropout, TimeSigmoidWithLoss
+attention  WeightSum, AttentionWeight, Attention, TimeAttention  (ch08/attention_layer.py)
 """
+from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .gated import (GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM,
                     TimeSigmoidWithLoss)
 from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .rnn import RNN, TimeRNN
 
 __all__ = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
-           "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss"]
+           "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
+           "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]

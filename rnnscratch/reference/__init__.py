@@ -5,6 +5,7 @@ baseline of the benchmarks; same APIs as the compiled classes.
 rnn       RNN, TimeRNN (the formulas in its docstring)
 lm        TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss
 models    SimpleRnnlm
+attention WeightSum, AttentionWeight, Attention, TimeAttention (chapter 8)
 gated     LSTM, TimeLSTM, GRU, TimeGRU, TimeDropout, TimeBiLSTM, TimeSigmoidWithLoss
 _checks   the argument checks the layers share
 
@@ -13,6 +14,7 @@ same as the compiled classes' (ACTIVATIONS and compute_dtype are re-exported
 here).
 """
 from .._policy import ACTIVATIONS, compute_dtype
+from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .gated import GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM, TimeSigmoidWithLoss
 from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .models import SimpleRnnlm
@@ -22,4 +24,5 @@ from .rnn import _activate, _step_backward  # noqa: F401
 
 __all__ = ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
            "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
-           "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"]
+           "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
+           "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
