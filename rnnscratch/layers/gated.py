@@ -20,7 +20,7 @@ import threading
 import numpy as np
 
 from .. import _core
-from .._policy import grads_like
+from .._policy import check_numeric, grads_like
 from ..reference.gated import TimeDropout, TimeSigmoidWithLoss
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout",
@@ -34,6 +34,33 @@ def _renamed_state_error(e, arg, attr):
         return type(e)(f"{attr} (the state carried by stateful=True or set by set_state):"
                        + str(e)[len(arg) + 1:])
     return e
+
+
+def _not_none(name, value, legend):
+    """The book's cells take their previous state and upstream gradients as arrays:
+    None is an error (the Time layers' zero initial state is theirs, not the cells')."""
+    if value is None:
+        raise TypeError(f"{name}: expected an array of shape {legend}, got None")
+
+
+def _scalar_or_array(name, value, like):
+    """dc_next as the book passes it: an (N, H) array, or a number (the book's TimeLSTM
+    passes 0) broadcast to like's shape. Arrays of other shapes go on to the kernel,
+    whose error names the argument."""
+    _not_none(name, value, "(N, H) or a number")
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return value
+    try:
+        a = np.asarray(value)
+    except Exception as e:  # ragged lists, objects whose __array__ raises
+        raise TypeError(f"{name}: expected an array of shape (N, H) or a number, got "
+                        f"{type(value).__name__} ({e})") from None
+    if a.ndim > 0:
+        return value
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a number or an array of shape (N, H), got "
+                        f"{value!r} (type {type(value).__name__}, dtype {a.dtype})")
+    return np.broadcast_to(a.astype(like.dtype), like.shape)
 
 
 class _Gated:
@@ -63,6 +90,8 @@ class LSTM(_Gated):
         self.cache = None
 
     def forward(self, x, h_prev, c_prev):
+        _not_none("h_prev", h_prev, "(N, H)")
+        _not_none("c_prev", c_prev, "(N, H)")
         Wx, Wh, b = self.params
         h_next, c_next, gates = _core.lstm_forward(x, h_prev, c_prev, Wx, Wh, b)
         self.cache = (x, h_prev, c_prev, c_next, gates)
@@ -73,8 +102,7 @@ class LSTM(_Gated):
             raise RuntimeError("LSTM.backward() called before forward()")
         x, h_prev, c_prev, c_next, gates = self.cache
         Wx, Wh, b = self.params
-        if dc_next is not None and np.ndim(dc_next) == 0:  # the book passes dc = 0
-            dc_next = np.broadcast_to(np.asarray(dc_next, dtype=c_next.dtype), c_next.shape)
+        dc_next = _scalar_or_array("dc_next", dc_next, c_next)  # the book passes dc = 0
         return _core.lstm_backward(dh_next, dc_next, x, h_prev, c_prev, c_next, gates, Wx, Wh,
                                    self.grads[0], self.grads[1], self.grads[2], b=b)
 
@@ -148,6 +176,7 @@ class GRU(_Gated):
         self.cache = None
 
     def forward(self, x, h_prev):
+        _not_none("h_prev", h_prev, "(N, H)")
         Wx, Wh, b = self.params
         h_next, gates = _core.gru_forward(x, h_prev, Wx, Wh, b)
         self.cache = (x, h_prev, gates)
@@ -287,7 +316,7 @@ class TimeBiLSTM:
         if (dt1 == np.float64) != (dt2 == np.float64):
             raise TypeError(f"Wx2: both directions must compute in one dtype: Wx1/Wh1/b1 give "
                             f"{dt1}, Wx2/Wh2/b2 {dt2}")
-        xs_arr = np.asarray(xs)
+        xs_arr = check_numeric("xs", xs)
         if xs_arr.ndim != 3:
             raise ValueError(f"xs: expected a 3-d array of shape (N, T, D), got shape "
                              f"{xs_arr.shape}")
@@ -301,7 +330,7 @@ class TimeBiLSTM:
             raise RuntimeError("TimeBiLSTM.backward() called before forward()")
         N, T, H1 = c1[3].shape
         H2 = c2[3].shape[2]
-        dhs = np.asarray(dhs)
+        dhs = check_numeric("dhs", dhs)
         if dhs.shape != (N, T, H1 + H2):
             raise ValueError(f"dhs: expected shape (N, T, H1+H2) = {(N, T, H1 + H2)} like the "
                              f"output, got {dhs.shape}")
