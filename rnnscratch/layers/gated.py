@@ -15,6 +15,7 @@ State (params, grads, caches, the stateful h and c) lives here; the
 arithmetic and the argument checks happen in C. A call that raises changes
 no parameter, gradient or state.
 """
+import os
 import threading
 
 import numpy as np
@@ -265,6 +266,17 @@ class _Beside:
         if e2 is not None:
             raise e2
         return r1, fut.result()
+
+
+def _forget_pool_in_child():
+    """A forked child has no helper thread (only the forking thread survives a fork),
+    but would see the parent's pool and queue work that no thread runs: start anew."""
+    _Beside._lock = threading.Lock()
+    _Beside._pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def _layer_state(layer):
