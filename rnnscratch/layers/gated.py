@@ -21,7 +21,7 @@ import threading
 import numpy as np
 
 from .. import _core
-from .._policy import check_numeric, grads_like
+from .._policy import NUMERIC_KINDS, check_numeric, compute_dtype, grads_like
 from ..reference.gated import TimeDropout, TimeSigmoidWithLoss
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout",
@@ -58,10 +58,27 @@ def _scalar_or_array(name, value, like):
                         f"{type(value).__name__} ({e})") from None
     if a.ndim > 0:
         return value
-    if a.dtype.kind not in "biuf":
+    if a.dtype.kind not in NUMERIC_KINDS:
         raise TypeError(f"{name}: expected a number or an array of shape (N, H), got "
                         f"{value!r} (type {type(value).__name__}, dtype {a.dtype})")
     return np.broadcast_to(a.astype(like.dtype), like.shape)
+
+
+def _zero_state(xs, params):
+    """Explicit zeros (N, H) for an initial state the layer does not hold, when xs and
+    Wh are arrays of the right ndim (otherwise None: the kernel reports the bad
+    argument). The kernels read a None state as a term left out (c = g⊙i for
+    f⊙c_prev + g⊙i, GRU h = z⊙h~ for (1−z)⊙h_prev + z⊙h~), which differs from the
+    book's f⊙0 when a gate is not finite (inf in xs gives NaN there, not 0)."""
+    Wh = params[1]
+    if not (isinstance(xs, np.ndarray) and xs.ndim == 3 and isinstance(Wh, np.ndarray)
+            and Wh.ndim == 2):
+        return None
+    try:
+        dt = compute_dtype(params)
+    except TypeError:
+        return None
+    return np.zeros((xs.shape[0], Wh.shape[0]), dt)
 
 
 class _Gated:
@@ -130,11 +147,14 @@ class TimeLSTM(_Gated):
         Wx, Wh, b = self.params
         h0 = self.h if (self.stateful and self.h is not None) else None
         c0 = self.c if (self.stateful and self.c is not None) else None
+        c0_held = c0 is not None
+        if not c0_held:
+            c0 = _zero_state(xs, self.params)
         try:
             hs, cs, gates = _core.time_lstm_forward(xs, h0, c0, Wx, Wh, b)
         except (ValueError, TypeError) as e:
             e2 = _renamed_state_error(e, "h0", "h") if h0 is not None else e
-            e2 = _renamed_state_error(e2, "c0", "c") if c0 is not None else e2
+            e2 = _renamed_state_error(e2, "c0", "c") if c0_held else e2
             if e2 is e:
                 raise
             raise e2 from None
@@ -208,10 +228,13 @@ class TimeGRU(_Gated):
     def forward(self, xs):
         Wx, Wh, b = self.params
         h0 = self.h if (self.stateful and self.h is not None) else None
+        h0_held = h0 is not None
+        if not h0_held:
+            h0 = _zero_state(xs, self.params)
         try:
             hs, gates = _core.time_gru_forward(xs, h0, Wx, Wh, b)
         except (ValueError, TypeError) as e:
-            e2 = _renamed_state_error(e, "h0", "h") if h0 is not None else e
+            e2 = _renamed_state_error(e, "h0", "h") if h0_held else e
             if e2 is e:
                 raise
             raise e2 from None
@@ -323,9 +346,9 @@ class TimeBiLSTM:
             raise
 
     def forward(self, xs):
-        dt1 = np.result_type(*self.forward_lstm.params)
-        dt2 = np.result_type(*self.backward_lstm.params)
-        if (dt1 == np.float64) != (dt2 == np.float64):
+        dt1 = compute_dtype(self.forward_lstm.params)
+        dt2 = compute_dtype(self.backward_lstm.params)
+        if dt1 != dt2:
             raise TypeError(f"Wx2: both directions must compute in one dtype: Wx1/Wh1/b1 give "
                             f"{dt1}, Wx2/Wh2/b2 {dt2}")
         xs_arr = check_numeric("xs", xs)
