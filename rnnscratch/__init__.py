@@ -28,6 +28,10 @@ from .training import SGD, AdaGrad, Adam, Momentum, RnnlmTrainer, clip_grads, ev
 from .training import optim, trainer  # rnnscratch.optim, rnnscratch.trainer
 from . import datasets, diveintocode, layers, models, reference, testing, text, training
 
+# --- chapter 6 (branch ch6): the LSTM language models, generation, BaseModel ---
+from .models import BaseModel, BetterRnnlm, BetterRnnlmGen, Rnnlm, RnnlmGen
+# --- end chapter 6 ---
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -36,5 +40,7 @@ __all__ = [
     "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
     "layers", "models", "training",
+    # chapter 6 (branch ch6)
+    "BaseModel", "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen",
 ]
 
