@@ -47,7 +47,8 @@ def test_public_names():
     assert sorted(rnnscratch.reference.__all__) == sorted(
         ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
          "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
-         "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"])
+         "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
+         "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen"])
     for name in rnnscratch.reference.__all__:
         assert getattr(rnnscratch.reference, name) is not None, name
 
