@@ -346,9 +346,9 @@ def run(args, stop_after=None):
     from .training.trainer import eval_perplexity, make_batch, params_and_grads
 
     name, dw, dh, de = MODELS[args.model]
-    args.wordvec = args.wordvec or dw
-    args.hidden = args.hidden or dh
-    args.epochs = args.epochs or de
+    args.wordvec = dw if args.wordvec is None else args.wordvec
+    args.hidden = dh if args.hidden is None else args.hidden
+    args.epochs = de if args.epochs is None else args.epochs
     for flag in ("epochs", "wordvec", "hidden", "batch_size", "time_size", "eval_batch_size",
                  "eval_interval"):
         if getattr(args, flag) < 1:
