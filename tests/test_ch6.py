@@ -400,3 +400,14 @@ def test_train_command_line(text_corpus, tmp_path, capsys):
                "--batch-size", "4", "--time-size", "6", "--eval-batch-size", "3", "--quiet"])
     out = capsys.readouterr().out
     assert rc == 0 and "valid perplexity" in out and "test perplexity" in out
+
+
+def test_demo_rnnlm_short_run(capsys):
+    from rnnscratch import demo
+
+    assert demo.main(["--model", "rnnlm", "--epochs", "3", "--compare-epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Rnnlm" in out and "agree within" in out
+    ppl = [float(ln.split("perplexity")[1].split("|")[0]) for ln in out.splitlines()
+           if ln.startswith("| epoch")]
+    assert len(ppl) == 3 and ppl[-1] < ppl[0]
