@@ -260,3 +260,21 @@ def test_generate_like_the_book(book, name, mod):
     st = ours.get_state()
     ours.set_state(st)
     assert ours.get_state() is not None
+
+
+def test_ch6_bench_and_fidelity_small(book):
+    """bench --only ch6's code on small models: every contender runs, the
+    ratios are the ratios of the medians, the fidelity run agrees."""
+    from rnnscratch import bench
+
+    lines = []
+    res = bench.run_ch6_bench(quick=True, course_dir=COURSE_DIR, fidelity=6, out=lines.append,
+                              dims={"Rnnlm": (300, 8, 8), "BetterRnnlm": (300, 8, 8)})
+    for name in ("Rnnlm", "BetterRnnlm"):
+        row = res["models"][name]
+        assert row["rnnscratch_ms"] > 0 and row["book_ms"] > 0
+        assert row["speedup_vs_book"] == pytest.approx(row["book_ms"] / row["rnnscratch_ms"])
+    fid = res["fidelity"]
+    assert fid["iterations"] == 6 and len(fid["losses"]) == 6
+    assert fid["worst_rel_diff"] < 1e-4
+    assert any("fidelity" in ln for ln in lines) and res["info"]["time_lstm"]
