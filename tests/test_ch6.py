@@ -411,3 +411,73 @@ def test_demo_rnnlm_short_run(capsys):
     ppl = [float(ln.split("perplexity")[1].split("|")[0]) for ln in out.splitlines()
            if ln.startswith("| epoch")]
     assert len(ppl) == 3 and ppl[-1] < ppl[0]
+
+
+# --------------------------------------------------------------------------
+# _core.tied_affine_softmax_cross_entropy: the tied head without a copy
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 1, 1, 2), (4, 9, 33, 301), (3, 5, 64, 4100)])
+def test_tied_head_equals_untied_bit_for_bit(dtype, shape):
+    from rnnscratch import _core
+
+    N, T, D, V = shape
+    rng = np.random.default_rng(V)
+    E = rng.standard_normal((V, D)).astype(dtype)
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    b = rng.standard_normal(V).astype(dtype)
+    ts = rng.integers(0, V, (N, T))
+    ts[0, 0] = -1
+    for bias in (b, None):
+        l1, g1 = _core.affine_softmax_cross_entropy(x, np.ascontiguousarray(E.T), ts, bias)
+        l2, g2 = _core.tied_affine_softmax_cross_entropy(x, E, ts, bias)
+        assert (l1 == l2 or (np.isnan(l1) and np.isnan(l2))) and np.array_equal(g1, g2)
+        assert g2.dtype == dtype
+        # out= reused
+        l3, g3 = _core.tied_affine_softmax_cross_entropy(x, E, ts, bias, -1, out=g2)
+        assert g3 is g2 and l3 == l2 or np.isnan(l2)
+
+
+def test_tied_head_errors_name_the_argument():
+    from rnnscratch import _core
+
+    E = np.zeros((7, 4), np.float32)
+    x = np.zeros((2, 3, 4), np.float32)
+    ts = np.zeros((2, 3), np.int64)
+    with pytest.raises(ValueError, match="x: expected shape"):
+        _core.tied_affine_softmax_cross_entropy(np.zeros((2, 3, 5), np.float32), E, ts)
+    with pytest.raises(ValueError, match="E: expected a 2-d array"):
+        _core.tied_affine_softmax_cross_entropy(x, E[0], ts)
+    with pytest.raises(ValueError, match=r"b: expected shape"):
+        _core.tied_affine_softmax_cross_entropy(x, E, ts, np.zeros(4, np.float32))
+    bad = ts.copy()
+    bad[1, 2] = 7
+    with pytest.raises(ValueError, match=r"ts: label 7 at \[1, 2\].*V=7 from E"):
+        _core.tied_affine_softmax_cross_entropy(x, E, bad)
+    out = np.zeros((2, 3, 7), np.float64)
+    with pytest.raises(TypeError, match="out: expected dtype float32"):
+        _core.tied_affine_softmax_cross_entropy(x, E, ts, out=out)
+    with pytest.raises(ValueError, match="out"):
+        _core.tied_affine_softmax_cross_entropy(x, E, ts, out=np.zeros((2, 3, 6), np.float32))
+    with pytest.raises(TypeError, match="ignore_label"):
+        _core.tied_affine_softmax_cross_entropy(x, E, ts, ignore_label="a")
+
+
+def test_better_rnnlm_uses_the_tied_kernel(monkeypatch):
+    """The tied model's head reads E directly; the untied call is not made
+    (it would copy E.T into a C-ordered (D,V) matrix)."""
+    from rnnscratch import _core
+
+    calls = []
+    real = _core.affine_softmax_cross_entropy
+    monkeypatch.setattr(_core, "affine_softmax_cross_entropy",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    m = build(rnnscratch, "BetterRnnlm")
+    xs, ts = data(29)
+    m.forward(xs, ts)
+    assert calls == []
+    # a W that is no longer a view of E (replaced by a user) goes the untied way
+    m.layers[-1].params[0] = np.ascontiguousarray(m.params[7])
+    m.forward(xs, ts)
+    assert calls == [1]

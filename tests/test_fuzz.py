@@ -273,6 +273,10 @@ CORE = {
     "affine_softmax_cross_entropy": dict(
         sig=("x", "W", "ts", "b", "ignore_label"), required=3,
         table=[("W", "DV", "P"), ("b", "V", "P?"), ("x", "NTD", "I"), ("ts", "NT", "ids")]),
+    # chapter 6 (branch ch6): the tied head, W = E.T with E (V,D)
+    "tied_affine_softmax_cross_entropy": dict(
+        sig=("x", "E", "ts", "b", "ignore_label"), required=3,
+        table=[("E", "VD", "P"), ("b", "V", "P?"), ("x", "NTD", "I"), ("ts", "NT", "ids")]),
     # the package's own gemm, exposed for tests: c (M,K) = a (M,D) @ b (D,K); letters reused
     "matmul": dict(
         sig=("a", "b", "packed"), required=2, table=[("a", "ND", "P"), ("b", "DH", "P")]),
@@ -375,7 +379,7 @@ def validate(fname, kw):
             ids = arrays[name]
             V = dims.get("V")
             ok = (ids >= 0) & (ids < V)
-            if fname.startswith("softmax") or fname == "affine_softmax_cross_entropy":
+            if fname.startswith("softmax") or fname.endswith("affine_softmax_cross_entropy"):
                 ok |= ids == ign
             if not ok.all():
                 raise Invalid(name)
@@ -485,6 +489,12 @@ def oracle(fname, kw, dims, dt, arrays):
     if fname == "affine_softmax_cross_entropy":
         x, W, b = f("x"), f("W"), f("b")
         xs = x @ W + (0 if b is None else b)
+        ts = arrays["ts"].astype(np.int64)
+        ign = kw.get("ignore_label", -1)
+        return list(_softmax_ce_and_grad(xs, ts, ign, d["V"])), {}
+    if fname == "tied_affine_softmax_cross_entropy":
+        x, E, b = f("x"), f("E"), f("b")
+        xs = x @ E.T + (0 if b is None else b)
         ts = arrays["ts"].astype(np.int64)
         ign = kw.get("ignore_label", -1)
         return list(_softmax_ce_and_grad(xs, ts, ign, d["V"])), {}
@@ -831,6 +841,7 @@ test_fuzz_time_affine_backward = _core_test("time_affine_backward")
 test_fuzz_softmax_cross_entropy_forward = _core_test("softmax_cross_entropy_forward")
 test_fuzz_softmax_cross_entropy_backward = _core_test("softmax_cross_entropy_backward")
 test_fuzz_affine_softmax_cross_entropy = _core_test("affine_softmax_cross_entropy")
+test_fuzz_tied_affine_softmax_cross_entropy = _core_test("tied_affine_softmax_cross_entropy")
 test_fuzz_matmul = _core_test("matmul") if hasattr(_core, "matmul") else None
 
 

@@ -173,6 +173,14 @@ def reference_layers():
         TimeLSTM=reference.TimeLSTM, TimeDropout=reference.TimeDropout)
 
 
+def _is_transpose_of(W, E):
+    """W is exactly E.T as memory (E a C-contiguous 2-d ndarray)."""
+    return (type(W) is np.ndarray and type(E) is np.ndarray and E.ndim == 2 and W.ndim == 2
+            and E.flags.c_contiguous and W.dtype == E.dtype and W.shape == E.shape[::-1]
+            and W.strides == E.strides[::-1]
+            and W.__array_interface__["data"][0] == E.__array_interface__["data"][0])
+
+
 class LstmLmBase(BaseModel):
     """The composition of the chapter-6 language models over a namespace of
     layer classes (`_layer_namespace()`: compiled_layers or reference_layers).
@@ -183,7 +191,9 @@ class LstmLmBase(BaseModel):
 
     Output head. When the embedding, affine and loss layers are the compiled
     classes, forward() runs TimeAffine + softmax + cross-entropy fused
-    (_core.affine_softmax_cross_entropy): the (N,T,V) scores and
+    (_core.affine_softmax_cross_entropy; tied: _core.tied_affine_softmax_
+    cross_entropy, which reads the embedding matrix as it is instead of
+    copying its transpose every step): the (N,T,V) scores and
     probabilities are never stored, the gradient of the scores is ready for
     backward(). Otherwise the layers run one after the other (the book's way).
 
@@ -250,8 +260,13 @@ class LstmLmBase(BaseModel):
         b = affine.params[1] if len(affine.params) > 1 else None
         shape = tuple(np.shape(hs)[:2]) + (np.shape(W)[-1],)
         ts = label_ids(ts, shape, "the scores")
-        return _core.affine_softmax_cross_entropy(hs, W, ts, b, self.loss_layer.ignore_label,
-                                                  out=out)
+        ignore = self.loss_layer.ignore_label
+        if self._tied:
+            E = self.layers[0].params[0]
+            if _is_transpose_of(W, E):
+                # E read as it is: no (D,V) copy of the tied matrix per step
+                return _core.tied_affine_softmax_cross_entropy(hs, E, ts, b, ignore, out=out)
+        return _core.affine_softmax_cross_entropy(hs, W, ts, b, ignore, out=out)
 
     def _guarded(self, run):
         """run() with the layers' state and NumPy's global generator restored
