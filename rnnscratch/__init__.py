@@ -5,7 +5,7 @@ computed by C kernels, with the courses' APIs and a pure-NumPy reference.
 
 The package:
 
-    layers/        the compiled layers (RNN, TimeRNN; the language model's)
+    layers/        the compiled layers (RNN, TimeRNN; the language model's; LSTM, GRU, ...)
     models/        the models built from them (SimpleRnnlm)
     training/      the book's optimizers, clip_grads, RnnlmTrainer (optim, trainer)
     reference/     the NumPy twin of every class above
@@ -23,6 +23,9 @@ except ImportError:  # a source checkout without an in-place build
     _core = load_installed_core()
 from ._config import get_num_threads, set_num_threads, show_config
 from .layers import RNN, TimeAffine, TimeEmbedding, TimeRNN, TimeSoftmaxWithLoss
+# gated layers (chapter 6 on)
+from .layers import (GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM,
+                     TimeSigmoidWithLoss)
 from .models import SimpleRnnlm
 from .training import SGD, AdaGrad, Adam, Momentum, RnnlmTrainer, clip_grads, eval_perplexity
 from .training import optim, trainer  # rnnscratch.optim, rnnscratch.trainer
@@ -40,6 +43,7 @@ __all__ = [
     "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
     "layers", "models", "training",
+    "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
     # chapter 6 (branch ch6)
     "BaseModel", "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen",
 ]

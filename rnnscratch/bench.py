@@ -542,9 +542,10 @@ def main(argv=None):
     p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
     p.add_argument("--plot", metavar="FILE", help="save a chart of the TimeRNN table "
                    "(needs matplotlib)")
-    p.add_argument("--only", choices=["rnn", "lm", "ch6"], default=None,
-                   help="only the TimeRNN table, only the language-model figures, or only "
-                        "the chapter-6 models (Rnnlm, BetterRnnlm; not in the default run)")
+    p.add_argument("--only", choices=["rnn", "lm", "gated", "ch6"], default=None,
+                   help="only the TimeRNN table, the language-model figures, the "
+                        "TimeLSTM/TimeGRU table, or the chapter-6 models (Rnnlm, BetterRnnlm; "
+                        "not in the default run)")
     p.add_argument("--course-dir", metavar="DIR", default=None,
                    help="ch6: the book's code (holding ch06/), else $RNNSCRATCH_COURSE_DIR")
     p.add_argument("--model", choices=["Rnnlm", "BetterRnnlm", "both"], default="both",
@@ -553,7 +554,7 @@ def main(argv=None):
                    help="ch6: also compare K iterations of BetterRnnlm with the book's")
     args = p.parse_args(argv)
     dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
-    if args.plot and args.only in ("lm", "ch6"):
+    if args.plot and args.only in ("lm", "gated", "ch6"):
         raise SystemExit(f"bench: --plot draws the TimeRNN table; drop --only {args.only}")
     result = {}
     if args.only == "ch6":
@@ -565,9 +566,15 @@ def main(argv=None):
             with open(args.json, "w") as f:
                 json.dump(result, f, indent=2)
         return 0
-    if args.only != "lm":
+    if args.only in (None, "rnn"):
         result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
-    if args.only != "rnn":
+    if args.only in (None, "gated"):
+        from ._bench_gated import run_gated_bench
+        if args.threads is not None:
+            import rnnscratch
+            rnnscratch.set_num_threads(args.threads)
+        result["gated"] = run_gated_bench(quick=args.quick)
+    if args.only in (None, "lm"):
         if args.only == "lm" and args.threads is not None:
             import rnnscratch
             rnnscratch.set_num_threads(args.threads)
