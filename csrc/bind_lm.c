@@ -307,8 +307,58 @@ static PyObject *py_affine_softmax_cross_entropy(PyObject *self, PyObject *args,
     ptrdiff_t count;
     Py_BEGIN_ALLOW_THREADS
     loss = CALL_KERNEL(&c, affine_softmax_ce_forward, G, &count, work, call_data(&c, HD_x),
-                       call_data(&c, HD_W), call_data(&c, HD_b), call_data(&c, HD_ts), N, T, D,
-                       V, ignore);
+                       call_data(&c, HD_W), (ptrdiff_t)V, (ptrdiff_t)1, call_data(&c, HD_b),
+                       call_data(&c, HD_ts), N, T, D, V, ignore);
+    Py_END_ALLOW_THREADS
+    PyObject *r = call_finish(&c);
+    return r ? Py_BuildValue("(dN)", loss, r) : NULL;
+}
+
+/* ---- tied_affine_softmax_cross_entropy: the output head of a tied model ---- */
+
+enum { TH_E, TH_b, TH_x, TH_ts, TH_COUNT };
+static const ArgSpec tied_affine_softmax_cross_entropy_args[TH_COUNT] = {
+    [TH_E] = PARAM("E", "V D"),
+    [TH_b] = OPT_PARAM("b", "V"),
+    [TH_x] = INPUT("x", "N T D"),
+    [TH_ts] = IDS("ts", "N T"),
+};
+
+PyDoc_STRVAR(tied_affine_softmax_cross_entropy_doc,
+"tied_affine_softmax_cross_entropy(x, E, ts, b=None, ignore_label=-1, out=None)\n"
+"    -> (loss, dscore)\n\n"
+"affine_softmax_cross_entropy(x, E.T, ts, b, ignore_label, out) for weight\n"
+"tying, where the output affine's W is the embedding matrix E (V,D)\n"
+"transposed: score = x (N,T,D) @ E.T + b. E is read as it is (its rows are\n"
+"the columns of W) instead of being copied into a C-ordered (D,V) matrix at\n"
+"every call; the same numbers as the untied function with W = E.T.");
+
+static PyObject *py_tied_affine_softmax_cross_entropy(PyObject *self, PyObject *args,
+                                                      PyObject *kw)
+{
+    static char *kwlist[] = {"x", "E", "ts", "b", "ignore_label", "out", NULL};
+    PyObject *ignobj = NULL, *outobj = NULL;
+    Py_ssize_t ignore;
+    Call c;
+    call_init(&c, "tied_affine_softmax_cross_entropy", tied_affine_softmax_cross_entropy_args,
+              TH_COUNT);
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO:tied_affine_softmax_cross_entropy",
+                                     kwlist, &c.obj[TH_x], &c.obj[TH_E], &c.obj[TH_ts],
+                                     &c.obj[TH_b], &ignobj, &outobj))
+        return NULL;
+    if (parse_ignore(ignobj, &ignore) < 0 || call_prepare(&c) < 0) return NULL;
+    const npy_intp N = call_dim(&c, 'N'), T = call_dim(&c, 'T'), D = call_dim(&c, 'D'),
+                   V = call_dim(&c, 'V');
+    if (check_ids(&c, TH_ts, V, "E", 1, ignore) < 0) return NULL;
+    void *G = call_output_into(&c, outobj, "out", "N T V");
+    void *work = G ? call_work(&c, WORK_SIZE(&c, affine_softmax_ce, N, T, D, V)) : NULL;
+    if (!work || call_ready(&c, 0) < 0) return NULL;
+    double loss;
+    ptrdiff_t count;
+    Py_BEGIN_ALLOW_THREADS
+    loss = CALL_KERNEL(&c, affine_softmax_ce_forward, G, &count, work, call_data(&c, TH_x),
+                       call_data(&c, TH_E), (ptrdiff_t)1, (ptrdiff_t)D, call_data(&c, TH_b),
+                       call_data(&c, TH_ts), N, T, D, V, ignore);
     Py_END_ALLOW_THREADS
     PyObject *r = call_finish(&c);
     return r ? Py_BuildValue("(dN)", loss, r) : NULL;
@@ -324,6 +374,7 @@ PyMethodDef rs_lm_methods[] = {
     METHOD(softmax_cross_entropy_forward),
     METHOD(softmax_cross_entropy_backward),
     METHOD(affine_softmax_cross_entropy),
+    METHOD(tied_affine_softmax_cross_entropy),
     {NULL, NULL, 0, NULL},
 };
 
@@ -335,5 +386,6 @@ const ArgTable rs_lm_tables[] = {
     ARG_TABLE("softmax_cross_entropy_forward", softmax_cross_entropy_forward_args),
     ARG_TABLE("softmax_cross_entropy_backward", softmax_cross_entropy_backward_args),
     ARG_TABLE("affine_softmax_cross_entropy", affine_softmax_cross_entropy_args),
+    ARG_TABLE("tied_affine_softmax_cross_entropy", tied_affine_softmax_cross_entropy_args),
     {NULL, NULL, 0},
 };

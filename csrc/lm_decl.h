@@ -51,7 +51,9 @@ double FN(affine_softmax_ce_forward)(
     ptrdiff_t *count,     /* out: rows whose label is not ignore_label */
     REAL *work,           /* _work_size() elements, 64-byte aligned */
     const REAL *x,        /* (N,T,D) */
-    const REAL *W,        /* (D,V) */
+    const REAL *W,        /* (D,V): W[d,v] at W[d*rsw + v*csw] */
+    ptrdiff_t rsw, ptrdiff_t csw, /* (V,1) for a C-contiguous W; (1,D) for */
+                          /* W = E.T with E (V,D) C-contiguous (weight tying) */
     const REAL *b,        /* (V,) or NULL */
     const ptrdiff_t *ts,  /* (N,T) labels in [0,V) or == ignore_label */
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V, ptrdiff_t ignore_label);

@@ -254,7 +254,8 @@ size_t FN(affine_softmax_ce_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, pt
 }
 
 double FN(affine_softmax_ce_forward)(REAL *G, ptrdiff_t *count, REAL *work, const REAL *x,
-                                     const REAL *W, const REAL *b, const ptrdiff_t *ts,
+                                     const REAL *W, ptrdiff_t rsw, ptrdiff_t csw,
+                                     const REAL *b, const ptrdiff_t *ts,
                                      ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V,
                                      ptrdiff_t ignore_label)
 {
@@ -275,10 +276,10 @@ double FN(affine_softmax_ce_forward)(REAL *G, ptrdiff_t *count, REAL *work, cons
     /* logits (R,V) = x (R,D) · W (D,V), then head_rows on each block of rows
        while it is in cache; small heads (in cache anyway) skip packing W */
     if ((double)R * (double)V * sizeof(REAL) <= 262144.0) {
-        FN(rs_gemm)(R, V, D, x, D, 1, W, V, 1, G, V, 0);
+        FN(rs_gemm)(R, V, D, x, D, 1, W, rsw, csw, G, V, 0);
         FN(head_rows)(&ctx, 0, R);
     } else {
-        FN(rs_gemm_pack_b)(Wp, D, V, W, V, 1);
+        FN(rs_gemm_pack_b)(Wp, D, V, W, rsw, csw);
         FN(rs_gemm_packed)(R, V, D, x, D, 1, Wp, G, V, 0, FN(head_rows), &ctx);
     }
     double total = 0;

@@ -31,6 +31,10 @@ from .training import SGD, AdaGrad, Adam, Momentum, RnnlmTrainer, clip_grads, ev
 from .training import optim, trainer  # rnnscratch.optim, rnnscratch.trainer
 from . import datasets, diveintocode, layers, models, reference, testing, text, training
 
+# --- chapter 6 (branch ch6): the LSTM language models, generation, BaseModel ---
+from .models import BaseModel, BetterRnnlm, BetterRnnlmGen, Rnnlm, RnnlmGen
+# --- end chapter 6 ---
+
 __version__ = "0.1.0"
 
 # --- front door (frontdoor branch): patch() the book's own scripts, Jupyter extension ---
@@ -61,6 +65,7 @@ __all__ = [
     "layers", "models", "training",
     "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
     "patch", "unpatch", "patched", "is_patched",
+    "BaseModel", "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen",
 ]
 
 # --- attention (chapter 8): WeightSum, AttentionWeight, Attention, TimeAttention ---

@@ -1,4 +1,4 @@
-"""Command line: python -m rnnscratch {run,demo,bench,check,info}."""
+"""Command line: python -m rnnscratch {run,demo,train,bench,check,info}."""
 import argparse
 import os
 import sys
@@ -99,6 +99,9 @@ def main(argv=None):
     if argv and argv[0] == "bench":
         from .bench import main as bench_main
         return bench_main(argv[1:])
+    if argv and argv[0] == "train":
+        from .train import main as train_main
+        return train_main(argv[1:])
     if argv and argv[0] == "demo":
         from .demo import main as demo_main
         return demo_main(argv[1:])
@@ -109,6 +112,8 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run a book script with the compiled classes: run SCRIPT [ARGS]")
     sub.add_parser("demo", help="train the chapter-5 language model (the main job); demo --help")
+    sub.add_parser("train", help="train a chapter-6 language model on PTB (the book's recipe), "
+                                 "resumable; train --help")
     sub.add_parser("bench", help="time TimeRNN against the NumPy reference and torch; bench --help")
     p = sub.add_parser("info", help="show the kernel path, threads, compiler and flags")
     p.set_defaults(func=cmd_info)

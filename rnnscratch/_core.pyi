@@ -215,6 +215,16 @@ def affine_softmax_cross_entropy(
     out: Optional[NDArray[np.floating]] = ...,  # (N, T, V) C-contiguous, compute dtype
 ) -> Tuple[float, NDArray[np.floating]]: ...  # (loss, dscore (N, T, V) for dout = 1)
 
+# --- chapter 6 (branch ch6): the output head of a weight-tied model ---
+def tied_affine_softmax_cross_entropy(
+    x: ArrayLike,                 # (N, T, D)
+    E: ArrayLike,                 # (V, D) the embedding matrix: W = E.T, read without a copy
+    ts: ArrayLike,                # (N, T) ids; ignore_label rows left out of the mean
+    b: Optional[ArrayLike] = ...,  # (V,)
+    ignore_label: int = ...,
+    out: Optional[NDArray[np.floating]] = ...,  # (N, T, V) C-contiguous, compute dtype
+) -> Tuple[float, NDArray[np.floating]]: ...  # (loss, dscore (N, T, V)): as with W = E.T
+
 # --- the optimizer step ---
 def sgd_update(
     param: NDArray[np.floating],  # float32/float64, C-contiguous, updated in place

@@ -7,6 +7,9 @@ Language model (issue 4): the chapter-5 training loop (SimpleRnnlm, 1000 words,
 batch 10, 5 time steps, SGD 0.1) and one training iteration of
 SimpleRnnlm(10000, 100, 100) at batch 20 x 35 steps (the PTB setting), with the
 compiled layers against the NumPy reference layers, same weights and batches.
+Chapter 6 (issue 14, `--only ch6`): one training iteration of Rnnlm and
+BetterRnnlm at the PTB size against the book's classes and PyTorch, and
+(`--fidelity K`) the per-iteration losses of BetterRnnlm against the book's.
 Every figure is a median over repeats after a warm-up; the ratios come from
 this one run on this one machine.
 """
@@ -279,6 +282,227 @@ def run_lm_bench(quick=False, out=print):
     return res
 
 
+# --------------------------------------------------------------------------
+# chapter 6: one training iteration of Rnnlm / BetterRnnlm at the PTB size
+# --------------------------------------------------------------------------
+
+CH6_MODELS = {"Rnnlm": (10000, 100, 100), "BetterRnnlm": (10000, 650, 650)}
+
+
+def _course_dir(course_dir=None):
+    d = course_dir or os.environ.get("RNNSCRATCH_COURSE_DIR", "")
+    return d if d and os.path.isfile(os.path.join(d, "ch06", "better_rnnlm.py")) else None
+
+
+def _book_ch6(course_dir):
+    """The book's ch06 models, trainer and optimizer (imported from course_dir)."""
+    import importlib
+    import types
+
+    if course_dir not in sys.path:
+        sys.path.insert(0, os.path.abspath(course_dir))
+    return types.SimpleNamespace(
+        Rnnlm=importlib.import_module("ch06.rnnlm").Rnnlm,
+        BetterRnnlm=importlib.import_module("ch06.better_rnnlm").BetterRnnlm,
+        trainer=importlib.import_module("common.trainer"),
+        util=importlib.import_module("common.util"),
+        SGD=importlib.import_module("common.optimizer").SGD)
+
+
+def _ch6_step_ours(model, lr=20.0, max_grad=0.25):
+    from .training.optim import SGD, clip_grads
+    from .training.trainer import params_and_grads
+
+    opt = SGD(lr)
+
+    def step(bx, bt):
+        loss = model.forward(bx, bt)
+        model.backward()
+        params, grads = params_and_grads(model)
+        clip_grads(grads, max_grad)
+        opt.update(params, grads)
+        return loss
+    return step
+
+
+def _ch6_step_book(book, model, lr=20.0, max_grad=0.25):
+    opt = book.SGD(lr)
+
+    def step(bx, bt):
+        loss = model.forward(bx, bt)
+        model.backward()
+        params, grads = book.trainer.remove_duplicate(model.params, model.grads)
+        book.util.clip_grads(grads, max_grad)
+        opt.update(params, grads)
+        return loss
+    return step
+
+
+def _ch6_step_torch(torch, name, V, D, H, lr=20.0, max_grad=0.25):
+    """The same model in PyTorch (CPU, float32): embedding, LSTM(s), dropout
+    and tying as the book's, the state carried (detached) across batches."""
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(V, D)
+            better = name == "BetterRnnlm"
+            self.lstm = nn.LSTM(D, H, num_layers=2 if better else 1, batch_first=True,
+                                dropout=0.5 if better else 0.0)
+            self.drop = nn.Dropout(0.5 if better else 0.0)
+            self.out = nn.Linear(H, V)
+            if better:
+                self.out.weight = self.embed.weight  # weight tying
+
+        def forward(self, x, state):
+            h, state = self.lstm(self.drop(self.embed(x)), state)
+            return self.out(self.drop(h)), state
+
+    net = Net()
+    net.train()
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    st = {"state": None}
+
+    def step(bx, bt):
+        x = torch.from_numpy(np.ascontiguousarray(bx, dtype=np.int64))
+        t = torch.from_numpy(np.ascontiguousarray(bt, dtype=np.int64))
+        opt.zero_grad()
+        score, state = net(x, st["state"])
+        st["state"] = tuple(s.detach() for s in state)
+        loss = loss_fn(score.reshape(-1, V), t.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), max_grad)
+        opt.step()
+        return float(loss.detach())
+    return step
+
+
+def _ptb_batches(V, N, T):
+    corpus, src = _lm_corpus()
+    corpus = np.minimum(corpus, V - 1)
+    xs, ts = corpus[:-1], corpus[1:]
+    offsets = np.arange(N) * ((len(corpus) - 1) // N)
+    from .training.trainer import make_batch
+
+    def batch(i):
+        return make_batch(xs, ts, offsets, i * T, T)
+    return batch, src, (len(corpus) - 1) // (N * T)
+
+
+def run_ch6_bench(quick=False, threads=None, course_dir=None, models=("Rnnlm", "BetterRnnlm"),
+                  fidelity=0, out=print, dims=None):
+    """Chapter 6 (issue 14): one training iteration (forward, backward, merge
+    of the tied gradient, clip 0.25, SGD) of Rnnlm(10000, 100, 100) and
+    BetterRnnlm(10000, 650, 650) at batch 20 x 35, rnnscratch against the
+    book's classes (when course_dir or $RNNSCRATCH_COURSE_DIR holds them) and
+    PyTorch; with fidelity=K, the per-iteration losses of our BetterRnnlm and
+    the book's over K iterations from the same weights and dropout seeds.
+    dims: {name: (V, D, H)} instead of the book's sizes (the tests' small runs)."""
+    import rnnscratch
+
+    dims = dict(CH6_MODELS, **(dims or {}))
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if threads is not None:
+        rnnscratch.set_num_threads(threads)
+    nthreads = rnnscratch.get_num_threads()
+    if torch is not None:
+        torch.set_num_threads(nthreads)
+    cdir = _course_dir(course_dir)
+    book = _book_ch6(cdir) if cdir else None
+    N, T = 20, 35
+    batch, src, epoch_iters = _ptb_batches(min(d[0] for d in dims.values()), N, T)
+    lstm_cls = rnnscratch.models.base.compiled_layers().TimeLSTM
+    res = {"info": dict(date=datetime.date.today().isoformat(), machine=cpu_name(),
+                        threads=nthreads, corpus=src, N=N, T=T, iters_per_epoch=epoch_iters,
+                        time_lstm=f"{lstm_cls.__module__}.{lstm_cls.__name__}",
+                        torch=torch.__version__ if torch is not None else None),
+           "models": {}}
+    out(f"chapter 6: one training iteration (forward, backward, clip 0.25, SGD), batch {N} x {T}, "
+        f"{src}; {nthreads} thread(s); TimeLSTM used: {res['info']['time_lstm']}")
+    if lstm_cls.__module__.startswith("rnnscratch.reference"):
+        out("  (the compiled TimeLSTM is not there yet: rnnscratch's models run the NumPy "
+            "reference TimeLSTM/TimeDropout inside; the figures are not the compiled ones)")
+    per_block, blocks = (2, 2) if quick else (4, 4)
+    for name in models:
+        V, D, H = dims[name]
+        contenders = []
+        np.random.seed(1)
+        contenders.append(("rnnscratch", _ch6_step_ours(getattr(rnnscratch, name)(V, D, H))))
+        if book is not None:
+            np.random.seed(1)
+            contenders.append(("book", _ch6_step_book(book, getattr(book, name)(V, D, H))))
+        if torch is not None:
+            torch.manual_seed(1)
+            contenders.append(("torch", _ch6_step_torch(torch, name, V, D, H)))
+        pos = {n: 0 for n, _ in contenders}
+        times = {n: [] for n, _ in contenders}
+
+        def block_of(n, step):
+            def block():
+                ts_ = []
+                for i in range(per_block + 1):  # the first one is a warm-up
+                    bx, bt = batch(pos[n])
+                    pos[n] += 1
+                    t0 = time.perf_counter()
+                    step(bx, bt)
+                    if i:
+                        ts_.append(time.perf_counter() - t0)
+                return ts_
+            return block
+
+        _alternate([(n, block_of(n, s)) for n, s in contenders], blocks, times)
+        med = {n: statistics.median(t) * 1e3 for n, t in times.items()}
+        row = {f"{n}_ms": v for n, v in med.items()}
+        for n in med:
+            if n != "rnnscratch":
+                row[f"speedup_vs_{n}"] = med[n] / med["rnnscratch"]
+        res["models"][name] = row
+        parts = [f"{n} {v:.0f} ms" for n, v in med.items()]
+        ratios = [f"{row[k]:.2f}x vs {k[11:]}" for k in row if k.startswith("speedup_vs_")]
+        out(f"{name}({V}, {D}, {H}): " + ", ".join(parts) + ("; " + ", ".join(ratios) if ratios else "")
+            + f"; one epoch ({epoch_iters} iterations) about {med['rnnscratch'] * epoch_iters / 6e4:.0f} min")
+    if fidelity:
+        if book is None:
+            out("fidelity: needs the book's code (--course-dir or $RNNSCRATCH_COURSE_DIR)")
+        else:
+            res["fidelity"] = ch6_fidelity(book, fidelity, batch, out=out,
+                                           dims=dims["BetterRnnlm"])
+    return res
+
+
+def ch6_fidelity(book, iters, batch, out=print, dims=None):
+    """Our BetterRnnlm and the book's from the same weights, the same batches
+    and the same np.random seed before every iteration (the dropout masks),
+    trained with the book's recipe: the worst relative difference of the
+    per-iteration losses."""
+    import rnnscratch
+
+    V, D, H = dims or CH6_MODELS["BetterRnnlm"]
+    np.random.seed(1)
+    ours = rnnscratch.BetterRnnlm(V, D, H)
+    np.random.seed(1)
+    theirs = book.BetterRnnlm(V, D, H)
+    so, sb = _ch6_step_ours(ours), _ch6_step_book(book, theirs)
+    worst, losses = 0.0, []
+    for i in range(iters):
+        bx, bt = batch(i)
+        np.random.seed(1000 + i)
+        lo = float(so(bx, bt))
+        np.random.seed(1000 + i)
+        lb = float(sb(bx, bt))
+        worst = max(worst, abs(lo - lb) / abs(lb))
+        losses.append((lo, lb))
+    out(f"fidelity: BetterRnnlm({V}, {D}, {H}), {iters} iterations from the same weights and dropout seeds: "
+        f"losses {losses[0][1]:.4f} -> {losses[-1][1]:.4f} (book), worst relative difference "
+        f"{worst:.2e}")
+    return {"iterations": iters, "worst_rel_diff": worst, "losses": losses}
+
+
 def plot(result, path):
     import matplotlib
 
@@ -321,13 +545,20 @@ def main(argv=None):
     p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
     p.add_argument("--plot", metavar="FILE", help="save a chart of the TimeRNN table "
                    "(needs matplotlib)")
-    p.add_argument("--only", choices=["rnn", "lm", "gated"], default=None,
-                   help="only the TimeRNN table, the language-model figures, or the "
-                        "TimeLSTM/TimeGRU table")
+    p.add_argument("--only", choices=["rnn", "lm", "gated", "ch6"], default=None,
+                   help="only the TimeRNN table, the language-model figures, the "
+                        "TimeLSTM/TimeGRU table, or the chapter-6 models (Rnnlm, BetterRnnlm; "
+                        "not in the default run)")
+    p.add_argument("--course-dir", metavar="DIR", default=None,
+                   help="ch6: the book's code (holding ch06/), else $RNNSCRATCH_COURSE_DIR")
+    p.add_argument("--model", choices=["Rnnlm", "BetterRnnlm", "both"], default="both",
+                   help="ch6: which model (default both)")
+    p.add_argument("--fidelity", type=int, default=0, metavar="K",
+                   help="ch6: also compare K iterations of BetterRnnlm with the book's")
     args = p.parse_args(argv)
     dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
     # every mistake before the run, not after it (the results would be lost)
-    if args.plot and args.only in ("lm", "gated"):
+    if args.plot and args.only in ("lm", "gated", "ch6"):
         p.error("argument --plot: it draws the TimeRNN table; drop --only %s" % args.only)
     check_output_file(p, "--json", args.json)
     check_output_file(p, "--plot", args.plot)
@@ -337,6 +568,15 @@ def main(argv=None):
         except ImportError:
             p.error("argument --plot: needs matplotlib (pip install matplotlib)")
     result = {}
+    if args.only == "ch6":
+        models = ("Rnnlm", "BetterRnnlm") if args.model == "both" else (args.model,)
+        result["ch6"] = run_ch6_bench(quick=args.quick, threads=args.threads,
+                                      course_dir=args.course_dir, models=models,
+                                      fidelity=args.fidelity)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=2)
+        return 0
     if args.only in (None, "rnn"):
         result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
     if args.only in (None, "gated"):

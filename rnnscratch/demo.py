@@ -1,4 +1,5 @@
-"""`python -m rnnscratch demo`: the chapter-5 language model, end to end.
+"""`python -m rnnscratch demo`: the chapter-5 language model, end to end
+(`--model rnnlm`: chapter 6's LSTM model, Rnnlm, on the same work).
 
 Trains SimpleRnnlm with the course's chapter-5 settings (the first 1000 words,
 batch 10, D = H = 100, 5 time steps, SGD lr 0.1, 100 epochs, truncated BPTT
@@ -162,6 +163,9 @@ def _parser():
         prog="python -m rnnscratch demo",
         description="Train the chapter-5 RNN language model (SimpleRnnlm) with the compiled "
                     "layers, then time the NumPy reference layers on the same work.")
+    p.add_argument("--model", choices=("simple-rnnlm", "rnnlm"), default="simple-rnnlm",
+                   help="simple-rnnlm: chapter 5's RNN model (default); rnnlm: chapter 6's "
+                        "LSTM model (Rnnlm)")
     p.add_argument("--data", choices=("stdlib", "ptb"), default="stdlib",
                    help="corpus: English text from the standard library (default) or the "
                         "Penn Treebank training set")
@@ -214,8 +218,15 @@ def main(argv=None):
 
     import rnnscratch
     from . import reference
-    from .models import SimpleRnnlm
-    from .reference import SimpleRnnlm as RefSimpleRnnlm
+
+    if args.model == "rnnlm":
+        from .models import Rnnlm as Model
+        from .reference import Rnnlm as RefModel
+        title = "chapter-6 LSTM language model (Rnnlm)"
+    else:
+        from .models import SimpleRnnlm as Model
+        from .reference import SimpleRnnlm as RefModel
+        title = "chapter-5 RNN language model (SimpleRnnlm)"
 
     try:
         corpus, source = load_corpus(args)
@@ -227,7 +238,7 @@ def main(argv=None):
                      f"--time-size)")
     V = int(corpus.max()) + 1
     D = H = args.hidden
-    print(f"rnnscratch {rnnscratch.__version__} demo: chapter-5 RNN language model (SimpleRnnlm)")
+    print(f"rnnscratch {rnnscratch.__version__} demo: {title}")
     print(f"corpus: {source}, first {len(corpus)} words, vocabulary {V}")
     print(f"model: V={V} D={D} H={H}; batch {args.batch_size}, {args.time_size} time steps, "
           f"SGD lr {args.lr}, {args.epochs} epochs")
@@ -240,7 +251,7 @@ def main(argv=None):
     loop = dict(batch_size=args.batch_size, time_size=args.time_size, lr=args.lr)
     try:
         np.random.seed(args.seed)
-        model = SimpleRnnlm(V, D, H)
+        model = Model(V, D, H)
         t0 = time.perf_counter()
         ppl, times = train_chapter5(model, corpus, args.epochs, on_epoch=report, **loop)
     except ValueError as e:
@@ -252,7 +263,7 @@ def main(argv=None):
     K = min(args.compare_epochs, args.epochs)
     if K > 0:
         np.random.seed(args.seed)  # the same initial weights, drawn in the same order
-        ref_model = RefSimpleRnnlm(V, D, H)
+        ref_model = RefModel(V, D, H)
         print(f"reference ({reference.__name__}): the same model, weights and batches, "
               f"{K} epochs ...", flush=True)
         ref_ppl, ref_times = train_chapter5(ref_model, corpus, K, **loop)
@@ -277,7 +288,7 @@ def main(argv=None):
         ax.plot(np.arange(1, len(ppl) + 1), ppl, label="train")
         ax.set_xlabel("epochs")
         ax.set_ylabel("perplexity")
-        ax.set_title(f"SimpleRnnlm, {source.split(' (')[0]}")
+        ax.set_title(f"{Model.__name__}, {source.split(' (')[0]}")
         fig.savefig(args.plot)
         plt.close(fig)
         print(f"perplexity curve saved to {args.plot}")

@@ -195,6 +195,12 @@ CONTRACT = (
         A("b", "V", "P", optional=True, default=None), IGN,
         A("out", "NTV", "R", optional=True, default=None)),
         (Ret("loss"), Ret("dscore", "NTV"))),
+    # chapter 6 (branch ch6): the head of a weight-tied model, W = E.T read without a copy
+    Fn("tied_affine_softmax_cross_entropy", (
+        A("x", "NTD"), A("E", "VD", "P"), A("ts", "NT", "ids"),
+        A("b", "V", "P", optional=True, default=None), IGN,
+        A("out", "NTV", "R", optional=True, default=None)),
+        (Ret("loss"), Ret("dscore", "NTV"))),
     Fn("matmul", (A("a", "MK", "P"), A("b", "KN", "P"), A("packed", role="S", default=False)),
        (Ret("c", "MN"),)),
     # attention (chapter 8): S the encoder's steps, T the decoder's

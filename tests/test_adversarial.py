@@ -201,6 +201,8 @@ def test_ignore_label_errors_name_it(bad, exc, msg):
         _core.softmax_cross_entropy_backward(xs, ts, ignore_label=bad)
     with pytest.raises(exc, match=msg):
         _core.affine_softmax_cross_entropy(x, W, ts, ignore_label=bad)
+    with pytest.raises(exc, match=msg):
+        _core.tied_affine_softmax_cross_entropy(x, W.T, ts, ignore_label=bad)
 
 
 def test_ignore_label_accepts_integer_scalars():

@@ -344,7 +344,7 @@ def validate(fname, kw):
             ids = arrays[name]
             V = dims.get("V")
             ok = (ids >= 0) & (ids < V)
-            if fname.startswith("softmax") or fname == "affine_softmax_cross_entropy":
+            if fname.startswith("softmax") or fname.endswith("affine_softmax_cross_entropy"):
                 ok |= ids == ign
             if not ok.all():
                 raise Invalid(name)
@@ -454,6 +454,12 @@ def oracle(fname, kw, dims, dt, arrays):
     if fname == "affine_softmax_cross_entropy":
         x, W, b = f("x"), f("W"), f("b")
         xs = x @ W + (0 if b is None else b)
+        ts = arrays["ts"].astype(np.int64)
+        ign = kw.get("ignore_label", -1)
+        return list(_softmax_ce_and_grad(xs, ts, ign, d["V"])), {}
+    if fname == "tied_affine_softmax_cross_entropy":
+        x, E, b = f("x"), f("E"), f("b")
+        xs = x @ E.T + (0 if b is None else b)
         ts = arrays["ts"].astype(np.int64)
         ign = kw.get("ignore_label", -1)
         return list(_softmax_ce_and_grad(xs, ts, ign, d["V"])), {}

@@ -48,7 +48,9 @@ def test_public_names():
         ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
          "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
          "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
-         "WeightSum", "AttentionWeight", "Attention", "TimeAttention"])
+         "WeightSum", "AttentionWeight", "Attention", "TimeAttention",
+
+         "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen"])
     for name in rnnscratch.reference.__all__:
         assert getattr(rnnscratch.reference, name) is not None, name
 

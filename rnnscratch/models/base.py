@@ -1,9 +1,77 @@
-"""The chapter-5 model's composition, shared by the compiled SimpleRnnlm and
-its NumPy twin: they differ only in the layer classes they are built from."""
+"""What the models share.
+
+BaseModel   save_params / load_params in the book's file format
+            (common/base_model.py): a pickled list of float16 arrays, one per
+            entry of `params` in order, default file name ClassName.pkl.
+RnnlmBase   the chapter-5 model's composition, shared by the compiled
+            SimpleRnnlm and its NumPy twin: they differ only in the layer
+            classes they are built from.
+"""
+import os
+import pickle
+
 import numpy as np
 
 
-class RnnlmBase:
+class BaseModel:
+    """save_params(file_name=None) / load_params(file_name=None) in the book's
+    format, so a file saved by the book's class of the same name loads into
+    ours and the other way round.
+
+    The file holds `[p.astype(float16) for p in self.params]` (pickled), the
+    tied embed_W.T of BetterRnnlm included, exactly as the book writes it.
+    load_params checks the count and every shape before writing anything:
+    a file that does not fit raises ValueError and changes no parameter.
+    """
+
+    params = None
+    grads = None
+
+    def _file(self, file_name):
+        if file_name is None:
+            return type(self).__name__ + ".pkl"
+        file_name = os.fspath(file_name)
+        if "/" in file_name:
+            file_name = file_name.replace("/", os.sep)
+        return file_name
+
+    def save_params(self, file_name=None):
+        file_name = self._file(file_name)
+        params = [np.asarray(p).astype(np.float16) for p in self.params]
+        with open(file_name, "wb") as f:
+            pickle.dump(params, f)
+
+    def load_params(self, file_name=None):
+        file_name = self._file(file_name)
+        if not os.path.exists(file_name):
+            raise IOError("No file: " + file_name)
+        with open(file_name, "rb") as f:
+            loaded = pickle.load(f)
+        self.set_params(loaded, source=file_name)
+
+    def set_params(self, arrays, source="arrays"):
+        """Write `arrays` (one per entry of params, any float dtype) into the
+        parameters in place, after checking the count and every shape."""
+        if not isinstance(arrays, (list, tuple)):
+            raise TypeError(f"{source}: expected a list of {len(self.params)} arrays, "
+                            f"got {type(arrays).__name__}")
+        if len(arrays) != len(self.params):
+            raise ValueError(f"{source}: expected {len(self.params)} arrays (the params of "
+                             f"{type(self).__name__}), got {len(arrays)}")
+        new = []
+        for i, (p, a) in enumerate(zip(self.params, arrays)):
+            a = np.asarray(a)
+            if a.dtype.kind not in "fiu":
+                raise TypeError(f"{source}: array {i}: expected numbers, got dtype {a.dtype}")
+            if a.shape != np.shape(p):
+                raise ValueError(f"{source}: array {i}: expected shape {np.shape(p)} "
+                                 f"(params[{i}] of {type(self).__name__}), got {a.shape}")
+            new.append(a.astype("f"))  # the book's load: float16 -> float32
+        for p, a in zip(self.params, new):
+            p[...] = a
+
+
+class RnnlmBase(BaseModel):
     """The chapter-5 language model: TimeEmbedding -> TimeRNN(stateful) ->
     TimeAffine -> TimeSoftmaxWithLoss, float32, weights drawn from
     np.random.randn with the course's scales.
@@ -64,3 +132,275 @@ class RnnlmBase:
 
     def reset_state(self):
         self.rnn_layer.reset_state()
+
+
+# --------------------------------------------------------------------------
+# The chapter-6 models' composition (Rnnlm, BetterRnnlm; compiled and reference)
+# --------------------------------------------------------------------------
+
+def compiled_layers():
+    """The namespace of layer classes the compiled models are built from
+    (rnnscratch.layers)."""
+    import types
+
+    from .. import layers
+
+    return types.SimpleNamespace(
+        TimeEmbedding=layers.TimeEmbedding, TimeAffine=layers.TimeAffine,
+        TimeSoftmaxWithLoss=layers.TimeSoftmaxWithLoss, TimeRNN=layers.TimeRNN,
+        TimeLSTM=layers.TimeLSTM, TimeDropout=layers.TimeDropout)
+
+
+def reference_layers():
+    """The namespace of the NumPy reference layers (rnnscratch.reference)."""
+    import types
+
+    from .. import reference
+
+    return types.SimpleNamespace(
+        TimeEmbedding=reference.TimeEmbedding, TimeAffine=reference.TimeAffine,
+        TimeSoftmaxWithLoss=reference.TimeSoftmaxWithLoss, TimeRNN=reference.TimeRNN,
+        TimeLSTM=reference.TimeLSTM, TimeDropout=reference.TimeDropout)
+
+
+def _is_transpose_of(W, E):
+    """W is exactly E.T as memory (E a C-contiguous 2-d ndarray)."""
+    return (type(W) is np.ndarray and type(E) is np.ndarray and E.ndim == 2 and W.ndim == 2
+            and E.flags.c_contiguous and W.dtype == E.dtype and W.shape == E.shape[::-1]
+            and W.strides == E.strides[::-1]
+            and W.__array_interface__["data"][0] == E.__array_interface__["data"][0])
+
+
+class LstmLmBase(BaseModel):
+    """The composition of the chapter-6 language models over a namespace of
+    layer classes (`_layer_namespace()`: compiled_layers or reference_layers).
+
+    layers = [TimeEmbedding, (TimeDropout,) TimeLSTM, (TimeDropout, TimeLSTM,
+    TimeDropout,) TimeAffine]; loss_layer = TimeSoftmaxWithLoss; params and
+    grads: the layers' lists concatenated in that order (the book's order).
+
+    Output head. When the embedding, affine and loss layers are the compiled
+    classes, forward() runs TimeAffine + softmax + cross-entropy fused
+    (_core.affine_softmax_cross_entropy; tied: _core.tied_affine_softmax_
+    cross_entropy, which reads the embedding matrix as it is instead of
+    copying its transpose every step): the (N,T,V) scores and
+    probabilities are never stored, the gradient of the scores is ready for
+    backward(). Otherwise the layers run one after the other (the book's way).
+
+    Weight tying (BetterRnnlm): the affine layer's W is embed_W.T, a view of
+    the embedding matrix, and both appear in params (the book's file format
+    saves both). backward() leaves the whole gradient of the tied matrix, the
+    sum of both uses, in grads[0] (the embedding's, (V,D)), computed in place
+    with no (V,D) temporary, and the affine layer's gradient of W at zero.
+    So the book's remove_duplicate (which adds grads[j].T into grads[i]),
+    a loop over all params without merging, clip_grads over all grads, and
+    our RnnlmTrainer (which asks unique_params_grads() and skips the zero
+    entry) all give the book's update.
+    """
+
+    _layer_namespace = staticmethod(compiled_layers)
+
+    def _assemble(self, layers, lstm_layers, drop_layers, tied):
+        L = self._ns
+        self.layers = layers
+        self.loss_layer = L.TimeSoftmaxWithLoss()
+        self._lstms = list(lstm_layers)
+        self.drop_layers = list(drop_layers)
+        self._tied = tied
+        self.params, self.grads = [], []
+        for layer in self.layers:
+            self.params += layer.params
+            self.grads += layer.grads
+        self._dscore = None
+        self._eval_out = None
+
+    # --- the fused head applies when the head's layers are the compiled classes
+    def _fused(self):
+        from .. import layers as compiled
+
+        return (type(self.layers[0]) is compiled.TimeEmbedding
+                and type(self.layers[-1]) is compiled.TimeAffine
+                and type(self.loss_layer) is compiled.TimeSoftmaxWithLoss)
+
+    def _tied_index(self):
+        """Index in params of the affine layer's W (the tied embed_W.T)."""
+        return len(self.params) - len(self.layers[-1].params)
+
+    def predict(self, xs, train_flg=False):
+        for layer in self.drop_layers:
+            layer.train_flg = train_flg
+        for layer in self.layers:
+            xs = layer.forward(xs)
+        return xs
+
+    def _body(self, xs, train_flg):
+        """Every layer but the affine one: the hidden states the head reads."""
+        for layer in self.drop_layers:
+            layer.train_flg = train_flg
+        for layer in self.layers[:-1]:
+            xs = layer.forward(xs)
+        return xs
+
+    def _head(self, hs, ts, out):
+        from .. import _core
+        from .._policy import label_ids
+
+        affine = self.layers[-1]
+        W = affine.params[0]
+        b = affine.params[1] if len(affine.params) > 1 else None
+        shape = tuple(np.shape(hs)[:2]) + (np.shape(W)[-1],)
+        ts = label_ids(ts, shape, "the scores")
+        ignore = self.loss_layer.ignore_label
+        if self._tied:
+            E = self.layers[0].params[0]
+            if _is_transpose_of(W, E):
+                # E read as it is: no (D,V) copy of the tied matrix per step
+                return _core.tied_affine_softmax_cross_entropy(hs, E, ts, b, ignore, out=out)
+        return _core.affine_softmax_cross_entropy(hs, W, ts, b, ignore, out=out)
+
+    def _guarded(self, run):
+        """run() with the layers' state and NumPy's global generator restored
+        when it raises: a failed call changes nothing."""
+        layers = self.layers + [self.loss_layer]
+        saved = [dict(layer.__dict__) for layer in layers]
+        rng = np.random.get_state()
+        try:
+            return run()
+        except BaseException:
+            for layer, state in zip(layers, saved):
+                layer.__dict__.clear()
+                layer.__dict__.update(state)
+            np.random.set_state(rng)
+            raise
+
+    def forward(self, xs, ts, train_flg=True):
+        if not self._fused():
+            self._dscore = None
+            return self._guarded(
+                lambda: self.loss_layer.forward(self.predict(xs, train_flg), ts))
+
+        def run():
+            hs = self._body(xs, train_flg)
+            loss, dscore = self._head(hs, ts, self._reusable(self._dscore, hs))
+            self.layers[-1].x = hs
+            return loss, dscore
+
+        loss, self._dscore = self._guarded(run)
+        return loss
+
+    def eval_loss(self, xs, ts):
+        """The loss of one batch without training: dropout off, nothing kept
+        for backward (the stateful LSTMs still carry h and c on). The head
+        writes into a scratch buffer reused from one call to the next."""
+        if not self._fused():
+            self._dscore = None
+            return self._guarded(
+                lambda: self.loss_layer.forward(self.predict(xs, False), ts))
+
+        def run():
+            hs = self._body(xs, False)
+            loss, out = self._head(hs, ts, self._reusable(self._eval_out, hs))
+            return loss, out
+
+        loss, self._eval_out = self._guarded(run)
+        self._dscore = None  # the layers' caches are the evaluation's now
+        return loss
+
+    def _reusable(self, out, hs):
+        """A previous (N,T,V) buffer, when it has the shape and dtype the head
+        will produce: written over instead of allocating at every step."""
+        import sys
+
+        from .._policy import compute_dtype
+
+        if out is None or sys.getrefcount(out) > 3:
+            return None  # 3: the owner's reference, `out`, getrefcount's argument
+        affine = self.layers[-1]
+        W = affine.params[0]
+        shape = tuple(np.shape(hs)[:2]) + (np.shape(W)[-1],)
+        if out.shape != shape or out.dtype != compute_dtype([np.asarray(p) for p in affine.params]):
+            return None
+        return out
+
+    def backward(self, dout=1):
+        if not self._fused():
+            d = self.loss_layer.backward(dout)
+            for layer in reversed(self.layers):
+                d = layer.backward(d)
+            if self._tied:
+                self._merge_tied()
+            return d
+        if self._dscore is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+        d = self._dscore  # (N,T,V), the gradient of the scores for dout = 1
+        if dout != 1:
+            d = d * d.dtype.type(dout)
+        if self._tied:
+            d = self._tied_head_backward(d)
+            for layer in reversed(self.layers[1:-1]):
+                d = layer.backward(d)
+            from .. import _core
+
+            embed = self.layers[0]
+            _core.embedding_backward(d, embed.idx, embed.params[0], embed.grads[0],
+                                     accumulate=True)
+            return None
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return d
+
+    def _tied_head_backward(self, d):
+        """The affine layer's backward with W = E.T (E the embedding matrix,
+        (V,D)): db = sum of d, dx = d @ E, and the affine part of the tied
+        gradient, d.T @ x, written straight into the embedding's gradient
+        (the embedding's scatter-add is accumulated onto it afterwards)."""
+        affine, embed = self.layers[-1], self.layers[0]
+        E = embed.params[0]
+        gE = embed.grads[0]
+        x = affine.x
+        N, T, V = d.shape
+        D = x.shape[-1]
+        d2 = d.reshape(N * T, V)
+        x2 = np.ascontiguousarray(x).reshape(N * T, D).astype(d.dtype, copy=False)
+        if len(affine.grads) > 1:
+            gb = affine.grads[1]
+            if gb.dtype == d.dtype and gb.flags.c_contiguous:
+                np.sum(d2, axis=0, out=gb)
+            else:
+                gb[...] = d2.sum(axis=0)
+        if gE.dtype == d.dtype and gE.flags.c_contiguous and gE.flags.writeable:
+            np.dot(d2.T, x2, out=gE)
+        else:
+            gE[...] = d2.T @ x2
+        Ec = np.asarray(E).astype(d.dtype, copy=False)
+        return np.dot(d2, Ec).reshape(N, T, D)
+
+    def _merge_tied(self):
+        """Unfused path: add the affine layer's gradient of W (D,V) into the
+        embedding's (V,D) in place, then zero it (see the class docstring)."""
+        j = self._tied_index()
+        gA = self.grads[j]
+        np.add(self.grads[0], gA.T, out=self.grads[0])
+        gA[...] = 0
+
+    def unique_params_grads(self):
+        """(params, grads) with the tied duplicate left out: what the book's
+        remove_duplicate returns for this model, without comparing or adding
+        (V,D) arrays. New lists of the same arrays."""
+        params, grads = list(self.params), list(self.grads)
+        if self._tied:
+            j = self._tied_index()
+            del params[j], grads[j]
+        return params, grads
+
+    def reset_state(self):
+        for layer in self._lstms:
+            layer.reset_state()
+
+    # --- the recurrent state, for the trainer's resumable runs
+    def get_lstm_state(self):
+        return [(layer.h, layer.c) for layer in self._lstms]
+
+    def set_lstm_state(self, states):
+        for layer, (h, c) in zip(self._lstms, states):
+            layer.set_state(h, c)

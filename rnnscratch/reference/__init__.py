@@ -4,7 +4,7 @@ baseline of the benchmarks; same APIs as the compiled classes.
 
 rnn       RNN, TimeRNN (the formulas in its docstring)
 lm        TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss
-models    SimpleRnnlm
+models    SimpleRnnlm, Rnnlm, BetterRnnlm, RnnlmGen, BetterRnnlmGen
 attention WeightSum, AttentionWeight, Attention, TimeAttention (chapter 8)
 gated     LSTM, TimeLSTM, GRU, TimeGRU, TimeDropout, TimeBiLSTM, TimeSigmoidWithLoss
 _checks   the argument checks the layers share
@@ -17,7 +17,7 @@ from .._policy import ACTIVATIONS, compute_dtype
 from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .gated import GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM, TimeSigmoidWithLoss
 from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from .models import SimpleRnnlm
+from .models import BetterRnnlm, BetterRnnlmGen, Rnnlm, RnnlmGen, SimpleRnnlm
 from .rnn import RNN, TimeRNN
 # the per-step arithmetic, for tests that rebuild a loop from it
 from .rnn import _activate, _step_backward  # noqa: F401
@@ -25,4 +25,5 @@ from .rnn import _activate, _step_backward  # noqa: F401
 __all__ = ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
            "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
            "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
-           "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
+           "WeightSum", "AttentionWeight", "Attention", "TimeAttention",
+           "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen"]

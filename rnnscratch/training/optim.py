@@ -11,6 +11,8 @@ SGD and AdaGrad (rnnscratch.diveintocode) share two of the names but not the
 interface: there a layer calls optimizer.update(layer) on itself. Each family
 rejects the other's call with a TypeError that names the right class.
 """
+import threading
+
 import numpy as np
 
 from .. import _core
@@ -141,13 +143,39 @@ class Adam:
             p -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
 
 
+_scratch = threading.local()  # per thread: a reusable buffer for the squares
+
+
+def _sum_of_squares(g):
+    """np.sum(g ** 2), the book's expression and its exact arithmetic
+    (the gradients' dtype, NumPy's pairwise sum over the C-ordered squares),
+    without allocating the squares anew for every call."""
+    if not (type(g) is np.ndarray and g.flags.c_contiguous and g.dtype.kind == "f"
+            and g.dtype.isnative and g.size):
+        return np.sum(np.asarray(g) ** 2)
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.dtype != g.dtype or buf.size < g.size:
+        buf = _scratch.buf = np.empty(g.size, dtype=g.dtype)
+    sq = buf[:g.size].reshape(g.shape)
+    np.square(g, out=sq)
+    return np.sum(sq)
+
+
 def clip_grads(grads, max_norm):
     """Scale every gradient by max_norm / (norm + 1e-6) when the global norm
-    sqrt(sum of squares of all gradients) is larger than max_norm. In place."""
-    total_norm = 0.0
+    sqrt(sum of squares of all gradients) is larger than max_norm. In place.
+
+    The norm is computed with the book's arithmetic (common/util.py): each
+    array's np.sum(g ** 2) in the gradients' dtype (float32 for the course's
+    models), added up, its np.sqrt. Bit for bit the book's rate when the
+    gradients are the book's: the rate scales every parameter's update, so a
+    norm computed more precisely than the book's (float64) shifts all of them
+    at once, and the book's recipe (SGD lr 20) amplifies such a shift within a
+    few dozen iterations (measured: 3e-3 against 3e-5 after 30 iterations of
+    BetterRnnlm). The squares go through a reusable per-thread buffer."""
+    total_norm = 0
     for g in grads:
-        g = np.asarray(g)
-        total_norm += float(np.vdot(g.ravel(), g.ravel())) if g.size else 0.0
+        total_norm += _sum_of_squares(g)
     total_norm = np.sqrt(total_norm)
     rate = max_norm / (total_norm + 1e-6)
     if rate < 1:

@@ -14,13 +14,35 @@ import numpy as np
 
 from .optim import clip_grads
 
-__all__ = ["RnnlmTrainer", "eval_perplexity", "remove_duplicate", "make_batch"]
+__all__ = ["RnnlmTrainer", "eval_perplexity", "remove_duplicate", "make_batch",
+           "params_and_grads", "Progress"]
 
 
 def make_batch(x, t, offsets, time_idx, time_size):
     """batch_x[i, k] = x[(offsets[i] + time_idx + k) % len(x)], same for t, as int32."""
     pos = (np.asarray(offsets)[:, None] + (time_idx + np.arange(time_size))[None, :]) % len(x)
     return np.asarray(x)[pos].astype(np.int32), np.asarray(t)[pos].astype(np.int32)
+
+
+def _is_transposed_view(a, b):
+    """Whether b is exactly a.T as memory (same buffer, shape and strides
+    reversed): then their values are equal without comparing them."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return False
+    return (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype
+            and a.shape[::-1] == b.shape and a.strides[::-1] == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def params_and_grads(model):
+    """The lists the optimizer updates, the book's remove_duplicate(params,
+    grads) semantics: a model that merges its own shared gradients in place
+    (unique_params_grads(), the chapter-6 models) is asked for them; any other
+    model's lists go through remove_duplicate."""
+    unique = getattr(model, "unique_params_grads", None)
+    if callable(unique):
+        return unique()
+    return remove_duplicate(model.params, model.grads)
 
 
 def remove_duplicate(params, grads):
@@ -39,7 +61,8 @@ def remove_duplicate(params, grads):
                 elif (params[i].ndim == 2 and params[j].ndim == 2
                       and params[i].T.shape == params[j].shape
                       and np.may_share_memory(params[i], params[j])
-                      and np.array_equal(params[i].T, params[j])):
+                      and (_is_transposed_view(params[i], params[j])
+                           or np.array_equal(params[i].T, params[j]))):
                     grads[i] += grads[j].T
                     found = True
                 if found:
@@ -91,7 +114,7 @@ class RnnlmTrainer:
 
                 loss = model.forward(batch_x, batch_t)
                 model.backward()
-                params, grads = remove_duplicate(model.params, model.grads)
+                params, grads = params_and_grads(model)
                 if max_grad is not None:
                     clip_grads(grads, max_grad)
                 optimizer.update(params, grads)
@@ -120,30 +143,80 @@ class RnnlmTrainer:
         plt.show()
 
 
-def eval_perplexity(model, corpus, batch_size=10, time_size=35):
-    """exp(mean loss) of `model` over `corpus` read as in training (no updates)."""
-    print('evaluating perplexity ...')
+class Progress:
+    """A one-line progress bar on a stream (stderr by default), drawn only
+    once `delay` seconds have passed (a short job prints nothing) and at most
+    `interval` times a second: `update(done, extra="")`, `close()`."""
+
+    def __init__(self, total, label="", stream=None, delay=1.0, interval=0.2, width=24):
+        self.total, self.label = total, label
+        self.stream = sys.stderr if stream is None else stream
+        self.delay, self.interval, self.width = delay, interval, width
+        self.start = time.perf_counter()
+        self._last = None
+        self.shown = False
+
+    def update(self, done, extra=""):
+        now = time.perf_counter()
+        if now - self.start < self.delay and done < self.total:
+            return
+        if self._last is not None and now - self._last < self.interval and done < self.total:
+            return
+        if not self.shown and done >= self.total and now - self.start < self.delay:
+            return
+        self._last = now
+        self.shown = True
+        filled = int(self.width * done / self.total) if self.total else self.width
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r{self.label}[{bar}] {done}/{self.total} {extra}\x1b[K")
+        self.stream.flush()
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def eval_perplexity(model, corpus, batch_size=10, time_size=35, progress=True):
+    """exp(mean loss) of `model` over `corpus` read as the book does: batch
+    row i from offset i * jump, jump = (len(corpus) - 1) // batch_size, the
+    stateful model carried across blocks of time_size words, no updates.
+
+    A model with eval_loss(xs, ts) (the chapter-6 models) is run through it:
+    dropout off, nothing kept for backward, the head's buffer reused. Others:
+    forward(xs, ts, train_flg=False), or forward(xs, ts). A progress bar
+    (stderr) appears when the evaluation takes more than a second; like the
+    book, 'evaluating perplexity ...' is printed first (progress=False: silent)."""
     corpus = np.asarray(corpus)
     corpus_size = len(corpus)
-    total_loss = 0
     max_iters = (corpus_size - 1) // (batch_size * time_size)
+    if max_iters < 1:
+        raise ValueError(f"corpus: {corpus_size} words are too few for one batch of "
+                         f"{batch_size} x {time_size} (+1) words")
     jump = (corpus_size - 1) // batch_size
     offsets = np.arange(batch_size) * jump
     steps = np.arange(time_size)
+    run = getattr(model, "eval_loss", None)
+    if not callable(run):
+        def run(xs, ts):
+            try:
+                return model.forward(xs, ts, train_flg=False)
+            except TypeError:
+                return model.forward(xs, ts)
 
-    for iters in range(max_iters):
-        pos = offsets[:, None] + (iters * time_size + steps)[None, :]
-        xs = corpus[pos % corpus_size].astype(np.int32)
-        ts = corpus[(pos + 1) % corpus_size].astype(np.int32)
-        try:
-            loss = model.forward(xs, ts, train_flg=False)
-        except TypeError:
-            loss = model.forward(xs, ts)
-        total_loss += loss
-
-        sys.stdout.write('\r%d / %d' % (iters, max_iters))
-        sys.stdout.flush()
-
-    print('')
-    ppl = np.exp(total_loss / max_iters)
-    return ppl
+    if progress:
+        print("evaluating perplexity ...")
+    bar = Progress(max_iters, "evaluating perplexity ") if progress else None
+    total_loss = 0.0
+    try:
+        for iters in range(max_iters):
+            pos = offsets[:, None] + (iters * time_size + steps)[None, :]
+            xs = corpus[pos % corpus_size].astype(np.int32)
+            ts = corpus[(pos + 1) % corpus_size].astype(np.int32)
+            total_loss += float(run(xs, ts))
+            if bar:
+                bar.update(iters + 1)
+    finally:
+        if bar:
+            bar.close()
+    return float(np.exp(total_loss / max_iters))
