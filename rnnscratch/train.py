@@ -483,7 +483,8 @@ def run(args, stop_after=None):
                 # end of epoch: the book's validation, checkpoint and lr schedule
                 epoch_secs = time.perf_counter() - t_epoch
                 model.reset_state()
-                ppl = eval_perplexity(model, val, args.eval_batch_size, T, progress=False)
+                ppl = eval_perplexity(model, val, args.eval_batch_size, T,
+                                      progress=False if args.quiet else "bar")
                 improved = ppl < state.best_ppl
                 log_row(state.epoch + 1, max_iters, "valid", ppl)
                 if improved:
@@ -522,7 +523,8 @@ def run(args, stop_after=None):
         if args.test_on == "best" and os.path.exists(best_path):
             model.load_params(best_path)
         model.reset_state()
-        test_ppl = eval_perplexity(model, test, args.eval_batch_size, T, progress=False)
+        test_ppl = eval_perplexity(model, test, args.eval_batch_size, T,
+                                   progress=False if args.quiet else "bar")
         model.reset_state()
         log_row(state.epoch, max_iters, "test", test_ppl)
         print(f"test perplexity ({args.test_on} weights): {test_ppl:.2f}")

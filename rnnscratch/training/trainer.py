@@ -184,9 +184,13 @@ def eval_perplexity(model, corpus, batch_size=10, time_size=35, progress=True):
 
     A model with eval_loss(xs, ts) (the chapter-6 models) is run through it:
     dropout off, nothing kept for backward, the head's buffer reused. Others:
-    forward(xs, ts, train_flg=False), or forward(xs, ts). A progress bar
-    (stderr) appears when the evaluation takes more than a second; like the
-    book, 'evaluating perplexity ...' is printed first (progress=False: silent)."""
+    forward(xs, ts, train_flg=False), or forward(xs, ts).
+
+    progress=True prints what the book's prints, on stdout: 'evaluating
+    perplexity ...', an 'i / n' counter rewritten in place ('\\r') after each
+    block, then an empty line (a script run with `python -m rnnscratch run`
+    prints the same lines); progress='bar': a progress bar on stderr instead,
+    shown once the evaluation takes more than a second; False: silent."""
     corpus = np.asarray(corpus)
     corpus_size = len(corpus)
     max_iters = (corpus_size - 1) // (batch_size * time_size)
@@ -204,9 +208,12 @@ def eval_perplexity(model, corpus, batch_size=10, time_size=35, progress=True):
             except TypeError:
                 return model.forward(xs, ts)
 
-    if progress:
+    if progress not in (True, False, "bar"):
+        raise ValueError(f"progress: expected True, False or 'bar', got {progress!r}")
+    book_style = progress is True
+    if book_style:
         print("evaluating perplexity ...")
-    bar = Progress(max_iters, "evaluating perplexity ") if progress else None
+    bar = Progress(max_iters, "evaluating perplexity ") if progress == "bar" else None
     total_loss = 0.0
     try:
         for iters in range(max_iters):
@@ -214,9 +221,14 @@ def eval_perplexity(model, corpus, batch_size=10, time_size=35, progress=True):
             xs = corpus[pos % corpus_size].astype(np.int32)
             ts = corpus[(pos + 1) % corpus_size].astype(np.int32)
             total_loss += float(run(xs, ts))
-            if bar:
+            if book_style:
+                sys.stdout.write("\r%d / %d" % (iters, max_iters))
+                sys.stdout.flush()
+            elif bar:
                 bar.update(iters + 1)
     finally:
         if bar:
             bar.close()
+    if book_style:
+        print("")
     return float(np.exp(total_loss / max_iters))
