@@ -7,3 +7,10 @@ from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .rnn import RNN, TimeRNN
 
 __all__ = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss"]
+
+# --- basic: the book's common/layers.py (seq2seq branch) ---
+from .basic import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
+                    SigmoidWithLoss, Softmax, SoftmaxWithLoss)
+
+__all__ += ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
+            "Dropout", "Embedding"]

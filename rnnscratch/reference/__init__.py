@@ -23,3 +23,13 @@ from .rnn import _activate, _step_backward  # noqa: F401
 __all__ = ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
            "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
            "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"]
+
+# --- seq2seq branch: basic (the book's common/layers.py) and the chapters 7-8 models ---
+from .basic import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
+                    SigmoidWithLoss, Softmax, SoftmaxWithLoss)
+from .seq2seq import (AttentionDecoder, AttentionEncoder, AttentionSeq2seq,  # noqa: E402
+                      Decoder, Encoder, PeekyDecoder, PeekySeq2seq, Seq2seq)
+
+__all__ += ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
+            "Dropout", "Embedding", "Encoder", "Decoder", "Seq2seq", "PeekyDecoder",
+            "PeekySeq2seq", "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq"]
