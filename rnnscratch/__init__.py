@@ -28,6 +28,13 @@ from .training import SGD, AdaGrad, Adam, Momentum, RnnlmTrainer, clip_grads, ev
 from .training import optim, trainer  # rnnscratch.optim, rnnscratch.trainer
 from . import datasets, diveintocode, layers, models, reference, testing, text, training
 
+# --- seq2seq (chapters 7-8): the book's plain layers, the encoder-decoders, Trainer ---
+from .layers import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
+                     SigmoidWithLoss, Softmax, SoftmaxWithLoss)
+from .models import (AttentionDecoder, AttentionEncoder, AttentionSeq2seq,  # noqa: E402
+                     Decoder, Encoder, PeekyDecoder, PeekySeq2seq, Seq2seq)
+from .training import Trainer, eval_seq2seq  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -36,5 +43,10 @@ __all__ = [
     "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
     "layers", "models", "training",
+]
+__all__ += [  # seq2seq (chapters 7-8)
+    "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
+    "Embedding", "Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
+    "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq", "Trainer", "eval_seq2seq",
 ]
 
