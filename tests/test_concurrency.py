@@ -5,8 +5,9 @@
 * A fork()ed child (multiprocessing, 'fork' start method) computes correctly
   after the parent used the kernels at sizes that use the thread pool (no
   deadlock on a pool whose threads did not survive the fork, no wrong answer).
-* When the thread count can be set (rnnscratch.set_num_threads or
-  _core.set_num_threads), 1 and 2 threads give bit-identical arrays for every layer.
+* 1 and 2 threads (rnnscratch.set_num_threads) give bit-identical arrays for every
+  layer.
+The workload is every layer class of the registry (tests/registry.py), each variant.
 """
 import multiprocessing
 import os
@@ -17,7 +18,8 @@ import numpy as np
 import pytest
 
 import rnnscratch
-from rnnscratch import _core, diveintocode
+from registry import REGISTRY, Sizes
+from rnnscratch import _core
 
 # big enough for the pool: 2*N*T*H*(D+H) = 1.3 GFLOP forward in float32
 BIG = dict(N=64, T=20, D=512, H=512, V=1000)
@@ -25,45 +27,41 @@ MID = dict(N=16, T=12, D=96, H=112, V=150)
 
 
 def _set_threads_fn():
-    for mod in (rnnscratch, _core):
-        f = getattr(mod, "set_num_threads", None)
-        g = getattr(mod, "get_num_threads", None)
-        if f is not None and g is not None:
-            return f, g
-    return None, None
+    return rnnscratch.set_num_threads, rnnscratch.get_num_threads
+
+
+def _arrays(r):
+    if r is None:
+        return []
+    if isinstance(r, tuple):
+        return [np.asarray(v) for v in r]
+    return [np.asarray(r)]
+
+
+def _reversed_view(v):
+    """The same kind of argument in another layout: a view with axis 1 reversed."""
+    if isinstance(v, np.ndarray) and v.ndim >= 2:
+        return v[:, ::-1]
+    return v
 
 
 def workload(seed, size, dtype):
-    """Every layer, forward and backward; returns the list of all arrays produced."""
+    """Every layer of the registry, each variant: two forwards (the second on reversed
+    views: a stateful layer carries its state into it), then backward; returns the
+    list of all arrays produced (results, gradients, state attributes)."""
     rng = np.random.default_rng(seed)
-    N, T, D, H, V = (size[k] for k in "NTDHV")
-
-    def w(*shape, scale=0.3):
-        return (rng.standard_normal(shape) * scale / np.sqrt(shape[0])).astype(dtype)
-
+    sz = Sizes(**size)
     out = []
-    xs, dhs = w(N, T, D, scale=3), w(N, T, H, scale=3)
-    Wx, Wh, b = w(D, H), w(H, H), w(H)
-    for act in ("tanh", "relu", "sigmoid"):
-        L = rnnscratch.TimeRNN(Wx, Wh, b, stateful=True, activation=act)
-        out += [L.forward(xs), L.forward(xs[:, ::-1]), L.backward(dhs)]
-        out += [g.copy() for g in L.grads] + [L.dh]
-    R = rnnscratch.RNN(Wx, Wh, b)
-    out += [R.forward(xs[:, 0], dhs[:, 0]), *R.backward(dhs[:, 1])] + [g.copy() for g in R.grads]
-    ids = rng.integers(0, V, size=(N, T))
-    E = rnnscratch.TimeEmbedding(w(V, D, scale=10))
-    out.append(E.forward(ids))
-    E.backward(xs)
-    out.append(E.grads[0].copy())
-    A = rnnscratch.TimeAffine(w(H, V), w(V))
-    logits = A.forward(dhs)
-    out += [logits, A.backward(w(N, T, V, scale=30))] + [g.copy() for g in A.grads]
-    S = rnnscratch.TimeSoftmaxWithLoss()
-    out += [np.array(S.forward(logits, ids)), S.backward()]
-    s = diveintocode.SimpleRNN(D, H, diveintocode.XavierInitializer(random_state=seed),
-                               return_sequences=True)
-    s.W_x, s.W_h, s.B = s.W_x.astype(dtype), s.W_h.astype(dtype), s.B.astype(dtype)
-    out += [s.forward(xs), s.backward(dhs), s.dW_x, s.dW_h, s.dB]
+    for entry in REGISTRY:
+        dt = dtype if dtype in entry.dtypes else entry.dtypes[0]
+        for variant, opts in entry.variants.items():
+            L = entry.make(entry.impls[0], dt, rng, sz, variant)
+            inputs = entry.inputs(rng, sz, dt, **opts)
+            out += _arrays(entry.forward(L, inputs))
+            out += _arrays(entry.forward(L, [_reversed_view(v) for v in inputs]))
+            out += _arrays(entry.backward(L, entry.douts(rng, sz, **opts)))
+            out += [np.array(g, copy=True) for g in entry.grads(L)]
+            out += [np.array(getattr(L, a), copy=True) for a in entry.state_attrs]
     return out
 
 
@@ -137,7 +135,7 @@ def _digest(arrays):
 
 def _child(q, seed):
     try:
-        q.put(("ok", _digest(workload(seed, BIG, np.float32)[:6])))
+        q.put(("ok", _digest(workload(seed, BIG, np.float32))))
     except BaseException as e:  # noqa: BLE001
         q.put(("error", repr(e)))
 
@@ -146,7 +144,7 @@ def _child(q, seed):
                     reason="no fork on this platform")
 def test_fork_child_computes_correctly_after_parent_used_kernels():
     # parent: the big, threaded sizes first (the pool, if any, is started now)
-    want = _digest(workload(0, BIG, np.float32)[:6])
+    want = _digest(workload(0, BIG, np.float32))
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
     p = ctx.Process(target=_child, args=(q, 0))
@@ -161,7 +159,7 @@ def test_fork_child_computes_correctly_after_parent_used_kernels():
     assert status == "ok", value
     assert value == want, "the forked child computed different results"
     # and the parent still works after the fork
-    assert _digest(workload(0, BIG, np.float32)[:6]) == want
+    assert _digest(workload(0, BIG, np.float32)) == want
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="os.fork")
@@ -204,8 +202,6 @@ def _child_mid(q):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_one_vs_two_threads_bit_identical(dtype):
     set_n, get_n = _set_threads_fn()
-    if set_n is None:
-        pytest.skip("set_num_threads/get_num_threads are not there yet")
     before = get_n()
     try:
         results = {}
@@ -222,8 +218,6 @@ def test_one_vs_two_threads_bit_identical(dtype):
 
 def test_set_num_threads_rejects_nonsense():
     set_n, get_n = _set_threads_fn()
-    if set_n is None:
-        pytest.skip("set_num_threads/get_num_threads are not there yet")
     before = get_n()
     try:
         set_n(3)

@@ -6,21 +6,24 @@ Nothing is written on error (gradient buffers keep their content), and the
 next good call works.  The exact wording of messages is not tested.
 """
 
+import re
+
 import numpy as np
 import pytest
+from conftest import assert_close
 
+from core_contract import BY_NAME
+from registry import REGISTRY, Sizes
 from rnnscratch import reference as R
 
 N, T, D, H = 2, 3, 5, 4       # all different, so a shape in a message is unambiguous
 SENTINEL = 7.0
 
-SIGNATURES = {
-    "rnn_forward": ["x", "h_prev", "Wx", "Wh", "b"],
-    "rnn_backward": ["dh_next", "x", "h_prev", "h_next", "Wx", "Wh", "dWx", "dWh", "db"],
-    "time_rnn_forward": ["xs", "h0", "Wx", "Wh", "b"],
-    "time_rnn_backward": ["dhs", "xs", "h0", "hs", "Wx", "Wh", "dWx", "dWh", "db"],
-}
-GRAD_NAMES = ("dWx", "dWh", "db")
+# the array arguments of the RNN kernels, from the contract table (tests/core_contract.py)
+SIGNATURES = {f: [a.name for a in BY_NAME[f].args if a.is_array]
+              for f in ("rnn_forward", "rnn_backward", "time_rnn_forward", "time_rnn_backward")}
+GRAD_NAMES = tuple(a.name for a in BY_NAME["rnn_backward"].args if a.role == "O")
+assert GRAD_NAMES == ("dWx", "dWh", "db")
 
 
 def good_args():
@@ -188,7 +191,8 @@ def _case_id(case):
 
 
 def _call(core, fn, args, **kw):
-    return getattr(core, fn)(*[args[name] for name in SIGNATURES[fn]], **kw)
+    """Every array argument by keyword, as the contract table names them."""
+    return getattr(core, fn)(**{name: args[name] for name in SIGNATURES[fn]}, **kw)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
@@ -299,89 +303,95 @@ def _forward(layer, xs):
     return layer.forward(xs[:, 0], np.zeros((xs.shape[0], H)))
 
 
-RNN_FORWARD_CASES = [
-    (np.ones(D), np.ones((N, H)), ValueError, [("x", (D,))]),
-    (np.ones((N, 1, D)), np.ones((N, H)), ValueError, [("x", (N, 1, D))]),
-    (np.ones((N, D + 2)), np.ones((N, H)), ValueError, [("x", (N, D + 2)), ("Wx", (D, H))]),
-    (np.ones((N, D)), np.ones((N + 1, H)), ValueError, [("h_prev", (N + 1, H)), ("x", (N, D))]),
-    (np.ones((N, D)), np.ones((N, H + 1)), ValueError, [("h_prev", (N, H + 1))]),
-    (np.ones((N, D), complex), np.ones((N, H)), TypeError, [("x", dt(complex))]),
-    (np.ones((N, D)), np.array([["h"] * H] * N), TypeError, [("h_prev", None)]),
-    (None, np.ones((N, H)), TypeError, [("x", None)]),
-]
+# --------------------------------------------------------------------------
+# every layer of the registry: its precise bad-argument cases
+# --------------------------------------------------------------------------
+
+SZ = Sizes(N=N, T=T, D=D, H=H, V=7)
 
 
-@pytest.mark.parametrize("case", RNN_FORWARD_CASES, ids=range(len(RNN_FORWARD_CASES)))
-def test_rnn_forward_errors_then_usable(impl, tools, case):
-    x_bad, h_bad, exc, candidates = case
-    a = good_args()
-    layer = impl.RNN(a["Wx"], a["Wh"], a["b"])
-    with pytest.raises(exc) as info:
-        layer.forward(x_bad, h_bad)
-    tools.assert_message(info, candidates)
-    ref = R.RNN(a["Wx"], a["Wh"], a["b"])
-    np.testing.assert_allclose(layer.forward(a["x"], a["h_prev"]),
-                               ref.forward(a["x"], a["h_prev"]), rtol=1e-12)
-    dx, dh_prev = layer.backward(a["dh_next"])
-    rdx, rdh = ref.backward(a["dh_next"])
-    np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(dh_prev, rdh, rtol=1e-12, atol=1e-14)
+def _layer_cases():
+    out = []
+    for e in REGISTRY:
+        for v in e.variants:
+            for impl in e.impls:
+                for bad in e.extra_bad(SZ, e.variants[v]):
+                    out.append(pytest.param(e, v, impl, bad, id="%s-%s-%s-%s" % (
+                        e.id, v, impl.rsplit(".", 1)[-1], bad.label)))
+    return out
 
 
-def test_rnn_backward_errors(impl, tools):
-    a = good_args()
-    layer = impl.RNN(a["Wx"], a["Wh"], a["b"])
-    with pytest.raises(RuntimeError):
-        layer.backward(a["dh_next"])
-    layer.forward(a["x"], a["h_prev"])
-    for g in layer.grads:
-        g[...] = SENTINEL
-    for bad, exc, cand in [
-        (np.ones((N, H + 1)), ValueError, [("dh_next", (N, H + 1))]),
-        (np.ones((N + 1, H)), ValueError, [("dh_next", (N + 1, H))]),
-        (np.ones((N, 1, H)), ValueError, [("dh_next", (N, 1, H))]),
-        (np.ones((N, H), complex), TypeError, [("dh_next", dt(complex))]),
-    ]:
-        with pytest.raises(exc) as info:
-            layer.backward(bad)
-        tools.assert_message(info, cand)
-        for g in layer.grads:
+def _layer_and_twin(entry, variant, impl, dtype, seed):
+    """The layer of ``impl`` and a twin to compare with: for the compiled class its
+    oracle (the reference), for the reference another reference."""
+    if impl == entry.impls[0]:
+        return entry.pair(dtype, seed, SZ, variant)
+    return (entry.make(impl, dtype, np.random.default_rng(seed), SZ, variant),
+            entry.make(impl, dtype, np.random.default_rng(seed), SZ, variant))
+
+
+def _assert_same_results(entry, got, want, dtype):
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_close(g, w, dtype, "%s result %d" % (entry.id, i), terms=N * T)
+
+
+@pytest.mark.parametrize("entry,variant,impl,bad", _layer_cases())
+def test_layer_error_names_the_argument_then_usable(entry, variant, impl, bad):
+    """The bad call raises the registry's exception, whose message names the argument
+    and shows its actual shape or dtype; the layer's state attributes and gradient arrays
+    are untouched; the next good calls give the twin's numbers."""
+    dtype = np.float64 if np.float64 in entry.dtypes else entry.dtypes[0]
+    opts = entry.variants[variant]
+    L, twin = _layer_and_twin(entry, variant, impl, dtype, 3)
+    rng = np.random.default_rng(4)
+    inputs, douts = entry.inputs(rng, SZ, dtype, **opts), entry.douts(rng, SZ, **opts)
+
+    if bad.call == "forward" and not bad.label.endswith("than h"):
+        # on a fresh layer (nothing computed yet)
+        with pytest.raises(bad.exc) as info:
+            entry.apply_bad(L, bad, inputs, douts, [])
+        assert re.search(bad.match, str(info.value)), (str(info.value), bad.match)
+    # after a good forward+backward (a state, a cache, gradients)
+    _assert_same_results(entry, entry.run(L, inputs, douts), entry.run(twin, inputs, douts),
+                         dtype)
+    grads = entry.grads(L)
+    if bad.call == "backward":
+        entry.forward(L, inputs)
+        entry.forward(twin, inputs)
+        for g in grads:
+            g[...] = SENTINEL
+    attrs = {a: getattr(L, a) for a in entry.state_attrs}
+    with pytest.raises(bad.exc) as info:
+        entry.apply_bad(L, bad, inputs, douts, [])
+    assert re.search(bad.match, str(info.value)), (str(info.value), bad.match)
+    for a, v in attrs.items():
+        assert getattr(L, a) is v, "%s.%s changed by a failing call" % (entry.id, a)
+    if bad.call == "backward":
+        for g in grads:
             np.testing.assert_array_equal(g, SENTINEL)
-    ref = R.RNN(a["Wx"], a["Wh"], a["b"])
-    ref.forward(a["x"], a["h_prev"])
-    rdx, _ = ref.backward(a["dh_next"])
-    dx, _ = layer.backward(a["dh_next"])
-    np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-14)
-    for g, r in zip(layer.grads, ref.grads):
-        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
+        _assert_same_results(entry, entry.outputs(L, None, entry.backward(L, douts)),
+                             entry.outputs(twin, None, entry.backward(twin, douts)), dtype)
+    # the next good calls give the twin's numbers
+    rng = np.random.default_rng(5)
+    inputs, douts = entry.inputs(rng, SZ, dtype, **opts), entry.douts(rng, SZ, **opts)
+    _assert_same_results(entry, entry.run(L, inputs, douts), entry.run(twin, inputs, douts),
+                         dtype)
 
 
-TIME_FORWARD_CASES = [
-    (np.ones((N, D)), ValueError, [("xs", (N, D))]),
-    (np.ones((N, T, D, 1)), ValueError, [("xs", (N, T, D, 1))]),
-    (np.ones((N, T, D + 1)), ValueError, [("xs", (N, T, D + 1)), ("Wx", (D, H))]),
-    (np.ones((N, T, D), complex), TypeError, [("xs", dt(complex))]),
-    (np.ones((N, T, D), object), TypeError, [("xs", dt(object))]),
-    ("xs", TypeError, [("xs", None)]),
-]
-
-
-@pytest.mark.parametrize("stateful", [False, True])
-@pytest.mark.parametrize("case", TIME_FORWARD_CASES, ids=range(len(TIME_FORWARD_CASES)))
-def test_time_rnn_forward_errors_then_usable(impl, tools, case, stateful):
-    bad, exc, candidates = case
-    a = good_args()
-    layer = impl.TimeRNN(a["Wx"], a["Wh"], a["b"], stateful=stateful)
-    layer.set_state(a["h0"])
-    with pytest.raises(exc) as info:
-        layer.forward(bad)
-    tools.assert_message(info, candidates)
-    assert layer.h is a["h0"]  # the state was not touched
-    ref = R.TimeRNN(a["Wx"], a["Wh"], a["b"], stateful=stateful)
-    ref.set_state(a["h0"])
-    np.testing.assert_allclose(layer.forward(a["xs"]), ref.forward(a["xs"]), rtol=1e-12)
-    np.testing.assert_allclose(layer.backward(a["dhs"]), ref.backward(a["dhs"]),
-                               rtol=1e-12, atol=1e-14)
+@pytest.mark.parametrize("entry", REGISTRY, ids=[e.id for e in REGISTRY])
+def test_backward_before_forward(entry):
+    """The compiled classes (and the reference RNN/TimeRNN) raise RuntimeError; the
+    reference language-model layers mirror the book, which has no guard: they raise
+    whatever their first use of the missing cache raises."""
+    for impl in entry.impls:
+        for variant, opts in entry.variants.items():
+            dtype = entry.dtypes[0]
+            L = entry.make(impl, dtype, np.random.default_rng(0), SZ, variant)
+            douts = entry.douts(np.random.default_rng(1), SZ, **opts)
+            exc = RuntimeError if impl in entry.guards_backward else Exception
+            with pytest.raises(exc):
+                entry.backward(L, douts)
 
 
 @pytest.mark.parametrize("bad_h, shape", [
@@ -415,38 +425,6 @@ def test_time_rnn_stateful_h_of_wrong_dtype(impl, tools):
     with pytest.raises(TypeError) as info:
         layer.forward(a["xs"])
     tools.assert_message(info, [("h", dt(complex))])
-
-
-def test_time_rnn_backward_errors(impl, tools):
-    a = good_args()
-    layer = impl.TimeRNN(a["Wx"], a["Wh"], a["b"])
-    with pytest.raises(RuntimeError):
-        layer.backward(a["dhs"])
-    layer.forward(a["xs"])
-    layer.backward(a["dhs"])
-    dh_before = layer.dh
-    for g in layer.grads:
-        g[...] = SENTINEL
-    for bad, exc, cand in [
-        (np.ones((N, T + 1, H)), ValueError, [("dhs", (N, T + 1, H))]),
-        (np.ones((N, T, H - 1)), ValueError, [("dhs", (N, T, H - 1))]),
-        (np.ones((N + 1, T, H)), ValueError, [("dhs", (N + 1, T, H))]),
-        (np.ones((N, T * H)), ValueError, [("dhs", (N, T * H))]),
-        (np.ones((N, T, H), complex), TypeError, [("dhs", dt(complex))]),
-        (None, TypeError, [("dhs", None)]),
-    ]:
-        with pytest.raises(exc) as info:
-            layer.backward(bad)
-        tools.assert_message(info, cand)
-        for g in layer.grads:
-            np.testing.assert_array_equal(g, SENTINEL)
-        assert layer.dh is dh_before
-    ref = R.TimeRNN(a["Wx"], a["Wh"], a["b"])
-    ref.forward(a["xs"])
-    np.testing.assert_allclose(layer.backward(a["dhs"]), ref.backward(a["dhs"]),
-                               rtol=1e-12, atol=1e-14)
-    for g, r in zip(layer.grads, ref.grads):
-        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
 
 
 def test_replaced_param_of_wrong_shape(impl, tools):

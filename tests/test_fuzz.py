@@ -1,7 +1,8 @@
 """Property-based fuzzing of the Python/C boundary (issue 7).
 
-Every public function of ``rnnscratch._core`` and every public layer class is
-called with arbitrary arguments: arrays of ndim 0-4 with sizes 0, 1 and odd,
+Every function of ``rnnscratch._core`` (the contract table, tests/core_contract.py)
+and every layer class of the registry (tests/registry.py) is called with
+arbitrary arguments: arrays of ndim 0-4 with sizes 0, 1 and odd,
 every dtype (ints, uints, float16/32/64, longdouble, complex, bool, object,
 str/bytes, datetime, structured, byte-swapped), transposed / sliced / reversed
 views, read-only arrays, NaN/inf, None, scalars, ragged lists, objects whose
@@ -36,15 +37,16 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import rnnscratch  # noqa: E402
-from rnnscratch import _core, diveintocode, reference  # noqa: E402
+from rnnscratch import _core, reference  # noqa: E402
+from core_contract import CONTRACT, KERNELS  # noqa: E402
+from registry import REGISTRY, Sizes, randn, shape_of  # noqa: E402
 
 # --------------------------------------------------------------------------
 # budget
 # --------------------------------------------------------------------------
 
 _LONG_TOTAL = int(os.environ.get("RNNSCRATCH_FUZZ_EXAMPLES", "0") or 0)
-_N_TESTS = 16  # the @fuzz tests below share the long-mode budget
+_N_TESTS = 20  # about the number of @fuzz tests below: they share the long-mode budget
 _PER_TEST = 100  # normal suite
 _COUNT_FILE = os.environ.get("RNNSCRATCH_FUZZ_COUNT_FILE")
 
@@ -225,58 +227,22 @@ def junk_values():
 
 
 # --------------------------------------------------------------------------
-# the contract of every _core function (mirrors the docstrings and the .pyi)
+# the contract of every _core function: from the one table, tests/core_contract.py
 # --------------------------------------------------------------------------
 # table entries: (name, dims, role) with role P param, P? optional param,
-# I input, I? optional input, ids integer ids, O gradient output, O? optional output
+# I input, I? optional input, ids integer ids, O gradient output, O? optional output.
+# Not fuzzed here: result buffers (role R: affine_softmax_cross_entropy's out=),
+# sgd_update (an in-place update: tests in test_optim.py) and the control functions
+# (they get arbitrary arguments in test_fuzz_core_any_arguments).
 
-CORE = {
-    "rnn_forward": dict(
-        sig=("x", "h_prev", "Wx", "Wh", "b", "activation"), required=4,
-        table=[("Wx", "DH", "P"), ("Wh", "HH", "P"), ("b", "H", "P?"), ("x", "ND", "I"),
-               ("h_prev", "NH", "I?")]),
-    "rnn_backward": dict(
-        sig=("dh_next", "x", "h_prev", "h_next", "Wx", "Wh", "dWx", "dWh", "db",
-             "activation", "accumulate", "b"), required=8,
-        table=[("Wx", "DH", "P"), ("Wh", "HH", "P"), ("b", "H", "P?"), ("x", "ND", "I"),
-               ("h_prev", "NH", "I?"), ("h_next", "NH", "I"), ("dh_next", "NH", "I"),
-               ("dWx", "DH", "O"), ("dWh", "HH", "O"), ("db", "H", "O?")]),
-    "time_rnn_forward": dict(
-        sig=("xs", "h0", "Wx", "Wh", "b", "activation"), required=4,
-        table=[("Wx", "DH", "P"), ("Wh", "HH", "P"), ("b", "H", "P?"), ("xs", "NTD", "I"),
-               ("h0", "NH", "I?")]),
-    "time_rnn_backward": dict(
-        sig=("dhs", "xs", "h0", "hs", "Wx", "Wh", "dWx", "dWh", "db", "activation",
-             "accumulate", "b"), required=8,
-        table=[("Wx", "DH", "P"), ("Wh", "HH", "P"), ("b", "H", "P?"), ("xs", "NTD", "I"),
-               ("h0", "NH", "I?"), ("hs", "NTH", "I"), ("dhs", "NTH", "I"),
-               ("dWx", "DH", "O"), ("dWh", "HH", "O"), ("db", "H", "O?")]),
-    "embedding_forward": dict(
-        sig=("xs", "W"), required=2, table=[("W", "VD", "P"), ("xs", "NT", "ids")]),
-    "embedding_backward": dict(
-        sig=("dout", "xs", "W", "dW", "accumulate"), required=4,
-        table=[("W", "VD", "P"), ("xs", "NT", "ids"), ("dout", "NTD", "I"),
-               ("dW", "VD", "O")]),
-    "time_affine_forward": dict(
-        sig=("x", "W", "b"), required=2,
-        table=[("W", "DV", "P"), ("b", "V", "P?"), ("x", "NTD", "I")]),
-    "time_affine_backward": dict(
-        sig=("dout", "x", "W", "dW", "db", "accumulate"), required=4,
-        table=[("W", "DV", "P"), ("x", "NTD", "I"), ("dout", "NTV", "I"), ("dW", "DV", "O"),
-               ("db", "V", "O?")]),
-    "softmax_cross_entropy_forward": dict(
-        sig=("xs", "ts", "ignore_label"), required=2,
-        table=[("xs", "NTV", "P"), ("ts", "NT", "ids")]),
-    "softmax_cross_entropy_backward": dict(
-        sig=("ys", "ts", "dout", "ignore_label"), required=2,
-        table=[("ys", "NTV", "P"), ("ts", "NT", "ids")]),
-    "affine_softmax_cross_entropy": dict(
-        sig=("x", "W", "ts", "b", "ignore_label"), required=3,
-        table=[("W", "DV", "P"), ("b", "V", "P?"), ("x", "NTD", "I"), ("ts", "NT", "ids")]),
-    # the package's own gemm, exposed for tests: c (M,K) = a (M,D) @ b (D,K); letters reused
-    "matmul": dict(
-        sig=("a", "b", "packed"), required=2, table=[("a", "ND", "P"), ("b", "DH", "P")]),
-}
+def _fuzz_spec(fn):
+    return dict(
+        sig=tuple(a.name for a in fn.args if a.role != "R"), required=fn.required,
+        table=[(a.name, a.shape, a.role + ("?" if a.optional else ""))
+               for a in fn.args if a.role not in ("S", "R")])
+
+
+CORE = {f.name: _fuzz_spec(f) for f in KERNELS}
 SCALAR_ARGS = ("activation", "accumulate", "ignore_label", "dout", "packed")
 
 
@@ -286,12 +252,14 @@ def _scalars(fname):
     return [n for n in SCALAR_ARGS if n in CORE[fname]["sig"] and n not in table]
 
 
-def test_core_table_covers_every_public_function():
-    public = {n for n in dir(_core) if not n.startswith("_") and callable(getattr(_core, n))}
-    kernels = public - {"get_simd_path", "set_simd_path", "available_simd_paths",
-                        "set_num_threads", "get_num_threads",
-                        "sgd_update"}  # an in-place update: tests in test_optim.py
-    assert kernels <= set(CORE), "add to CORE in test_fuzz.py: %s" % (kernels - set(CORE))
+def test_core_table_covers_every_kernel():
+    """Every kernel of the contract is fuzzed below (a test per kernel), and every
+    scalar argument has bad values to draw from."""
+    for f in KERNELS:
+        assert callable(globals().get("test_fuzz_" + f.name)), f.name
+        for a in f.args:
+            if a.role == "S":
+                assert a.name in SCALAR_ARGS and a.name in BAD_SCALARS, (f.name, a.name)
 
 
 class Invalid(Exception):
@@ -691,7 +659,8 @@ def draw_call(data, fname, mutate=True):
     spec = CORE[fname]
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
     rng = np.random.default_rng(seed)
-    dims = {d: data.draw(st.sampled_from(SIZES), label=d) for d in "NTDHV"}
+    letters = sorted({c for _, ds, _ in spec["table"] for c in ds})
+    dims = {d: data.draw(st.sampled_from(SIZES), label=d) for d in letters}
     kw = {}
     for name, ds, role in spec["table"]:
         if role.endswith("?") and data.draw(st.booleans(), label=name + " absent"):
@@ -699,7 +668,7 @@ def draw_call(data, fname, mutate=True):
                 kw[name] = None
             continue
         shape = tuple(dims[c] for c in ds)
-        kw[name] = _valid_array(data, rng, shape, role.rstrip("?"), dims["V"])
+        kw[name] = _valid_array(data, rng, shape, role.rstrip("?"), dims.get("V", 0))
     if "activation" in spec["sig"] and data.draw(st.booleans()):
         kw["activation"] = data.draw(st.sampled_from(ACTS))
     if "packed" in spec["sig"] and data.draw(st.booleans()):
@@ -765,7 +734,7 @@ def _mutate(data, rng, kw, fname, name, how, dims):
         shape = tuple(data.draw(st.sampled_from(SIZES)) for _ in
                       range(data.draw(st.sampled_from((len(ds), len(ds), len(ds) - 1,
                                                        len(ds) + 1)))))
-        kw[name] = _valid_array(data, rng, shape, role.rstrip("?"), dims["V"])
+        kw[name] = _valid_array(data, rng, shape, role.rstrip("?"), dims.get("V", 0))
     elif how == "dtype" and isinstance(cur, np.ndarray):
         dt = data.draw(st.sampled_from(ALL_DTYPES), label="new dtype")
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -790,7 +759,8 @@ def _mutate(data, rng, kw, fname, name, how, dims):
                 kw[name] = src
     elif how == "ids" and role == "ids" and isinstance(cur, np.ndarray) and cur.size and \
             cur.dtype.kind in "biuf":
-        bad = data.draw(st.sampled_from((-1, -2, dims["V"], dims["V"] + 1, 2**31, 2**62,
+        V = dims.get("V", 0)
+        bad = data.draw(st.sampled_from((-1, -2, V, V + 1, 2**31, 2**62,
                                          -2**63, 2**64 - 1, 255)), label="bad id")
         dt = data.draw(st.sampled_from(("int64", "uint64", "int32", "uint8", "int8")))
         a = np.array(cur, dtype=np.int64).astype(dt)
@@ -820,27 +790,16 @@ def _core_test(fname):
     return fuzz()(t)
 
 
-test_fuzz_rnn_forward = _core_test("rnn_forward")
-test_fuzz_rnn_backward = _core_test("rnn_backward")
-test_fuzz_time_rnn_forward = _core_test("time_rnn_forward")
-test_fuzz_time_rnn_backward = _core_test("time_rnn_backward")
-test_fuzz_embedding_forward = _core_test("embedding_forward")
-test_fuzz_embedding_backward = _core_test("embedding_backward")
-test_fuzz_time_affine_forward = _core_test("time_affine_forward")
-test_fuzz_time_affine_backward = _core_test("time_affine_backward")
-test_fuzz_softmax_cross_entropy_forward = _core_test("softmax_cross_entropy_forward")
-test_fuzz_softmax_cross_entropy_backward = _core_test("softmax_cross_entropy_backward")
-test_fuzz_affine_softmax_cross_entropy = _core_test("affine_softmax_cross_entropy")
-test_fuzz_matmul = _core_test("matmul") if hasattr(_core, "matmul") else None
+for _f in KERNELS:
+    globals()["test_fuzz_" + _f.name] = _core_test(_f.name)
 
 
 @fuzz(per_test=25)
 def test_fuzz_core_any_arguments(data):
     """Completely arbitrary positional and keyword arguments (any count) to every function,
     including the SIMD-path functions: a result or a clean exception, never a crash."""
-    names = [n for n in sorted(CORE) if hasattr(_core, n)] + [
-        "set_simd_path", "get_simd_path", "available_simd_paths", "sgd_update"] + [
-        n for n in ("set_num_threads", "get_num_threads") if hasattr(_core, n)]
+    # every function of the contract, but _pool_selftest (its count of jobs is a run time)
+    names = [f.name for f in CONTRACT if not f.name.startswith("_")]
     fname = data.draw(st.sampled_from(names))
     fn = getattr(_core, fname)
     args = data.draw(st.lists(junk_values(), max_size=13), label="args")
@@ -852,7 +811,7 @@ def test_fuzz_core_any_arguments(data):
         kwargs = {k: data.draw(junk_values()) for k in keys}
     snaps = [snapshot(a) for a in args]
     before = _core.get_simd_path()
-    threads_before = _core.get_num_threads() if hasattr(_core, "get_num_threads") else None
+    threads_before = _core.get_num_threads()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -861,8 +820,7 @@ def test_fuzz_core_any_arguments(data):
         assert str(e).strip(), "%s raised %s with an empty message" % (fname, type(e).__name__)
     finally:
         _core.set_simd_path(before)
-        if threads_before is not None:
-            _core.set_num_threads(threads_before)
+        _core.set_num_threads(threads_before)
     if fname in CORE:  # every argument here is an input: never modified
         # gradient arrays (positions 6, 7 of the backward functions, ...) may be written
         # legitimately on success; only check objects that are never outputs
@@ -875,10 +833,6 @@ def test_fuzz_core_any_arguments(data):
 # --------------------------------------------------------------------------
 # the classes
 # --------------------------------------------------------------------------
-
-def _weights(rng, dtype, *shape):
-    return _fill(rng, shape, dtype, False)
-
 
 def _maybe_junk(data, valid):
     """The valid value most of the time, something else sometimes."""
@@ -932,195 +886,95 @@ def _cmp(r1, r2, dt, what, valid):
     return True
 
 
-@fuzz(per_test=30)
-def test_fuzz_rnn_classes(data):
-    """RNN and TimeRNN (stateful or not, every activation, bias or none), compiled vs reference."""
-    seed = data.draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    N, T, D, H = (data.draw(st.sampled_from(SIZES)) for _ in range(4))
-    dtype = data.draw(st.sampled_from(("float64", "float32", "float16", "int64", ">f8")))
-    act = data.draw(st.sampled_from(ACTS))
-    bias = data.draw(st.booleans())
-    Wx, Wh = _weights(rng, dtype, D, H), _weights(rng, dtype, H, H)
-    b = _weights(rng, dtype, H) if bias else None
-    Wx = _layout(rng, Wx, data.draw(st.sampled_from(LAYOUTS)))
-    dt = _compute_dtype([a for a in (Wx, Wh, b) if a is not None])
-    if data.draw(st.booleans()):
-        ours, theirs = rnnscratch.RNN(Wx, Wh, b, activation=act), \
-            reference.RNN(Wx, Wh, b, activation=act)
-        x, ok1 = _maybe_junk(data, _layout(rng, _weights(rng, "float64", N, D),
-                                           data.draw(st.sampled_from(LAYOUTS))))
-        h, ok2 = _maybe_junk(data, _weights(rng, "float32", N, H))
-        snaps = [snapshot(v) for v in (x, h, Wx, Wh, b)]
-        r1, r2 = _run_pair(ours, theirs, lambda L: L.forward(x, h))
-        fwd = _cmp(r1, r2, dt, "RNN.forward", ok1 and ok2)
-        dh, ok3 = _maybe_junk(data, _weights(rng, "float64", N, H))
-        r1, r2 = _run_pair(ours, theirs, lambda L: L.backward(dh))
-        if fwd:
-            if _cmp(r1, r2, dt, "RNN.backward", ok3):
-                for g1, g2 in zip(ours.grads, theirs.grads):
-                    assert_close(g1, g2, dt, "RNN grads", 50)
-        assert [snapshot(v) for v in (x, h, Wx, Wh, b)] == snaps, "RNN modified an input"
-    else:
-        stateful = data.draw(st.booleans())
-        ours = rnnscratch.TimeRNN(Wx, Wh, b, stateful=stateful, activation=act)
-        theirs = reference.TimeRNN(Wx, Wh, b, stateful=stateful, activation=act)
-        for _ in range(data.draw(st.integers(1, 3))):
-            xs, ok1 = _maybe_junk(data, _layout(rng, _weights(rng, "float64", N, T, D),
-                                                data.draw(st.sampled_from(LAYOUTS))))
-            snaps = [snapshot(v) for v in (xs, Wx, Wh, b)]
-            if data.draw(st.integers(0, 5)) == 0:
-                hstate, _ = _maybe_junk(data, _weights(rng, "float64", N, H))
+def _compare_layers(entry, ours, theirs, dt, what):
+    for g1, g2 in zip(entry.grads(ours), entry.grads(theirs)):
+        assert_close(g1, g2, dt, what + " grads", entry.fuzz_terms)
+    for attr in entry.compare_attrs:
+        a1, a2 = getattr(ours, attr), getattr(theirs, attr)
+        if a1 is None or a2 is None:
+            assert a1 is None and a2 is None, "%s.%s" % (what, attr)
+        else:
+            assert_close(a1, a2, dt, "%s.%s" % (what, attr), entry.fuzz_terms)
+
+
+def _class_fuzz(entry):
+    """Every layer class of the registry, compiled vs its twin (the NumPy reference, or the
+    registry's oracle), sizes 0/1/odd, parameters of every numeric dtype and layout, each
+    option of the entry, 1-3 rounds of forward+backward with valid or arbitrary arguments:
+    both succeed and agree, or ours raises a clean exception (and must not where the
+    arguments are valid and the twin succeeds); no argument is ever modified."""
+
+    def t(data):
+        seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+        rng = np.random.default_rng(seed)
+        sz_kw = {c: data.draw(st.sampled_from(entry.fuzz_sizes.get(c, SIZES)), label=c)
+                 for c in "NTDHV"}
+        sz = Sizes(**sz_kw)
+        dtype = data.draw(st.sampled_from(entry.fuzz_dtypes), label="dtype")
+        opts = {k: data.draw(st.sampled_from(v), label=k) for k, v in entry.options.items()}
+        lay = data.draw(st.sampled_from(LAYOUTS), label="weight layout")
+        ours, theirs = entry.pair(dtype, seed, sz, opts=opts,
+                                  layout=lambda a: _layout(rng, a, lay))
+        params = entry.param_arrays(ours)
+        valid_sizes = entry.inputs_valid(sz, opts)
+        for _ in range(data.draw(st.integers(1, 3), label="rounds")):
+            inputs, ok = [], valid_sizes
+            for v in entry.inputs(rng, sz, dtype=dtype if not params else np.float64, **opts):
+                if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+                    v = _layout(rng, v, data.draw(st.sampled_from(LAYOUTS), label="layout"))
+                if v is None:  # an optional initial state: leave it most of the time
+                    w, k = (v, True) if data.draw(st.integers(0, 3)) else _maybe_junk(
+                        data, np.zeros((sz.N, sz.H)))
+                else:
+                    w, k = _maybe_junk(data, v)
+                inputs.append(w)
+                ok = ok and k
+            if params:
+                dt = _compute_dtype(params)
+            else:  # no parameters: the inputs decide
+                xs0 = inputs[0] if isinstance(inputs[0], np.ndarray) else None
+                dt = _compute_dtype([xs0]) if xs0 is not None and xs0.dtype.kind in "biuf" \
+                    else np.dtype(np.float64)
+            snaps = [snapshot(v) for v in inputs + params]
+            if entry.state_shape and data.draw(st.integers(0, 5), label="set_state?") == 0:
+                hstate, _ = _maybe_junk(data, randn(rng, *shape_of(entry.state_shape, sz)))
                 ours.set_state(hstate)
                 theirs.set_state(hstate)
-            r1, r2 = _run_pair(ours, theirs, lambda L: L.forward(xs))
-            fwd = _cmp(r1, r2, dt, "TimeRNN.forward", ok1)
-            dhs, ok2 = _maybe_junk(data, _weights(rng, "float64", N, T, H))
-            r1, r2 = _run_pair(ours, theirs, lambda L: L.backward(dhs))
-            if fwd and _cmp(r1, r2, dt, "TimeRNN.backward", ok2):
-                for g1, g2 in zip(ours.grads, theirs.grads):
-                    assert_close(g1, g2, dt, "TimeRNN grads", 50)
-                assert_close(ours.dh, theirs.dh, dt, "TimeRNN.dh", 50)
-            assert [snapshot(v) for v in (xs, Wx, Wh, b)] == snaps, "TimeRNN modified an input"
-
-
-@fuzz(per_test=30)
-def test_fuzz_lm_classes(data):
-    """TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss, compiled vs reference."""
-    seed = data.draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    N, T, D, V = (data.draw(st.sampled_from(SIZES)) for _ in range(4))
-    dtype = data.draw(st.sampled_from(("float64", "float32", "float16", "int64")))
-    which = data.draw(st.sampled_from(("embed", "affine", "softmax")))
-    if which == "embed":
-        W = _layout(rng, _weights(rng, dtype, V, D), data.draw(st.sampled_from(LAYOUTS)))
-        dt = _compute_dtype([W])
-        ours, theirs = rnnscratch.TimeEmbedding(W), reference.TimeEmbedding(W)
-        xs, ok1 = _maybe_junk(data, rng.integers(0, max(V, 1), size=(N, T)) if V else
-                              np.zeros((N, T), int))
-        if not V and N * T:
-            ok1 = False
-        snaps = [snapshot(v) for v in (xs, W)]
-        r1, r2 = _run_pair(ours, theirs, lambda L: L.forward(xs))
-        fwd = _cmp(r1, r2, dt, "TimeEmbedding.forward", ok1)
-        dout, ok2 = _maybe_junk(data, _weights(rng, "float64", N, T, D))
-        r1, r2 = _run_pair(ours, theirs, lambda L: L.backward(dout))
-        if fwd and _cmp(r1, r2, dt, "TimeEmbedding.backward", ok2):
-            assert_close(ours.grads[0], theirs.grads[0], dt, "TimeEmbedding dW", 50)
-        assert [snapshot(v) for v in (xs, W)] == snaps
-    elif which == "affine":
-        W = _layout(rng, _weights(rng, dtype, D, V), data.draw(st.sampled_from(LAYOUTS)))
-        b = _weights(rng, dtype, V) if data.draw(st.booleans()) else None
-        dt = _compute_dtype([a for a in (W, b) if a is not None])
-        ours, theirs = rnnscratch.TimeAffine(W, b), reference.TimeAffine(W, b)
-        x, ok1 = _maybe_junk(data, _weights(rng, "float32", N, T, D))
-        snaps = [snapshot(v) for v in (x, W, b)]
-        r1, r2 = _run_pair(ours, theirs, lambda L: L.forward(x))
-        fwd = _cmp(r1, r2, dt, "TimeAffine.forward", ok1)
-        dout, ok2 = _maybe_junk(data, _weights(rng, "float64", N, T, V))
-        r1, r2 = _run_pair(ours, theirs, lambda L: L.backward(dout))
-        if fwd and _cmp(r1, r2, dt, "TimeAffine.backward", ok2):
-            for g1, g2 in zip(ours.grads, theirs.grads):
-                assert_close(g1, g2, dt, "TimeAffine grads", 50)
-        assert [snapshot(v) for v in (x, W, b)] == snaps
-    else:
-        ours, theirs = rnnscratch.TimeSoftmaxWithLoss(), reference.TimeSoftmaxWithLoss()
-        xs = _weights(rng, dtype, N, T, V) * data.draw(st.sampled_from((1, 100, 1e4)))
-        xs = np.asarray(xs)
-        dt = _compute_dtype([xs])
-        if data.draw(st.booleans()):
-            ts = rng.integers(-1, max(V, 1), size=(N, T)) if V else np.full((N, T), -1)
-        else:  # one-hot
-            ts = np.zeros((N, T, V), dtype=data.draw(st.sampled_from(("int32", "float32"))))
-            if V:
-                idx = rng.integers(0, V, size=(N, T))
-                np.put_along_axis(ts, idx[..., None], 1, 2)
-        ts, ok1 = _maybe_junk(data, ts)
-        snaps = [snapshot(v) for v in (xs, ts)]
-        r1, r2 = _run_pair(ours, theirs, lambda L: L.forward(xs, ts))
-        if not isinstance(r1, Exception) and not isinstance(r2, Exception):
-            if ok1 and abs(float(np.max(np.abs(xs), initial=0))) <= 1e3:
-                assert_close(r1, r2, dt, "TimeSoftmaxWithLoss.forward", 50)
-            dout = data.draw(st.sampled_from((1, 0.5, 2.0, np.float64(3), np.int8(3))))
-            r1, r2 = _run_pair(ours, theirs, lambda L: L.backward(dout))
-            _cmp(r1, r2, dt, "TimeSoftmaxWithLoss.backward", ok1)
-        assert [snapshot(v) for v in (xs, ts)] == snaps
-
-
-@fuzz(per_test=15)
-def test_fuzz_simple_rnnlm_and_simple_rnn(data):
-    """SimpleRnnlm (vs the reference model with the same weights) and
-    diveintocode.SimpleRNN: arbitrary batches, ids, douts."""
-    seed = data.draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    N, T = data.draw(st.sampled_from(SIZES)), data.draw(st.sampled_from(SIZES))
-    if data.draw(st.booleans()):
-        V, D, H = (data.draw(st.sampled_from((1, 2, 3, 5))) for _ in range(3))
-        np.random.seed(seed % 2**31)
-        ours = rnnscratch.SimpleRnnlm(V, D, H)
-        np.random.seed(seed % 2**31)
-        theirs = reference.SimpleRnnlm(V, D, H)
-        for _ in range(2):
-            xs, ok1 = _maybe_junk(data, rng.integers(0, V, size=(N, T)))
-            ts, ok2 = _maybe_junk(data, rng.integers(0, V, size=(N, T)))
-            r1, r2 = _run_pair(ours, theirs, lambda m: m.forward(xs, ts))
-            if isinstance(r1, Exception) or isinstance(r2, Exception):
-                if ok1 and ok2 and not _known_reference_bug(r2):
+            r1, r2 = _run_pair(ours, theirs, lambda L: entry.forward(L, inputs))
+            if entry.resync_after_error and (isinstance(r1, Exception) or
+                                             isinstance(r2, Exception)):
+                if ok and not _known_reference_bug(r2):
                     assert isinstance(r1, Exception) == isinstance(r2, Exception), (r1, r2)
-                # keep both models in step for the next round
-                ours.reset_state()
+                ours.reset_state()  # keep both models in step for the next round
                 theirs.reset_state()
+                assert [snapshot(v) for v in inputs + params] == snaps
                 continue
-            if N * T:
-                assert_close(r1, r2, np.float32, "SimpleRnnlm loss", 50)
-            r1, r2 = _run_pair(ours, theirs, lambda m: m.backward())
-            if not isinstance(r1, Exception) and N * T:
-                for g1, g2 in zip(ours.grads, theirs.grads):
-                    assert_close(g1, g2, np.float32, "SimpleRnnlm grads", 100)
-    else:
-        D, H = data.draw(st.sampled_from(SIZES)), data.draw(st.sampled_from(SIZES))
-        seqs = data.draw(st.booleans())
-        layer = diveintocode.SimpleRNN(D, H, diveintocode.XavierInitializer(random_state=seed),
-                                       None, activation=data.draw(st.sampled_from(ACTS)),
-                                       return_sequences=seqs)
-        if data.draw(st.booleans()):
-            layer.W_x = layer.W_x.astype(np.float32)
-            layer.W_h = layer.W_h.astype(np.float32)
-            layer.B = layer.B.astype(np.float32)
-        X, ok = _maybe_junk(data, _weights(rng, "float64", N, T, D))
-        snap = snapshot(X)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                out = layer.forward(X)
-            except OK_ERRORS as e:
-                assert str(e).strip()
-                return
-            dh, _ = _maybe_junk(data, np.ones(out.shape))
-            try:
-                dX = layer.backward(dh)
-            except OK_ERRORS as e:
-                assert str(e).strip()
-                return
-        assert snapshot(X) == snap
-        if ok:
-            ref = reference.TimeRNN(layer.W_x, layer.W_h, layer.B, activation=layer.activation)
-            hs = ref.forward(X)
-            dt = _compute_dtype([layer.W_x, layer.W_h, layer.B])
-            assert_close(out, hs if seqs else (hs[:, -1] if T else np.zeros((N, H))), dt,
-                         "SimpleRNN.forward", 50)
-            if isinstance(dh, np.ndarray) and dh.shape == out.shape:
-                dhs = dh if seqs else np.zeros((N, T, H))
-                if not seqs and T:
-                    dhs[:, -1] = dh
-                assert_close(dX, ref.backward(dhs), dt, "SimpleRNN.backward", 50)
+            comparable = entry.comparable(inputs, sz, ok)
+            fwd = _cmp(r1, r2, dt, entry.id + ".forward", ok) if comparable else \
+                not isinstance(r1, Exception) and not isinstance(r2, Exception)
+            douts, ok2 = [], True
+            for v in entry.douts(rng, sz, **opts):
+                w, k = _maybe_junk(data, v)
+                douts.append(w)
+                ok2 = ok2 and k
+            r1, r2 = _run_pair(ours, theirs, lambda L: entry.backward(L, douts))
+            if fwd and _cmp(r1, r2, dt, entry.id + ".backward", ok and ok2) and comparable:
+                _compare_layers(entry, ours, theirs, dt, entry.id)
+            assert [snapshot(v) for v in inputs + params] == snaps, \
+                "%s modified an input" % entry.id
+
+    t.__name__ = t.__qualname__ = "test_fuzz_class_" + entry.id.replace(".", "_")
+    return fuzz(per_test=30)(t)
+
+
+for _e in REGISTRY:
+    globals()["test_fuzz_class_" + _e.id.replace(".", "_")] = _class_fuzz(_e)
 
 
 # --------------------------------------------------------------------------
 # bugs the fuzzing found, fixed: they stay as regression tests
 # --------------------------------------------------------------------------
 
-@pytest.mark.skipif(not hasattr(_core, "matmul"), reason="no _core.matmul")
 def test_matmul_byteswapped():
     a = np.arange(6.0).reshape(2, 3)
     b = np.arange(12.0).reshape(3, 4)

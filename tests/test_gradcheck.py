@@ -138,3 +138,80 @@ def test_core_time_rnn_gradcheck(core, rng, tools, activation):
     for name, ana, arr in [("dxs", dxs, xs), ("dh0", dh0, h0), ("dWx", dWx, Wx),
                            ("dWh", dWh, Wh), ("db", db, b)]:
         assert_grad_ok(ana, numerical_gradient(loss, arr), name)
+
+
+# --------------------------------------------------------------------------
+# every layer of the registry (tests/registry.py), each variant, each implementation
+# --------------------------------------------------------------------------
+
+def _registry_cases():
+    from registry import REGISTRY
+    return [pytest.param(e, v, impl, id="%s-%s-%s" % (e.id, v, impl.rsplit(".", 1)[-1]))
+            for e in REGISTRY for v in e.variants for impl in e.impls]
+
+
+@pytest.mark.parametrize("entry,variant,impl", _registry_cases())
+def test_registry_gradcheck(entry, variant, impl):
+    """loss = sum(forward(inputs) * dout) (or loss * dout for a layer that returns the
+    loss): backward's gradients of every parameter (``grad_arrays``) and of every float
+    input (backward's returned arrays, in the inputs' order) against central
+    differences. float64; a class that fixes float32 (SimpleRnnlm) is checked in
+    float32 with a step and tolerance for float32."""
+    from registry import Sizes
+
+    sz = Sizes(N=2, T=3, D=4, H=5, V=6)
+    opts = entry.variants[variant]
+    f64 = np.float64 in entry.dtypes
+    dtype = np.float64 if f64 else entry.dtypes[0]
+    eps, max_rel = (EPS, MAX_REL_ERR) if f64 else (1e-2, 2e-2)
+    if impl == entry.impls[0]:
+        L, _ = entry.pair(dtype, 7, sz, variant)  # (a layer that does not update itself)
+    else:
+        L = entry.make(impl, dtype, np.random.default_rng(7), sz, variant)
+    rng = np.random.default_rng(8)
+    inputs = [v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+              for v in entry.inputs(rng, sz, np.float64, **opts)]
+    douts = entry.douts(rng, sz, **opts)
+    G = rng.standard_normal(np.shape(entry.forward(L, inputs)))
+
+    def loss():
+        if hasattr(L, "reset_state"):  # a stateful layer starts from the same state
+            L.reset_state()
+        out = entry.forward(L, inputs)
+        if np.ndim(out) == 0:
+            return float(out) * float(douts[0])
+        return float(np.sum(np.asarray(out, dtype=np.float64) * G))
+
+    loss()
+    back = entry.backward(L, douts if np.ndim(G) == 0 else [G])
+    back = [b for b in (back if isinstance(back, tuple) else (back,)) if b is not None]
+    analytic = [np.array(g, dtype=np.float64) for g in entry.grad_arrays(L)]
+    params = entry.param_arrays(L)
+    assert len(params) == len(analytic) > 0 or not params, entry.id
+    float_inputs = [v for v in inputs if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
+    assert len(back) == len(float_inputs), "%s: %d input gradients for %d float inputs" % (
+        entry.id, len(back), len(float_inputs))
+
+    def numeric(arr):
+        grad = np.zeros(arr.shape, dtype=np.float64)
+        for idx in np.ndindex(*arr.shape):
+            old = arr[idx]
+            arr[idx] = old + eps
+            fp = loss()
+            arr[idx] = old - eps
+            fm = loss()
+            arr[idx] = old
+            grad[idx] = (fp - fm) / (2 * eps)
+        return grad
+
+    def check(a, n, what):
+        assert a.shape == n.shape, what
+        denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-3 if f64 else 1e-1)
+        rel = np.max(np.abs(a - n) / denom) if a.size else 0.0
+        assert rel < max_rel, "%s: max relative error %.3g" % (what, rel)
+
+    for i, (p, a) in enumerate(zip(params, analytic)):
+        check(a, numeric(p), "%s param %d" % (entry.id, i))
+    for i, (x, a) in enumerate(zip(float_inputs, back)):
+        check(np.asarray(a, dtype=np.float64), numeric(x), "%s input %d" % (entry.id, i))
+    assert any(np.any(a != 0) for a in analytic + [np.asarray(b) for b in back]), entry.id

@@ -11,6 +11,7 @@ Inputs are compared byte for byte before and after.
 Normal suite: a few thousand calls per test (seconds). Long mode:
 RNNSCRATCH_MEMORY_ITERS=100000 runs that many forward+backward calls per layer.
 """
+import functools
 import gc
 import os
 import resource
@@ -21,8 +22,9 @@ import warnings
 import numpy as np
 import pytest
 
-import rnnscratch
-from rnnscratch import _core, diveintocode
+from core_contract import CONTRACT, good_arguments
+from registry import REGISTRY, Sizes, case_id, cases
+from rnnscratch import _core
 
 ITERS = int(os.environ.get("RNNSCRATCH_MEMORY_ITERS", "0") or 0) or 1500
 LONG = ITERS >= 20000
@@ -89,116 +91,80 @@ def _w(rng, *shape, dtype=np.float64, scale=0.3):
     return (rng.standard_normal(shape) * scale).astype(dtype)
 
 
-def _layers(rng, dtype):
-    N, T, D, H, V = 3, 5, 4, 6, 7
-    Wx, Wh, b = _w(rng, D, H, dtype=dtype), _w(rng, H, H, dtype=dtype), _w(rng, H, dtype=dtype)
-    x = _w(rng, N, D)
-    h = _w(rng, N, H)
-    xs = np.asfortranarray(_w(rng, N, T, D))  # a layout that needs conversion
-    ids = rng.integers(0, V, size=(N, T))
-    cases = {}
-
-    rnn = rnnscratch.RNN(Wx, Wh, b)
-    dh = _w(rng, N, H)
-    cases["RNN"] = (lambda: rnn.backward(dh) if rnn.forward(x, h) is not None else None,
-                    [x, h, dh, Wx, Wh, b])
-
-    trnn = rnnscratch.TimeRNN(Wx, Wh, b, stateful=True)
-    dhs = _w(rng, N, T, H)
-    cases["TimeRNN"] = (lambda: trnn.backward(dhs) if trnn.forward(xs) is not None else None,
-                        [xs, dhs, Wx, Wh, b])
-
-    W_e = _w(rng, V, D, dtype=dtype)
-    emb = rnnscratch.TimeEmbedding(W_e)
-    dout_e = _w(rng, N, T, D)
-    cases["TimeEmbedding"] = (lambda: (emb.forward(ids), emb.backward(dout_e)),
-                              [ids, dout_e, W_e])
-
-    W_a, b_a = _w(rng, D, V, dtype=dtype).T.copy().T, _w(rng, V, dtype=dtype)
-    aff = rnnscratch.TimeAffine(W_a, b_a)
-    dout_a = _w(rng, N, T, V)
-    cases["TimeAffine"] = (lambda: (aff.forward(xs), aff.backward(dout_a)),
-                           [xs, dout_a, W_a, b_a])
-
-    sm = rnnscratch.TimeSoftmaxWithLoss()
-    logits = _w(rng, N, T, V, dtype=dtype, scale=3)
-    cases["TimeSoftmaxWithLoss"] = (lambda: (sm.forward(logits, ids), sm.backward()),
-                                    [logits, ids])
-
-    np.random.seed(0)
-    lm = rnnscratch.SimpleRnnlm(V, D, H)
-    cases["SimpleRnnlm"] = (lambda: (lm.forward(ids, ids), lm.backward()), [ids])
-
-    srnn = diveintocode.SimpleRNN(D, H, diveintocode.XavierInitializer(random_state=0),
-                                  diveintocode.SGD(1e-9))
-    dh_s = _w(rng, N, H)
-    cases["diveintocode.SimpleRNN"] = (lambda: (srnn.forward(xs), srnn.backward(dh_s)),
-                                       [xs, dh_s])
-    return cases
+SZ = Sizes(N=3, T=5, D=4, H=6, V=7)
+COMPILED_CASES = cases()  # (entry, variant, dtype) of every registry entry
 
 
-LAYER_NAMES = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
-               "SimpleRnnlm", "diveintocode.SimpleRNN"]
+def _fortran(v):
+    """A layout that needs conversion."""
+    if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim >= 2:
+        return np.asfortranarray(v)
+    return v
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", LAYER_NAMES)
-def test_forward_backward_no_growth(name, dtype):
+def _layer_case(entry, variant, dtype, rng):
+    """(step, arrays whose reference counts and bytes must not change): forward+backward
+    of the compiled layer on fixed arguments."""
+    opts = entry.variants[variant]
+    L = entry.make(entry.impls[0], dtype, rng, SZ, variant)
+    inputs = [_fortran(v) for v in entry.inputs(rng, SZ, dtype, **opts)]
+    douts = entry.douts(rng, SZ, **opts)
+
+    def step():
+        entry.forward(L, inputs)
+        entry.backward(L, douts)
+
+    arrays = [v for v in inputs + douts if isinstance(v, np.ndarray)]
+    return step, arrays, L
+
+
+@pytest.mark.parametrize("entry,variant,dtype", COMPILED_CASES,
+                         ids=[case_id(*c) for c in COMPILED_CASES])
+def test_forward_backward_no_growth(entry, variant, dtype):
     rng = np.random.default_rng(1)
-    step, inputs = _layers(rng, dtype)[name]
+    step, inputs, layer = _layer_case(entry, variant, dtype, rng)
+    name = case_id(entry, variant, dtype)
     step()  # the layers' caches hold references to the last inputs: count after one call
     gc.collect()
-    refs = [sys.getrefcount(a) for a in inputs]
+    params = [p for p in getattr(layer, "params", []) if isinstance(p, np.ndarray)]
+    refs = [sys.getrefcount(a) for a in inputs + params]
     snaps = [snapshot(a) for a in inputs]
-    iters = ITERS if dtype == np.float32 or LONG else ITERS // 2
+    iters = ITERS if np.dtype(dtype) == np.float32 or LONG else ITERS // 2
     growth = measure(step, iters, traced=not LONG)
     assert_flat(name, growth, iters)
     gc.collect()
-    assert [sys.getrefcount(a) for a in inputs] == refs, "%s: reference counts changed" % name
+    assert [sys.getrefcount(a) for a in inputs + params] == refs, \
+        "%s: reference counts changed" % name
     assert [snapshot(a) for a in inputs] == snaps, "%s: an input was modified" % name
 
 
 def _core_calls(rng):
-    """(name, step) for every _core kernel on good arguments of mixed layouts and dtypes."""
-    N, T, D, H, V = 3, 4, 5, 6, 7
-    Wx, Wh, b = _w(rng, D, H, dtype=np.float32), _w(rng, H, H, dtype=np.float32), _w(rng, H)
-    x, h = _w(rng, N, D).T.copy().T, _w(rng, N, H, dtype=np.float16)
-    xs, hs, dhs = _w(rng, N, T, D)[:, ::-1], _w(rng, N, T, H), _w(rng, N, T, H)
-    dWx = np.zeros((D, H), order="F")
-    dWh = np.zeros((H, H), dtype=np.float32)
-    db = np.zeros(2 * H)[::2]
-    ids = rng.integers(0, V, size=(N, T)).astype(np.int32)
-    W = _w(rng, V, D)
-    dW = np.zeros((V, D), dtype=np.float32)
-    Wa, dWa, dba = _w(rng, D, V), np.zeros((D, V)), np.zeros(V)
-    logits = _w(rng, N, T, V)
-    c = _core
-    return [
-        ("rnn_forward", lambda: c.rnn_forward(x, h, Wx, Wh, b, "relu"),
-         [x, h, Wx, Wh, b]),
-        ("rnn_backward", lambda: c.rnn_backward(h, x, h, h, Wx, Wh, dWx, dWh, db,
-                                                accumulate=True, b=b), [x, h, Wx, Wh, b]),
-        ("time_rnn_forward", lambda: c.time_rnn_forward(xs, h, Wx, Wh, b, "sigmoid"),
-         [xs, h, Wx, Wh, b]),
-        ("time_rnn_backward", lambda: c.time_rnn_backward(dhs, xs, None, hs, Wx, Wh, dWx, dWh,
-                                                          None, "tanh"),
-         [dhs, xs, hs, Wx, Wh]),
-        ("embedding_forward", lambda: c.embedding_forward(ids, W), [ids, W]),
-        ("embedding_backward", lambda: c.embedding_backward(xs[:, :, :D], ids, W, dW),
-         [ids, W]),
-        ("time_affine_forward", lambda: c.time_affine_forward(xs, Wa, None), [xs, Wa]),
-        ("time_affine_backward", lambda: c.time_affine_backward(logits, xs, Wa, dWa, dba),
-         [logits, xs, Wa]),
-        ("softmax_cross_entropy_forward", lambda: c.softmax_cross_entropy_forward(logits, ids),
-         [logits, ids]),
-        ("softmax_cross_entropy_backward",
-         lambda: c.softmax_cross_entropy_backward(logits, ids, 2.0, 3), [logits, ids]),
-    ]
+    """(name, step, inputs) for every function of the contract that computes (kernels and
+    the in-place update), on good arguments of mixed layouts and dtypes, by keyword."""
+    out = []
+    for i, fn in enumerate(CONTRACT):
+        if fn.kind == "control":
+            continue
+        kw = good_arguments(fn, rng, dict(N=3, T=4, D=5, H=6, V=7, M=5, K=9), mixed=True)
+        for a in fn.args:  # the other paths: activations, accumulate, None for optionals
+            if a.name == "activation":
+                kw[a.name] = ("relu", "sigmoid", "tanh")[i % 3]
+            elif a.name == "accumulate":
+                kw[a.name] = True
+            elif a.optional and i % 2:
+                kw[a.name] = None
+        f = getattr(_core, fn.name)
+        inputs = [kw[a.name] for a in fn.args
+                  if a.role not in ("S", "O", "R") and isinstance(kw[a.name], np.ndarray)]
+        out.append((fn.name, functools.partial(f, **kw), inputs))
+    return out
 
 
 def test_core_kernels_no_growth():
     rng = np.random.default_rng(2)
-    for name, step, inputs in _core_calls(rng):
+    calls = _core_calls(rng)
+    assert {n for n, _, _ in calls} == {f.name for f in CONTRACT if f.kind != "control"}
+    for name, step, inputs in calls:
         refs = [sys.getrefcount(a) for a in inputs]
         snaps = [snapshot(a) for a in inputs]
         iters = max(200, ITERS // 3)
@@ -293,22 +259,22 @@ def test_error_paths_no_growth_and_refcounts():
     assert [snapshot(a) for a in keep] == snaps, "an input or gradient changed on an error path"
 
 
-@pytest.mark.parametrize("name", ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine",
-                                  "TimeSoftmaxWithLoss"])
-def test_class_error_paths_no_growth(name):
-    """Bad calls on the layer classes, interleaved with good ones."""
+@pytest.mark.parametrize("entry,variant", [(e, v) for e in REGISTRY for v in e.variants],
+                         ids=[case_id(e, v) for e in REGISTRY for v in e.variants])
+def test_class_error_paths_no_growth(entry, variant):
+    """Bad calls on the layer classes (a fresh layer each time, every forward argument
+    bad), interleaved with good ones."""
     rng = np.random.default_rng(4)
-    cases = _layers(rng, np.float32)
-    good, inputs = cases[name]
+    dtype = entry.dtypes[0]
+    good, inputs, _ = _layer_case(entry, variant, dtype, rng)
     bad_inputs = [None, "x", [[1, 2], [3]], np.zeros((2, 2, 2, 2)), np.zeros((1, 1), complex),
                   _Boom()]
-    layer_obj = {
-        "RNN": lambda a: rnnscratch.RNN(*inputs[3:]).forward(a, a),
-        "TimeRNN": lambda a: rnnscratch.TimeRNN(*inputs[2:]).forward(a),
-        "TimeEmbedding": lambda a: rnnscratch.TimeEmbedding(inputs[2]).forward(a),
-        "TimeAffine": lambda a: rnnscratch.TimeAffine(inputs[2], inputs[3]).forward(a),
-        "TimeSoftmaxWithLoss": lambda a: rnnscratch.TimeSoftmaxWithLoss().forward(a, a),
-    }[name]
+    n_args = len(entry.fwd_args(entry.variants[variant]))
+
+    def layer_obj(a):
+        layer = entry.make(entry.impls[0], dtype, np.random.default_rng(5), SZ, variant)
+        return entry.forward(layer, [a] * n_args)
+
     good()
     gc.collect()
     refs = [sys.getrefcount(a) for a in inputs]
@@ -320,11 +286,13 @@ def test_class_error_paths_no_growth(name):
                 layer_obj(a)
             except (ValueError, TypeError, IndexError) as e:
                 assert str(e)
+            else:
+                pytest.fail("%s.forward accepted %r" % (entry.id, a))
 
     iters = max(100, ERR_REPEAT // 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert_flat(name + " errors", measure(step, iters, warmup=20, traced=not LONG),
-                    iters * len(bad_inputs))
+        assert_flat(case_id(entry, variant) + " errors",
+                    measure(step, iters, warmup=20, traced=not LONG), iters * len(bad_inputs))
     gc.collect()
     assert [sys.getrefcount(a) for a in inputs] == refs

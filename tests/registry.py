@@ -1,0 +1,790 @@
+"""The registry of layer classes the test suites loop over.
+
+One entry per layer class: how to build one for an implementation, a dtype and
+an rng; its forward inputs and its upstream gradient for given sizes; a
+uniform adapter to run it (``entry.forward(layer, inputs)``,
+``entry.backward(layer, douts)``); what to compare after a call
+(``entry.outputs``); its bad-argument cases (argument, bad value, accepted
+exception types, message regex). The suites that loop over it:
+test_fuzz.py (compiled vs its twin on arbitrary arguments),
+test_failure_state.py (a call that raises changes nothing),
+test_memory.py (no growth, no reference leaks), test_concurrency.py (threads,
+fork, 1 vs 2 threads bit-identical) and test_core_errors.py (every class-level
+error names the argument, and the layer stays usable).
+
+Layer classes are reached only through public paths: ``rnnscratch.X``,
+``rnnscratch.reference.X``, ``rnnscratch.diveintocode.X``. An entry whose class
+is missing from one of its implementations is a FAILURE of every suite
+(``entry.cls`` raises AssertionError), never a skip.
+
+Sizes use the package's legend: N batch, T time steps, D input features,
+H hidden units, V vocabulary. An argument's shape is written as its legend
+letters ("NTD" is (N, T, D)); ``shape_of("NTD", sz)`` turns it into a tuple.
+
+How to add a layer (say TimeLSTM)
+---------------------------------
+1. Write one subclass of ``Entry`` below, next to the one it most resembles
+   (TimeLSTM: copy ``TimeRNNEntry``; TimeDropout or an attention layer: copy
+   ``TimeAffineEntry``), and set its class attributes:
+
+   name           the public class name, e.g. "TimeLSTM"
+   impls          the public modules holding it, compiled first:
+                  ("rnnscratch", "rnnscratch.reference"); the second is the
+                  oracle twin. A class without a NumPy twin lists its one module
+                  and overrides ``pair()`` to return an oracle object with the
+                  same forward/backward (see SimpleRNNEntry).
+   variants       {label: options}: the option sets that the deterministic
+                  suites (failure state, errors, memory, concurrency) run, each
+                  one; options that are not constructor arguments (``bias``,
+                  ``one_hot``, ``scale``) are consumed by ``build``/``inputs``
+   options        {option: every choice}: the fuzz draws one choice per option
+   dtypes         the parameter dtypes the deterministic suites run
+                  ((float32, float64) unless the class fixes its own)
+   fuzz_dtypes    the parameter dtypes the fuzz draws (float16, int64, >f8 ...)
+   forward_args   one ``Arg(name, legend shape, kind, none_ok, aliases)`` per
+   backward_args  positional argument of forward / backward, named as the error
+                  messages name them ("xs", "dhs", ...). kind "float", "ids"
+                  (integer ids in [0, V)) or "scalar"; none_ok=True when None
+                  is valid (an initial state). The generic bad cases (None,
+                  wrong shape/ndim, 0-d, complex/object/str/datetime dtypes,
+                  ragged lists, objects whose __array__ raises, out-of-range
+                  ids, ...) are derived from these; each must raise with a
+                  message naming the argument.
+   grad_cases     ((index into layer.grads, "readonly" | "int"), ...): that
+                  gradient array made unusable, then backward must raise and
+                  change nothing
+   state_attrs    attributes that must survive a failing call unchanged and
+                  are compared between runs (TimeRNN: "h", "dh")
+   compare_attrs  attributes compared with the twin by the fuzz
+   state_shape    the legend of set_state()'s argument, if the class has one
+   (and, rarely: fuzz_sizes, fuzz_terms, guards_backward, resync_after_error,
+   unnamed: see Entry)
+   and write its methods:
+   build(cls, dtype, rng, sz, layout, **opts)   weights from rng (``weights()``:
+                  contractive scale), ``layout()`` applied to the first weight
+                  (the fuzz passes other memory layouts), then cls(...). The
+                  same rng state gives the same layer (twins are built so).
+   inputs(rng, sz, dtype, **opts) / douts(rng, sz, **opts)   the good positional
+                  arguments of forward / backward (lists), float64 unless ids
+                  (``dtype`` is for a class without parameters, as the softmax)
+   extra_bad(sz, opts)   the layer's own bad cases (``Bad``), precise: the
+                  message must name the argument and show the actual shape or
+                  dtype (``shown("xs", (N, T, D + 1))``).
+   Override forward/backward/outputs only if the class's calls are not
+   ``layer.forward(*inputs)`` / ``layer.backward(*douts)`` with arrays back.
+2. Add an instance to ``REGISTRY`` at the bottom. Every suite now covers the
+   layer; ``python -m pytest tests/test_failure_state.py tests/test_core_errors.py
+   tests/test_fuzz.py tests/test_memory.py tests/test_concurrency.py`` runs them.
+3. Its kernels go into tests/core_contract.py (signatures, shapes, roles), and
+   test_contract.py checks them against _core, _core.pyi, the docstrings and
+   the README; test_fuzz.py then fuzzes them.
+"""
+import importlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+FAIL_EXC = (ValueError, TypeError, IndexError, RuntimeError)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    N: int = 3
+    T: int = 4
+    D: int = 5
+    H: int = 6
+    V: int = 7
+
+    def __getitem__(self, k):
+        return getattr(self, k)
+
+
+def shape_of(legend, sz):
+    return tuple(sz[c] for c in legend)
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str             # as the error messages spell it
+    shape: str = ""       # legend letters
+    kind: str = "float"   # "float" | "ids" | "scalar"
+    none_ok: bool = False  # None is a valid value (zeros initial state)
+    aliases: tuple = ()   # other names the messages may use for it (the kernel's name)
+
+
+@dataclass
+class Bad:
+    """One bad call. call: "forward" | "backward" (``arg`` is replaced by
+    ``value`` in the good arguments) or "grad" (``arg`` is an index of
+    layer.grads, ``value`` "readonly" or "int"; then backward is called).
+    The call must raise one of ``exc`` with a message matching ``match``
+    (re.search)."""
+    label: str
+    call: str
+    arg: object
+    value: object
+    exc: tuple = FAIL_EXC
+    match: str = r"\S"
+
+
+def name_re(name):
+    """The argument's name as a word of its own ('Wx' not inside 'dWx')."""
+    return r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(name)
+
+
+def shown(name, *details):
+    """A regex: the name, then (later in the message) one of the details: a
+    shape tuple as Python prints it, a dtype, or a string."""
+    alts = []
+    for d in details:
+        if isinstance(d, tuple):
+            alts.append(re.escape(str(d)))
+        elif isinstance(d, np.dtype):
+            alts.append("(%s|%s)" % (re.escape(str(d)), re.escape(d.name)))
+        else:
+            alts.append(re.escape(str(d)))
+    if not alts:
+        return name_re(name)
+    return "%s.*(%s)" % (name_re(name), "|".join(alts))
+
+
+# --------------------------------------------------------------------------
+# generic bad values, by kind of argument
+# --------------------------------------------------------------------------
+
+class Boom:
+    """An object whose conversion to an array raises."""
+
+    def __array__(self, dtype=None, copy=None):
+        raise ValueError("conversion refused")
+
+
+def _ragged():
+    return [[1.0, 2.0], [3.0]]
+
+
+def bad_arrays(shape):
+    """{label: bad value} for an argument that should be a float array of ``shape``."""
+    wrong = tuple(s + 1 for s in shape)
+    return {
+        "None": None,
+        "wrong shape": np.zeros(wrong),
+        "wrong ndim": np.zeros(shape + (1,)),
+        "0-d": np.float64(1.0),
+        "complex": np.zeros(shape, complex),
+        "object": np.zeros(shape, object),
+        "str": np.full(shape, "a"),
+        "datetime": np.zeros(shape, "datetime64[s]"),
+        "ragged list": _ragged(),
+        "__array__ raises": Boom(),
+        "empty wrong": np.zeros((0,) * len(shape) if len(shape) > 1 else (0, 0)),
+    }
+
+
+def bad_ids(shape, V):
+    """{label: bad value} for an argument of integer ids in [0, V) of ``shape``."""
+    out = {k: v for k, v in bad_arrays(shape).items() if k != "0-d"}
+    too_big = np.zeros(shape, int)
+    too_big[-1, -1] = V
+    neg = np.zeros(shape, int)
+    neg[0, 0] = -2
+    out.update({"float ids": np.zeros(shape), "id == V": too_big, "id < 0": neg,
+                "uint64 max": np.full(shape, np.iinfo(np.uint64).max, np.uint64)})
+    return out
+
+
+def weights(rng, *shape, dtype=np.float64, scale=0.4):
+    """Weights scaled by 1/sqrt(fan-in): the recurrence stays contractive.
+    Integer dtypes (parameters are numbers like any other) get small integers."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        return rng.integers(-3 if dtype.kind == "i" else 0, 4, size=shape).astype(dtype)
+    fan = shape[0] if len(shape) > 1 else 1
+    return (rng.standard_normal(shape) * scale / np.sqrt(max(fan, 1))).astype(dtype)
+
+
+def _same(a):
+    return a
+
+
+def ids(rng, shape, V, low=0):
+    """Integer ids in [low, V) (zeros when V == 0: invalid unless the array is empty)."""
+    return rng.integers(low, V, size=shape) if V else np.zeros(shape, int)
+
+
+def randn(rng, *shape, scale=1.0):
+    return rng.standard_normal(shape) * scale
+
+
+# --------------------------------------------------------------------------
+# the entry base class
+# --------------------------------------------------------------------------
+
+class Entry:
+    name = None
+    impls = ("rnnscratch", "rnnscratch.reference")
+    variants = {"": {}}
+    # every choice of every option, for the fuzz suite (which draws one per option)
+    options = {}
+    dtypes = (np.float32, np.float64)
+    fuzz_dtypes = ("float64", "float32", "float16", "int64", ">f8")
+    fuzz_sizes = {}        # legend letter -> sizes to draw from (default: test_fuzz.SIZES)
+    fuzz_terms = 50        # the tolerance's number of O(1) terms per element
+    state_shape = None     # legend of the state set_state() takes, if the class has one
+    resync_after_error = False  # reset_state() both after a failed forward (the fuzz)
+    compare_attrs = ()     # attributes compared with the twin after backward
+    # the modules whose class raises RuntimeError on backward() before forward()
+    guards_backward = ("rnnscratch", "rnnscratch.reference", "rnnscratch.diveintocode")
+    forward_args = ()
+    backward_args = ()
+    grad_cases = ()
+    state_attrs = ()
+    # KNOWN GAPS of the package, reported: (argument, generic bad kind) whose error
+    # message is NumPy's own and does not name the argument. Remove when fixed.
+    unnamed = frozenset()
+
+    # ---- the class ------------------------------------------------------
+    def cls(self, impl):
+        """The class in module ``impl`` (a public path). Missing = failure."""
+        mod = importlib.import_module(impl)
+        c = getattr(mod, self.name, None)
+        assert c is not None, "%s.%s does not exist (registry entry %s)" % (
+            impl, self.name, self.id)
+        return c
+
+    @property
+    def id(self):
+        return self.name if self.impls[0] != "rnnscratch.diveintocode" else \
+            "diveintocode." + self.name
+
+    def make(self, impl, dtype, rng, sz=Sizes(), variant="", opts=None, layout=_same):
+        """A layer of module ``impl`` with the variant's options (or ``opts``),
+        weights from rng; ``layout`` maps the first weight array to another
+        memory layout with the same values."""
+        opts = self.variants[variant] if opts is None else opts
+        return self.build(self.cls(impl), np.dtype(dtype), rng, sz, layout, **opts)
+
+    def pair(self, dtype, rng_seed, sz, variant="", opts=None, layout=_same):
+        """(compiled, its twin) with the same weights."""
+        ours = self.make(self.impls[0], dtype, np.random.default_rng(rng_seed), sz, variant,
+                         opts, layout)
+        twin = self.make(self.impls[1], dtype, np.random.default_rng(rng_seed), sz, variant,
+                         opts, layout)
+        return ours, twin
+
+    # ---- to override ------------------------------------------------------
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        raise NotImplementedError
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        raise NotImplementedError
+
+    def douts(self, rng, sz, **opts):
+        raise NotImplementedError
+
+    def extra_bad(self, sz, opts):
+        return []
+
+    def inputs_valid(self, sz, opts):
+        """False when inputs() cannot make valid inputs for these sizes."""
+        return True
+
+    def comparable(self, inputs, sz, valid):
+        """False when the twins' results are not expected to agree within the
+        tolerance (valid: the inputs are valid ones)."""
+        return True
+
+    def param_arrays(self, layer):
+        """The parameter arrays the layer reads at each call (perturbed in place by
+        the gradient check)."""
+        return list(getattr(layer, "params", []))
+
+    def grad_arrays(self, layer):
+        """The gradients of param_arrays(), in the same order."""
+        return self.grads(layer)
+
+    # ---- the uniform adapter ------------------------------------------------
+    @staticmethod
+    def forward(layer, inputs):
+        return layer.forward(*inputs)
+
+    @staticmethod
+    def backward(layer, douts):
+        return layer.backward(*douts)
+
+    def grads(self, layer):
+        return list(getattr(layer, "grads", []))
+
+    def outputs(self, layer, fwd, bwd):
+        """Everything to compare after forward+backward: the returned values,
+        copies of the gradients, the state attributes."""
+        out = []
+        for r in (fwd, bwd):
+            if isinstance(r, tuple):
+                out += list(r)
+            elif r is not None:
+                out.append(r)
+        out += [np.array(g, copy=True) for g in self.grads(layer)]
+        out += [getattr(layer, a) for a in self.state_attrs]
+        return [np.asarray(o) if not isinstance(o, np.ndarray) else o for o in out]
+
+    def run(self, layer, inputs, douts):
+        fwd = self.forward(layer, inputs)
+        bwd = self.backward(layer, douts)
+        return self.outputs(layer, fwd, bwd)
+
+    # ---- bad cases ------------------------------------------------------------
+    def bad_cases(self, sz=Sizes(), variant=""):
+        opts = self.variants[variant]
+        out = []
+        for call, args in (("forward", self.fwd_args(opts)), ("backward", self.bwd_args(opts))):
+            for a in args:
+                if a.kind == "scalar":
+                    continue
+                shape = shape_of(a.shape, sz)
+                vals = bad_ids(shape, sz.V) if a.kind == "ids" else bad_arrays(shape)
+                for k, v in vals.items():
+                    if k == "None" and a.none_ok:
+                        continue
+                    named = "|".join(name_re(n) for n in (a.name,) + a.aliases)
+                    if (a.name, k) in self.unnamed:
+                        named = r"\S"  # KNOWN GAP (see `unnamed`)
+                    out.append(Bad("%s %s %s" % (call, a.name, k), call, a.name, v,
+                                   match=named))
+        for i, how in self.grad_cases:
+            out.append(Bad("backward %s grads[%d]" % ("read-only" if how == "readonly" else
+                                                      "int", i), "grad", i, how))
+        out += self.extra_bad(sz, opts)
+        labels = [b.label for b in out]
+        assert len(set(labels)) == len(labels), labels
+        return out
+
+    def fwd_args(self, opts):
+        return self.forward_args
+
+    def bwd_args(self, opts):
+        return self.backward_args
+
+    def apply_bad(self, layer, bad, inputs, douts, undo):
+        """Make the failing call. ``undo`` gets callables that put a gradient
+        array made unusable back (so that the state can be compared)."""
+        if bad.call in ("forward", "backward"):
+            names = [a.name for a in (self.fwd_args(self.opts_of(layer)) if bad.call == "forward"
+                                      else self.bwd_args(self.opts_of(layer)))]
+            args = list(inputs if bad.call == "forward" else douts)
+            args[names.index(bad.arg)] = bad.value
+            return (self.forward if bad.call == "forward" else self.backward)(layer, args)
+        i = bad.arg
+        grads = layer.grads
+        if bad.value == "readonly":
+            grads[i].flags.writeable = False
+            undo.append(lambda: setattr(grads[i].flags, "writeable", True))
+        else:
+            saved = grads[i]
+            grads[i] = saved.astype(np.int64)
+            undo.append(lambda: grads.__setitem__(i, saved))
+        return self.backward(layer, douts)
+
+    def opts_of(self, layer):
+        return {}
+
+    def all_cases(self):
+        """(variant, dtype) pairs, for parametrizing."""
+        return [(v, dt) for v in self.variants for dt in self.dtypes]
+
+
+# --------------------------------------------------------------------------
+# the entries
+# --------------------------------------------------------------------------
+
+def _rnn_weights(rng, dtype, sz, bias=True, layout=_same):
+    Wx = layout(weights(rng, sz.D, sz.H, dtype=dtype))
+    Wh = weights(rng, sz.H, sz.H, dtype=dtype)
+    b = weights(rng, sz.H, dtype=dtype, scale=0.2) if bias else None
+    return Wx, Wh, b
+
+
+class RNNEntry(Entry):
+    name = "RNN"
+    variants = {"tanh": {"activation": "tanh"},
+                "relu-nobias": {"activation": "relu", "bias": False}}
+    options = {"activation": ("tanh", "relu", "sigmoid"), "bias": (True, False)}
+    forward_args = (Arg("x", "ND"), Arg("h_prev", "NH", none_ok=True))
+    backward_args = (Arg("dh_next", "NH"),)
+    grad_cases = ((-1, "readonly"), (1, "int"))
+
+    def build(self, cls, dtype, rng, sz, layout, bias=True, **opts):
+        return cls(*_rnn_weights(rng, dtype, sz, bias, layout), **opts)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        # inputs of any numeric dtype are converted: h_prev comes as float32
+        return [randn(rng, sz.N, sz.D), randn(rng, sz.N, sz.H).astype(np.float32)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.H)]
+
+    def opts_of(self, layer):
+        return {}
+
+    def extra_bad(self, sz, opts):
+        N, D, H = sz.N, sz.D, sz.H
+        f, b = "forward", "backward"
+        return [
+            Bad("forward x 1-d", f, "x", np.ones(D), ValueError, shown("x", (D,))),
+            Bad("forward x 3-d", f, "x", np.ones((N, 1, D)), ValueError, shown("x", (N, 1, D))),
+            Bad("forward x D+2", f, "x", np.ones((N, D + 2)), ValueError,
+                "%s|%s" % (shown("x", (N, D + 2)), shown("Wx", (D, H)))),
+            Bad("forward h_prev N+1", f, "h_prev", np.ones((N + 1, H)), ValueError,
+                "%s|%s" % (shown("h_prev", (N + 1, H)), shown("x", (N, D)))),
+            Bad("forward h_prev H+1", f, "h_prev", np.ones((N, H + 1)), ValueError,
+                shown("h_prev", (N, H + 1))),
+            Bad("forward x complex128", f, "x", np.ones((N, D), complex), TypeError,
+                shown("x", np.dtype(complex))),
+            Bad("forward h_prev str named", f, "h_prev", np.array([["h"] * H] * N), TypeError,
+                shown("h_prev")),
+            Bad("forward x is None", f, "x", None, TypeError, shown("x")),
+            Bad("backward dh_next H+1", b, "dh_next", np.ones((N, H + 1)), ValueError,
+                shown("dh_next", (N, H + 1))),
+            Bad("backward dh_next N+1", b, "dh_next", np.ones((N + 1, H)), ValueError,
+                shown("dh_next", (N + 1, H))),
+            Bad("backward dh_next 3-d", b, "dh_next", np.ones((N, 1, H)), ValueError,
+                shown("dh_next", (N, 1, H))),
+            Bad("backward dh_next complex128", b, "dh_next", np.ones((N, H), complex), TypeError,
+                shown("dh_next", np.dtype(complex))),
+        ]
+
+
+class TimeRNNEntry(Entry):
+    name = "TimeRNN"
+    variants = {"sigmoid": {"activation": "sigmoid"},
+                "sigmoid-stateful": {"activation": "sigmoid", "stateful": True},
+                "tanh-stateful": {"activation": "tanh", "stateful": True},
+                "relu-stateful-nobias": {"activation": "relu", "stateful": True, "bias": False}}
+    options = {"activation": ("tanh", "relu", "sigmoid"), "bias": (True, False),
+               "stateful": (False, True)}
+    state_shape = "NH"
+    compare_attrs = ("h", "dh")
+    forward_args = (Arg("xs", "NTD"),)
+    backward_args = (Arg("dhs", "NTH"),)
+    grad_cases = ((0, "readonly"), (-1, "int"))
+    state_attrs = ("h", "dh")
+
+    def build(self, cls, dtype, rng, sz, layout, bias=True, **opts):
+        return cls(*_rnn_weights(rng, dtype, sz, bias, layout), **opts)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.H)]
+
+    def opts_of(self, layer):
+        return {}
+
+    def extra_bad(self, sz, opts):
+        N, T, D, H = sz.N, sz.T, sz.D, sz.H
+        f, b = "forward", "backward"
+        out = [
+            Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
+            Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
+                shown("xs", (N, T, D, 1))),
+            Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
+                "%s|%s" % (shown("xs", (N, T, D + 1)), shown("Wx", (D, H)))),
+            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
+                shown("xs", np.dtype(complex))),
+            Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
+                shown("xs", np.dtype(object))),
+            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
+            Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
+                shown("dhs", (N, T + 1, H))),
+            Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
+                shown("dhs", (N, T, H - 1))),
+            Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
+                shown("dhs", (N + 1, T, H))),
+            Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
+                shown("dhs", (N, T * H))),
+            Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
+                shown("dhs", np.dtype(complex))),
+            Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
+        ]
+        if opts.get("stateful"):  # the state h was left by a batch of another size
+            out.append(Bad("forward xs other batch than h", f, "xs",
+                           np.zeros((N + 1, T, D)), ValueError, shown("h", (N, H))))
+        return out
+
+
+class TimeEmbeddingEntry(Entry):
+    name = "TimeEmbedding"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
+    forward_args = (Arg("xs", "NT", "ids"),)
+    backward_args = (Arg("dout", "NTD"),)
+    grad_cases = ((0, "readonly"), (0, "int"))
+
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls(layout(weights(rng, sz.V, sz.D, dtype=dtype, scale=3.0)))
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V)]
+
+    def inputs_valid(self, sz, opts):
+        return sz.V > 0 or sz.N * sz.T == 0
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D)]
+
+    def extra_bad(self, sz, opts):
+        N, T, D, V = sz.N, sz.T, sz.D, sz.V
+        return [
+            Bad("forward xs id out of range", "forward", "xs", np.full((N, T), V), ValueError,
+                shown("xs", "range")),
+            Bad("forward xs float ids message", "forward", "xs", np.zeros((N, T)), TypeError,
+                shown("xs", np.dtype(np.float64))),
+            Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
+                shown("dout", (N, T, D + 1))),
+        ]
+
+
+class TimeAffineEntry(Entry):
+    name = "TimeAffine"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
+    variants = {"bias": {}, "nobias": {"bias": False}}
+    options = {"bias": (True, False)}
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+    forward_args = (Arg("x", "NTD"),)
+    backward_args = (Arg("dout", "NTV"),)
+    grad_cases = ((-1, "readonly"), (0, "int"))
+
+    def build(self, cls, dtype, rng, sz, layout, bias=True, **opts):
+        W = weights(rng, sz.D, sz.V, dtype=dtype)
+        W = np.asfortranarray(W) if layout is _same else layout(W)  # F: weight tying's layout
+        b = weights(rng, sz.V, dtype=dtype, scale=0.2) if bias else None
+        return cls(W, b)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D).astype(np.float32)]  # any dtype is converted
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.V)]
+
+    def extra_bad(self, sz, opts):
+        N, T, D, V = sz.N, sz.T, sz.D, sz.V
+        return [
+            Bad("forward x D+1", "forward", "x", np.ones((N, T, D + 1)), ValueError,
+                "%s|%s" % (shown("x", (N, T, D + 1)), shown("W", (D, V)))),
+            Bad("backward dout V+1", "backward", "dout", np.ones((N, T, V + 1)), ValueError,
+                shown("dout", (N, T, V + 1))),
+        ]
+
+
+class TimeSoftmaxWithLossEntry(Entry):
+    name = "TimeSoftmaxWithLoss"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
+    variants = {"ids": {}, "one-hot": {"one_hot": "int32"}}
+    # one_hot: the dtype of one-hot targets, or False for ids (some = ignore_label -1);
+    # scale: of the logits (the loss is compared with the twin's for |logits| <= 1e3)
+    options = {"one_hot": (False, "int32", "float32"), "scale": (1, 100, 1e4)}
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+    forward_args = (Arg("xs", "NTV"), Arg("ts", "NT", "ids"))
+    backward_args = (Arg("dout", kind="scalar"),)
+    DOUTS = (1, 0.5, 2.0, np.float64(3), np.int8(3))
+    unnamed = frozenset((a, k) for a in ("xs", "ts") for k in ("ragged list", "__array__ raises"))
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls()
+
+    def inputs(self, rng, sz, dtype=np.float64, one_hot=False, scale=5.0, **opts):
+        # the logits set the dtype (the layer has no parameters)
+        xs = np.asarray(weights(rng, sz.N, sz.T, sz.V, dtype=dtype, scale=1.0) * scale)
+        if one_hot:
+            ts = np.zeros((sz.N, sz.T, sz.V), dtype=one_hot)
+            if sz.V:
+                np.put_along_axis(ts, ids(rng, (sz.N, sz.T), sz.V)[..., None], 1, 2)
+        else:
+            ts = ids(rng, (sz.N, sz.T), sz.V, low=-1) if sz.V else np.full((sz.N, sz.T), -1)
+        return [xs, ts]
+
+    def comparable(self, inputs, sz, valid):
+        return valid and float(np.max(np.abs(inputs[0]), initial=0)) <= 1e3
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd), bwd]
+
+    def douts(self, rng, sz, **opts):
+        return [self.DOUTS[int(rng.integers(len(self.DOUTS)))]]
+
+    def extra_bad(self, sz, opts):
+        N, T, V = sz.N, sz.T, sz.V
+        return [
+            Bad("forward one-hot wrong shape", "forward", "ts", np.zeros((N, T, V + 1)),
+                ValueError, shown("ts", (N, T, V + 1))),
+            Bad("forward ts label out of range", "forward", "ts", np.full((N, T), V), ValueError,
+                shown("ts", "range")),
+            Bad("backward dout str", "backward", "dout", "x", FAIL_EXC, r"\S"),
+            Bad("backward dout list", "backward", "dout", [1, 2], FAIL_EXC, r"\S"),
+        ]
+
+
+class SimpleRnnlmEntry(Entry):
+    name = "SimpleRnnlm"
+    guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
+    dtypes = (np.float32,)  # the model draws its own float32 weights, as the book's does
+    fuzz_dtypes = ("float32",)
+    fuzz_sizes = {"V": (1, 2, 3, 5), "D": (1, 2, 3, 5), "H": (1, 2, 3, 5)}
+    fuzz_terms = 100
+    resync_after_error = True
+    forward_args = (Arg("xs", "NT", "ids"), Arg("ts", "NT", "ids"))
+    backward_args = (Arg("dout", kind="scalar"),)
+    grad_cases = ((3, "readonly"),)
+    unnamed = frozenset(("ts", k) for k in ("ragged list", "__array__ raises"))
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        np.random.seed(int(rng.integers(2**31)))  # the model draws from np.random
+        return cls(sz.V, sz.D, sz.H)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V), ids(rng, (sz.N, sz.T), sz.V)]
+
+    def comparable(self, inputs, sz, valid):
+        return sz.N * sz.T > 0  # no positions: the loss is a mean over nothing
+
+    def douts(self, rng, sz, **opts):
+        return [1]
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd)] + [np.array(g, copy=True) for g in layer.grads] + \
+            [layer.rnn_layer.h]
+
+    def extra_bad(self, sz, opts):
+        N, T, V = sz.N, sz.T, sz.V
+        return [
+            Bad("forward ts other shape", "forward", "ts", np.zeros((N, T - 2), int), ValueError,
+                r"\S"),
+            Bad("forward ts label out of range", "forward", "ts", np.full((N, T), V), ValueError,
+                shown("ts", "range")),
+            Bad("backward dout str", "backward", "dout", "x", FAIL_EXC, r"\S"),
+        ]
+
+
+class _SimpleRNNOracle:
+    """diveintocode.SimpleRNN computed by rnnscratch.reference.TimeRNN (its oracle twin)."""
+
+    def __init__(self, layer):
+        from rnnscratch import reference
+        self.layer = layer
+        # the weights as built (a layer without optimizer must keep them)
+        self.W_x, self.W_h, self.B = (np.array(a, copy=True) for a in (layer.W_x, layer.W_h,
+                                                                        layer.B))
+        self.ref = reference.TimeRNN(layer.W_x, layer.W_h, layer.B, stateful=True,
+                                     activation=layer.activation)
+
+    def forward(self, X, h0=None):
+        self.ref.set_state(h0)
+        self.X = X
+        hs = self.ref.forward(X)
+        self.hs = hs
+        if self.layer.return_sequences:
+            return hs
+        N, T = np.shape(X)[:2]
+        if T == 0:
+            return np.zeros((N, self.layer.n_nodes)) if h0 is None else np.asarray(h0)
+        return hs[:, -1]
+
+    def backward(self, dh):
+        dh = np.asarray(dh)
+        if self.layer.return_sequences:
+            dhs = dh
+        else:
+            if dh.shape != (self.hs.shape[0], self.hs.shape[2]):
+                raise ValueError("dh: shape %s" % (dh.shape,))
+            dhs = np.zeros(self.hs.shape)
+            if self.hs.shape[1]:
+                dhs[:, -1] = dh
+        dX = self.ref.backward(dhs)
+        self.dW_x, self.dW_h, self.dB = self.ref.grads[:3] if len(self.ref.grads) > 2 else \
+            (*self.ref.grads, None)
+        self.dh0 = self.ref.dh
+        if not self.layer.return_sequences and self.hs.shape[1] == 0:
+            self.dh0 = self.dh0 + dh  # the output was the initial state itself
+        return dX
+
+
+class SimpleRNNEntry(Entry):
+    """diveintocode.SimpleRNN: the scratch course's layer (weights W_x, W_h, B as
+    attributes, no grads list); its twin is the NumPy reference TimeRNN."""
+    name = "SimpleRNN"
+    impls = ("rnnscratch.diveintocode",)
+    variants = {"last": {}, "sequences-relu": {"return_sequences": True, "activation": "relu"}}
+    options = {"activation": ("tanh", "relu", "sigmoid"), "return_sequences": (False, True)}
+    fuzz_dtypes = ("float64", "float32")
+    compare_attrs = ("dW_x", "dW_h", "dB", "dh0")
+    # the messages name X and dh (return_sequences=True) by the kernel's names xs, dhs
+    forward_args = (Arg("X", "NTD", aliases=("xs",)), Arg("h0", "NH", none_ok=True))
+    state_attrs = ("W_x", "W_h", "B", "dW_x", "dW_h", "dB", "dh0")
+    unnamed = frozenset(("dh", k) for k in ("ragged list", "__array__ raises"))
+
+    def bwd_args(self, opts):
+        if opts.get("return_sequences"):
+            return (Arg("dh", "NTH", aliases=("dhs",)),)
+        return (Arg("dh", "NH"),)
+
+    def opts_of(self, layer):
+        return {"return_sequences": layer.return_sequences}
+
+    def build(self, cls, dtype, rng, sz, layout, optimizer=True, **opts):
+        from rnnscratch import diveintocode
+        L = cls(sz.D, sz.H, diveintocode.XavierInitializer(random_state=int(rng.integers(2**31))),
+                diveintocode.SGD(0.1) if optimizer else None, **opts)
+        L.W_x, L.W_h, L.B = (a.astype(dtype) for a in (L.W_x, L.W_h, L.B))
+        L.W_x = layout(L.W_x)
+        return L
+
+    def param_arrays(self, layer):
+        return [layer.W_x, layer.W_h, layer.B]
+
+    def grad_arrays(self, layer):
+        return [layer.dW_x, layer.dW_h, layer.dB]
+
+    def pair(self, dtype, rng_seed, sz, variant="", opts=None, layout=_same):
+        """(the layer, the NumPy oracle): the oracle computes the same numbers only
+        when the layer does not update itself, so the layer has no optimizer here."""
+        opts = dict(self.variants[variant] if opts is None else opts, optimizer=False)
+        ours = self.make(self.impls[0], dtype, np.random.default_rng(rng_seed), sz, opts=opts,
+                         layout=layout)
+        return ours, _SimpleRNNOracle(ours)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D), None]
+
+    def douts(self, rng, sz, return_sequences=False, **opts):
+        return [randn(rng, sz.N, sz.T, sz.H) if return_sequences else randn(rng, sz.N, sz.H)]
+
+    def outputs(self, layer, fwd, bwd):
+        return [fwd, bwd] + [getattr(layer, a) for a in self.state_attrs]
+
+    def extra_bad(self, sz, opts):
+        N, H = sz.N, sz.H
+        return [Bad("forward h0 H+1", "forward", "h0", np.zeros((N, H + 1)), ValueError,
+                    shown("h0", (N, H + 1)))]
+
+
+REGISTRY = [RNNEntry(), TimeRNNEntry(), TimeEmbeddingEntry(), TimeAffineEntry(),
+            TimeSoftmaxWithLossEntry(), SimpleRnnlmEntry(), SimpleRNNEntry()]
+BY_ID = {e.id: e for e in REGISTRY}
+
+
+def cases(*, dtypes=None):
+    """(entry, variant, dtype) triples of the whole registry, for parametrize."""
+    out = []
+    for e in REGISTRY:
+        for v, dt in e.all_cases():
+            if dtypes is None or dt in dtypes:
+                out.append((e, v, dt))
+    return out
+
+
+def case_id(entry, variant, dtype=None):
+    s = entry.id + ("-" + variant if variant else "")
+    return s + ("-" + np.dtype(dtype).name if dtype is not None else "")
