@@ -16,8 +16,9 @@ get_vocab() -> (char_to_id, id_to_char)
 
 The file is looked for, in order, in: `data_dir`; the directory in
 $RNNSCRATCH_DATA (and its `sequence/` subdirectory); the book's `dataset/`
-folder beside the calling script (or the working directory, in a notebook)
-or one level up (the book's chapter folders sit beside `dataset/`). The files
+folder beside the calling script, then beside the working directory (a
+notebook's), each also one level up (the book's chapter folders sit beside
+`dataset/`). The files
 are not shipped: without them, make_addition / make_dates write files in the
 same text format (generated, not the book's lines):
 
@@ -80,8 +81,10 @@ def _candidates(file_name, data_dir):
     env = os.environ.get(ENV_VAR)
     if env:
         dirs += [env, os.path.join(env, "sequence")]
-    here = _caller_dir()
-    dirs += [os.path.join(here, "dataset"), os.path.join(os.path.dirname(here), "dataset")]
+    for here in (_caller_dir(), os.getcwd()):
+        for d in (os.path.join(here, "dataset"), os.path.join(os.path.dirname(here), "dataset")):
+            if d not in dirs:
+                dirs.append(d)
     return [os.path.join(d, file_name) for d in dirs]
 
 
