@@ -30,6 +30,7 @@ its layers as they were.
 """
 import os
 import pickle
+import threading
 import types
 
 import numpy as np
@@ -119,10 +120,18 @@ def _objects(model):
     return out
 
 
+_guard = threading.local()
+
+
 def _atomic(model, fn, *args):
-    """fn(*args); when it raises, every object of the model gets its attributes back."""
+    """fn(*args); when it raises, every object of the model gets its attributes
+    back. Nested calls (a Seq2seq calling its encoder) are covered by the
+    outermost one."""
+    if getattr(_guard, "active", False):
+        return fn(*args)
     objs = _objects(model)
     saved = [dict(vars(o)) for o in objs]
+    _guard.active = True
     try:
         return fn(*args)
     except BaseException:
@@ -130,6 +139,8 @@ def _atomic(model, fn, *args):
             o.__dict__.clear()
             o.__dict__.update(state)
         raise
+    finally:
+        _guard.active = False
 
 
 def _single(name, a):
