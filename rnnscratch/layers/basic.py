@@ -29,11 +29,23 @@ __all__ = ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "Sigmoid
            "Dropout", "Embedding"]
 
 
-def _as_rows(name, x):
-    """x (N, D) of numbers as the (N, 1, D) view the time kernels take."""
+def _as_rows(name, x, cols=None, legend="(N, D)"):
+    """x (N, D) of numbers as the (N, 1, D) view the time kernels take; D == cols."""
     a = _ref.check_numeric(name, x)
-    check_ndim(name, a, 2, "(N, D)")
+    check_ndim(name, a, 2, legend)
+    if cols is not None and a.shape[1] != cols[1]:
+        check_shape(name, a, (a.shape[0], cols[1]), cols[0])
     return a[:, None, :]
+
+
+def _in_cols(W):
+    W = np.shape(W)
+    return ("(N, D) with D = W.shape[0] = %d" % W[0], W[0]) if len(W) == 2 else None
+
+
+def _out_cols(W):
+    W = np.shape(W)
+    return ("(N, H) with H = W.shape[1] = %d" % W[1], W[1]) if len(W) == 2 else None
 
 
 class MatMul:
@@ -46,7 +58,7 @@ class MatMul:
         self.x = None
 
     def forward(self, x):
-        x3 = _as_rows("x", x)
+        x3 = _as_rows("x", x, _in_cols(self.params[0]))
         out = _core.time_affine_forward(x3, self.params[0], None)
         self.x = x3
         return out[:, 0, :]
@@ -54,7 +66,7 @@ class MatMul:
     def backward(self, dout):
         if self.x is None:
             raise RuntimeError("MatMul.backward() called before forward()")
-        d3 = _as_rows("dout", dout)
+        d3 = _as_rows("dout", dout, _out_cols(self.params[0]), "(N, H)")
         dx = _core.time_affine_backward(d3, self.x, self.params[0], self.grads[0], None)
         return dx[:, 0, :]
 
@@ -75,7 +87,7 @@ class Affine:
         self.x = None
 
     def forward(self, x):
-        x3 = _as_rows("x", x)
+        x3 = _as_rows("x", x, _in_cols(self.params[0]))
         out = _core.time_affine_forward(x3, self.params[0], self.params[1])
         self.x = x3
         return out[:, 0, :]
@@ -83,7 +95,7 @@ class Affine:
     def backward(self, dout):
         if self.x is None:
             raise RuntimeError("Affine.backward() called before forward()")
-        d3 = _as_rows("dout", dout)
+        d3 = _as_rows("dout", dout, _out_cols(self.params[0]), "(N, H)")
         dx = _core.time_affine_backward(d3, self.x, self.params[0], self.grads[0],
                                         self.grads[1])
         return dx[:, 0, :]
@@ -104,6 +116,8 @@ class SoftmaxWithLoss:
         check_ndim("x", x, 2, "(N, V)")
         N, V = x.shape
         t = _ref.class_ids("t", t, N, V)
+        if V == 0:  # N == 0 too here (ids in [0, 0) exist only for no rows)
+            raise ValueError(f"x: expected at least one class (V >= 1), got shape {x.shape}")
         _, ys = _core.softmax_cross_entropy_forward(x[:, None, :], t[:, None], -1)
         y = ys[:, 0, :]
         loss = -np.sum(np.log(y[np.arange(N), t] + _ref.EPS)) / N if N else np.float64(np.nan)
@@ -132,7 +146,10 @@ class Embedding:
         a = _ref.check_numeric("idx", idx)
         if a.dtype.kind not in "iu":
             raise TypeError(f"idx: expected integer ids, got dtype {a.dtype}")
-        out = _core.embedding_forward(a.reshape(1, -1), self.params[0])
+        W = self.params[0]
+        if np.ndim(W) == 2:  # the kernel checks too, naming its argument xs
+            a = _ref.embedding_ids("idx", a, np.shape(W)[0])
+        out = _core.embedding_forward(a.reshape(1, -1), W)
         self.idx = a
         return out.reshape(a.shape + out.shape[-1:])
 

@@ -93,13 +93,22 @@ def _lstm_weights(dt, D, H):
     return Wx, Wh, np.zeros(4 * H).astype(dt)
 
 
-def _ids(name, value, ndim=2):
-    a = np.asarray(value)
+def _ids(name, value, ndim=2, V=None):
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # ragged lists, objects whose __array__ raises
+        raise TypeError(f"{name}: expected an array of integer ids ({exc})") from None
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected an array of integer ids, got dtype {a.dtype}")
     if a.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-d array of ids of shape (N, T), "
                          f"got shape {a.shape}")
+    if V is not None and a.size:
+        bad = (a < 0) | (a >= V)
+        if bad.any():
+            pos = [int(i) for i in np.argwhere(bad)[0]]
+            raise ValueError(f"{name}: id {a[tuple(pos)]} at {pos} is out of range: "
+                             f"expected ids in [0, {V})")
     return a
 
 
@@ -313,7 +322,7 @@ class Seq2seq(_ParamsIO):
 
     def forward(self, xs, ts):
         def run():
-            t = _ids("ts", ts)
+            t = _ids("ts", ts, V=np.shape(self.decoder.embed.params[0])[0])
             x = _ids("xs", xs)
             if t.shape[1] < 2:
                 raise ValueError(f"ts: expected at least 2 time steps (the start symbol and "

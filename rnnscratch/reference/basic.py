@@ -64,10 +64,10 @@ def class_ids(name, t, N, V):
         t = np.zeros(N, dtype=np.int64)
     elif t.shape != (N,):
         raise ValueError(f"{name}: expected class ids of shape (N,) = ({N},) or one-hot targets "
-                         f"of shape (N, V) = {(N, V)}, got {t.shape}")
-    if t.dtype.kind not in "biu":
-        if t.size and not np.all(t == np.floor(t)):
-            raise TypeError(f"{name}: expected integer class ids, got dtype {t.dtype}")
+                         f"of shape (N, V) = {(N, V)} (from x of shape {(N, V)}), "
+                         f"got {t.shape}")
+    elif t.dtype.kind not in "biu":
+        raise TypeError(f"{name}: expected integer class ids, got dtype {t.dtype}")
     t = t.astype(np.int64)
     bad = (t < 0) | (t >= V)
     if bad.any():
@@ -80,6 +80,8 @@ def class_ids(name, t, N, V):
 def binary_labels(name, t, shape):
     """0/1 labels shaped like the scores (N,) (or (N, 1)), as int64."""
     t = check_numeric(name, t)
+    if t.dtype.kind not in "biu":
+        raise TypeError(f"{name}: expected integer labels 0 or 1, got dtype {t.dtype}")
     if t.size != int(np.prod(shape)) or t.reshape(shape).shape != tuple(shape) \
             or t.ndim not in (1, 2) or (t.ndim == 2 and t.shape[1] != 1):
         raise ValueError(f"{name}: expected 0/1 labels of shape {tuple(shape)} like x, "
@@ -197,6 +199,8 @@ class Softmax:
 
     def forward(self, x):
         x = _float_input("x", x, ndims=(1, 2), legend="(N, V) or (V,)")
+        if x.shape[-1] == 0:
+            raise ValueError(f"x: expected at least one class (V >= 1), got shape {x.shape}")
         self.out = softmax_rows(x)
         return self.out
 
@@ -223,6 +227,8 @@ class SoftmaxWithLoss:
         x = _float_input("x", x, legend="(N, V)")
         N, V = x.shape
         t = class_ids("t", t, N, V)
+        if V == 0:  # N == 0 too here (ids in [0, 0) exist only for no rows)
+            raise ValueError(f"x: expected at least one class (V >= 1), got shape {x.shape}")
         y = softmax_rows(x)
         loss = -np.sum(np.log(y[np.arange(N), t] + EPS)) / N if N else np.float64(np.nan)
         self.y, self.t = y, t
@@ -304,7 +310,8 @@ class Dropout:
     def forward(self, x, train_flg=True):
         x = _float_input("x", x, ndims=tuple(range(33)), legend="any shape")
         if train_flg:
-            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+            # np.asarray: for a 0-d x, rand() gives a float and the comparison a bool
+            self.mask = np.asarray(np.random.rand(*x.shape) > self.dropout_ratio)
             return x * self.mask
         return x * x.dtype.type(1.0 - self.dropout_ratio)
 
