@@ -505,3 +505,43 @@ def test_trainer_learns_and_records(capsys):
         trainer.fit(x, t, batch_size=0)
     with pytest.raises(ValueError, match="correct"):
         rnnscratch.eval_seq2seq(model, q, np.array([], int), id_to_char)
+
+
+# --------------------------------------------------------------------------
+# Adam: the in-place path gives the book's expressions bit for bit
+# --------------------------------------------------------------------------
+def _book_adam_step(state, params, grads, lr=0.001, beta1=0.9, beta2=0.999):
+    """The book's Adam.update, written out (its expressions, its dtypes)."""
+    if not state:
+        state.update(m=[np.zeros_like(p) for p in params], v=[np.zeros_like(p) for p in params],
+                     iter=0)
+    state["iter"] += 1
+    it = state["iter"]
+    lr_t = lr * np.sqrt(1.0 - beta2 ** it) / (1.0 - beta1 ** it)
+    for i in range(len(params)):
+        state["m"][i] += (1 - beta1) * (grads[i] - state["m"][i])
+        state["v"][i] += (1 - beta2) * (grads[i] ** 2 - state["v"][i])
+        params[i] -= lr_t * state["m"][i] / (np.sqrt(state["v"][i]) + 1e-7)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_adam_in_place_path_is_bit_exact(dt, rng):
+    shapes = [(16, 512), (3, 5), (7,), (0,), (1,)]
+    ours = [rng.standard_normal(s).astype(dt) for s in shapes]
+    book = [p.copy() for p in ours]
+    opt, state = rnnscratch.Adam(0.01), {}
+    for k in range(12):
+        grads = [(rng.standard_normal(s) * (10.0 if k % 4 == 0 else 1e-3)).astype(dt)
+                 for s in shapes]
+        opt.update(ours, [g.copy() for g in grads])
+        _book_adam_step(state, book, grads, lr=0.01)
+    for a, b in zip(ours + opt.m + opt.v, book + state["m"] + state["v"]):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    # other arrays (a float64 gradient of float32 parameters, a view) take the plain path
+    p = rng.standard_normal((4, 3)).astype(np.float32)
+    q = p.copy()
+    opt, state = rnnscratch.Adam(), {}
+    g = rng.standard_normal((4, 3))
+    opt.update([p], [g])
+    _book_adam_step(state, [q], [g])
+    assert p.dtype == np.float32 and np.array_equal(p, q)

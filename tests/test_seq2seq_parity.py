@@ -362,3 +362,17 @@ def test_trainer_curve_and_accuracy_match_book(book, tmp_path):
     assert len(lb) == len(lo) == 10
     np.testing.assert_allclose(lo, lb, rtol=1e-3)
     assert ao == ab
+
+
+def test_adam_matches_book(book, rng):
+    shapes = [(16, 512), (128, 512), (512,), (13, 16)]
+    for dt in (np.float32, np.float64):
+        ours = [rng.standard_normal(s).astype(dt) for s in shapes]
+        theirs = [p.copy() for p in ours]
+        a, b = rnnscratch.Adam(0.005), book.optimizer.Adam(0.005)
+        for _ in range(6):
+            grads = [rng.standard_normal(s).astype(dt) for s in shapes]
+            a.update(ours, [g.copy() for g in grads])
+            b.update(theirs, [g.copy() for g in grads])
+        for x, y in zip(ours + a.m + a.v, theirs + b.m + b.v):
+            assert x.dtype == y.dtype and np.array_equal(x, y)
