@@ -6,8 +6,10 @@ computed by C kernels, with the courses' APIs and a pure-NumPy reference.
 The package:
 
     layers/        the compiled layers (RNN, TimeRNN; the language model's)
-    models/        the models built from them (SimpleRnnlm)
-    training/      the book's optimizers, clip_grads, RnnlmTrainer (optim, trainer)
+    models/        the models built from them (SimpleRnnlm; Seq2seq, PeekySeq2seq,
+                   AttentionSeq2seq and their parts)
+    training/      the book's optimizers, clip_grads, RnnlmTrainer, Trainer,
+                   eval_seq2seq (optim, trainer)
     reference/     the NumPy twin of every class above
     diveintocode   the scratch course's front-end: SimpleRNN, FC, and its own
                    SGD/AdaGrad (update(layer), not the book's update(params, grads))

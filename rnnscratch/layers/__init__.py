@@ -2,6 +2,8 @@
 
 rnn   RNN, TimeRNN                                     (common/time_layers.py)
 lm    TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss   (the chapter-5 model's others)
+basic MatMul, Affine, Softmax, SoftmaxWithLoss, Sigmoid, SigmoidWithLoss, Dropout,
+      Embedding                                        (common/layers.py)
 """
 from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .rnn import RNN, TimeRNN

@@ -5,6 +5,10 @@ baseline of the benchmarks; same APIs as the compiled classes.
 rnn       RNN, TimeRNN (the formulas in its docstring)
 lm        TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss
 models    SimpleRnnlm
+basic     MatMul, Affine, Softmax, SoftmaxWithLoss, Sigmoid, SigmoidWithLoss, Dropout,
+          Embedding (the book's common/layers.py)
+seq2seq   Encoder, Decoder, Seq2seq, PeekyDecoder, PeekySeq2seq, AttentionEncoder,
+          AttentionDecoder, AttentionSeq2seq (chapters 7-8, over these twins)
 gated     LSTM, TimeLSTM, GRU, TimeGRU, TimeDropout, TimeBiLSTM, TimeSigmoidWithLoss
 _checks   the argument checks the layers share
 
