@@ -178,7 +178,7 @@ class Adam:
                 v += a
                 np.sqrt(v, out=a)
                 a += 1e-7
-                b = _scratch(self, "_tmp64", p.shape, np.result_type(lr_t, m))
+                b = _scratch(self, "_tmp64", p.shape, np.float64)  # lr_t * m: float64
                 np.multiply(lr_t, m, out=b)
                 b /= a
                 p -= b
