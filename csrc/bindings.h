@@ -11,6 +11,7 @@
     extern const ArgTable rs_##name##_tables[];
 
 RS_FAMILY(rnn)   /* bind_rnn.c: rnn_*, time_rnn_* */
+RS_FAMILY(gated) /* bind_gated.c: lstm_*, time_lstm_*, gru_*, time_gru_* */
 RS_FAMILY(lm)    /* bind_lm.c: embedding_*, time_affine_*, softmax_cross_entropy_*, the fused head */
 RS_FAMILY(util)  /* bind_util.c: matmul, sgd_update, threads, SIMD paths */
 

@@ -1,7 +1,7 @@
 /* module.c -- rnnscratch._core: assembles the module from the binding files.
  *
  * The layers of the C side:
- *   kernels   rnn.c, lm.c, gemm.c, act.c, sgd.c, threads.c (plain C, no Python.h)
+ *   kernels   rnn.c, lstm.c, gru.c, lm.c, gemm.c, act.c, sgd.c, threads.c (plain C, no Python.h)
  *   machinery args.h/args.c: argument tables, conversion, dtype rule, shapes,
  *             overlaps, write-back (the only other file that knows NumPy)
  *   bindings  bind_<family>.c: one per layer family, each with its method table
@@ -23,6 +23,7 @@ static const struct {
     const ArgTable *tables;
 } FAMILIES[] = {
     {rs_rnn_methods, rs_rnn_tables},
+    {rs_gated_methods, rs_gated_tables},
     {rs_lm_methods, rs_lm_tables},
     {rs_util_methods, rs_util_tables},
 };

@@ -5,7 +5,8 @@ computed by C kernels, with the courses' APIs and a pure-NumPy reference.
 
 The package:
 
-    layers/        the compiled layers (RNN, TimeRNN; the language model's)
+    layers/        the compiled layers (RNN, TimeRNN; the language model's; LSTM, GRU, ...;
+                   the book's common/layers.py)
     models/        the models built from them (SimpleRnnlm; Seq2seq, PeekySeq2seq,
                    AttentionSeq2seq and their parts)
     training/      the book's optimizers, clip_grads, RnnlmTrainer, Trainer,
@@ -25,6 +26,9 @@ except ImportError:  # a source checkout without an in-place build
     _core = load_installed_core()
 from ._config import get_num_threads, set_num_threads, show_config
 from .layers import RNN, TimeAffine, TimeEmbedding, TimeRNN, TimeSoftmaxWithLoss
+# gated layers (chapter 6 on)
+from .layers import (GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM,
+                     TimeSigmoidWithLoss)
 from .models import SimpleRnnlm
 from .training import SGD, AdaGrad, Adam, Momentum, RnnlmTrainer, clip_grads, eval_perplexity
 from .training import optim, trainer  # rnnscratch.optim, rnnscratch.trainer
@@ -45,6 +49,7 @@ __all__ = [
     "SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "RnnlmTrainer", "eval_perplexity",
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
     "layers", "models", "training",
+    "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
 ]
 __all__ += [  # seq2seq (chapters 7-8)
     "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",

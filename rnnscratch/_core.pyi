@@ -62,6 +62,108 @@ def time_rnn_backward(
     b: Optional[ArrayLike] = ...,  # (H,) the layer's bias: only for the dtype rule
 ) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # dxs (N, T, D), dh0 (N, H)
 
+# --- gated layers: LSTM (gate blocks f, g, i, o) and GRU (blocks z, r, h~) ---
+# LSTM cache (N, [T,] 4H): the activations f, g, i, o of each step.
+# GRU cache (N, [T,] 4H): z, r, h~, r*h_prev of each step.
+# Gradient arrays: written (accumulate=False) or added to (accumulate=True).
+def lstm_forward(
+    x: ArrayLike,                 # (N, D)
+    h_prev: Optional[ArrayLike],  # (N, H) or None = zeros
+    c_prev: Optional[ArrayLike],  # (N, H) or None = zeros
+    Wx: ArrayLike,                # (D, 4H)
+    Wh: ArrayLike,                # (H, 4H)
+    b: Optional[ArrayLike] = ...,  # (4H,) or None
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # h_next (N, H), c_next (N, H), cache (N, 4H)
+
+def lstm_backward(
+    dh_next: ArrayLike,           # (N, H)
+    dc_next: Optional[ArrayLike],  # (N, H) or None = zeros
+    x: ArrayLike,                 # (N, D)
+    h_prev: Optional[ArrayLike],  # (N, H) or None = zeros
+    c_prev: Optional[ArrayLike],  # (N, H) or None = zeros
+    c_next: ArrayLike,            # (N, H) forward output
+    cache: ArrayLike,             # (N, 4H) forward output
+    Wx: ArrayLike,                # (D, 4H)
+    Wh: ArrayLike,                # (H, 4H)
+    dWx: NDArray[np.floating],    # (D, 4H)
+    dWh: NDArray[np.floating],    # (H, 4H)
+    db: Optional[NDArray[np.floating]] = ...,  # (4H,)
+    accumulate: bool = ...,
+    b: Optional[ArrayLike] = ...,  # (4H,) the layer's bias: only for the dtype rule
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # dx (N, D), dh_prev (N, H), dc_prev (N, H)
+
+def time_lstm_forward(
+    xs: ArrayLike,                # (N, T, D)
+    h0: Optional[ArrayLike],      # (N, H) or None = zeros
+    c0: Optional[ArrayLike],      # (N, H) or None = zeros
+    Wx: ArrayLike,                # (D, 4H)
+    Wh: ArrayLike,                # (H, 4H)
+    b: Optional[ArrayLike] = ...,  # (4H,) or None
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # hs (N, T, H), cs (N, T, H), cache (N, T, 4H)
+
+def time_lstm_backward(
+    dhs: ArrayLike,               # (N, T, H) upstream gradient of hs
+    dcT: Optional[ArrayLike],     # (N, H) upstream gradient of cs[:, -1], or None = zeros
+    xs: ArrayLike,                # (N, T, D)
+    h0: Optional[ArrayLike],      # (N, H) or None = zeros
+    c0: Optional[ArrayLike],      # (N, H) or None = zeros
+    hs: ArrayLike,                # (N, T, H) forward output
+    cs: ArrayLike,                # (N, T, H) forward output
+    cache: ArrayLike,             # (N, T, 4H) forward output
+    Wx: ArrayLike,                # (D, 4H)
+    Wh: ArrayLike,                # (H, 4H)
+    dWx: NDArray[np.floating],    # (D, 4H)
+    dWh: NDArray[np.floating],    # (H, 4H)
+    db: Optional[NDArray[np.floating]] = ...,  # (4H,)
+    accumulate: bool = ...,
+    b: Optional[ArrayLike] = ...,  # (4H,) the layer's bias: only for the dtype rule
+) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]: ...  # dxs (N, T, D), dh0 (N, H), dc0 (N, H)
+
+def gru_forward(
+    x: ArrayLike,                 # (N, D)
+    h_prev: Optional[ArrayLike],  # (N, H) or None = zeros
+    Wx: ArrayLike,                # (D, 3H)
+    Wh: ArrayLike,                # (H, 3H)
+    b: Optional[ArrayLike] = ...,  # (3H,) or None
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # h_next (N, H), cache (N, 4H)
+
+def gru_backward(
+    dh_next: ArrayLike,           # (N, H)
+    x: ArrayLike,                 # (N, D)
+    h_prev: Optional[ArrayLike],  # (N, H) or None = zeros
+    cache: ArrayLike,             # (N, 4H) forward output
+    Wx: ArrayLike,                # (D, 3H)
+    Wh: ArrayLike,                # (H, 3H)
+    dWx: NDArray[np.floating],    # (D, 3H)
+    dWh: NDArray[np.floating],    # (H, 3H)
+    db: Optional[NDArray[np.floating]] = ...,  # (3H,)
+    accumulate: bool = ...,
+    b: Optional[ArrayLike] = ...,  # (3H,) the layer's bias: only for the dtype rule
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # dx (N, D), dh_prev (N, H)
+
+def time_gru_forward(
+    xs: ArrayLike,                # (N, T, D)
+    h0: Optional[ArrayLike],      # (N, H) or None = zeros
+    Wx: ArrayLike,                # (D, 3H)
+    Wh: ArrayLike,                # (H, 3H)
+    b: Optional[ArrayLike] = ...,  # (3H,) or None
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # hs (N, T, H), cache (N, T, 4H)
+
+def time_gru_backward(
+    dhs: ArrayLike,               # (N, T, H)
+    xs: ArrayLike,                # (N, T, D)
+    h0: Optional[ArrayLike],      # (N, H) or None = zeros
+    hs: ArrayLike,                # (N, T, H) forward output
+    cache: ArrayLike,             # (N, T, 4H) forward output
+    Wx: ArrayLike,                # (D, 3H)
+    Wh: ArrayLike,                # (H, 3H)
+    dWx: NDArray[np.floating],    # (D, 3H)
+    dWh: NDArray[np.floating],    # (H, 3H)
+    db: Optional[NDArray[np.floating]] = ...,  # (3H,)
+    accumulate: bool = ...,
+    b: Optional[ArrayLike] = ...,  # (3H,) the layer's bias: only for the dtype rule
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # dxs (N, T, D), dh0 (N, H)
+
 # --- language-model layers (V vocabulary) ---
 def embedding_forward(
     xs: ArrayLike,                # (N, T) integer word ids in [0, V)

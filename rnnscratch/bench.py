@@ -439,13 +439,14 @@ def main(argv=None):
     p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
     p.add_argument("--plot", metavar="FILE", help="save a chart of the TimeRNN table "
                    "(needs matplotlib)")
-    p.add_argument("--only", choices=["rnn", "lm", "seq2seq"], default=None,
-                   help="only the TimeRNN table, only the language-model figures, or only "
-                   "the chapters 7-8 encoder-decoder iterations")
+    p.add_argument("--only", choices=["rnn", "lm", "gated", "seq2seq"], default=None,
+                   help="only the TimeRNN table, the language-model figures, the "
+                        "TimeLSTM/TimeGRU table, or the chapters 7-8 encoder-decoder "
+                        "iterations (seq2seq: only on request)")
     args = p.parse_args(argv)
     dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
-    if args.plot and args.only in ("lm", "seq2seq"):
-        raise SystemExit("bench: --plot draws the TimeRNN table; drop --only " + args.only)
+    if args.plot and args.only in ("lm", "gated", "seq2seq"):
+        raise SystemExit(f"bench: --plot draws the TimeRNN table; drop --only {args.only}")
     result = {}
     if args.only == "seq2seq":
         import rnnscratch
@@ -453,9 +454,15 @@ def main(argv=None):
         print("seq2seq, one training iteration (compiled models vs the book's classes and "
               "the NumPy reference, same weights and batches):")
         result["seq2seq"] = run_seq2seq_bench(quick=args.quick)
-    if args.only not in ("lm", "seq2seq"):
+    if args.only in (None, "rnn"):
         result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
-    if args.only not in ("rnn", "seq2seq"):
+    if args.only in (None, "gated"):
+        from ._bench_gated import run_gated_bench
+        if args.threads is not None:
+            import rnnscratch
+            rnnscratch.set_num_threads(args.threads)
+        result["gated"] = run_gated_bench(quick=args.quick)
+    if args.only in (None, "lm"):
         if args.only == "lm" and args.threads is not None:
             import rnnscratch
             rnnscratch.set_num_threads(args.threads)

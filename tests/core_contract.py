@@ -26,11 +26,13 @@ Roles
   R    result buffer the caller may pass (C-contiguous, compute dtype)
   S    scalar (activation name, flags, labels, factors, counts)
 optional=True: None is accepted (h_prev/h0 = zeros, no bias, no db).
-A shape of "*" is any shape (the same for the arguments marked so).
+A shape of "*" is any shape (the same for the arguments marked so). A legend
+letter may carry a multiplier: "D4H" is (D, 4H), the gated layers' weights.
 
 Adding a kernel: one ``Fn`` entry below; test_contract.py then requires it in
 _core, in _core.pyi, in its docstring and in the README's list.
 """
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +103,52 @@ ACT = A("activation", role="S", default="tanh")
 ACC = A("accumulate", role="S", default=False)
 IGN = A("ignore_label", role="S", default=-1)
 
+
+def _gated(kind):
+    """LSTM (gate blocks f, g, i, o: Wx (D,4H)) or GRU (z, r, h~: Wx (D,3H)); the cache
+    the forward returns is (N,[T,]4H) for both."""
+    k = "4H" if kind == "lstm" else "3H"
+    W = (A("Wx", "D" + k, "P"), A("Wh", "H" + k, "P"))
+    b = A("b", k, "P", optional=True, default=None)
+    grads = (A("dWx", "D" + k, "O"), A("dWh", "H" + k, "O"),
+             A("db", k, "O", optional=True, default=None), ACC, b)
+    if kind == "lstm":
+        return (
+            Fn("lstm_forward", (
+                A("x", "ND"), A("h_prev", "NH", optional=True),
+                A("c_prev", "NH", optional=True)) + W + (b,),
+                (Ret("h_next", "NH"), Ret("c_next", "NH"), Ret("cache", "N4H"))),
+            Fn("lstm_backward", (
+                A("dh_next", "NH"), A("dc_next", "NH", optional=True), A("x", "ND"),
+                A("h_prev", "NH", optional=True), A("c_prev", "NH", optional=True),
+                A("c_next", "NH"), A("cache", "N4H")) + W + grads,
+                (Ret("dx", "ND"), Ret("dh_prev", "NH"), Ret("dc_prev", "NH"))),
+            Fn("time_lstm_forward", (
+                A("xs", "NTD"), A("h0", "NH", optional=True),
+                A("c0", "NH", optional=True)) + W + (b,),
+                (Ret("hs", "NTH"), Ret("cs", "NTH"), Ret("cache", "NT4H"))),
+            Fn("time_lstm_backward", (
+                A("dhs", "NTH"), A("dcT", "NH", optional=True), A("xs", "NTD"),
+                A("h0", "NH", optional=True), A("c0", "NH", optional=True), A("hs", "NTH"),
+                A("cs", "NTH"), A("cache", "NT4H")) + W + grads,
+                (Ret("dxs", "NTD"), Ret("dh0", "NH"), Ret("dc0", "NH"))),
+        )
+    return (
+        Fn("gru_forward", (A("x", "ND"), A("h_prev", "NH", optional=True)) + W + (b,),
+           (Ret("h_next", "NH"), Ret("cache", "N4H"))),
+        Fn("gru_backward", (
+            A("dh_next", "NH"), A("x", "ND"), A("h_prev", "NH", optional=True),
+            A("cache", "N4H")) + W + grads,
+            (Ret("dx", "ND"), Ret("dh_prev", "NH"))),
+        Fn("time_gru_forward", (A("xs", "NTD"), A("h0", "NH", optional=True)) + W + (b,),
+           (Ret("hs", "NTH"), Ret("cache", "NT4H"))),
+        Fn("time_gru_backward", (
+            A("dhs", "NTH"), A("xs", "NTD"), A("h0", "NH", optional=True), A("hs", "NTH"),
+            A("cache", "NT4H")) + W + grads,
+            (Ret("dxs", "NTD"), Ret("dh0", "NH"))),
+    )
+
+
 CONTRACT = (
     Fn("rnn_forward", (
         A("x", "ND"), A("h_prev", "NH", optional=True), A("Wx", "DH", "P"), A("Wh", "HH", "P"),
@@ -122,6 +170,8 @@ CONTRACT = (
         A("db", "H", "O", optional=True, default=None), ACT, ACC,
         A("b", "H", "P", optional=True, default=None)),
         (Ret("dxs", "NTD"), Ret("dh0", "NH"))),
+    *_gated("lstm"),
+    *_gated("gru"),
     Fn("embedding_forward", (A("xs", "NT", "ids"), A("W", "VD", "P")),
        (Ret("out", "NTD"),)),
     Fn("embedding_backward", (
@@ -165,8 +215,18 @@ DIMS = dict(N=2, T=3, D=4, H=5, V=6, M=3, K=7)
 _LAYOUTS = ("C", "F", "strided", "reversed")
 
 
+def tokens(legend):
+    """the dimensions of a legend: "NT4H" -> ["N", "T", "4H"]"""
+    return re.findall(r"[0-9]*[A-Z]", legend)
+
+
+def token_size(token, dims):
+    """the size of one dimension token: "4H" -> 4 * dims["H"]"""
+    return int(token[:-1] or 1) * dims[token[-1]]
+
+
 def _shape(legend, dims):
-    return (3, 2) if legend == "*" else tuple(dims[c] for c in legend)
+    return (3, 2) if legend == "*" else tuple(token_size(t, dims) for t in tokens(legend))
 
 
 def _relayout(a, kind):

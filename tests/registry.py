@@ -83,7 +83,13 @@ import importlib
 import re
 from dataclasses import dataclass
 
+import threading
+
 import numpy as np
+
+# np.random is global: layers that draw their weights from it (the book's models)
+# are built under this lock, so threads building them at once get their own seeds' weights
+NP_RANDOM_LOCK = threading.Lock()
 
 FAIL_EXC = (ValueError, TypeError, IndexError, RuntimeError)
 
@@ -641,8 +647,10 @@ class SimpleRnnlmEntry(Entry):
     unnamed = frozenset(("ts", k) for k in ("ragged list", "__array__ raises"))
 
     def build(self, cls, dtype, rng, sz, layout, **opts):
-        np.random.seed(int(rng.integers(2**31)))  # the model draws from np.random
-        return cls(sz.V, sz.D, sz.H)
+        seed = int(rng.integers(2**31))
+        with NP_RANDOM_LOCK:  # the model draws from np.random: one thread at a time
+            np.random.seed(seed)
+            return cls(sz.V, sz.D, sz.H)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
         return [ids(rng, (sz.N, sz.T), sz.V), ids(rng, (sz.N, sz.T), sz.V)]

@@ -12,7 +12,7 @@ import tokenize
 import numpy as np
 import pytest
 
-from core_contract import BY_NAME, CONTRACT, good_arguments
+from core_contract import BY_NAME, CONTRACT, good_arguments, tokens
 from rnnscratch import _core
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -109,11 +109,12 @@ def _comments(source):
     return out
 
 
-_LEGEND = re.compile(r"\(([A-Z](?:, [A-Z])*,?)\)")
+_LEGEND = re.compile(r"\(([0-9]*[A-Z](?:, [0-9]*[A-Z])*,?)\)")
 
 
 def _legend(shape):
-    return "(%s)" % (", ".join(shape) + ("," if len(shape) == 1 else ""))
+    t = tokens(shape)
+    return "(%s)" % (", ".join(t) + ("," if len(t) == 1 else ""))
 
 
 def _pyi_functions():

@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from rnnscratch import _core, reference  # noqa: E402
-from core_contract import CONTRACT, KERNELS  # noqa: E402
+from core_contract import CONTRACT, KERNELS, token_size, tokens  # noqa: E402
 from registry import REGISTRY, Sizes, randn, shape_of  # noqa: E402
 
 # --------------------------------------------------------------------------
@@ -324,10 +324,11 @@ def validate(fname, kw):
                 raise Invalid(name)
             if role == "ids" and a.dtype.kind not in "iu":
                 raise Invalid(name)
-        if a.ndim != len(ds):
+        if a.ndim != len(tokens(ds)):
             raise Invalid(name)
-        for d, s in zip(ds, a.shape):
-            if dims.setdefault(d, s) != s:
+        for t, s in zip(tokens(ds), a.shape):  # "4H": s must be 4 * H
+            mult, d = int(t[:-1] or 1), t[-1]
+            if s % mult or dims.setdefault(d, s // mult) != s // mult:
                 raise Invalid(name)
         arrays[name] = a
         if role.startswith("P"):
@@ -490,7 +491,41 @@ def oracle(fname, kw, dims, dt, arrays):
             dx[...] = 0
         dx[~mask] = 0
         return [dx], {}
+    if "lstm" in fname or "gru" in fname:
+        return _gated_oracle(fname, f, d)
     raise AssertionError(fname)
+
+
+def _gated_oracle(fname, f, d):
+    """LSTM / GRU: the NumPy formulas of tests/test_gated_core.py (the given cache and
+    states are used as they are, as the kernels do)."""
+    import test_gated_core as G
+    N, H = d["N"], d["H"]
+    step = not fname.startswith("time_")
+
+    def seq(name):  # one step's (N, X) arrays as (N, 1, X)
+        a = f(name)
+        return None if a is None else (a[:, None] if step else a)
+
+    xs = seq("x" if step else "xs")
+    h0 = f("h_prev" if step else "h0")
+    Wx, Wh = f("Wx"), f("Wh")
+    if fname.endswith("lstm_forward"):
+        outs = G.ref_time_lstm(xs, h0, f("c_prev" if step else "c0"), Wx, Wh, f("b"))
+        return [o[:, 0] if step else o for o in outs], {}
+    if fname.endswith("gru_forward"):
+        outs = G.ref_time_gru(xs, h0, Wx, Wh, f("b"))
+        return [o[:, 0] if step else o for o in outs], {}
+    hs = np.zeros((N, 1, H)) if step else f("hs")  # a step's backward reads no hs
+    if fname.endswith("lstm_backward"):
+        dxs, dh0, dc0, dWx, dWh, db = G.ref_time_lstm_back(
+            seq("dh_next" if step else "dhs"), f("dc_next" if step else "dcT"), xs, h0,
+            f("c_prev" if step else "c0"), hs, seq("c_next" if step else "cs"), seq("cache"),
+            Wx, Wh)
+        return [dxs[:, 0] if step else dxs, dh0, dc0], {"dWx": dWx, "dWh": dWh, "db": db}
+    dxs, dh0, dWx, dWh, db = G.ref_time_gru_back(seq("dh_next" if step else "dhs"), xs, h0, hs,
+                                                 seq("cache"), Wx, Wh)
+    return [dxs[:, 0] if step else dxs, dh0], {"dWx": dWx, "dWh": dWh, "db": db}
 
 
 def _finite(arrays, kw):
@@ -659,7 +694,7 @@ def draw_call(data, fname, mutate=True):
     spec = CORE[fname]
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
     rng = np.random.default_rng(seed)
-    letters = sorted({c for _, ds, _ in spec["table"] for c in ds})
+    letters = sorted({t[-1] for _, ds, _ in spec["table"] for t in tokens(ds)})
     dims = {d: data.draw(st.sampled_from(SIZES), label=d) for d in letters}
     kw = {}
     for name, ds, role in spec["table"]:
@@ -667,7 +702,7 @@ def draw_call(data, fname, mutate=True):
             if data.draw(st.booleans()):
                 kw[name] = None
             continue
-        shape = tuple(dims[c] for c in ds)
+        shape = tuple(token_size(t, dims) for t in tokens(ds))
         kw[name] = _valid_array(data, rng, shape, role.rstrip("?"), dims.get("V", 0))
     if "activation" in spec["sig"] and data.draw(st.booleans()):
         kw["activation"] = data.draw(st.sampled_from(ACTS))
@@ -732,8 +767,9 @@ def _mutate(data, rng, kw, fname, name, how, dims):
         kw[name] = data.draw(arrays_any(), label="any array")
     elif how == "shape":
         shape = tuple(data.draw(st.sampled_from(SIZES)) for _ in
-                      range(data.draw(st.sampled_from((len(ds), len(ds), len(ds) - 1,
-                                                       len(ds) + 1)))))
+                      range(data.draw(st.sampled_from((len(tokens(ds)), len(tokens(ds)),
+                                                       len(tokens(ds)) - 1,
+                                                       len(tokens(ds)) + 1)))))
         kw[name] = _valid_array(data, rng, shape, role.rstrip("?"), dims.get("V", 0))
     elif how == "dtype" and isinstance(cur, np.ndarray):
         dt = data.draw(st.sampled_from(ALL_DTYPES), label="new dtype")

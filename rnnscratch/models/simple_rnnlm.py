@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import _core
 from .._policy import compute_dtype, label_ids
-from ..layers import TimeAffine, TimeEmbedding, TimeRNN, TimeSoftmaxWithLoss
+from ..layers.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+from ..layers.rnn import TimeRNN
 from .base import RnnlmBase
 
 __all__ = ["SimpleRnnlm"]

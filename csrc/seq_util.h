@@ -1,0 +1,93 @@
+/* seq_util.h -- small helpers shared by the gated sequence kernels
+ * (lstm_impl.h, gru_impl.h), for one REAL: included by those templates
+ * (template.h), and everything here is static.
+ * Included once per (template, REAL): the names carry a GATED_PFX prefix.
+ */
+#define SU(name) RS_CAT(RS_CAT(GATED_PFX, name), RS_SUFFIX)
+
+/* elements, rounded up to a multiple of 16 (64 bytes for float); -1 stays -1 */
+static ptrdiff_t SU(round16)(ptrdiff_t n) { return n < 0 ? -1 : (n + 15) / 16 * 16; }
+
+/* a + b for sizes, or -1 when either is negative or the sum overflows */
+static ptrdiff_t SU(add_size)(ptrdiff_t a, ptrdiff_t b)
+{
+    if (a < 0 || b < 0 || a > PTRDIFF_MAX - b) return -1;
+    return a + b;
+}
+
+/* How many row blocks a recurrence of per-step cost 2·N·H·GH flops is split
+ * into: one per thread, when each has at least 4 rows and the whole sequence
+ * enough work to pay for waking the workers. */
+static int SU(recurrence_tasks)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t H, ptrdiff_t GH)
+{
+    const double flops = 2.0 * (double)N * (double)T * (double)H * (double)GH;
+    ptrdiff_t tasks = rs_get_num_threads();
+    if (tasks > N / 4) tasks = N / 4;
+    if (flops < rs_par_min_flops() || tasks < 1) tasks = 1;
+    return (int)tasks;
+}
+
+/* rows [r0,r1) of the batch: task `task` of `ntasks` */
+static void SU(row_block)(ptrdiff_t N, int task, int ntasks, ptrdiff_t *r0, ptrdiff_t *r1)
+{
+    *r0 = N * task / ntasks;
+    *r1 = N * (task + 1) / ntasks;
+}
+
+/* db (G,) += column sums of dA (R,G) at row stride ld, rows in order */
+static void SU(colsum_add)(REAL *db, const REAL *dA, ptrdiff_t R, ptrdiff_t G, ptrdiff_t ld)
+{
+    for (ptrdiff_t r = 0; r < R; r++) {
+        const REAL *RS_RESTRICT row = dA + r * ld;
+        for (ptrdiff_t j = 0; j < G; j++) db[j] += row[j];
+    }
+}
+
+/* Hprev (N,T,H): Hprev[:,0] = h0 (zeros when NULL), Hprev[:,t] = hs[:,t-1].
+   hs may be NULL when T == 1. */
+static void SU(build_hprev)(REAL *Hprev, const REAL *h0, const REAL *hs,
+                            ptrdiff_t N, ptrdiff_t T, ptrdiff_t H)
+{
+    const ptrdiff_t ld = T * H;
+    for (ptrdiff_t n = 0; n < N; n++) {
+        REAL *dst = Hprev + n * ld;
+        if (h0)
+            memcpy(dst, h0 + n * H, (size_t)H * sizeof(REAL));
+        else
+            for (ptrdiff_t j = 0; j < H; j++) dst[j] = 0;
+        if (T > 1)
+            memcpy(dst + H, hs + n * ld, (size_t)((T - 1) * H) * sizeof(REAL));
+    }
+}
+
+/* ---- elementwise loops compiled for each SIMD path ----
+ * SU_PATHED(name, body, params, args) defines `static void name params` that
+ * runs `body args` (body: an always-inline function of plain C loops) compiled
+ * for the path in use (rs_get_path()), so the compiler vectorizes the same
+ * loops with AVX-512, AVX2 or the baseline ISA. The build does not contract
+ * a*b+c (ISO C mode; clang: the pragma in lstm.c / gru.c), so every path
+ * gives the same bits: those of the NumPy expressions, in the book's order. */
+#ifndef SU_PATHED
+#  if defined(__GNUC__) || defined(__clang__)
+#    define SU_INLINE static inline __attribute__((always_inline))
+#  elif defined(_MSC_VER)
+#    define SU_INLINE static __forceinline
+#  else
+#    define SU_INLINE static inline
+#  endif
+#  if RS_X86_DISPATCH
+#    define SU_PATHED(name, body, params, args)                                       \
+        static RS_TARGET_AVX512 void RS_CAT(name, avx512) params { body args; }       \
+        static RS_TARGET_AVX2 void RS_CAT(name, avx2) params { body args; }           \
+        static void name params                                                       \
+        {                                                                             \
+            switch (rs_get_path()) {                                                  \
+            case RS_PATH_AVX512: RS_CAT(name, avx512) args; return;                   \
+            case RS_PATH_AVX2: RS_CAT(name, avx2) args; return;                       \
+            default: body args; return;                                               \
+            }                                                                         \
+        }
+#  else
+#    define SU_PATHED(name, body, params, args) static void name params { body args; }
+#  endif
+#endif
