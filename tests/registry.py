@@ -1001,8 +1001,9 @@ class DropoutEntry(_AnyShapeEntry):
 
     @staticmethod
     def forward(layer, inputs):
-        np.random.seed(1234)
-        return layer.forward(*inputs, train_flg=getattr(layer, "_registry_train_flg", True))
+        with NP_RANDOM_LOCK:  # the mask is drawn from np.random: one thread at a time
+            np.random.seed(1234)
+            return layer.forward(*inputs, train_flg=getattr(layer, "_registry_train_flg", True))
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
         return [randn(rng, sz.N, sz.T, sz.D).astype(dtype)]
@@ -1067,8 +1068,10 @@ class Seq2seqEntry(Entry):
     grad_cases = ((9, "readonly"),)   # the decoder's affine b: the first gradient backward writes
 
     def build(self, cls, dtype, rng, sz, layout, **opts):
-        np.random.seed(int(rng.integers(2**31)))  # the model draws from np.random
-        return cls(sz.V, sz.D, sz.H)
+        seed = int(rng.integers(2**31))
+        with NP_RANDOM_LOCK:  # the model draws from np.random: one thread at a time
+            np.random.seed(seed)
+            return cls(sz.V, sz.D, sz.H)
 
     def inputs(self, rng, sz, dtype=np.float64, **opts):
         return [ids(rng, (sz.N, sz.T), sz.V), ids(rng, (sz.N, sz.T), sz.V)]
