@@ -13,6 +13,7 @@
 RS_FAMILY(rnn)   /* bind_rnn.c: rnn_*, time_rnn_* */
 RS_FAMILY(gated) /* bind_gated.c: lstm_*, time_lstm_*, gru_*, time_gru_* */
 RS_FAMILY(lm)    /* bind_lm.c: embedding_*, time_affine_*, softmax_cross_entropy_*, the fused head */
+RS_FAMILY(attention) /* bind_attention.c: attention_weight_*, weight_sum_*, time_attention_* */
 RS_FAMILY(util)  /* bind_util.c: matmul, sgd_update, threads, SIMD paths */
 
 #undef RS_FAMILY

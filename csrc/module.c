@@ -25,6 +25,7 @@ static const struct {
     {rs_rnn_methods, rs_rnn_tables},
     {rs_gated_methods, rs_gated_tables},
     {rs_lm_methods, rs_lm_tables},
+    {rs_attention_methods, rs_attention_tables},
     {rs_util_methods, rs_util_tables},
 };
 

@@ -40,6 +40,10 @@ static ws_head ws_head_of(void *p)
     return h;
 }
 
+/* A thread count from the environment: a whole number >= 1, blanks around it
+ * allowed; OMP_NUM_THREADS may be a list ("4,2": the first level counts).
+ * Anything else ("1x", "abc", "-1") is ignored (0); rnnscratch/_config.py
+ * warns about it at import. */
 static int env_threads(const char *name)
 {
     const char *s = getenv(name);
@@ -48,6 +52,10 @@ static int env_threads(const char *name)
     char *end;
     long v = strtol(s, &end, 10);
     if (end == s || v < 1)
+        return 0;
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end && !(*end == ',' && strcmp(name, "OMP_NUM_THREADS") == 0))
         return 0;
     return v > RS_MAX_THREADS ? RS_MAX_THREADS : (int)v;
 }
@@ -70,7 +78,9 @@ double rs_par_min_flops(void)
         if (s && *s) {
             char *end;
             double e = strtod(s, &end);
-            if (end != s && e >= 0)
+            while (*end == ' ' || *end == '\t')
+                end++;
+            if (end != s && !*end && e >= 0 && e < 1e300)
                 v = e;
         }
         cached = v;

@@ -43,6 +43,26 @@ from .training import Trainer, eval_seq2seq  # noqa: E402
 
 __version__ = "0.1.0"
 
+# --- front door (frontdoor branch): patch() the book's own scripts, Jupyter extension ---
+from .patching import is_patched, patch, patched, unpatch  # noqa: E402
+from ._config import check_environment as _check_environment  # noqa: E402
+
+_check_environment()  # unreadable RNNSCRATCH_* / OMP_NUM_THREADS values: a warning
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext rnnscratch``: patch() on, for the cells that follow."""
+    patch()
+    n = sum(e.status in ("replaced", "pending") for e in patched())
+    print("rnnscratch: the book's classes in common.* are replaced by %d compiled ones "
+          "(rnnscratch.patched() lists them; %%unload_ext rnnscratch undoes it)" % n)
+
+
+def unload_ipython_extension(ipython):
+    """``%unload_ext rnnscratch``: unpatch()."""
+    unpatch()
+# --- end front door ---
+
 __all__ = [
     "set_num_threads", "get_num_threads", "show_config",
     "RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
@@ -50,6 +70,7 @@ __all__ = [
     "datasets", "diveintocode", "optim", "reference", "testing", "text", "trainer",
     "layers", "models", "training",
     "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
+    "patch", "unpatch", "patched", "is_patched",
 ]
 __all__ += [  # seq2seq (chapters 7-8)
     "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
@@ -57,3 +78,7 @@ __all__ += [  # seq2seq (chapters 7-8)
     "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq", "Trainer", "eval_seq2seq",
 ]
 
+# --- attention (chapter 8): WeightSum, AttentionWeight, Attention, TimeAttention ---
+from .layers.attention import Attention, AttentionWeight, TimeAttention, WeightSum  # noqa: E402
+__all__ += ["WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
+# --- end attention ---

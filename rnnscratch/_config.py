@@ -53,3 +53,64 @@ def show_config(file=None):
         f"numpy {c['numpy']}, Python {c['python']}, {c['machine']}",
     ]
     print("\n".join(lines), file=file or sys.stdout)
+
+
+# --------------------------------------------------------------------------
+# environment variables: a value that cannot be read is ignored, with a warning
+# --------------------------------------------------------------------------
+
+def _thread_count(text, allow_list=False):
+    text = text.strip()
+    if allow_list:
+        text = text.split(",")[0].strip()
+    try:
+        v = int(text, 10)
+    except ValueError:
+        return None
+    return v if v >= 1 else None
+
+
+def _flops(text):
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if 0 <= v < 1e300 else None
+
+
+def environment_problems(environ=None):
+    """[(variable, message)] for every rnnscratch-related environment variable
+    whose value cannot be read (the kernels then ignore it)."""
+    import os
+
+    env = os.environ if environ is None else environ
+    out = []
+    v = env.get("RNNSCRATCH_NUM_THREADS")
+    if v is not None and v.strip() and _thread_count(v) is None:
+        out.append(("RNNSCRATCH_NUM_THREADS",
+                    "RNNSCRATCH_NUM_THREADS=%r is not a whole number of threads >= 1; "
+                    "ignored" % v))
+    v = env.get("OMP_NUM_THREADS")
+    if (v is not None and v.strip() and _thread_count(v, allow_list=True) is None
+            and not (env.get("RNNSCRATCH_NUM_THREADS") or "").strip()):
+        out.append(("OMP_NUM_THREADS",
+                    "OMP_NUM_THREADS=%r is not a whole number of threads >= 1; ignored by "
+                    "rnnscratch" % v))
+    v = env.get("RNNSCRATCH_PAR_FLOPS")
+    if v is not None and v.strip() and _flops(v) is None:
+        out.append(("RNNSCRATCH_PAR_FLOPS",
+                    "RNNSCRATCH_PAR_FLOPS=%r is not a number >= 0; ignored (default 1e7)" % v))
+    v = env.get("RNNSCRATCH_DATA")
+    if v and not os.path.isdir(os.path.expanduser(v)):
+        out.append(("RNNSCRATCH_DATA",
+                    "RNNSCRATCH_DATA=%r is not a directory; the PTB loader looks in the "
+                    "other places" % v))
+    return out
+
+
+def check_environment():
+    """Warn (RuntimeWarning) about environment values that cannot be read."""
+    import warnings
+
+    for _, message in environment_problems():
+        warnings.warn("rnnscratch: " + message, RuntimeWarning, stacklevel=3)

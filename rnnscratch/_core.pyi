@@ -238,3 +238,40 @@ build_flags: str
 def get_simd_path() -> str: ...
 def set_simd_path(name: Literal["portable", "avx2", "avx512", "best"], /) -> None: ...
 def available_simd_paths() -> list: ...
+
+# --- attention (chapter 8; S encoder steps, T decoder steps). hs_enc and
+# hs_dec choose the compute dtype (float32 when both are float16/float32). ---
+def attention_weight_forward(
+    hs_enc: ArrayLike,            # (N, S, H)
+    hs_dec: ArrayLike,            # (N, T, H)
+) -> NDArray[np.floating]: ...    # a (N, T, S): softmax over S of hs_dec . hs_encᵀ
+
+def weight_sum_forward(
+    hs_enc: ArrayLike,            # (N, S, H)
+    a: ArrayLike,                 # (N, T, S)
+) -> NDArray[np.floating]: ...    # c (N, T, H) = a @ hs_enc
+
+def time_attention_forward(
+    hs_enc: ArrayLike,            # (N, S, H)
+    hs_dec: ArrayLike,            # (N, T, H)
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # (c (N, T, H), a (N, T, S))
+
+def weight_sum_backward(
+    dc: ArrayLike,                # (N, T, H)
+    hs_enc: ArrayLike,            # (N, S, H)
+    a: ArrayLike,                 # (N, T, S)
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # (dhs_enc (N, S, H), da (N, T, S))
+
+def attention_weight_backward(
+    da: ArrayLike,                # (N, T, S)
+    hs_enc: ArrayLike,            # (N, S, H)
+    hs_dec: ArrayLike,            # (N, T, H)
+    a: ArrayLike,                 # (N, T, S) the forward output
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # (dhs_enc (N, S, H), dhs_dec (N, T, H))
+
+def time_attention_backward(
+    dc: ArrayLike,                # (N, T, H)
+    hs_enc: ArrayLike,            # (N, S, H)
+    hs_dec: ArrayLike,            # (N, T, H)
+    a: ArrayLike,                 # (N, T, S) from time_attention_forward
+) -> Tuple[NDArray[np.floating], NDArray[np.floating]]: ...  # (dhs_enc (N, S, H) summed over T, dhs_dec (N, T, H))

@@ -432,9 +432,12 @@ def plot(result, path):
 
 
 def main(argv=None):
+    from ._cli import check_output_file, positive_int
+
     p = argparse.ArgumentParser(prog="python -m rnnscratch bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats: a short run")
-    p.add_argument("--threads", type=int, default=None, help="thread count for all contenders")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="thread count for all contenders")
     p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
     p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
     p.add_argument("--plot", metavar="FILE", help="save a chart of the TimeRNN table "
@@ -445,8 +448,16 @@ def main(argv=None):
                         "iterations (seq2seq: only on request)")
     args = p.parse_args(argv)
     dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
+    # every mistake before the run, not after it (the results would be lost)
     if args.plot and args.only in ("lm", "gated", "seq2seq"):
-        raise SystemExit(f"bench: --plot draws the TimeRNN table; drop --only {args.only}")
+        p.error("argument --plot: it draws the TimeRNN table; drop --only %s" % args.only)
+    check_output_file(p, "--json", args.json)
+    check_output_file(p, "--plot", args.plot)
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            p.error("argument --plot: needs matplotlib (pip install matplotlib)")
     result = {}
     if args.only == "seq2seq":
         import rnnscratch

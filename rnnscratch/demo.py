@@ -103,7 +103,7 @@ def load_corpus(args):
         text, source = stdlib_text()
     words = tokenize(text)[:args.words]
     if len(words) < 2:
-        raise SystemExit(f"demo: {source} holds fewer than 2 words")
+        raise ValueError(f"{source} holds fewer than 2 words")
     return to_ids(words)[0], source
 
 
@@ -156,6 +156,8 @@ def _bar(done, total, width=24):
 
 
 def _parser():
+    from ._cli import nonnegative_int, positive_float, positive_int
+
     p = argparse.ArgumentParser(
         prog="python -m rnnscratch demo",
         description="Train the chapter-5 RNN language model (SimpleRnnlm) with the compiled "
@@ -164,39 +166,65 @@ def _parser():
                    help="corpus: English text from the standard library (default) or the "
                         "Penn Treebank training set")
     p.add_argument("--data-dir", metavar="DIR", default=None,
-                   help="directory holding ptb.train.txt (else $RNNSCRATCH_DATA, the cache, "
-                        "or a download)")
+                   help="with --data ptb: directory holding ptb.train.txt, or the book's "
+                        "folder with dataset/ (else $RNNSCRATCH_DATA, the cache, or a download)")
     p.add_argument("--corpus", metavar="FILE", default=None,
                    help="train on the words of this text file instead")
-    p.add_argument("--words", type=int, default=1000, help="corpus size in words (default 1000)")
-    p.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
-    p.add_argument("--batch-size", type=int, default=10)
-    p.add_argument("--time-size", type=int, default=5)
-    p.add_argument("--hidden", type=int, default=100, help="D = H (default 100)")
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--compare-epochs", type=int, default=5, metavar="K",
+    p.add_argument("--words", type=positive_int, default=1000,
+                   help="corpus size in words (default 1000)")
+    p.add_argument("--epochs", type=positive_int, default=100, help="training epochs (default 100)")
+    p.add_argument("--batch-size", type=positive_int, default=10)
+    p.add_argument("--time-size", type=positive_int, default=5)
+    p.add_argument("--hidden", type=positive_int, default=100, help="D = H (default 100)")
+    p.add_argument("--lr", type=positive_float, default=0.1)
+    p.add_argument("--compare-epochs", type=nonnegative_int, default=5, metavar="K",
                    help="epochs trained with the reference layers for the timing "
                         "(default 5; 0 skips the comparison)")
-    p.add_argument("--seed", type=int, default=1, help="seed of np.random for the initial weights")
+    p.add_argument("--seed", type=nonnegative_int, default=1,
+                   help="seed of np.random for the initial weights")
     p.add_argument("--plot", metavar="FILE", default=None,
                    help="save the perplexity curve to FILE (needs matplotlib)")
     return p
 
 
-def main(argv=None):
-    args = _parser().parse_args(argv)
+def _check_args(parser, args):
+    """Every mistake in the options, found before any work starts (parser.error: exit 2)."""
+    from ._cli import check_input_dir, check_input_file, check_output_file
+
     if args.corpus and args.data == "ptb":
-        raise SystemExit("demo: use either --data ptb or --corpus FILE")
-    for name in ("words", "epochs", "batch_size", "time_size", "hidden"):
-        if getattr(args, name) < 1:
-            raise SystemExit(f"demo: --{name.replace('_', '-')} must be at least 1")
+        parser.error("use either --data ptb or --corpus FILE")
+    if args.data_dir is not None and args.data != "ptb":
+        parser.error("argument --data-dir: only used with --data ptb")
+    if args.seed > 2 ** 32 - 1:
+        parser.error("argument --seed: must be below 2**32, got %d" % args.seed)
+    check_input_file(parser, "--corpus", args.corpus)
+    check_input_dir(parser, "--data-dir", args.data_dir)
+    check_output_file(parser, "--plot", args.plot)
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("argument --plot: needs matplotlib (pip install matplotlib)")
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_args(parser, args)
 
     import rnnscratch
     from . import reference
     from .models import SimpleRnnlm
     from .reference import SimpleRnnlm as RefSimpleRnnlm
 
-    corpus, source = load_corpus(args)
+    try:
+        corpus, source = load_corpus(args)
+    except (OSError, ValueError) as e:  # no PTB files and no download, unreadable file
+        parser.error(str(e))
+    if len(corpus) - 1 < args.batch_size * args.time_size:
+        parser.error(f"{source}: {len(corpus)} words are too few for batch {args.batch_size} "
+                     f"x {args.time_size} time steps (raise --words or lower --batch-size/"
+                     f"--time-size)")
     V = int(corpus.max()) + 1
     D = H = args.hidden
     print(f"rnnscratch {rnnscratch.__version__} demo: chapter-5 RNN language model (SimpleRnnlm)")
@@ -241,13 +269,10 @@ def main(argv=None):
               f"reference layers)")
 
     if args.plot:
-        try:
-            import matplotlib
+        import matplotlib
 
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise SystemExit("demo: --plot needs matplotlib (pip install matplotlib)")
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
         fig, ax = plt.subplots()
         ax.plot(np.arange(1, len(ppl) + 1), ppl, label="train")
         ax.set_xlabel("epochs")

@@ -142,19 +142,29 @@ class CheckReport:
             if bad:
                 head += ", differing: " + ", ".join(bad)
             lines = [head]
-            previous = None
-            for case in self.cases:
-                if case.ok:
-                    lines.append("  case %s: OK" % case.label)
-                    continue
-                case_lines = case.lines()
-                if case_lines == previous:
-                    lines.append("  case %s: the same" % case.label)
-                    continue
-                tol = "" if case.rtol is None else " (tolerance: relative %.0e)" % case.rtol
-                lines.append("  case %s%s:" % (case.label, tol))
-                lines += ["    " + line for line in case_lines]
-                previous = case_lines
+            failing = [c for c in self.cases if not c.ok]
+            passing = [c for c in self.cases if c.ok]
+            if failing:
+                # the first failing case in full ...
+                first = failing[0]
+                tol = "" if first.rtol is None else " (tolerance: relative %.0e)" % first.rtol
+                lines.append("  case %s%s:" % (first.label, tol))
+                lines += ["    " + line for line in first.lines()]
+                # ... the others in one line
+                rest = []
+                for case in failing[1:]:
+                    if case.lines() == first.lines():
+                        rest.append("%s: the same" % case.label)
+                    else:
+                        names = (["raised"] if case.error is not None else []) + \
+                            [c.name for c in case.comparisons if not c.ok]
+                        rest.append("%s: %s" % (case.label, ", ".join(names)))
+                if rest:
+                    lines.append("  %d more failing case%s: %s"
+                                 % (len(rest), "s" if len(rest) > 1 else "", "; ".join(rest)))
+            if passing:
+                lines.append("  passing: " + "; ".join(c.label for c in passing))
+            lines += ["  diagnosis: " + d for d in diagnose(self)]
         lines += ["  note: " + n for n in self.notes]
         return "\n".join(lines)
 
@@ -164,6 +174,91 @@ class CheckReport:
         if not self.ok:
             raise AssertionError(str(self))
         return self
+
+
+_FORWARD = {"h", "hs", "c"}
+_INPUT_GRAD = {"dx", "dxs", "dX"}
+_STATE_GRAD = {"dh_prev", "dh", "dc_prev"}
+_WEIGHT_GRAD = {"dWx", "dWh", "db", "dW_x", "dW_h", "dB"}
+
+_ONLY = {
+    "dx": "only dx is wrong: it is dt . Wx.T (the input weight); check which weight "
+          "backward multiplies for dx",
+    "dxs": "only dxs is wrong: each step's dx is dt . Wx.T (the input weight); check which "
+           "weight backward multiplies for dx, and that dxs[:, t] is stored for every t",
+    "dX": "only dX is wrong: it is dA . W_x.T (the input weight); check which weight "
+          "backward multiplies for dX",
+    "dh_prev": "only dh_prev is wrong: it is dt . Wh.T (the recurrent weight)",
+    "dh": "only dh is wrong: it is the gradient reaching the initial state, the dh left "
+          "after the loop over t (self.dh = dh), dt . Wh.T at t = 0",
+    "dc_prev": "only dc_prev is wrong: it is dc * f (the forget gate), with dc = dc_next + "
+               "dh_next * o * (1 - tanh(c_next)**2)",
+    "dWx": "only dWx is wrong: it is x.T . dt (summed over time steps in a Time layer)",
+    "dW_x": "only dW_x is wrong: it is X_t.T . dA summed over time steps",
+    "dWh": "only dWh is wrong: it is h_prev.T . dt, with the state *before* the step "
+           "(h_prev), not the one it produced",
+    "dW_h": "only dW_h is wrong: it is h_{t-1}.T . dA, with the state before the step",
+    "db": "only db is wrong: it is dt summed over the batch (axis 0), and over time steps "
+          "in a Time layer",
+    "dB": "only dB is wrong: it is dA summed over the batch (axis 0) and over time steps",
+    "c": "only c is wrong: forward must keep the last cell state in self.c",
+}
+
+
+def diagnose(report):
+    """One-line hints where the pattern of failures tells where the bug is."""
+    failing = set()
+    for case in report.cases:
+        for c in case.comparisons:
+            if not c.ok:
+                name = c.name[len("stateful "):] if c.name.startswith("stateful ") else c.name
+                failing.add(name)
+    out = []
+    if IDENTITY in failing:
+        out.append("grads rebound: write gradients into the arrays, self.grads[0][...] = dWx "
+                   "(not self.grads[0] = dWx); the book's optimizers update the arrays a "
+                   "model collected at construction")
+        failing.discard(IDENTITY)
+    if any(c.error is not None for c in report.cases) and not failing:
+        out.append("a call raised: the first failing case shows the call, the exception "
+                   "and the line")
+        return out
+    if not failing:
+        return out
+    with_state = [c for c in report.cases if "stateful" in c.label]
+    plain = [c for c in report.cases if "stateful" not in c.label]
+    stateful_only = (with_state and plain and all(c.ok for c in plain)
+                     and not all(c.ok for c in with_state))
+    if stateful_only:
+        out.append("only the stateful case differs: with stateful=True, forward must start "
+                   "from self.h (set by set_state) and leave the last state in self.h")
+        return out
+    forward = failing & _FORWARD
+    grads_all = {n for case in report.cases for c in case.comparisons
+                 for n in [c.name.replace("stateful ", "")]
+                 if n in (_INPUT_GRAD | _STATE_GRAD | _WEIGHT_GRAD)}
+    backward = failing & (_INPUT_GRAD | _STATE_GRAD | _WEIGHT_GRAD)
+    if forward:
+        out.append("the forward values already differ (%s): check the formula, the order of "
+                   "the weight blocks and of the arguments; the gradients follow from it"
+                   % ", ".join(sorted(forward)))
+        return out
+    if backward and backward == grads_all and len(backward) > 1:
+        out.append("the forward pass is right and every gradient is wrong: look at the "
+                   "derivative of the activation (tanh: 1 - h**2 from the output h; "
+                   "sigmoid: h * (1 - h); relu: h > 0), or at the gradient coming in")
+    elif len(backward) == 1:
+        out.append(_ONLY.get(next(iter(backward)), "only %s is wrong" % next(iter(backward))))
+    elif backward and backward <= _WEIGHT_GRAD and (grads_all - _WEIGHT_GRAD):
+        out.append("dx and dh are right but the weight gradients (%s) are wrong: they must be "
+                   "added up over the time steps (+= into the sums, or grads[i][...] = sum "
+                   "after the loop), each step with its own x and h_prev"
+                   % ", ".join(sorted(backward)))
+    elif backward and backward <= (_STATE_GRAD | _WEIGHT_GRAD) and not backward & _INPUT_GRAD:
+        out.append("the input gradient is right but %s are wrong: follow what flows back "
+                   "through the state (dh_prev = dt . Wh.T) and into dWh"
+                   % ", ".join(sorted(backward)))
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -255,6 +350,39 @@ def _grads_of(layer, names):
     return grads + [None] * (len(names) - len(grads)), None
 
 
+IDENTITY = "grads identity"
+
+
+def _grads_before(layer):
+    """The gradient arrays a model would collect right after construction
+    (``model.grads += layer.grads``), or None when there is no such list."""
+    grads = getattr(layer, "grads", None)
+    return list(grads) if isinstance(grads, (list, tuple)) else None
+
+
+def _check_identity(case, layer, before, names):
+    """A failing comparison when backward rebound grads[i] instead of writing
+    into the array: a model's grads list and the optimizer keep the old one."""
+    after = getattr(layer, "grads", None)
+    if not before or not isinstance(after, (list, tuple)):
+        return
+    lost = [i for i, (a, b) in enumerate(zip(before, after)) if a is not b]
+    if len(after) != len(before):
+        problem = ("the grads list changed length in backward (%d -> %d): a model collected "
+                   "the arrays at construction and keeps the old ones"
+                   % (len(before), len(after)))
+    elif lost:
+        which = ", ".join("grads[%d] (%s)" % (i, names[i] if i < len(names) else "?")
+                          for i in lost)
+        problem = ("backward replaced %s by new arrays (self.grads[i] = ...) instead of "
+                   "writing into them (self.grads[i][...] = ...): a model's grads list and "
+                   "its optimizer keep the old arrays, which never change, so the model does "
+                   "not learn" % which)
+    else:
+        return
+    case.comparisons.append(Comparison(IDENTITY, False, problem))
+
+
 def _title(fn, cls):
     return "%s(%s)" % (fn, getattr(cls, "__name__", repr(cls)))
 
@@ -293,6 +421,7 @@ def check_rnn(cls, shapes=RNN_SHAPES, activation="tanh", rtol=None, seed=0, buil
         stage = "%s(Wx, Wh, b)" % getattr(cls, "__name__", "cls")
         try:
             layer = make(Wx.copy(), Wh.copy(), b.copy())
+            before = _grads_before(layer)
             stage = "forward(x, h_prev)"
             h = layer.forward(x.copy(), h_prev.copy())
             stage = "backward(dh_next)"
@@ -310,6 +439,7 @@ def check_rnn(cls, shapes=RNN_SHAPES, activation="tanh", rtol=None, seed=0, buil
         got = [h, out[0], out[1]] + grads[:3]
         case.rtol = _case_rtol(got, rtol)
         case.comparisons = [_compare(n, g, e, case.rtol) for n, g, e in zip(names, got, expected)]
+        _check_identity(case, layer, before, names[3:])
     return report
 
 
@@ -362,6 +492,7 @@ def check_time_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, se
                 layer = cls(Wx.copy(), Wh.copy(), b.copy(), stateful=True)
             else:
                 layer = cls(Wx.copy(), Wh.copy(), b.copy())
+            before = _grads_before(layer)
             if with_state:
                 stage = "set_state(h0)"
                 layer.set_state(h0.copy())
@@ -383,6 +514,7 @@ def check_time_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, se
                             for n, g, e in zip(names, got, expected)]
         if dh is None:
             case.comparisons[2].problem = "missing: backward did not set the attribute dh"
+        _check_identity(case, layer, before, names[3:])
     return report
 
 
@@ -530,6 +662,7 @@ def _check_cell(fn, cls, lstm, shapes, rtol, seed, build):
         stage = "%s(Wx, Wh, b)" % getattr(cls, "__name__", "cls")
         try:
             layer = make(Wx.copy(), Wh.copy(), b.copy())
+            before = _grads_before(layer)
             stage = fwd_call
             out = layer.forward(*(a.copy() for a in inputs))
             stage = bwd_call
@@ -556,6 +689,7 @@ def _check_cell(fn, cls, lstm, shapes, rtol, seed, build):
         got = list(out) + list(back) + grads[:3]
         case.rtol = _case_rtol(got, rtol)
         case.comparisons = [_compare(n, g, e, case.rtol) for n, g, e in zip(names, got, expected)]
+        _check_identity(case, layer, before, names[-3:])
     return report
 
 
@@ -597,6 +731,7 @@ def _check_time(fn, cls, lstm, shapes, rtol, seed, build, stateful):
                 layer = cls(Wx.copy(), Wh.copy(), b.copy(), stateful=True)
             else:
                 layer = cls(Wx.copy(), Wh.copy(), b.copy())
+            before = _grads_before(layer)
             if with_state:
                 stage = set_call
                 layer.set_state(*(a.copy() for a in state))
@@ -624,6 +759,7 @@ def _check_time(fn, cls, lstm, shapes, rtol, seed, build, stateful):
         if dh is None:
             case.comparisons[names.index("dh")].problem = \
                 "missing: backward did not set the attribute dh"
+        _check_identity(case, layer, before, names[-3:])
     return report
 
 

@@ -2,7 +2,8 @@
 
 For each function: its arguments in order (name, default), the shape of each
 array argument in the package's legend (N batch, T time steps, D input
-features, H hidden units, V vocabulary; M, K, N for the plain matrix product),
+features, H hidden units, V vocabulary, S encoder steps; M, K, N for the plain
+matrix product),
 its role, and what it returns. The other statements of the contract are
 checked against this table by tests/test_contract.py: the real functions
 (called with keywords, and positionally), rnnscratch/_core.pyi (signatures and
@@ -196,6 +197,21 @@ CONTRACT = (
         (Ret("loss"), Ret("dscore", "NTV"))),
     Fn("matmul", (A("a", "MK", "P"), A("b", "KN", "P"), A("packed", role="S", default=False)),
        (Ret("c", "MN"),)),
+    # attention (chapter 8): S the encoder's steps, T the decoder's
+    Fn("attention_weight_forward", (A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P")),
+       (Ret("a", "NTS"),)),
+    Fn("weight_sum_forward", (A("hs_enc", "NSH", "P"), A("a", "NTS")),
+       (Ret("c", "NTH"),)),
+    Fn("time_attention_forward", (A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P")),
+       (Ret("c", "NTH"), Ret("a", "NTS"))),
+    Fn("weight_sum_backward", (A("dc", "NTH"), A("hs_enc", "NSH", "P"), A("a", "NTS")),
+       (Ret("dhs_enc", "NSH"), Ret("da", "NTS"))),
+    Fn("attention_weight_backward", (
+        A("da", "NTS"), A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P"), A("a", "NTS")),
+        (Ret("dhs_enc", "NSH"), Ret("dhs_dec", "NTH"))),
+    Fn("time_attention_backward", (
+        A("dc", "NTH"), A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P"), A("a", "NTS")),
+        (Ret("dhs_enc", "NSH"), Ret("dhs_dec", "NTH"))),
     Fn("sgd_update", (A("param", "*", "O"), A("grad", "*", "I"), A("lr", role="S")),
        (), kind="update"),
     Fn("set_num_threads", (A("n", role="S"),), kind="control", positional_only=True),
@@ -211,7 +227,7 @@ BY_NAME = {f.name: f for f in CONTRACT}
 KERNELS = tuple(f for f in CONTRACT if f.kind == "kernel")
 
 
-DIMS = dict(N=2, T=3, D=4, H=5, V=6, M=3, K=7)
+DIMS = dict(N=2, T=3, D=4, H=5, V=6, M=3, K=7, S=8)
 _LAYOUTS = ("C", "F", "strided", "reversed")
 
 

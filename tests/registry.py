@@ -585,6 +585,100 @@ class TimeAffineEntry(Entry):
         ]
 
 
+class _AttentionEntry(Entry):
+    """The attention layers (chapter 8): no parameters; the hidden states set
+    the dtype. The encoder's length S is the letter D here (hs "NDH")."""
+    guards_backward = ("rnnscratch", "rnnscratch.reference")
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls()
+
+    def states(self, rng, shape, dtype):
+        return np.asarray(rng.uniform(-1.0, 1.0, shape)).astype(dtype) \
+            if np.dtype(dtype).kind == "f" else rng.integers(-1, 2, size=shape).astype(dtype)
+
+
+class TimeAttentionEntry(_AttentionEntry):
+    name = "TimeAttention"
+    forward_args = (Arg("hs_enc", "NDH"), Arg("hs_dec", "NTH"))
+    backward_args = (Arg("dout", "NTH"),)
+    state_attrs = ("attention_weights",)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
+                self.states(rng, (sz.N, sz.T, sz.H), dtype)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.H)]
+
+    def extra_bad(self, sz, opts):
+        N, S, T, H = sz.N, sz.D, sz.T, sz.H
+        return [
+            Bad("forward hs_dec H+1", "forward", "hs_dec", np.ones((N, T, H + 1)), ValueError,
+                shown("hs_dec", (N, T, H + 1))),
+            Bad("forward hs_dec N+1", "forward", "hs_dec", np.ones((N + 1, T, H)), ValueError,
+                shown("hs_dec", (N + 1, T, H))),
+            Bad("backward dout T+1", "backward", "dout", np.ones((N, T + 1, H)), ValueError,
+                shown("dout", (N, T + 1, H))),
+        ]
+
+
+class AttentionEntry(_AttentionEntry):
+    name = "Attention"
+    forward_args = (Arg("hs", "NDH"), Arg("h", "NH"))
+    backward_args = (Arg("dout", "NH"),)
+    state_attrs = ("attention_weight",)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
+                self.states(rng, (sz.N, sz.H), dtype)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.H)]
+
+    def extra_bad(self, sz, opts):
+        N, S, H = sz.N, sz.D, sz.H
+        return [Bad("forward h H+1", "forward", "h", np.ones((N, H + 1)), ValueError,
+                    shown("h", (N, H + 1)))]
+
+
+class AttentionWeightEntry(_AttentionEntry):
+    name = "AttentionWeight"
+    forward_args = (Arg("hs", "NDH"), Arg("h", "NH"))
+    backward_args = (Arg("da", "ND"),)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
+                self.states(rng, (sz.N, sz.H), dtype)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.D)]
+
+    def extra_bad(self, sz, opts):
+        N, S, H = sz.N, sz.D, sz.H
+        return [Bad("backward da S+1", "backward", "da", np.ones((N, S + 1)), ValueError,
+                    shown("da", (N, S + 1)))]
+
+
+class WeightSumEntry(_AttentionEntry):
+    name = "WeightSum"
+    forward_args = (Arg("hs", "NDH"), Arg("a", "ND"))
+    backward_args = (Arg("dc", "NH"),)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        a = rng.uniform(0.0, 1.0, (sz.N, sz.D))
+        return [self.states(rng, (sz.N, sz.D, sz.H), dtype), a]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.H)]
+
+    def extra_bad(self, sz, opts):
+        N, S, H = sz.N, sz.D, sz.H
+        return [Bad("forward a S+1", "forward", "a", np.ones((N, S + 1)), ValueError,
+                    shown("a", (N, S + 1)))]
+
+
 class TimeSoftmaxWithLossEntry(Entry):
     name = "TimeSoftmaxWithLoss"
     guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
@@ -1110,14 +1204,12 @@ class AttentionSeq2seqEntry(Seq2seqEntry):
 
 
 REGISTRY = [RNNEntry(), TimeRNNEntry(), TimeEmbeddingEntry(), TimeAffineEntry(),
-            TimeSoftmaxWithLossEntry(), SimpleRnnlmEntry(), SimpleRNNEntry()]
-# seq2seq branch: common/layers.py and the chapters 7-8 models. AttentionSeq2seq needs
-# a TimeAttention (the attention branch): listed as soon as the package has one.
+            TimeSoftmaxWithLossEntry(), SimpleRnnlmEntry(), SimpleRNNEntry(),
+            TimeAttentionEntry(), AttentionEntry(), AttentionWeightEntry(), WeightSumEntry()]
+# seq2seq branch: common/layers.py and the chapters 7-8 models
 REGISTRY += [MatMulEntry(), AffineEntry(), SoftmaxEntry(), BasicSoftmaxWithLossEntry(),
              SigmoidEntry(), SigmoidWithLossEntry(), DropoutEntry(), EmbeddingEntry(),
-             Seq2seqEntry(), PeekySeq2seqEntry()]
-if hasattr(importlib.import_module("rnnscratch.reference"), "TimeAttention"):
-    REGISTRY.append(AttentionSeq2seqEntry())
+             Seq2seqEntry(), PeekySeq2seqEntry(), AttentionSeq2seqEntry()]
 BY_ID = {e.id: e for e in REGISTRY}
 
 

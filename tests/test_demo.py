@@ -52,20 +52,25 @@ def test_demo_corpus_file_and_plot(tmp_path, capsys):
         assert (tmp_path / "ppl.png").stat().st_size > 0
 
 
-def test_demo_plot_without_matplotlib(tmp_path, monkeypatch):
+def test_demo_plot_without_matplotlib(tmp_path, monkeypatch, capsys):
     import sys
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
-    with pytest.raises(SystemExit, match="matplotlib"):
+    with pytest.raises(SystemExit) as e:
         demo.main(["--epochs", "1", "--compare-epochs", "0", "--plot", str(tmp_path / "p.png")])
+    assert e.value.code == 2
+    out = capsys.readouterr()
+    assert "--plot: needs matplotlib" in out.err and out.out == ""  # before any work
 
 
-def test_demo_errors(tmp_path):
+def test_demo_errors(tmp_path, capsys):
     f = tmp_path / "short.txt"
     f.write_text("too short")
-    with pytest.raises(SystemExit, match="too short"):
+    with pytest.raises(SystemExit) as e:
         demo.main(["--corpus", str(f), "--epochs", "1"])
-    with pytest.raises(SystemExit):
+    assert e.value.code == 2 and "too few for batch 10 x 5" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
         demo.main(["--epochs", "0"])
+    assert e.value.code == 2 and "--epochs: must be at least 1" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not os.path.isfile(os.path.join(PTB_DIR, "ptb.train.txt")),

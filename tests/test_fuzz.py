@@ -491,9 +491,45 @@ def oracle(fname, kw, dims, dt, arrays):
             dx[...] = 0
         dx[~mask] = 0
         return [dx], {}
+    if fname in ATTENTION:
+        return _attention_oracle(fname, f), {}
     if "lstm" in fname or "gru" in fname:
         return _gated_oracle(fname, f, d)
     raise AssertionError(fname)
+
+
+ATTENTION = ("attention_weight_forward", "weight_sum_forward", "time_attention_forward",
+             "weight_sum_backward", "attention_weight_backward", "time_attention_backward")
+
+
+def _attention_oracle(fname, f):
+    """The attention formulas (attention.h), float64."""
+    enc = f("hs_enc")  # (N,S,H)
+    if fname in ("attention_weight_forward", "time_attention_forward"):
+        dec = f("hs_dec")
+        s = np.einsum("nth,nsh->nts", dec, enc)
+        if s.shape[2]:
+            e = np.exp(s - s.max(axis=2, keepdims=True))
+            a = e / e.sum(axis=2, keepdims=True)
+        else:
+            a = s
+        if fname == "attention_weight_forward":
+            return [a]
+        return [a @ enc, a]
+    a = f("a")
+    if fname == "weight_sum_forward":
+        return [a @ enc]
+    if fname == "weight_sum_backward":
+        dc = f("dc")
+        return [np.einsum("nts,nth->nsh", a, dc), dc @ enc.transpose(0, 2, 1)]
+    dec = f("hs_dec")
+    da = f("da") if fname == "attention_weight_backward" else f("dc") @ enc.transpose(0, 2, 1)
+    ds = a * da
+    ds = ds - a * ds.sum(axis=2, keepdims=True)
+    dhs_enc = np.einsum("nts,nth->nsh", ds, dec)
+    if fname == "time_attention_backward":
+        dhs_enc = dhs_enc + np.einsum("nts,nth->nsh", a, f("dc"))
+    return [dhs_enc, ds @ enc]
 
 
 def _gated_oracle(fname, f, d):

@@ -50,7 +50,8 @@ def test_public_names():
     assert sorted(rnnscratch.reference.__all__) == sorted(
         ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
          "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
-         "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"]
+         "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
+         "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
         + seq2seq)
     assert rnnscratch.Seq2seq is rnnscratch.models.seq2seq.Seq2seq
     assert issubclass(rnnscratch.reference.Seq2seq, rnnscratch.models.seq2seq.Seq2seq)

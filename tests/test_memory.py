@@ -145,7 +145,7 @@ def _core_calls(rng):
     for i, fn in enumerate(CONTRACT):
         if fn.kind == "control":
             continue
-        kw = good_arguments(fn, rng, dict(N=3, T=4, D=5, H=6, V=7, M=5, K=9), mixed=True)
+        kw = good_arguments(fn, rng, dict(N=3, T=4, D=5, H=6, V=7, M=5, K=9, S=8), mixed=True)
         for a in fn.args:  # the other paths: activations, accumulate, None for optionals
             if a.name == "activation":
                 kw[a.name] = ("relu", "sigmoid", "tanh")[i % 3]

@@ -96,5 +96,7 @@ def test_offline_without_files_is_a_clear_error(isolated):
 def test_search_order(monkeypatch, tmp_path):
     monkeypatch.setenv("RNNSCRATCH_DATA", str(tmp_path / "env"))
     dirs = ptb.search_dirs(tmp_path / "arg")
-    assert dirs[0] == str(tmp_path / "arg") and dirs[2] == str(tmp_path / "env")
+    assert dirs[:3] == [str(tmp_path / "arg" / d) if d else str(tmp_path / "arg")
+                        for d in ("", "ptb", "dataset")]
+    assert dirs[3] == str(tmp_path / "env")
     assert dirs[-1] == ptb.cache_dir()

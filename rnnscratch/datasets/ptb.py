@@ -7,12 +7,21 @@ built from ptb.train.txt in order of first appearance, each line end read as
 the word '<eos>', exactly like the course's loader, so ids agree with it.
 
 Where the files are looked for, in order (the first directory holding the
-file wins; a directory may hold the files directly or in a `ptb/` folder):
+file wins; a directory may hold the files directly, in a `ptb/` folder, or in
+a `dataset/` folder as the book's repository does):
   1. the `data_dir` argument,
   2. the directory in the environment variable RNNSCRATCH_DATA,
-  3. the user cache directory (see `cache_dir()`),
+  3. the book's `dataset/` folder next to the running script: `dataset/`
+     beside it or one level up (the book runs `ch05/train.py` with the files
+     in `dataset/`, where its own loader downloads them); in a notebook or
+     the interactive interpreter, the same from the working directory,
+  4. the user cache directory (see `cache_dir()`),
 and only then are they downloaded, from the public copy the course's loader
 uses, into the cache directory (checked against their known MD5 sums).
+
+Parsed files are kept in memory keyed by their content (a hash of the
+bytes), so a file rewritten in place is read again, whatever its size and
+modification time.
 """
 import hashlib
 import os
@@ -21,7 +30,8 @@ import urllib.request
 
 import numpy as np
 
-__all__ = ["load_data", "load_vocab", "cache_dir", "search_dirs", "URL_BASE", "FILES"]
+__all__ = ["load_data", "load_vocab", "cache_dir", "search_dirs", "script_dir", "URL_BASE",
+           "FILES"]
 
 URL_BASE = "https://raw.githubusercontent.com/tomsercu/lstm/master/data/"
 FILES = {"train": "ptb.train.txt", "valid": "ptb.valid.txt", "test": "ptb.test.txt"}
@@ -32,7 +42,7 @@ MD5 = {
 }
 ENV_VAR = "RNNSCRATCH_DATA"
 
-_memo = {}  # (kind, path, size, mtime) -> parsed result
+_memo = {}  # (kind, content hash...) -> parsed result
 
 
 def cache_dir():
@@ -48,15 +58,31 @@ def cache_dir():
     return os.path.join(base, "rnnscratch", "ptb")
 
 
+def script_dir():
+    """The directory of the running script (__main__.__file__), or the working
+    directory in a notebook or the interactive interpreter."""
+    main = sys.modules.get("__main__")
+    f = getattr(main, "__file__", None)
+    if isinstance(f, str) and f and not f.startswith("<") and os.path.isfile(f):
+        return os.path.dirname(os.path.abspath(f))
+    return os.getcwd()
+
+
 def search_dirs(data_dir=None):
     """The directories looked in, in order."""
     dirs = []
     for d in (data_dir, os.environ.get(ENV_VAR) or None):
         if d:
             d = os.path.expanduser(os.fspath(d))
-            dirs += [d, os.path.join(d, "ptb")]
+            dirs += [d, os.path.join(d, "ptb"), os.path.join(d, "dataset")]
+    here = script_dir()
+    dirs += [os.path.join(here, "dataset"), os.path.join(os.path.dirname(here), "dataset")]
     dirs.append(cache_dir())
-    return dirs
+    out = []
+    for d in dirs:  # once each, in order
+        if d not in out:
+            out.append(d)
+    return out
 
 
 def _md5(path):
@@ -106,22 +132,29 @@ def _find(file_name, data_dir, download):
         f"{ENV_VAR} to it, or copy them to {cache_dir()}.")
 
 
-def _words(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read().replace("\n", "<eos>").strip().split()
+def _read(path):
+    """(text, content key) of a file: the key is a hash of its bytes."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data.decode("utf-8"), hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def _words(text):
+    return text.replace("\n", "<eos>").strip().split()
 
 
 def _memoized(path, kind, make):
-    st = os.stat(path)
-    key = (kind, os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    """make(path, text), kept in memory under the file's content hash."""
+    text, digest = _read(path)
+    key = (kind, digest)
     if key not in _memo:
-        _memo[key] = make(path)
-    return _memo[key]
+        _memo[key] = make(path, text)
+    return _memo[key], digest
 
 
-def _build_vocab(path):
+def _build_vocab(path, text):
     word_to_id = {}
-    for w in _words(path):
+    for w in _words(text):
         if w not in word_to_id:
             word_to_id[w] = len(word_to_id)
     id_to_word = {i: w for w, i in word_to_id.items()}
@@ -131,7 +164,7 @@ def _build_vocab(path):
 def load_vocab(data_dir=None, download=True):
     """(word_to_id, id_to_word) built from ptb.train.txt."""
     path = _find(FILES["train"], data_dir, download)
-    word_to_id, id_to_word = _memoized(path, "vocab", _build_vocab)
+    (word_to_id, id_to_word), _ = _memoized(path, "vocab", _build_vocab)
     return dict(word_to_id), dict(id_to_word)
 
 
@@ -142,16 +175,16 @@ def load_data(data_type="train", data_dir=None, download=True):
     if data_type not in FILES:
         raise ValueError(f"data_type: expected 'train', 'valid' (or 'val') or 'test', got {data_type!r}")
     vocab_path = _find(FILES["train"], data_dir, download)
-    word_to_id, id_to_word = _memoized(vocab_path, "vocab", _build_vocab)
+    (word_to_id, id_to_word), vocab_key = _memoized(vocab_path, "vocab", _build_vocab)
     path = _find(FILES[data_type], data_dir, download)
 
-    def make_corpus(p):
-        words = _words(p)
+    def make_corpus(p, text):
+        words = _words(text)
         try:
             return np.fromiter((word_to_id[w] for w in words), dtype=np.int64, count=len(words))
         except KeyError as e:
             raise ValueError(f"{p}: the word {e.args[0]!r} is not in the vocabulary "
                              f"of {vocab_path}") from None
 
-    corpus = _memoized(path, ("corpus", vocab_path), make_corpus)
+    corpus, _ = _memoized(path, ("corpus", vocab_key), make_corpus)
     return corpus.copy(), dict(word_to_id), dict(id_to_word)

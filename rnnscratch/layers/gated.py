@@ -20,7 +20,7 @@ import threading
 import numpy as np
 
 from .. import _core
-from .._policy import grads_like
+from .._policy import compute_dtype, grads_like
 from ..reference.gated import TimeDropout, TimeSigmoidWithLoss
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout",
@@ -282,9 +282,9 @@ class TimeBiLSTM:
             raise
 
     def forward(self, xs):
-        dt1 = np.result_type(*self.forward_lstm.params)
-        dt2 = np.result_type(*self.backward_lstm.params)
-        if (dt1 == np.float64) != (dt2 == np.float64):
+        dt1 = compute_dtype(self.forward_lstm.params)
+        dt2 = compute_dtype(self.backward_lstm.params)
+        if dt1 != dt2:
             raise TypeError(f"Wx2: both directions must compute in one dtype: Wx1/Wh1/b1 give "
                             f"{dt1}, Wx2/Wh2/b2 {dt2}")
         xs_arr = np.asarray(xs)

@@ -5,6 +5,7 @@ baseline of the benchmarks; same APIs as the compiled classes.
 rnn       RNN, TimeRNN (the formulas in its docstring)
 lm        TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss
 models    SimpleRnnlm
+attention WeightSum, AttentionWeight, Attention, TimeAttention (chapter 8)
 basic     MatMul, Affine, Softmax, SoftmaxWithLoss, Sigmoid, SigmoidWithLoss, Dropout,
           Embedding (the book's common/layers.py)
 seq2seq   Encoder, Decoder, Seq2seq, PeekyDecoder, PeekySeq2seq, AttentionEncoder,
@@ -17,6 +18,7 @@ same as the compiled classes' (ACTIVATIONS and compute_dtype are re-exported
 here).
 """
 from .._policy import ACTIVATIONS, compute_dtype
+from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .gated import GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM, TimeSigmoidWithLoss
 from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .models import SimpleRnnlm
@@ -26,7 +28,8 @@ from .rnn import _activate, _step_backward  # noqa: F401
 
 __all__ = ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
            "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
-           "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss"]
+           "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
+           "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
 
 # --- seq2seq branch: basic (the book's common/layers.py) and the chapters 7-8 models ---
 from .basic import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
