@@ -48,6 +48,8 @@ def check_activation(activation):
 def check_numeric(name, value):
     """value as an ndarray of numbers (no copy when it already is one), else
     TypeError naming the argument."""
+    if value is None:
+        raise TypeError(f"{name}: expected an array of numbers, got None")
     try:
         a = np.asarray(value)
     except Exception as exc:  # ragged lists and other junk

@@ -238,6 +238,7 @@ class Entry:
     fuzz_sizes = {}        # legend letter -> sizes to draw from (default: test_fuzz.SIZES)
     fuzz_terms = 50        # the tolerance's number of O(1) terms per element
     state_shape = None     # legend of the state set_state() takes, if the class has one
+    any_shape = False      # forward takes an array of any shape (TimeDropout, as the book's)
     resync_after_error = False  # reset_state() both after a failed forward (the fuzz)
     compare_attrs = ()     # attributes compared with the twin after backward
     # the modules whose class raises RuntimeError on backward() before forward()
@@ -872,6 +873,424 @@ class SimpleRNNEntry(Entry):
                     shown("h0", (N, H + 1)))]
 
 
+
+# --------------------------------------------------------------------------
+# the gated layers (chapters 6-8): LSTM, GRU, their Time versions, TimeBiLSTM,
+# TimeDropout, TimeSigmoidWithLoss
+# --------------------------------------------------------------------------
+
+def _gated_weights(rng, dtype, sz, G, layout=_same):
+    Wx = layout(weights(rng, sz.D, G * sz.H, dtype=dtype))
+    Wh = weights(rng, sz.H, G * sz.H, dtype=dtype)
+    b = weights(rng, G * sz.H, dtype=dtype, scale=0.2)
+    return Wx, Wh, b
+
+
+def _gated_cell_bad(sz, state_names, out_names):
+    """The precise bad cases of LSTM/GRU: x, the previous state(s), the upstream
+    gradient(s) of the next state(s)."""
+    N, D, H = sz.N, sz.D, sz.H
+    f, b = "forward", "backward"
+    out = [
+        Bad("forward x 1-d", f, "x", np.ones(D), ValueError, shown("x", (D,))),
+        Bad("forward x 3-d", f, "x", np.ones((N, 1, D)), ValueError, shown("x", (N, 1, D))),
+        Bad("forward x D+2", f, "x", np.ones((N, D + 2)), ValueError,
+            "%s|%s" % (shown("x", (N, D + 2)), shown("Wx", (D, 4 * H), (D, 3 * H)))),
+        Bad("forward x complex128", f, "x", np.ones((N, D), complex), TypeError,
+            shown("x", np.dtype(complex))),
+        Bad("forward x is None", f, "x", None, TypeError, shown("x")),
+    ]
+    for s in state_names:
+        out += [
+            Bad("forward %s N+1" % s, f, s, np.ones((N + 1, H)), ValueError,
+                "%s|%s" % (shown(s, (N + 1, H)), shown("x", (N, D)))),
+            Bad("forward %s H+1" % s, f, s, np.ones((N, H + 1)), ValueError,
+                shown(s, (N, H + 1))),
+            Bad("forward %s str named" % s, f, s, np.array([["h"] * H] * N), TypeError,
+                shown(s)),
+            Bad("forward %s is None" % s, f, s, None, TypeError, shown(s, "None")),
+        ]
+    for d in out_names:
+        out += [
+            Bad("backward %s H+1" % d, b, d, np.ones((N, H + 1)), ValueError,
+                shown(d, (N, H + 1))),
+            Bad("backward %s N+1" % d, b, d, np.ones((N + 1, H)), ValueError,
+                shown(d, (N + 1, H))),
+            Bad("backward %s 3-d" % d, b, d, np.ones((N, 1, H)), ValueError,
+                shown(d, (N, 1, H))),
+            Bad("backward %s complex128" % d, b, d, np.ones((N, H), complex), TypeError,
+                shown(d, np.dtype(complex))),
+            Bad("backward %s is None" % d, b, d, None, TypeError, shown(d, "None")),
+        ]
+    return out
+
+
+class LSTMEntry(Entry):
+    """One LSTM step. backward(dh_next, dc_next): dc_next may be a scalar (the book's
+    TimeLSTM passes 0), variant "scalar-dc". The adapter's backward also takes ONE
+    array of shape (2, N, H) (the gradient check's upstream of the pair (h_next,
+    c_next)) and splits it."""
+    name = "LSTM"
+    variants = {"": {}, "scalar-dc": {"dc": "scalar"}}
+    options = {"dc": ("array", "scalar")}
+    forward_args = (Arg("x", "ND"), Arg("h_prev", "NH"), Arg("c_prev", "NH"))
+    backward_args = (Arg("dh_next", "NH"), Arg("dc_next", "NH"))
+    grad_cases = ((-1, "readonly"), (1, "int"))
+    G = 4
+    states = ("h_prev", "c_prev")
+    upstream = ("dh_next", "dc_next")
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls(*_gated_weights(rng, dtype, sz, self.G, layout))
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        # inputs of any numeric dtype are converted: h_prev comes as float32
+        return [randn(rng, sz.N, sz.D), randn(rng, sz.N, sz.H).astype(np.float32),
+                randn(rng, sz.N, sz.H)]
+
+    def douts(self, rng, sz, dc="array", **opts):
+        dh = randn(rng, sz.N, sz.H)
+        return [dh, randn(rng, sz.N, sz.H) if dc == "array" else 0]
+
+    @staticmethod
+    def backward(layer, douts):
+        if len(douts) == 1:  # the gradient check: one (2, N, H) array for (h_next, c_next)
+            douts = list(douts[0])
+        return layer.backward(*douts)
+
+    def bad_cases(self, sz=Sizes(), variant=""):
+        # a 0-d dc_next is valid (a scalar broadcast to (N, H)), not a bad case
+        return [b for b in super().bad_cases(sz, variant)
+                if b.label != "backward dc_next 0-d"]
+
+    def extra_bad(self, sz, opts):
+        N, H = sz.N, sz.H
+        return _gated_cell_bad(sz, self.states, self.upstream) + [
+            Bad("backward dc_next str scalar", "backward", "dc_next", "0", TypeError,
+                shown("dc_next", "str", "<U1")),
+            Bad("backward dc_next complex scalar", "backward", "dc_next", 1j, TypeError,
+                shown("dc_next", "complex")),
+            Bad("backward dc_next 1-d", "backward", "dc_next", np.zeros(H), ValueError,
+                shown("dc_next", (H,))),
+            Bad("backward dc_next (1, H)", "backward", "dc_next", np.zeros((1, H)),
+                ValueError, shown("dc_next", (1, H))) if N != 1 else
+            Bad("backward dc_next (2, H)", "backward", "dc_next", np.zeros((2, H)),
+                ValueError, shown("dc_next", (2, H))),
+        ]
+
+
+class GRUEntry(LSTMEntry):
+    name = "GRU"
+    variants = {"": {}}
+    options = {}
+    forward_args = (Arg("x", "ND"), Arg("h_prev", "NH"))
+    backward_args = (Arg("dh_next", "NH"),)
+    grad_cases = ((0, "readonly"), (2, "int"))
+    G = 3
+    states = ("h_prev",)
+    upstream = ("dh_next",)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.D), randn(rng, sz.N, sz.H).astype(np.float32)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.H)]
+
+    backward = staticmethod(Entry.backward)
+
+    def bad_cases(self, sz=Sizes(), variant=""):
+        return Entry.bad_cases(self, sz, variant)
+
+    def extra_bad(self, sz, opts):
+        return _gated_cell_bad(sz, self.states, self.upstream)
+
+
+class TimeLSTMEntry(Entry):
+    """TimeLSTM. The stateful variants take the initial state as extra inputs (h, c)
+    given to set_state() before forward (None: leave the carried state), so that the
+    gradient check covers dh and dc, the gradients of the initial state, and the bad
+    cases cover a bad state (the error names h or c). A failing forward leaves the
+    state the adapter set back as it was (set_state is the caller's, not the call)."""
+    name = "TimeLSTM"
+    variants = {"": {}, "stateful": {"stateful": True}}
+    options = {"stateful": (False, True)}
+    state_shape = "NH"
+    compare_attrs = ("h", "c", "dh", "dc")
+    state_attrs = ("h", "c", "dh", "dc")
+    grad_cases = ((0, "readonly"), (-1, "int"))
+    backward_args = (Arg("dhs", "NTH"),)
+    G = 4
+    state_names = ("h", "c")
+    grad_names = ("dh", "dc")  # the gradients of the initial state, in state_names' order
+
+    def fwd_args(self, opts):
+        args = (Arg("xs", "NTD"),)
+        if opts.get("stateful"):
+            args += tuple(Arg(s, "NH", none_ok=True) for s in self.state_names)
+        return args
+
+    def opts_of(self, layer):
+        return {"stateful": layer.stateful}
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls(*_gated_weights(rng, dtype, sz, self.G, layout), **opts)
+
+    def inputs(self, rng, sz, dtype=np.float64, stateful=False, **opts):
+        xs = randn(rng, sz.N, sz.T, sz.D)
+        if not stateful:
+            return [xs]
+        return [xs] + [randn(rng, sz.N, sz.H, scale=0.5) for _ in self.state_names]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.H)]
+
+    def forward(self, layer, inputs):
+        xs, state = inputs[0], list(inputs[1:])
+        if not any(s is not None for s in state):
+            return layer.forward(xs)
+        saved = [getattr(layer, s) for s in self.state_names]
+        layer.set_state(*[s if s is not None else v for s, v in zip(state, saved)])
+        try:
+            return layer.forward(xs)
+        except BaseException:
+            for s, v in zip(self.state_names, saved):
+                setattr(layer, s, v)
+            raise
+
+    def backward(self, layer, douts):
+        dxs = layer.backward(*douts)
+        if not layer.stateful:
+            return dxs
+        # (the names are constants: a string made at each call ("d" + s) shows as growth
+        # in test_memory, the interpreter's attribute cache keeps some of them)
+        return (dxs,) + tuple(getattr(layer, d) for d in self.grad_names)
+
+    def extra_bad(self, sz, opts):
+        N, T, D, H = sz.N, sz.T, sz.D, sz.H
+        f, b = "forward", "backward"
+        out = [
+            Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
+            Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
+                shown("xs", (N, T, D, 1))),
+            Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
+                "%s|%s" % (shown("xs", (N, T, D + 1)),
+                           shown("Wx", (D, self.G * H)))),
+            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
+                shown("xs", np.dtype(complex))),
+            Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
+                shown("xs", np.dtype(object))),
+            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
+            Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
+                shown("dhs", (N, T + 1, H))),
+            Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
+                shown("dhs", (N, T, H - 1))),
+            Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
+                shown("dhs", (N + 1, T, H))),
+            Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
+                shown("dhs", (N, T * H))),
+            Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
+                shown("dhs", np.dtype(complex))),
+            Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
+        ]
+        if opts.get("stateful"):
+            for s in self.state_names:
+                out += [
+                    Bad("forward state %s H+1" % s, f, s, np.ones((N, H + 1)), ValueError,
+                        shown(s, (N, H + 1))),
+                    Bad("forward state %s 1-d" % s, f, s, np.ones(H), ValueError,
+                        shown(s, (H,))),
+                    Bad("forward state %s complex" % s, f, s, np.ones((N, H), complex),
+                        TypeError, shown(s, np.dtype(complex))),
+                ]
+            # the state left by a batch of another size: xs of N+1 rows
+            out.append(Bad("forward xs other batch than h", f, "xs", np.zeros((N + 1, T, D)),
+                           ValueError, "%s|%s" % (shown("h", (N, H)), shown("c", (N, H)))))
+        return out
+
+
+class TimeGRUEntry(TimeLSTMEntry):
+    name = "TimeGRU"
+    compare_attrs = ("h", "dh")
+    state_attrs = ("h", "dh")
+    G = 3
+    state_names = ("h",)
+    grad_names = ("dh",)
+
+
+class TimeBiLSTMEntry(Entry):
+    """Two TimeLSTMs (forward and reversed time) on two threads."""
+    name = "TimeBiLSTM"
+    variants = {"": {}, "stateful": {"stateful": True}}
+    options = {"stateful": (False, True), "H2": ("same", "other")}
+    forward_args = (Arg("xs", "NTD"),)
+    backward_args = (Arg("dhs", "NTH", aliases=()),)
+    # (an int array put into TimeBiLSTM.grads is not seen: the list is a concatenation of
+    # the two TimeLSTMs' lists, as the book's; the arrays are shared, so read-only is)
+    grad_cases = ((1, "readonly"), (5, "readonly"))
+
+    def build(self, cls, dtype, rng, sz, layout, H2="same", **opts):
+        w1 = _gated_weights(rng, dtype, sz, 4, layout)
+        sz2 = sz if H2 == "same" else Sizes(sz.N, sz.T, sz.D, sz.H + 1, sz.V)
+        w2 = _gated_weights(rng, dtype, sz2, 4)
+        return cls(*w1, *w2, **opts)
+
+    def bwd_args(self, opts):
+        return (Arg("dhs", "NTK"),)  # K = H1 + H2
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D)]
+
+    def douts(self, rng, sz, H2="same", **opts):
+        return [randn(rng, sz.N, sz.T, 2 * sz.H + (H2 != "same"))]
+
+    def bad_cases(self, sz=Sizes(), variant=""):
+        # the generic cases of dhs need K = H1 + H2 in the sizes
+        return super().bad_cases(_BiSizes(sz), variant)
+
+    def extra_bad(self, sz, opts):
+        N, T, D, H = sz.N, sz.T, sz.D, sz.H
+        f, b = "forward", "backward"
+        return [
+            Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
+            Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
+                "%s|%s" % (shown("xs", (N, T, D + 1)), shown("Wx", (D, 4 * H)))),
+            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
+                shown("xs", np.dtype(complex))),
+            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
+            Bad("backward dhs H1 only", b, "dhs", np.ones((N, T, H)), ValueError,
+                shown("dhs", (N, T, H))),
+            Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, 2 * H)), ValueError,
+                shown("dhs", (N, T + 1, 2 * H))),
+            Bad("backward dhs complex128", b, "dhs", np.ones((N, T, 2 * H), complex),
+                TypeError, shown("dhs", np.dtype(complex))),
+            Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
+        ]
+
+
+class _BiSizes(Sizes):
+    """Sizes with K = 2H (TimeBiLSTM's output features, both directions of H)."""
+
+    def __init__(self, sz):
+        for c in "NTDHV":
+            object.__setattr__(self, c, sz[c])
+
+    @property
+    def K(self):
+        return 2 * self.H
+
+
+class TimeDropoutEntry(Entry):
+    """TimeDropout draws its mask from np.random's global generator: the adapter's
+    forward seeds it (from the seed the layer got at build and the input's shape)
+    under NP_RANDOM_LOCK, so that twins, threads and repeated calls draw the same
+    mask. forward accepts an array of any shape (the book's class), so the generic
+    wrong-shape cases of xs are valid calls, not bad ones."""
+    name = "TimeDropout"
+    variants = {"train": {"dropout_ratio": 0.5}, "eval": {"dropout_ratio": 0.3, "train": False},
+                "ratio0": {"dropout_ratio": 0.0}}
+    options = {"dropout_ratio": (0.0, 0.25, 0.5, 0.9), "train": (True, False)}
+    fuzz_dtypes = ("float64", "float32", "float16", "int64", ">f8")
+    forward_args = (Arg("xs", "NTD"),)
+    backward_args = (Arg("dout", "NTD"),)
+    any_shape = True
+    ANY_SHAPE_OK = ("wrong shape", "wrong ndim", "0-d", "empty wrong")
+
+    def build(self, cls, dtype, rng, sz, layout, dropout_ratio=0.5, train=True, **opts):
+        L = cls(dropout_ratio)
+        L.train_flg = train
+        L.registry_seed = int(rng.integers(2**31))
+        return L
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [np.asarray(randn(rng, sz.N, sz.T, sz.D)).astype(dtype)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D)]
+
+    @staticmethod
+    def forward(layer, inputs):
+        import zlib
+        shape = getattr(inputs[0], "shape", None)
+        seed = (layer.registry_seed + zlib.crc32(repr(shape).encode())) % 2**32
+        with NP_RANDOM_LOCK:  # the layer draws from np.random: one thread at a time
+            np.random.seed(seed)
+            return layer.forward(*inputs)
+
+    def bad_cases(self, sz=Sizes(), variant=""):
+        return [b for b in super().bad_cases(sz, variant)
+                if not (b.call == "forward" and b.label.split(" ", 2)[2] in self.ANY_SHAPE_OK)]
+
+    def extra_bad(self, sz, opts):
+        N, T, D = sz.N, sz.T, sz.D
+        f, b = "forward", "backward"
+        return [
+            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
+                shown("xs", np.dtype(complex))),
+            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs", "str", "<U")),
+            Bad("backward dout D+1", b, "dout", np.ones((N, T, D + 1)), ValueError,
+                shown("dout", (N, T, D + 1))),
+            Bad("backward dout 2-d", b, "dout", np.ones((N, T * D)), ValueError,
+                shown("dout", (N, T * D))),
+            Bad("backward dout complex128", b, "dout", np.ones((N, T, D), complex), TypeError,
+                shown("dout", np.dtype(complex))),
+        ]
+
+
+class TimeSigmoidWithLossEntry(Entry):
+    """Binary cross-entropy of sigmoid(xs (N,T)) against labels ts (N,T) of 0/1."""
+    name = "TimeSigmoidWithLoss"
+    # (float labels are fuzzed, not in a variant: the gradient check would take them
+    # for an input to differentiate)
+    variants = {"int-labels": {}, "bool-labels": {"labels": "bool"}}
+    options = {"labels": ("int64", "float32", "bool"), "scale": (1, 100, 1e4)}
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+    forward_args = (Arg("xs", "NT"), Arg("ts", "NT"))
+    backward_args = (Arg("dout", kind="scalar"),)
+    DOUTS = (1, 0.5, 2.0, np.float64(3), np.int8(3))
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls()
+
+    # scale: of the logits. The default keeps the probabilities of the labels away from 0:
+    # the book's loss has its 1e-7 inside the log, its gradient has not, so the two differ
+    # by about 1e-7 / p relative (the gradient check's 1e-6 needs p > 0.1)
+    def inputs(self, rng, sz, dtype=np.float64, labels="int64", scale=0.5, **opts):
+        xs = np.asarray(weights(rng, sz.N, sz.T, dtype=dtype, scale=1.0) * scale)
+        return [xs, rng.integers(0, 2, size=(sz.N, sz.T)).astype(labels)]
+
+    def comparable(self, inputs, sz, valid):
+        return valid and sz.N * sz.T > 0
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd), bwd]
+
+    def douts(self, rng, sz, **opts):
+        return [self.DOUTS[int(rng.integers(len(self.DOUTS)))]]
+
+    def extra_bad(self, sz, opts):
+        N, T = sz.N, sz.T
+        f, b = "forward", "backward"
+        two = np.zeros((N, T), int)
+        two[-1, -1] = 2
+        half = np.zeros((N, T))
+        half[0, 0] = 0.5
+        return [
+            Bad("forward xs 3-d", f, "xs", np.ones((N, T, 1)), ValueError,
+                shown("xs", (N, T, 1))),
+            Bad("forward xs complex128", f, "xs", np.ones((N, T), complex), TypeError,
+                shown("xs", np.dtype(complex))),
+            Bad("forward ts T+1", f, "ts", np.zeros((N, T + 1), int), ValueError,
+                shown("ts", (N, T + 1))),
+            Bad("forward ts label 2", f, "ts", two, ValueError, shown("ts", "2")),
+            Bad("forward ts label 0.5", f, "ts", half, ValueError, shown("ts", "0.5")),
+            Bad("forward ts label -1", f, "ts", -np.ones((N, T), int), ValueError,
+                shown("ts", "-1")),
+            Bad("backward dout str", b, "dout", "x", TypeError, shown("dout", "str")),
+            Bad("backward dout list", b, "dout", [1, 2], TypeError, shown("dout", "list")),
+            Bad("backward dout None", b, "dout", None, TypeError, shown("dout", "None")),
+            Bad("backward dout complex", b, "dout", 1j, TypeError, shown("dout", "complex")),
+        ]
+
 # --------------------------------------------------------------------------
 # seq2seq branch: the book's common/layers.py and the chapters 7-8 models
 # --------------------------------------------------------------------------
@@ -1016,6 +1435,7 @@ class SigmoidEntry(_AnyShapeEntry):
     backward_args = (Arg("dout", "NTD"),)
     any_shape_args = ("x",)
     any_ndim_args = ("x",)
+    any_shape = True
 
     def build(self, cls, dtype, rng, sz, layout, **opts):
         return cls()
@@ -1087,6 +1507,7 @@ class DropoutEntry(_AnyShapeEntry):
     backward_args = (Arg("dout", "NTD"),)
     any_shape_args = ("x",)
     any_ndim_args = ("x",)
+    any_shape = True
 
     def build(self, cls, dtype, rng, sz, layout, train_flg=True, **opts):
         L = cls(**opts)
@@ -1205,6 +1626,8 @@ class AttentionSeq2seqEntry(Seq2seqEntry):
 
 REGISTRY = [RNNEntry(), TimeRNNEntry(), TimeEmbeddingEntry(), TimeAffineEntry(),
             TimeSoftmaxWithLossEntry(), SimpleRnnlmEntry(), SimpleRNNEntry(),
+            LSTMEntry(), TimeLSTMEntry(), GRUEntry(), TimeGRUEntry(), TimeBiLSTMEntry(),
+            TimeDropoutEntry(), TimeSigmoidWithLossEntry(),
             TimeAttentionEntry(), AttentionEntry(), AttentionWeightEntry(), WeightSumEntry()]
 # seq2seq branch: common/layers.py and the chapters 7-8 models
 REGISTRY += [MatMulEntry(), AffineEntry(), SoftmaxEntry(), BasicSoftmaxWithLossEntry(),

@@ -15,12 +15,13 @@ State (params, grads, caches, the stateful h and c) lives here; the
 arithmetic and the argument checks happen in C. A call that raises changes
 no parameter, gradient or state.
 """
+import os
 import threading
 
 import numpy as np
 
 from .. import _core
-from .._policy import compute_dtype, grads_like
+from .._policy import NUMERIC_KINDS, check_numeric, compute_dtype, grads_like
 from ..reference.gated import TimeDropout, TimeSigmoidWithLoss
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout",
@@ -34,6 +35,50 @@ def _renamed_state_error(e, arg, attr):
         return type(e)(f"{attr} (the state carried by stateful=True or set by set_state):"
                        + str(e)[len(arg) + 1:])
     return e
+
+
+def _not_none(name, value, legend):
+    """The book's cells take their previous state and upstream gradients as arrays:
+    None is an error (the Time layers' zero initial state is theirs, not the cells')."""
+    if value is None:
+        raise TypeError(f"{name}: expected an array of shape {legend}, got None")
+
+
+def _scalar_or_array(name, value, like):
+    """dc_next as the book passes it: an (N, H) array, or a number (the book's TimeLSTM
+    passes 0) broadcast to like's shape. Arrays of other shapes go on to the kernel,
+    whose error names the argument."""
+    _not_none(name, value, "(N, H) or a number")
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return value
+    try:
+        a = np.asarray(value)
+    except Exception as e:  # ragged lists, objects whose __array__ raises
+        raise TypeError(f"{name}: expected an array of shape (N, H) or a number, got "
+                        f"{type(value).__name__} ({e})") from None
+    if a.ndim > 0:
+        return value
+    if a.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"{name}: expected a number or an array of shape (N, H), got "
+                        f"{value!r} (type {type(value).__name__}, dtype {a.dtype})")
+    return np.broadcast_to(a.astype(like.dtype), like.shape)
+
+
+def _zero_state(xs, params):
+    """Explicit zeros (N, H) for an initial state the layer does not hold, when xs and
+    Wh are arrays of the right ndim (otherwise None: the kernel reports the bad
+    argument). The kernels read a None state as a term left out (c = g⊙i for
+    f⊙c_prev + g⊙i, GRU h = z⊙h~ for (1−z)⊙h_prev + z⊙h~), which differs from the
+    book's f⊙0 when a gate is not finite (inf in xs gives NaN there, not 0)."""
+    Wh = params[1]
+    if not (isinstance(xs, np.ndarray) and xs.ndim == 3 and isinstance(Wh, np.ndarray)
+            and Wh.ndim == 2):
+        return None
+    try:
+        dt = compute_dtype(params)
+    except TypeError:
+        return None
+    return np.zeros((xs.shape[0], Wh.shape[0]), dt)
 
 
 class _Gated:
@@ -63,6 +108,8 @@ class LSTM(_Gated):
         self.cache = None
 
     def forward(self, x, h_prev, c_prev):
+        _not_none("h_prev", h_prev, "(N, H)")
+        _not_none("c_prev", c_prev, "(N, H)")
         Wx, Wh, b = self.params
         h_next, c_next, gates = _core.lstm_forward(x, h_prev, c_prev, Wx, Wh, b)
         self.cache = (x, h_prev, c_prev, c_next, gates)
@@ -73,8 +120,7 @@ class LSTM(_Gated):
             raise RuntimeError("LSTM.backward() called before forward()")
         x, h_prev, c_prev, c_next, gates = self.cache
         Wx, Wh, b = self.params
-        if dc_next is not None and np.ndim(dc_next) == 0:  # the book passes dc = 0
-            dc_next = np.broadcast_to(np.asarray(dc_next, dtype=c_next.dtype), c_next.shape)
+        dc_next = _scalar_or_array("dc_next", dc_next, c_next)  # the book passes dc = 0
         return _core.lstm_backward(dh_next, dc_next, x, h_prev, c_prev, c_next, gates, Wx, Wh,
                                    self.grads[0], self.grads[1], self.grads[2], b=b)
 
@@ -101,11 +147,14 @@ class TimeLSTM(_Gated):
         Wx, Wh, b = self.params
         h0 = self.h if (self.stateful and self.h is not None) else None
         c0 = self.c if (self.stateful and self.c is not None) else None
+        c0_held = c0 is not None
+        if not c0_held:
+            c0 = _zero_state(xs, self.params)
         try:
             hs, cs, gates = _core.time_lstm_forward(xs, h0, c0, Wx, Wh, b)
         except (ValueError, TypeError) as e:
             e2 = _renamed_state_error(e, "h0", "h") if h0 is not None else e
-            e2 = _renamed_state_error(e2, "c0", "c") if c0 is not None else e2
+            e2 = _renamed_state_error(e2, "c0", "c") if c0_held else e2
             if e2 is e:
                 raise
             raise e2 from None
@@ -148,6 +197,7 @@ class GRU(_Gated):
         self.cache = None
 
     def forward(self, x, h_prev):
+        _not_none("h_prev", h_prev, "(N, H)")
         Wx, Wh, b = self.params
         h_next, gates = _core.gru_forward(x, h_prev, Wx, Wh, b)
         self.cache = (x, h_prev, gates)
@@ -178,10 +228,13 @@ class TimeGRU(_Gated):
     def forward(self, xs):
         Wx, Wh, b = self.params
         h0 = self.h if (self.stateful and self.h is not None) else None
+        h0_held = h0 is not None
+        if not h0_held:
+            h0 = _zero_state(xs, self.params)
         try:
             hs, gates = _core.time_gru_forward(xs, h0, Wx, Wh, b)
         except (ValueError, TypeError) as e:
-            e2 = _renamed_state_error(e, "h0", "h") if h0 is not None else e
+            e2 = _renamed_state_error(e, "h0", "h") if h0_held else e
             if e2 is e:
                 raise
             raise e2 from None
@@ -238,6 +291,17 @@ class _Beside:
         return r1, fut.result()
 
 
+def _forget_pool_in_child():
+    """A forked child has no helper thread (only the forking thread survives a fork),
+    but would see the parent's pool and queue work that no thread runs: start anew."""
+    _Beside._lock = threading.Lock()
+    _Beside._pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def _layer_state(layer):
     return (layer.h, layer.c, layer.dh, layer.dc, layer.cache)
 
@@ -287,7 +351,7 @@ class TimeBiLSTM:
         if dt1 != dt2:
             raise TypeError(f"Wx2: both directions must compute in one dtype: Wx1/Wh1/b1 give "
                             f"{dt1}, Wx2/Wh2/b2 {dt2}")
-        xs_arr = np.asarray(xs)
+        xs_arr = check_numeric("xs", xs)
         if xs_arr.ndim != 3:
             raise ValueError(f"xs: expected a 3-d array of shape (N, T, D), got shape "
                              f"{xs_arr.shape}")
@@ -301,7 +365,7 @@ class TimeBiLSTM:
             raise RuntimeError("TimeBiLSTM.backward() called before forward()")
         N, T, H1 = c1[3].shape
         H2 = c2[3].shape[2]
-        dhs = np.asarray(dhs)
+        dhs = check_numeric("dhs", dhs)
         if dhs.shape != (N, T, H1 + H2):
             raise ValueError(f"dhs: expected shape (N, T, H1+H2) = {(N, T, H1 + H2)} like the "
                              f"output, got {dhs.shape}")

@@ -493,7 +493,8 @@ class TimeDropout:
         if not self.train_flg:
             self._shape, self.mask = (xs.shape, False), None
             return xs
-        kept = np.random.rand(*xs.shape) > ratio
+        # (np.asarray: for a 0-d xs, rand() is a Python float and the comparison a bool)
+        kept = np.asarray(np.random.rand(*xs.shape) > ratio)
         mask = kept.astype(dt) * dt.type(1 / (1.0 - ratio))
         self._shape, self.mask = (xs.shape, True), mask
         return xs.astype(dt, copy=False) * mask
