@@ -5,9 +5,12 @@ computed by C kernels, with the courses' APIs and a pure-NumPy reference.
 
 The package:
 
-    layers/        the compiled layers (RNN, TimeRNN; the language model's; LSTM, GRU, ...)
-    models/        the models built from them (SimpleRnnlm)
-    training/      the book's optimizers, clip_grads, RnnlmTrainer (optim, trainer)
+    layers/        the compiled layers (RNN, TimeRNN; the language model's; LSTM, GRU, ...;
+                   the book's common/layers.py)
+    models/        the models built from them (SimpleRnnlm; Seq2seq, PeekySeq2seq,
+                   AttentionSeq2seq and their parts)
+    training/      the book's optimizers, clip_grads, RnnlmTrainer, Trainer,
+                   eval_seq2seq (optim, trainer)
     reference/     the NumPy twin of every class above
     diveintocode   the scratch course's front-end: SimpleRNN, FC, and its own
                    SGD/AdaGrad (update(layer), not the book's update(params, grads))
@@ -34,6 +37,12 @@ from . import datasets, diveintocode, layers, models, reference, testing, text, 
 # --- chapter 6 (branch ch6): the LSTM language models, generation, BaseModel ---
 from .models import BaseModel, BetterRnnlm, BetterRnnlmGen, Rnnlm, RnnlmGen
 # --- end chapter 6 ---
+# --- seq2seq (chapters 7-8): the book's plain layers, the encoder-decoders, Trainer ---
+from .layers import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
+                     SigmoidWithLoss, Softmax, SoftmaxWithLoss)
+from .models import (AttentionDecoder, AttentionEncoder, AttentionSeq2seq,  # noqa: E402
+                     Decoder, Encoder, PeekyDecoder, PeekySeq2seq, Seq2seq)
+from .training import Trainer, eval_seq2seq  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -66,6 +75,11 @@ __all__ = [
     "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
     "patch", "unpatch", "patched", "is_patched",
     "BaseModel", "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen",
+]
+__all__ += [  # seq2seq (chapters 7-8)
+    "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
+    "Embedding", "Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
+    "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq", "Trainer", "eval_seq2seq",
 ]
 
 # --- attention (chapter 8): WeightSum, AttentionWeight, Attention, TimeAttention ---

@@ -192,9 +192,9 @@ def bad_ids(shape, V):
     """{label: bad value} for an argument of integer ids in [0, V) of ``shape``."""
     out = {k: v for k, v in bad_arrays(shape).items() if k != "0-d"}
     too_big = np.zeros(shape, int)
-    too_big[-1, -1] = V
+    too_big[(-1,) * len(shape)] = V
     neg = np.zeros(shape, int)
-    neg[0, 0] = -2
+    neg[(0,) * len(shape)] = -2
     out.update({"float ids": np.zeros(shape), "id == V": too_big, "id < 0": neg,
                 "uint64 max": np.full(shape, np.iinfo(np.uint64).max, np.uint64)})
     return out
@@ -1291,11 +1291,348 @@ class TimeSigmoidWithLossEntry(Entry):
             Bad("backward dout complex", b, "dout", 1j, TypeError, shown("dout", "complex")),
         ]
 
+# --------------------------------------------------------------------------
+# seq2seq branch: the book's common/layers.py and the chapters 7-8 models
+# --------------------------------------------------------------------------
+
+class _AnyShapeEntry(Entry):
+    """A layer whose forward input may have any shape (or any N): the generic
+    'wrong shape' / 'wrong ndim' values of that argument are valid for it."""
+    any_shape_args = ()    # forward arguments of any shape
+    any_ndim_args = ()     # ... and any number of dimensions
+
+    def bad_cases(self, sz=Sizes(), variant=""):
+        drop = set()
+        for a in self.any_shape_args:
+            drop |= {"forward %s wrong shape" % a}
+        for a in self.any_ndim_args:
+            drop |= {"forward %s wrong ndim" % a, "forward %s 0-d" % a,
+                     "forward %s empty wrong" % a}
+        return [b for b in super().bad_cases(sz, variant) if b.label not in drop]
+
+
+class MatMulEntry(Entry):
+    name = "MatMul"
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+    forward_args = (Arg("x", "ND"),)
+    backward_args = (Arg("dout", "NH"),)
+    grad_cases = ((0, "readonly"),)
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls(layout(weights(rng, sz.D, sz.H, dtype=dtype)))
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.D)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.H)]
+
+    def extra_bad(self, sz, opts):
+        N, D, H = sz.N, sz.D, sz.H
+        return [
+            Bad("forward x D+1", "forward", "x", np.ones((N, D + 1)), ValueError,
+                "%s|%s" % (shown("x", (N, D + 1)), shown("W", (D, H)))),
+            Bad("forward x 3-d", "forward", "x", np.ones((N, 1, D)), ValueError,
+                shown("x", (N, 1, D))),
+            Bad("backward dout H+1", "backward", "dout", np.ones((N, H + 1)), ValueError,
+                shown("dout", (N, 1, H + 1), (N, H + 1))),
+        ]
+
+
+class AffineEntry(MatMulEntry):
+    name = "Affine"
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls(layout(weights(rng, sz.D, sz.H, dtype=dtype)),
+                   weights(rng, sz.H, dtype=dtype, scale=0.2))
+
+
+class SoftmaxEntry(_AnyShapeEntry):
+    name = "Softmax"
+    guards_backward = ("rnnscratch", "rnnscratch.reference")
+    dtypes = (np.float32, np.float64)
+    fuzz_dtypes = ("float64", "float32", "float16")
+    forward_args = (Arg("x", "NV"),)
+    backward_args = (Arg("dout", "NV"),)
+    any_shape_args = ("x",)
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls()
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.V, scale=3.0).astype(dtype)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.V)]
+
+    def comparable(self, inputs, sz, valid):
+        return valid and float(np.max(np.abs(inputs[0]), initial=0)) <= 1e3
+
+    def extra_bad(self, sz, opts):
+        N, V = sz.N, sz.V
+        return [Bad("forward x 3-d", "forward", "x", np.ones((N, V, 2)), ValueError,
+                    shown("x", (N, V, 2))),
+                Bad("backward dout V+1", "backward", "dout", np.ones((N, V + 1)), ValueError,
+                    shown("dout", (N, V + 1)))]
+
+
+class BasicSoftmaxWithLossEntry(Entry):
+    name = "SoftmaxWithLoss"
+    # the book's loss takes log(y + 1e-7) and its backward gives (y - t) / N, the
+    # derivative without the 1e-7: they differ by about 1e-7 / y relative (1.8e-5 at the
+    # smallest y of the check's inputs); a formula error is of order 1
+    gradcheck_max_rel = 1e-4
+    guards_backward = ("rnnscratch", "rnnscratch.reference")
+    variants = {"ids": {}, "one-hot": {"one_hot": "int32"}}
+    options = {"one_hot": (False, "int32", "float32")}
+    fuzz_dtypes = ("float64", "float32", "float16")
+    forward_args = (Arg("x", "NV"), Arg("t", "N", "ids"))
+    backward_args = (Arg("dout", kind="scalar"),)
+    DOUTS = (1, 0.5, 2.0, np.float64(3), np.int8(3))
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls()
+
+    def inputs(self, rng, sz, dtype=np.float64, one_hot=False, **opts):
+        x = (randn(rng, sz.N, sz.V) * 3).astype(dtype)
+        t = ids(rng, (sz.N,), sz.V)
+        if one_hot and sz.V:
+            t = np.eye(sz.V, dtype=one_hot)[t]
+        return [x, t]
+
+    def inputs_valid(self, sz, opts):
+        return sz.V > 0 or sz.N == 0
+
+    def comparable(self, inputs, sz, valid):
+        return valid and sz.N > 0
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd), bwd]
+
+    def douts(self, rng, sz, **opts):
+        return [self.DOUTS[int(rng.integers(len(self.DOUTS)))]]
+
+    def extra_bad(self, sz, opts):
+        N, V = sz.N, sz.V
+        return [
+            Bad("forward t one-hot V+1", "forward", "t", np.zeros((N, V + 1)), ValueError,
+                shown("t", (N, V + 1))),
+            Bad("forward t id V", "forward", "t", np.full(N, V), ValueError, shown("t", "range")),
+            Bad("forward t id -1", "forward", "t", np.full(N, -1), ValueError,
+                shown("t", "range")),
+            Bad("forward x 3-d", "forward", "x", np.ones((N, V, 1)), ValueError,
+                shown("x", (N, V, 1))),
+            Bad("backward dout str", "backward", "dout", "x", FAIL_EXC, r"\S"),
+            Bad("backward dout list", "backward", "dout", [1, 2], FAIL_EXC, r"\S"),
+        ]
+
+
+class SigmoidEntry(_AnyShapeEntry):
+    name = "Sigmoid"
+    guards_backward = ("rnnscratch", "rnnscratch.reference")
+    fuzz_dtypes = ("float64", "float32", "float16")
+    forward_args = (Arg("x", "NTD"),)
+    backward_args = (Arg("dout", "NTD"),)
+    any_shape_args = ("x",)
+    any_ndim_args = ("x",)
+    any_shape = True
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls()
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D, scale=4.0).astype(dtype)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D)]
+
+    def extra_bad(self, sz, opts):
+        N, T, D = sz.N, sz.T, sz.D
+        return [Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
+                    shown("dout", (N, T, D + 1)))]
+
+
+class SigmoidWithLossEntry(Entry):
+    name = "SigmoidWithLoss"
+    guards_backward = ("rnnscratch", "rnnscratch.reference")
+    fuzz_dtypes = ("float64", "float32", "float16")
+    forward_args = (Arg("x", "N"), Arg("t", "N", "ids"))
+    backward_args = (Arg("dout", kind="scalar"),)
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls()
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, scale=4.0).astype(dtype), rng.integers(0, 2, sz.N)]
+
+    def comparable(self, inputs, sz, valid):
+        return valid and sz.N > 0
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd), bwd]
+
+    def douts(self, rng, sz, **opts):
+        return [1]
+
+    def bad_cases(self, sz=Sizes(), variant=""):
+        # t's generic 'wrong ndim' is (N, 1): valid for scores (N,); the layer's own
+        # cases check shapes
+        return [b for b in super().bad_cases(sz, variant)
+                if b.label not in ("forward t wrong ndim", "forward x wrong ndim")]
+
+    def extra_bad(self, sz, opts):
+        N = sz.N
+        return [
+            Bad("forward t label 2", "forward", "t", np.full(N, 2), ValueError, shown("t", "0 or 1")),
+            Bad("forward t label -1", "forward", "t", np.full(N, -1), ValueError,
+                shown("t", "0 or 1")),
+            Bad("forward t N+1", "forward", "t", np.zeros(N + 1, int), ValueError,
+                shown("t", (N + 1,))),
+            Bad("forward x (N, 2)", "forward", "x", np.zeros((N, 2)), ValueError,
+                shown("x", (N, 2))),
+            Bad("backward dout str", "backward", "dout", "x", FAIL_EXC, r"\S"),
+        ]
+
+
+class DropoutEntry(_AnyShapeEntry):
+    """The mask comes from NumPy's global generator, as the book draws it: the
+    adapter seeds it before each forward so the twins draw the same mask."""
+    name = "Dropout"
+    guards_backward = ("rnnscratch", "rnnscratch.reference")
+    # (evaluation passes, train_flg=False, are in the fuzz's options: no mask for a backward)
+    variants = {"train": {}, "ratio-0.2": {"dropout_ratio": 0.2}}
+    options = {"train_flg": (True, False), "dropout_ratio": (0.5, 0.0, 0.9)}
+    fuzz_dtypes = ("float64", "float32", "float16")
+    forward_args = (Arg("x", "NTD"),)
+    backward_args = (Arg("dout", "NTD"),)
+    any_shape_args = ("x",)
+    any_ndim_args = ("x",)
+    any_shape = True
+
+    def build(self, cls, dtype, rng, sz, layout, train_flg=True, **opts):
+        L = cls(**opts)
+        L._registry_train_flg = train_flg
+        return L
+
+    @staticmethod
+    def forward(layer, inputs):
+        with NP_RANDOM_LOCK:  # the mask is drawn from np.random: one thread at a time
+            np.random.seed(1234)
+            return layer.forward(*inputs, train_flg=getattr(layer, "_registry_train_flg", True))
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D).astype(dtype)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D)]
+
+    def extra_bad(self, sz, opts):
+        N, T, D = sz.N, sz.T, sz.D
+        return [Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
+                    shown("dout", (N, T, D + 1)))]
+
+
+class EmbeddingEntry(_AnyShapeEntry):
+    name = "Embedding"
+    forward_args = (Arg("idx", "NT", "ids"),)
+    backward_args = (Arg("dout", "NTD"),)
+    grad_cases = ((0, "readonly"), (0, "int"))
+    fuzz_dtypes = ("float64", "float32", "float16", "int64")
+    any_shape_args = ("idx",)
+    any_ndim_args = ("idx",)
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        return cls(layout(weights(rng, sz.V, sz.D, dtype=dtype, scale=3.0)))
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V)]
+
+    def inputs_valid(self, sz, opts):
+        return sz.V > 0 or sz.N * sz.T == 0
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.D)]
+
+    def bad_cases(self, sz=Sizes(), variant=""):
+        # 'wrong ndim' of ids keeps integer ids valid at any shape; a float one is not
+        return [b for b in super().bad_cases(sz, variant)
+                if not (b.call == "forward" and b.label.endswith(("wrong shape", "wrong ndim")))]
+
+    def extra_bad(self, sz, opts):
+        N, T, D, V = sz.N, sz.T, sz.D, sz.V
+        return [
+            Bad("forward idx id out of range", "forward", "idx", np.full((N, T), V), ValueError,
+                shown("idx", "range")),
+            Bad("forward idx float ids message", "forward", "idx", np.zeros((N, T)), TypeError,
+                shown("idx", np.dtype(np.float64))),
+            Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
+                shown("dout", (N, T, D + 1))),
+        ]
+
+
+class Seq2seqEntry(Entry):
+    """The chapter-7 model: forward(xs (N,T) ids, ts (N,T) ids) -> loss."""
+    name = "Seq2seq"
+    guards_backward = ()
+    dtypes = (np.float32,)  # the model draws its own float32 weights, as the book's does
+    fuzz_dtypes = ("float32",)
+    fuzz_sizes = {"V": (1, 2, 3, 5), "D": (1, 2, 3, 5), "H": (1, 2, 3, 5), "T": (0, 1, 2, 3, 5)}
+    fuzz_terms = 100
+    forward_args = (Arg("xs", "NT", "ids"), Arg("ts", "NT", "ids"))
+    backward_args = (Arg("dout", kind="scalar"),)
+    grad_cases = ((9, "readonly"),)   # the decoder's affine b: the first gradient backward writes
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        seed = int(rng.integers(2**31))
+        with NP_RANDOM_LOCK:  # the model draws from np.random: one thread at a time
+            np.random.seed(seed)
+            return cls(sz.V, sz.D, sz.H)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V), ids(rng, (sz.N, sz.T), sz.V)]
+
+    def inputs_valid(self, sz, opts):
+        return sz.T >= 2 and sz.V > 0
+
+    def comparable(self, inputs, sz, valid):
+        return valid and sz.N > 0
+
+    def douts(self, rng, sz, **opts):
+        return [1]
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd)] + [np.array(g, copy=True) for g in layer.grads]
+
+    def extra_bad(self, sz, opts):
+        N, T, V = sz.N, sz.T, sz.V
+        return [
+            Bad("forward ts one step", "forward", "ts", np.zeros((N, 1), int), ValueError,
+                shown("ts", (N, 1))),
+            Bad("forward ts other batch", "forward", "ts", np.zeros((N + 1, T), int), ValueError,
+                shown("ts", (N + 1, T))),
+            Bad("forward ts label out of range", "forward", "ts", np.full((N, T), V), ValueError,
+                shown("ts", "range")),
+            Bad("backward dout str", "backward", "dout", "x", FAIL_EXC, r"\S"),
+        ]
+
+
+class PeekySeq2seqEntry(Seq2seqEntry):
+    name = "PeekySeq2seq"
+
+
+class AttentionSeq2seqEntry(Seq2seqEntry):
+    name = "AttentionSeq2seq"
+
+
 REGISTRY = [RNNEntry(), TimeRNNEntry(), TimeEmbeddingEntry(), TimeAffineEntry(),
             TimeSoftmaxWithLossEntry(), SimpleRnnlmEntry(), SimpleRNNEntry(),
             LSTMEntry(), TimeLSTMEntry(), GRUEntry(), TimeGRUEntry(), TimeBiLSTMEntry(),
             TimeDropoutEntry(), TimeSigmoidWithLossEntry(),
             TimeAttentionEntry(), AttentionEntry(), AttentionWeightEntry(), WeightSumEntry()]
+# seq2seq branch: common/layers.py and the chapters 7-8 models
+REGISTRY += [MatMulEntry(), AffineEntry(), SoftmaxEntry(), BasicSoftmaxWithLossEntry(),
+             SigmoidEntry(), SigmoidWithLossEntry(), DropoutEntry(), EmbeddingEntry(),
+             Seq2seqEntry(), PeekySeq2seqEntry(), AttentionSeq2seqEntry()]
 BY_ID = {e.id: e for e in REGISTRY}
 
 

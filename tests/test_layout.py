@@ -44,13 +44,18 @@ def test_public_names():
     assert rnnscratch.TimeAffine is rnnscratch.layers.lm.TimeAffine
     assert rnnscratch.SimpleRnnlm is rnnscratch.models.simple_rnnlm.SimpleRnnlm
     assert issubclass(rnnscratch.reference.SimpleRnnlm, rnnscratch.models.RnnlmBase)
+    seq2seq = ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
+               "Dropout", "Embedding", "Encoder", "Decoder", "Seq2seq", "PeekyDecoder",
+               "PeekySeq2seq", "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq"]
     assert sorted(rnnscratch.reference.__all__) == sorted(
         ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
          "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss", "SimpleRnnlm",
          "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
          "WeightSum", "AttentionWeight", "Attention", "TimeAttention",
-
-         "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen"])
+         "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen"]
+        + seq2seq)
+    assert rnnscratch.Seq2seq is rnnscratch.models.seq2seq.Seq2seq
+    assert issubclass(rnnscratch.reference.Seq2seq, rnnscratch.models.seq2seq.Seq2seq)
     for name in rnnscratch.reference.__all__:
         assert getattr(rnnscratch.reference, name) is not None, name
 

@@ -5,6 +5,8 @@ lm    TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss   (the chapter-5 model's ot
 gated LSTM, TimeLSTM, GRU, TimeGRU, TimeBiLSTM,          (chapter 6 on)
       TimeDropout, TimeSigmoidWithLoss
 attention  WeightSum, AttentionWeight, Attention, TimeAttention  (ch08/attention_layer.py)
+basic MatMul, Affine, Softmax, SoftmaxWithLoss, Sigmoid, SigmoidWithLoss, Dropout,
+      Embedding                                        (common/layers.py)
 """
 from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .gated import (GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM,
@@ -15,3 +17,10 @@ from .rnn import RNN, TimeRNN
 __all__ = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
            "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
            "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
+
+# --- basic: the book's common/layers.py (seq2seq branch) ---
+from .basic import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
+                    SigmoidWithLoss, Softmax, SoftmaxWithLoss)
+
+__all__ += ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
+            "Dropout", "Embedding"]

@@ -6,6 +6,10 @@ rnn       RNN, TimeRNN (the formulas in its docstring)
 lm        TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss
 models    SimpleRnnlm, Rnnlm, BetterRnnlm, RnnlmGen, BetterRnnlmGen
 attention WeightSum, AttentionWeight, Attention, TimeAttention (chapter 8)
+basic     MatMul, Affine, Softmax, SoftmaxWithLoss, Sigmoid, SigmoidWithLoss, Dropout,
+          Embedding (the book's common/layers.py)
+seq2seq   Encoder, Decoder, Seq2seq, PeekyDecoder, PeekySeq2seq, AttentionEncoder,
+          AttentionDecoder, AttentionSeq2seq (chapters 7-8, over these twins)
 gated     LSTM, TimeLSTM, GRU, TimeGRU, TimeDropout, TimeBiLSTM, TimeSigmoidWithLoss
 _checks   the argument checks the layers share
 
@@ -27,3 +31,13 @@ __all__ = ["RNN", "TimeRNN", "ACTIVATIONS", "compute_dtype",
            "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss",
            "WeightSum", "AttentionWeight", "Attention", "TimeAttention",
            "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen"]
+
+# --- seq2seq branch: basic (the book's common/layers.py) and the chapters 7-8 models ---
+from .basic import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
+                    SigmoidWithLoss, Softmax, SoftmaxWithLoss)
+from .seq2seq import (AttentionDecoder, AttentionEncoder, AttentionSeq2seq,  # noqa: E402
+                      Decoder, Encoder, PeekyDecoder, PeekySeq2seq, Seq2seq)
+
+__all__ += ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
+            "Dropout", "Embedding", "Encoder", "Decoder", "Seq2seq", "PeekyDecoder",
+            "PeekySeq2seq", "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq"]

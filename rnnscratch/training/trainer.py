@@ -7,6 +7,7 @@ stateful RNN carries its hidden state from one block of `time_size` steps to
 the next. Batches are built with one fancy-indexing operation, not a Python
 loop per element.
 """
+import os
 import sys
 import time
 
@@ -15,7 +16,7 @@ import numpy as np
 from .optim import clip_grads
 
 __all__ = ["RnnlmTrainer", "eval_perplexity", "remove_duplicate", "make_batch",
-           "params_and_grads", "Progress"]
+           "params_and_grads", "Progress", "Trainer", "eval_seq2seq"]
 
 
 def make_batch(x, t, offsets, time_idx, time_size):
@@ -232,3 +233,134 @@ def eval_perplexity(model, corpus, batch_size=10, time_size=35, progress=True):
     if book_style:
         print("")
     return float(np.exp(total_loss / max_iters))
+    for iters in range(max_iters):
+        pos = offsets[:, None] + (iters * time_size + steps)[None, :]
+        xs = corpus[pos % corpus_size].astype(np.int32)
+        ts = corpus[(pos + 1) % corpus_size].astype(np.int32)
+        try:
+            loss = model.forward(xs, ts, train_flg=False)
+        except TypeError:
+            loss = model.forward(xs, ts)
+        total_loss += loss
+
+        sys.stdout.write('\r%d / %d' % (iters, max_iters))
+        sys.stdout.flush()
+
+    print('')
+    ppl = np.exp(total_loss / max_iters)
+    return ppl
+
+
+# --------------------------------------------------------------------------
+# seq2seq branch: the book's Trainer (common/trainer.py) and eval_seq2seq
+# (common/util.py), used by chapters 1-4 and 7-8
+# --------------------------------------------------------------------------
+
+class Trainer:
+    """The book's mini-batch trainer. fit(x, t, max_epoch=10, batch_size=32,
+    max_grad=None, eval_interval=20): every epoch the rows are shuffled with
+    np.random.permutation (NumPy's global generator, as the book draws it),
+    then data_size // batch_size iterations of forward / backward /
+    remove_duplicate / clip_grads (when max_grad) / optimizer.update. Every
+    eval_interval iterations the mean loss since the last report is printed
+    and appended to `loss_list`. plot(ylim=None) draws loss_list (matplotlib)."""
+
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+        self.loss_list = []
+        self.eval_interval = None
+        self.current_epoch = 0
+
+    def fit(self, x, t, max_epoch=10, batch_size=32, max_grad=None, eval_interval=20):
+        x, t = np.asarray(x), np.asarray(t)
+        if len(x) != len(t):
+            raise ValueError(f"t: expected {len(x)} rows like x, got {len(t)}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+        if eval_interval is not None and (isinstance(eval_interval, bool) or not isinstance(
+                eval_interval, (int, np.integer)) or eval_interval < 1):
+            raise ValueError(f"eval_interval: expected a positive integer or None, "
+                             f"got {eval_interval!r}")
+        data_size = len(x)
+        max_iters = data_size // batch_size
+        self.eval_interval = eval_interval
+        model, optimizer = self.model, self.optimizer
+        total_loss = 0
+        loss_count = 0
+
+        start_time = time.time()
+        for epoch in range(max_epoch):
+            idx = np.random.permutation(np.arange(data_size))
+            x = x[idx]
+            t = t[idx]
+
+            for iters in range(max_iters):
+                batch_x = x[iters * batch_size:(iters + 1) * batch_size]
+                batch_t = t[iters * batch_size:(iters + 1) * batch_size]
+
+                loss = model.forward(batch_x, batch_t)
+                model.backward()
+                params, grads = remove_duplicate(model.params, model.grads)
+                if max_grad is not None:
+                    clip_grads(grads, max_grad)
+                optimizer.update(params, grads)
+                total_loss += loss
+                loss_count += 1
+
+                if (eval_interval is not None) and (iters % eval_interval) == 0:
+                    avg_loss = total_loss / loss_count
+                    elapsed_time = time.time() - start_time
+                    print('| epoch %d |  iter %d / %d | time %d[s] | loss %.2f'
+                          % (self.current_epoch + 1, iters + 1, max_iters, elapsed_time,
+                             avg_loss))
+                    self.loss_list.append(float(avg_loss))
+                    total_loss, loss_count = 0, 0
+
+            self.current_epoch += 1
+
+    def plot(self, ylim=None):
+        import matplotlib.pyplot as plt
+
+        x = np.arange(len(self.loss_list))
+        if ylim is not None:
+            plt.ylim(*ylim)
+        plt.plot(x, self.loss_list, label='train')
+        plt.xlabel('iterations (x' + str(self.eval_interval) + ')')
+        plt.ylabel('loss')
+        plt.show()
+
+
+def eval_seq2seq(model, question, correct, id_to_char, verbose=False, is_reverse=False):
+    """1 when model.generate(question, correct[0], len(correct) - 1) is
+    correct[1:] exactly, else 0 (the book's common/util.eval_seq2seq). question
+    (1, T_in) ids, correct (T_out,) or (1, T_out) ids whose first is the start
+    symbol. verbose prints Q / T / the guess marked right or wrong (the
+    question reversed back when is_reverse)."""
+    correct = np.asarray(correct).flatten()
+    if correct.size < 1:
+        raise ValueError("correct: expected at least the start symbol, got an empty array")
+    start_id = correct[0]
+    correct = correct[1:]
+    guess = model.generate(question, start_id, len(correct))
+
+    question = ''.join([id_to_char[int(c)] for c in np.asarray(question).flatten()])
+    correct = ''.join([id_to_char[int(c)] for c in correct])
+    guess = ''.join([id_to_char[int(c)] for c in guess])
+
+    if verbose:
+        if is_reverse:
+            question = question[::-1]
+        colors = {'ok': '\033[92m', 'fail': '\033[91m', 'close': '\033[0m'}
+        print('Q', question)
+        print('T', correct)
+        is_windows = os.name == 'nt'
+        if correct == guess:
+            mark = 'O' if is_windows else colors['ok'] + '\u2611' + colors['close']
+        else:
+            mark = 'X' if is_windows else colors['fail'] + '\u2612' + colors['close']
+        print(mark + ' ' + guess)
+        print('---')
+
+    return 1 if guess == correct else 0
