@@ -190,7 +190,7 @@ class Adam:
                 p -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
 
 
-_scratch = threading.local()  # per thread: a reusable buffer for the squares
+_clip_buffers = threading.local()  # per thread: a reusable buffer for the squares
 
 
 def _sum_of_squares(g):
@@ -200,9 +200,9 @@ def _sum_of_squares(g):
     if not (type(g) is np.ndarray and g.flags.c_contiguous and g.dtype.kind == "f"
             and g.dtype.isnative and g.size):
         return np.sum(np.asarray(g) ** 2)
-    buf = getattr(_scratch, "buf", None)
+    buf = getattr(_clip_buffers, "buf", None)
     if buf is None or buf.dtype != g.dtype or buf.size < g.size:
-        buf = _scratch.buf = np.empty(g.size, dtype=g.dtype)
+        buf = _clip_buffers.buf = np.empty(g.size, dtype=g.dtype)
     sq = buf[:g.size].reshape(g.shape)
     np.square(g, out=sq)
     return np.sum(sq)
