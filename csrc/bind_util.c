@@ -1,5 +1,5 @@
 /* bind_util.c -- _core functions around the layers: the gemm itself (for
- * tests and benchmarks), the SGD step, the thread count, the SIMD paths. */
+ * tests and benchmarks), the SGD and Adam steps, the thread count, the SIMD paths. */
 #include "args.h"
 #include "bindings.h"
 
@@ -158,6 +158,87 @@ static PyObject *py_sgd_update(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
+/* ---- adam_update ---- */
+
+PyDoc_STRVAR(adam_update_doc,
+"adam_update(param, grad, m, v, c1, c2, lr_t) -> None\n\n"
+"The book's Adam step for one array, in place, in one pass:\n"
+"m += c1 * (grad - m); v += c2 * (grad**2 - v);\n"
+"param -= lr_t * m / (sqrt(v) + 1e-7), with NumPy's numbers for those\n"
+"expressions when c1, c2 are Python floats and lr_t a NumPy float64 (the\n"
+"moments in the arrays' dtype, the step in float64 rounded into param).\n"
+"The four arrays: C-contiguous, aligned, float32 or float64 of one dtype and\n"
+"shape; param, m, v writeable; no two of them overlapping.");
+
+static PyObject *py_adam_update(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"param", "grad", "m", "v", "c1", "c2", "lr_t", NULL};
+    PyObject *objs[4];
+    double c1, c2, lr_t;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOddd:adam_update", kwlist, &objs[0],
+                                     &objs[1], &objs[2], &objs[3], &c1, &c2, &lr_t))
+        return NULL;
+    const char *names[4] = {"param", "grad", "m", "v"};
+    for (int i = 0; i < 4; i++) {
+        if (!PyArray_Check(objs[i])) {
+            PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray, got %s", names[i],
+                         Py_TYPE(objs[i])->tp_name);
+            return NULL;
+        }
+        PyArrayObject *a = (PyArrayObject *)objs[i];
+        int t = PyArray_TYPE(a);
+        if ((t != NPY_FLOAT && t != NPY_DOUBLE) || !PyArray_ISNOTSWAPPED(a)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected a float32 or float64 array, got dtype %S",
+                         names[i], (PyObject *)PyArray_DESCR(a));
+            return NULL;
+        }
+        if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
+            PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous, aligned array", names[i]);
+            return NULL;
+        }
+    }
+    PyArrayObject *p = (PyArrayObject *)objs[0];
+    for (int i = 1; i < 4; i++) {
+        PyArrayObject *a = (PyArrayObject *)objs[i];
+        if (PyArray_TYPE(a) != PyArray_TYPE(p)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected dtype %S (from param), got %S", names[i],
+                         (PyObject *)PyArray_DESCR(p), (PyObject *)PyArray_DESCR(a));
+            return NULL;
+        }
+        if (!PyArray_SAMESHAPE(p, a)) {
+            PyObject *ps = shape_tuple(p), *as = ps ? shape_tuple(a) : NULL;
+            if (as)
+                PyErr_Format(PyExc_ValueError, "%s: expected shape %R (from param), got %R",
+                             names[i], ps, as);
+            Py_XDECREF(ps);
+            Py_XDECREF(as);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        if (i != 1 && !PyArray_ISWRITEABLE((PyArrayObject *)objs[i])) {
+            PyErr_Format(PyExc_ValueError, "%s: the array is read-only", names[i]);
+            return NULL;
+        }
+        for (int j = 0; j < i; j++)
+            if (PyArray_SIZE(p) > 0 &&
+                args_overlap((PyArrayObject *)objs[i], (PyArrayObject *)objs[j])) {
+                PyErr_Format(PyExc_ValueError, "%s: overlaps %s", names[i], names[j]);
+                return NULL;
+            }
+    }
+    const npy_intp n = PyArray_SIZE(p);
+    void *pp = PyArray_DATA(p), *mm = PyArray_DATA((PyArrayObject *)objs[2]);
+    void *vv = PyArray_DATA((PyArrayObject *)objs[3]);
+    const void *gg = PyArray_DATA((PyArrayObject *)objs[1]);
+    const int f32 = PyArray_TYPE(p) == NPY_FLOAT;
+    Py_BEGIN_ALLOW_THREADS
+    if (f32) adam_update_f32(pp, gg, mm, vv, c1, c2, lr_t, n);
+    else adam_update_f64(pp, gg, mm, vv, c1, c2, lr_t, n);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 /* ---- threads ---- */
 
 static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
@@ -248,6 +329,7 @@ static PyObject *py_available_simd_paths(PyObject *self, PyObject *noargs)
 PyMethodDef rs_util_methods[] = {
     METHOD(matmul),
     METHOD(sgd_update),
+    METHOD(adam_update),
     {"set_num_threads", py_set_num_threads, METH_O,
      "set_num_threads(n): use at most n threads in the kernels (results do not depend on n)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,

@@ -5,7 +5,17 @@
  * lr rounded to REAL, the product rounded, then the difference: NumPy's
  * numbers for `param -= lr * grad` with lr a Python float, bit for bit (no
  * fused multiply-add). grad may be param itself, but must not partly
- * overlap it. */
+ * overlap it.
+ *
+ * The Adam step of the book (common/optimizer.py), element by element:
+ *
+ *   m += (REAL)c1 * (g - m);  v += (REAL)c2 * (g*g - v)       in REAL
+ *   p  = (REAL)((double)p - lr_t * (double)m / (double)(sqrt(v) + (REAL)1e-7))
+ *
+ * NumPy's numbers for the book's expressions with c1, c2 Python floats and
+ * lr_t a NumPy float64 (its product with m is float64), bit for bit. The four
+ * arrays must not overlap. Large arrays are split over the threads (an
+ * elementwise pass: the split changes nothing). */
 #ifndef RNNSCRATCH_SGD_H
 #define RNNSCRATCH_SGD_H
 

@@ -2,3 +2,8 @@
 void FN(sgd_update)(REAL *param,       /* (n,) updated in place */
                     const REAL *grad,  /* (n,) */
                     double lr, ptrdiff_t n);
+void FN(adam_update)(REAL *param,      /* (n,) updated in place */
+                     const REAL *grad, /* (n,) */
+                     REAL *m,          /* (n,) first moment, updated in place */
+                     REAL *v,          /* (n,) second moment, updated in place */
+                     double c1, double c2, double lr_t, ptrdiff_t n);

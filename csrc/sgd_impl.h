@@ -1,7 +1,87 @@
-/* sgd_impl.h -- the SGD step (sgd.h), a template (template.h) instantiated by sgd.c. */
+/* sgd_impl.h -- the SGD and Adam steps (sgd.h), a template (template.h) instantiated by sgd.c. */
 void FN(sgd_update)(REAL *param, const REAL *grad, double lr, ptrdiff_t n)
 {
     /* no restrict: grad == param is allowed (each element read, then written) */
     const REAL a = (REAL)lr;
     for (ptrdiff_t i = 0; i < n; i++) param[i] = param[i] - a * grad[i];
+}
+
+/* elements [i0, i1) of the Adam step; every operation rounded as NumPy's */
+SGD_INLINE void FN(adam_body)(REAL *RS_RESTRICT p, const REAL *RS_RESTRICT g, REAL *RS_RESTRICT m,
+                           REAL *RS_RESTRICT v, double c1, double c2, double lr_t,
+                           ptrdiff_t i0, ptrdiff_t i1)
+{
+    const REAL a1 = (REAL)c1, a2 = (REAL)c2, eps = (REAL)1e-7;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        const REAL gi = g[i];
+        REAL t = gi - m[i];
+        t = t * a1;
+        const REAL mi = m[i] + t;          /* m += c1 * (g - m) */
+        REAL s = gi * gi;
+        s = s - v[i];
+        s = s * a2;
+        const REAL vi = v[i] + s;          /* v += c2 * (g**2 - v) */
+        REAL d = RS_SQRT(vi);
+        d = d + eps;                       /* sqrt(v) + 1e-7 */
+        double u = lr_t * (double)mi;      /* lr_t (float64) * m: a float64 product */
+        u = u / (double)d;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = (REAL)((double)p[i] - u);   /* p -= ...: in float64, rounded to REAL */
+    }
+}
+
+/* the same loop compiled for each SIMD path (no contraction: same bits on all) */
+#if RS_X86_DISPATCH
+static RS_TARGET_AVX512 void FN(adam_avx512)(REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
+                                             double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1)
+{
+    FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
+}
+static RS_TARGET_AVX2 void FN(adam_avx2)(REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
+                                         double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1)
+{
+    FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
+}
+#endif
+static void FN(adam_range)(REAL *p, const REAL *g, REAL *m, REAL *v, double c1, double c2,
+                           double lr_t, ptrdiff_t i0, ptrdiff_t i1)
+{
+#if RS_X86_DISPATCH
+    switch (rs_get_path()) {
+    case RS_PATH_AVX512: FN(adam_avx512)(p, g, m, v, c1, c2, lr_t, i0, i1); return;
+    case RS_PATH_AVX2: FN(adam_avx2)(p, g, m, v, c1, c2, lr_t, i0, i1); return;
+    default: break;
+    }
+#endif
+    FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
+}
+
+typedef struct {
+    REAL *p; const REAL *g; REAL *m, *v;
+    double c1, c2, lr_t;
+    ptrdiff_t n;
+} FN(adam_job);
+
+static void FN(adam_task)(void *arg, int t, int nt)
+{
+    const FN(adam_job) *J = (const FN(adam_job) *)arg;
+    /* split at multiples of 16 elements (whole cache lines) */
+    const ptrdiff_t blocks = (J->n + 15) / 16;
+    const ptrdiff_t i0 = SGD_MIN(J->n, blocks * t / nt * 16);
+    const ptrdiff_t i1 = SGD_MIN(J->n, blocks * (t + 1) / nt * 16);
+    FN(adam_range)(J->p, J->g, J->m, J->v, J->c1, J->c2, J->lr_t, i0, i1);
+}
+
+void FN(adam_update)(REAL *param, const REAL *grad, REAL *m, REAL *v, double c1, double c2,
+                     double lr_t, ptrdiff_t n)
+{
+    FN(adam_job) J = {param, grad, m, v, c1, c2, lr_t, n};
+    /* elementwise: the split never changes a bit; below ~128K elements one
+       thread is faster than a fork/join */
+    int nt = n >= 131072 ? rs_get_num_threads() : 1;
+    if (nt > 1)
+        rs_parallel_run(FN(adam_task), &J, nt);
+    else
+        FN(adam_range)(param, grad, m, v, c1, c2, lr_t, 0, n);
 }

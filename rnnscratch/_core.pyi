@@ -232,6 +232,16 @@ def sgd_update(
     lr: float,
 ) -> None: ...
 
+def adam_update(
+    param: NDArray[np.floating],  # float32/float64, C-contiguous, updated in place
+    grad: NDArray[np.floating],   # same shape and dtype
+    m: NDArray[np.floating],      # first moment, updated in place
+    v: NDArray[np.floating],      # second moment, updated in place
+    c1: float,                    # 1 - beta1
+    c2: float,                    # 1 - beta2
+    lr_t: float,                  # the step size (float64)
+) -> None: ...                    # the book's Adam expressions, bit for bit; no overlaps
+
 # --- the matrix product, threads and kernel paths ---
 def matmul(
     a: ArrayLike,                 # (M, K), read through its strides

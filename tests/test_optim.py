@@ -164,3 +164,103 @@ def test_sgd_update_errors():
     with pytest.raises(TypeError):
         _core.sgd_update(f32, f32, "0.1")
     assert not f32.any() and not buf.any()
+
+
+def _book_adam_steps(params, grads_seq, lr=0.001, beta1=0.9, beta2=0.999):
+    """The book's common/optimizer.py Adam.update, verbatim arithmetic."""
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    for it, grads in enumerate(grads_seq, 1):
+        lr_t = lr * np.sqrt(1.0 - beta2 ** it) / (1.0 - beta1 ** it)
+        for i in range(len(params)):
+            m[i] += (1 - beta1) * (grads[i] - m[i])
+            v[i] += (1 - beta2) * (grads[i] ** 2 - v[i])
+            params[i] -= lr_t * m[i] / (np.sqrt(v[i]) + 1e-7)
+    return m, v
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("path", ["portable", "best"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_adam_one_pass_is_the_books_bit_for_bit(dtype, path, threads):
+    """The C pass (_core.adam_update) gives the book's NumPy expressions exactly,
+    on every SIMD path and thread count (a large array is split over threads)."""
+    import rnnscratch
+    from rnnscratch import _core
+
+    rng = np.random.default_rng(3)
+    shapes = [(0,), (1,), (7,), (13, 16), (300, 437), (3, 5, 17)]
+    params = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads_seq = [[(rng.standard_normal(s) * 10.0 ** rng.uniform(-9, 4)).astype(dtype)
+                  for s in shapes] for _ in range(6)]
+    for gs in grads_seq[::2]:
+        gs[3][0] = 0  # zero gradients: v and m decay
+    want = [p.copy() for p in params]
+    wm, wv = _book_adam_steps(want, grads_seq, lr=0.01)
+    old_threads, old_path = rnnscratch.get_num_threads(), _core.get_simd_path()
+    try:
+        rnnscratch.set_num_threads(threads)
+        _core.set_simd_path(path)
+        opt = Adam(lr=0.01)
+        run(opt, params, grads_seq)
+    finally:
+        rnnscratch.set_num_threads(old_threads)
+        _core.set_simd_path(old_path)
+    for got, w in ((params, want), (opt.m, wm), (opt.v, wv)):
+        for a, b in zip(got, w):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_adam_other_arrays_take_numpys_path():
+    """Views, float16, mixed dtypes, overlapping arrays: NumPy's expressions."""
+    from rnnscratch.training.optim import _adam_fast
+
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((6, 8)).astype(np.float32)
+    cases = [
+        (base.copy()[:, ::2], rng.standard_normal((6, 4)).astype(np.float32)),
+        (base.astype(np.float16), base.astype(np.float16)),
+        (base.copy(), base.astype(np.float64)),
+        (np.asfortranarray(base), np.asfortranarray(base * 2)),
+    ]
+    for p, g in cases:
+        want = p.copy()
+        _book_adam_steps([want], [[g], [g * 0.5]])
+        opt = Adam()
+        opt.update([p], [g])
+        opt.update([p], [g * 0.5])
+        np.testing.assert_array_equal(p, want)
+    # the gradient array is the parameter itself: the kernel refuses, NumPy's way
+    p = base.copy()
+    want = base.copy()
+    _book_adam_steps([want], [[want]])
+    opt = Adam()
+    assert _adam_fast(p, p, np.zeros_like(p), np.zeros_like(p), 0.1, 0.001, np.float64(1e-3))
+    opt.update([p], [p])
+    np.testing.assert_array_equal(p, want)
+
+
+def test_adam_update_errors():
+    from rnnscratch import _core
+
+    f32 = np.zeros((2, 3), np.float32)
+    z = lambda: np.zeros((2, 3), np.float32)  # noqa: E731
+    lr = np.float64(1e-3)
+    with pytest.raises(TypeError, match=r"m: expected a numpy.ndarray, got list"):
+        _core.adam_update(z(), f32, [0.0], z(), 0.1, 0.001, lr)
+    with pytest.raises(TypeError, match=r"v: expected dtype float32 \(from param\), got float64"):
+        _core.adam_update(z(), f32, z(), np.zeros((2, 3)), 0.1, 0.001, lr)
+    with pytest.raises(ValueError, match=r"grad: expected shape \(2, 3\) \(from param\), got \(3, 2\)"):
+        _core.adam_update(z(), np.zeros((3, 2), np.float32), z(), z(), 0.1, 0.001, lr)
+    with pytest.raises(ValueError, match=r"m: expected a C-contiguous, aligned array"):
+        _core.adam_update(z(), f32, np.zeros((3, 2), np.float32).T, z(), 0.1, 0.001, lr)
+    ro = z()
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match=r"v: the array is read-only"):
+        _core.adam_update(z(), f32, z(), ro, 0.1, 0.001, lr)
+    buf = np.zeros(12, np.float32)
+    with pytest.raises(ValueError, match=r"v: overlaps param"):
+        _core.adam_update(buf[:6].reshape(2, 3), f32, z(), buf[3:9].reshape(2, 3), 0.1, 0.001, lr)
+    with pytest.raises(TypeError):
+        _core.adam_update(z(), f32, z(), z(), "0.1", 0.001, lr)
+    assert not buf.any()

@@ -115,30 +115,21 @@ class AdaGrad:
 
 
 def _adam_fast(p, g, m, v, c1, c2, lr_t):
-    """Whether the in-place sequence of Adam.update computes exactly the book's
-    expressions: plain native float32/float64 ndarrays of one dtype and shape,
-    p writeable and apart from the others, Python-float coefficients and a
-    NumPy float64 step size (so the step's product is float64, as the book's)."""
+    """Whether _core.adam_update computes exactly the book's expressions here:
+    plain native C-contiguous float32/float64 ndarrays of one dtype and shape,
+    p, m, v writeable, Python-float coefficients and a NumPy float64 step size
+    (so the step's product is float64, as the book's). Overlapping arrays are
+    refused by the kernel (ValueError, nothing written): the NumPy path then."""
     t = p.dtype
     return (type(p) is np.ndarray and type(g) is np.ndarray and type(m) is np.ndarray
             and type(v) is np.ndarray and t.type in (np.float32, np.float64) and t.isnative
             and g.dtype == t and m.dtype == t and v.dtype == t
             and p.shape == g.shape == m.shape == v.shape
+            and p.flags.c_contiguous and g.flags.c_contiguous and m.flags.c_contiguous
+            and v.flags.c_contiguous and p.flags.aligned and g.flags.aligned
+            and m.flags.aligned and v.flags.aligned
             and p.flags.writeable and m.flags.writeable and v.flags.writeable
-            and type(c1) is float and type(c2) is float and type(lr_t) is np.float64
-            and not np.may_share_memory(p, g) and not np.may_share_memory(m, g)
-            and not np.may_share_memory(v, g) and not np.may_share_memory(p, m)
-            and not np.may_share_memory(p, v) and not np.may_share_memory(m, v))
-
-
-def _scratch(owner, name, shape, dtype):
-    """A work array of at least shape's size and this dtype, kept on owner."""
-    n = int(np.prod(shape))
-    buf = owner.__dict__.get(name)
-    if buf is None or buf.dtype != dtype or buf.size < n:
-        buf = np.empty(n, dtype=dtype)
-        owner.__dict__[name] = buf
-    return buf[:n].reshape(shape)
+            and type(c1) is float and type(c2) is float and type(lr_t) is np.float64)
 
 
 class Adam:
@@ -168,26 +159,16 @@ class Adam:
         for i, (p, g) in enumerate(zip(params, grads)):
             m, v = self.m[i], self.v[i]
             if _adam_fast(p, g, m, v, c1, c2, lr_t):
-                # the same operations on the same dtypes in the same order (so the
-                # same numbers, bit for bit), without a temporary array per step
-                a = _scratch(self, "_tmp", p.shape, p.dtype)
-                np.subtract(g, m, out=a)
-                a *= c1
-                m += a
-                np.square(g, out=a)
-                a -= v
-                a *= c2
-                v += a
-                np.sqrt(v, out=a)
-                a += 1e-7
-                b = _scratch(self, "_tmp64", p.shape, np.float64)  # lr_t * m: float64
-                np.multiply(lr_t, m, out=b)
-                b /= a
-                p -= b
-            else:
-                self.m[i] += c1 * (g - self.m[i])
-                self.v[i] += c2 * (g ** 2 - self.v[i])
-                p -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
+                # one C pass: the same operations on the same dtypes in the same
+                # order (so the same numbers, bit for bit), no temporary arrays
+                try:
+                    _core.adam_update(p, g, m, v, c1, c2, lr_t)
+                    continue
+                except ValueError:  # overlapping arrays: NumPy's way below
+                    pass
+            self.m[i] += c1 * (g - self.m[i])
+            self.v[i] += c2 * (g ** 2 - self.v[i])
+            p -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
 
 
 _clip_buffers = threading.local()  # per thread: a reusable buffer for the squares
