@@ -10,7 +10,8 @@
  *   dA_{T-1} from dhs_{T-1} and dcT (epilogue code, no product)
  *   for t = T-2..0:  G = dA_{t+1}·Whᵀ;  dA_t from dhs_t + G and the running dc
  *                    (in the product's epilogue)
- *   dh0 = dA_0·Whᵀ;  dWx += Xᵀ·dA;  dWh += Hprevᵀ·dA;  db += Σ dA;  dXs = dA·Wxᵀ
+ *   dh0 = dA_0·Whᵀ;  [dWx; dWh] += [X | Hprev]ᵀ·dA (one product);  db += Σ dA;
+ *   dXs = dA·Wxᵀ
  * The recurrence runs as up to rs_get_num_threads() tasks over blocks of batch
  * rows, each through all T steps (one fork/join per sequence); gemm sums every
  * element in a fixed order, so the split never changes a bit.
@@ -40,7 +41,10 @@ ptrdiff_t FN(time_lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D
     ptrdiff_t packed = FN(lstm_packT_size)(H);                      /* packed Whᵀ */
     ptrdiff_t nth = rs_mul_size(N, rs_mul_size(T, H));
     ptrdiff_t dA = rs_mul_size(nth, 4);
-    return SU(add_size)(packed, SU(add_size)(SU(round16)(dA), nth)); /* + dA, Hprev */
+    ptrdiff_t xh = rs_mul_size(rs_mul_size(N, T), SU(add_size)(D, H));  /* [X | Hprev] */
+    ptrdiff_t dw = rs_mul_size(SU(add_size)(D, H), rs_mul_size(4, H));  /* [dWx; dWh] */
+    return SU(add_size)(SU(add_size)(packed, SU(round16)(dA)),
+                        SU(add_size)(SU(round16)(xh), dw));
 }
 
 ptrdiff_t FN(lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H)
@@ -280,7 +284,8 @@ void FN(time_lstm_backward)(REAL *dxs, REAL *dh0, REAL *dc0, REAL *dWx, REAL *dW
     const ptrdiff_t G4 = 4 * H;
     REAL *WhTp = work;                                              /* Whᵀ (4H,H), packed */
     REAL *dA = work + FN(lstm_packT_size)(H);                       /* (N,T,4H) */
-    REAL *Hprev = dA + SU(round16)(N * T * G4);                     /* (N,T,H) */
+    REAL *XH = dA + SU(round16)(N * T * G4);                        /* (N*T, D+H) */
+    REAL *dW = XH + SU(round16)(N * T * (D + H));                   /* (D+H, 4H) */
 
     if (N == 0 || T == 0 || H == 0) {
         /* no step: dxs = 0, dh0 = 0, dc0 = dcT (c_T is c0 when T == 0) */
@@ -296,11 +301,16 @@ void FN(time_lstm_backward)(REAL *dxs, REAL *dh0, REAL *dc0, REAL *dWx, REAL *dW
     FN(lstm_bwd_job_t) job = {dA, dh0, dc0, dhs, dcT, c0, cs, gates, WhTp, N, T, H};
     rs_parallel_run(FN(lstm_bwd_task), &job, SU(recurrence_tasks)(N, T, H, G4));
 
-    SU(build_hprev)(Hprev, h0, hs, N, T, H);
-    /* dWx (D,4H) += Xᵀ (D, N*T) · dA (N*T, 4H) */
-    FN(rs_gemm)(D, G4, N * T, xs, 1, D, dA, G4, 1, dWx, G4, 1);
-    /* dWh (H,4H) += Hprevᵀ (H, N*T) · dA (N*T, 4H) */
-    FN(rs_gemm)(H, G4, N * T, Hprev, 1, H, dA, G4, 1, dWh, G4, 1);
+    /* [dWx; dWh] (D+H, 4H) += [X | Hprev]ᵀ (D+H, N*T) · dA (N*T, 4H): one product
+       (a thin D-row one on its own runs far below the gemm's rate). Every element
+       is the same FMA chain over the N*T rows, in order, from the same starting
+       value as two separate products: the same bits. */
+    SU(build_xh)(XH, xs, h0, hs, N, T, D, H);
+    memcpy(dW, dWx, (size_t)(D * G4) * sizeof(REAL));
+    memcpy(dW + D * G4, dWh, (size_t)(H * G4) * sizeof(REAL));
+    FN(rs_gemm)(D + H, G4, N * T, XH, 1, D + H, dA, G4, 1, dW, G4, 1);
+    memcpy(dWx, dW, (size_t)(D * G4) * sizeof(REAL));
+    memcpy(dWh, dW + D * G4, (size_t)(H * G4) * sizeof(REAL));
     if (db)
         SU(colsum_add)(db, dA, N * T, G4, G4);
     /* dxs (N*T, D) = dA (N*T, 4H) · Wxᵀ (4H, D) */

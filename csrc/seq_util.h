@@ -45,8 +45,8 @@ static void SU(colsum_add)(REAL *db, const REAL *dA, ptrdiff_t R, ptrdiff_t G, p
 
 /* Hprev (N,T,H): Hprev[:,0] = h0 (zeros when NULL), Hprev[:,t] = hs[:,t-1].
    hs may be NULL when T == 1. */
-static void SU(build_hprev)(REAL *Hprev, const REAL *h0, const REAL *hs,
-                            ptrdiff_t N, ptrdiff_t T, ptrdiff_t H)
+static inline void SU(build_hprev)(REAL *Hprev, const REAL *h0, const REAL *hs,
+                                   ptrdiff_t N, ptrdiff_t T, ptrdiff_t H)
 {
     const ptrdiff_t ld = T * H;
     for (ptrdiff_t n = 0; n < N; n++) {
@@ -58,6 +58,24 @@ static void SU(build_hprev)(REAL *Hprev, const REAL *h0, const REAL *hs,
         if (T > 1)
             memcpy(dst + H, hs + n * ld, (size_t)((T - 1) * H) * sizeof(REAL));
     }
+}
+
+/* XH (N*T, D+H): row (n,t) = [xs[n,t] | h_{t-1}], h_{-1} = h0 (zeros when NULL).
+   hs may be NULL when T == 1. */
+static inline void SU(build_xh)(REAL *XH, const REAL *xs, const REAL *h0, const REAL *hs,
+                                ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
+{
+    const ptrdiff_t W = D + H;
+    for (ptrdiff_t n = 0; n < N; n++)
+        for (ptrdiff_t t = 0; t < T; t++) {
+            REAL *dst = XH + (n * T + t) * W;
+            memcpy(dst, xs + (n * T + t) * D, (size_t)D * sizeof(REAL));
+            const REAL *hp = t ? hs + (n * T + t - 1) * H : (h0 ? h0 + n * H : NULL);
+            if (hp)
+                memcpy(dst + D, hp, (size_t)H * sizeof(REAL));
+            else
+                for (ptrdiff_t j = 0; j < H; j++) dst[D + j] = 0;
+        }
 }
 
 /* ---- elementwise loops compiled for each SIMD path ----
