@@ -239,6 +239,46 @@ static PyObject *py_adam_update(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
+/* ---- sum_squares ---- */
+
+PyDoc_STRVAR(sum_squares_doc,
+"sum_squares(x) -> numpy scalar of x's dtype\n\n"
+"np.sum(x ** 2) bit for bit (the squares rounded to the dtype, NumPy's pairwise\n"
+"summation), without the array of squares. x: a C-contiguous, aligned float32\n"
+"or float64 array.");
+
+static PyObject *py_sum_squares(PyObject *self, PyObject *arg)
+{
+    if (!PyArray_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "x: expected a numpy.ndarray, got %s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    PyArrayObject *a = (PyArrayObject *)arg;
+    const int t = PyArray_TYPE(a);
+    if ((t != NPY_FLOAT && t != NPY_DOUBLE) || !PyArray_ISNOTSWAPPED(a)) {
+        PyErr_Format(PyExc_TypeError, "x: expected a float32 or float64 array, got dtype %S",
+                     (PyObject *)PyArray_DESCR(a));
+        return NULL;
+    }
+    if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
+        PyErr_SetString(PyExc_ValueError, "x: expected a C-contiguous, aligned array");
+        return NULL;
+    }
+    const npy_intp n = PyArray_SIZE(a);
+    const void *x = PyArray_DATA(a);
+    float r32 = 0;
+    double r64 = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (t == NPY_FLOAT) r32 = sum_squares_f32(x, n);
+    else r64 = sum_squares_f64(x, n);
+    Py_END_ALLOW_THREADS
+    PyArray_Descr *d = PyArray_DescrFromType(t);
+    if (!d) return NULL;
+    PyObject *res = PyArray_Scalar(t == NPY_FLOAT ? (void *)&r32 : (void *)&r64, d, NULL);
+    Py_DECREF(d);
+    return res;
+}
+
 /* ---- threads ---- */
 
 static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
@@ -330,6 +370,7 @@ PyMethodDef rs_util_methods[] = {
     METHOD(matmul),
     METHOD(sgd_update),
     METHOD(adam_update),
+    {"sum_squares", py_sum_squares, METH_O, sum_squares_doc},
     {"set_num_threads", py_set_num_threads, METH_O,
      "set_num_threads(n): use at most n threads in the kernels (results do not depend on n)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,

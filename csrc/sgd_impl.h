@@ -85,3 +85,64 @@ void FN(adam_update)(REAL *param, const REAL *grad, REAL *m, REAL *v, double c1,
     else
         FN(adam_range)(param, grad, m, v, c1, c2, lr_t, 0, n);
 }
+
+/* ---- sum of squares, NumPy's pairwise summation ----
+ * NumPy (umath/loops_utils.h.src, pairwise_sum) adds n values as: n < 8: a
+ * running sum from 0; n <= 128: eight running sums over the blocks of 8, then
+ * ((r0+r1)+(r2+r3)) + ((r4+r5)+(r6+r7)), then the remainder one by one; larger
+ * n: the sum of the halves, split at n/2 rounded down to a multiple of 8.
+ * Here the values are the squares x[i]*x[i] rounded to REAL: np.sum(x ** 2),
+ * bit for bit. */
+SGD_INLINE REAL FN(pw_block)(const REAL *RS_RESTRICT x, ptrdiff_t n)
+{
+    if (n < 8) {
+        REAL res = 0;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const REAL q = x[i] * x[i];
+            res = res + q;
+        }
+        return res;
+    }
+    REAL r[8];
+    for (int j = 0; j < 8; j++) r[j] = x[j] * x[j];
+    ptrdiff_t i = 8;
+    for (; i < n - (n % 8); i += 8)
+        for (int j = 0; j < 8; j++) {
+            const REAL q = x[i + j] * x[i + j];
+            r[j] = r[j] + q;
+        }
+    REAL res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) {
+        const REAL q = x[i] * x[i];
+        res = res + q;
+    }
+    return res;
+}
+
+#define SGD_SSQ(name, target)                                                \
+    static target REAL name(const REAL *x, ptrdiff_t n)                      \
+    {                                                                        \
+        if (n <= 128)                                                        \
+            return FN(pw_block)(x, n);                                       \
+        ptrdiff_t n2 = n / 2;                                                \
+        n2 -= n2 % 8;                                                        \
+        return name(x, n2) + name(x + n2, n - n2); /* depth log2(n/128) */   \
+    }
+SGD_SSQ(FN(ssq_portable), )
+#if RS_X86_DISPATCH
+SGD_SSQ(FN(ssq_avx2), RS_TARGET_AVX2)
+SGD_SSQ(FN(ssq_avx512), RS_TARGET_AVX512)
+#endif
+#undef SGD_SSQ
+
+REAL FN(sum_squares)(const REAL *x, ptrdiff_t n)
+{
+#if RS_X86_DISPATCH
+    switch (rs_get_path()) {
+    case RS_PATH_AVX512: return FN(ssq_avx512)(x, n);
+    case RS_PATH_AVX2: return FN(ssq_avx2)(x, n);
+    default: break;
+    }
+#endif
+    return FN(ssq_portable)(x, n);
+}

@@ -242,6 +242,10 @@ def adam_update(
     lr_t: float,                  # the step size (float64)
 ) -> None: ...                    # the book's Adam expressions, bit for bit; no overlaps
 
+def sum_squares(
+    x: NDArray[np.floating],      # float32/float64, C-contiguous
+) -> np.floating: ...             # np.sum(x ** 2) bit for bit (NumPy's pairwise sum), x's dtype
+
 # --- the matrix product, threads and kernel paths ---
 def matmul(
     a: ArrayLike,                 # (M, K), read through its strides

@@ -264,3 +264,57 @@ def test_adam_update_errors():
     with pytest.raises(TypeError):
         _core.adam_update(z(), f32, z(), z(), "0.1", 0.001, lr)
     assert not buf.any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("path", ["portable", "best"])
+def test_sum_squares_is_numpys_bit_for_bit(dtype, path):
+    """_core.sum_squares(x) == np.sum(x ** 2) exactly (NumPy's pairwise summation),
+    every size class of the pairwise sum, 1-d and n-d, on every SIMD path."""
+    from rnnscratch import _core
+
+    rng = np.random.default_rng(5)
+    old = _core.get_simd_path()
+    try:
+        _core.set_simd_path(path)
+        for n in list(range(0, 140)) + [255, 256, 257, 1000, 4097, 8193, 65536, 100003]:
+            x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6)).astype(dtype)
+            got, want = _core.sum_squares(x), np.sum(x ** 2)
+            assert type(got) is type(want) and got == want, n
+        for shape in [(13, 16), (128, 512), (3, 5, 17)]:
+            x = rng.standard_normal(shape).astype(dtype)
+            assert _core.sum_squares(x) == np.sum(x ** 2)
+    finally:
+        _core.set_simd_path(old)
+
+
+def test_clip_grads_is_the_books_bit_for_bit():
+    """The global norm and the rate as the book's common/util.py clip_grads computes them."""
+    rng = np.random.default_rng(6)
+    shapes = [(59, 16), (16, 1024), (256, 1024), (1024,), (512, 59), (59,)]
+    for dtype in (np.float32, np.float64, np.float16):
+        grads = [(rng.standard_normal(s) * 0.3).astype(dtype) for s in shapes]
+        want = [g.copy() for g in grads]
+        total = 0
+        for g in want:
+            total += np.sum(g ** 2)
+        total = np.sqrt(total)
+        rate = 5.0 / (total + 1e-6)
+        assert rate < 1
+        for g in want:
+            g *= rate
+        clip_grads(grads, 5.0)
+        for g, w in zip(grads, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
+
+
+def test_sum_squares_errors():
+    from rnnscratch import _core
+
+    with pytest.raises(TypeError, match=r"x: expected a numpy.ndarray, got list"):
+        _core.sum_squares([1.0])
+    with pytest.raises(TypeError, match=r"x: expected a float32 or float64 array, got dtype int64"):
+        _core.sum_squares(np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match=r"x: expected a C-contiguous, aligned array"):
+        _core.sum_squares(np.zeros((3, 2), np.float32).T)
