@@ -242,7 +242,7 @@ static PyObject *py_adam_update(PyObject *self, PyObject *args, PyObject *kw)
 /* ---- sum_squares ---- */
 
 PyDoc_STRVAR(sum_squares_doc,
-"sum_squares(x) -> numpy scalar of x's dtype\n\n"
+"sum_squares(x) -> numpy scalar (of x's dtype)\n\n"
 "np.sum(x ** 2) bit for bit (the squares rounded to the dtype, NumPy's pairwise\n"
 "summation), without the array of squares. x: a C-contiguous, aligned float32\n"
 "or float64 array.");

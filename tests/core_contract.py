@@ -220,6 +220,12 @@ CONTRACT = (
         (Ret("dhs_enc", "NSH"), Ret("dhs_dec", "NTH"))),
     Fn("sgd_update", (A("param", "*", "O"), A("grad", "*", "I"), A("lr", role="S")),
        (), kind="update"),
+    Fn("adam_update", (A("param", "*", "O"), A("grad", "*", "I"), A("m", "*", "O"),
+                       A("v", "*", "O"), A("c1", role="S"), A("c2", role="S"),
+                       A("lr_t", role="S")),
+       (), kind="update"),
+    Fn("sum_squares", (A("x", "*", "I"),), returns_text="numpy scalar", kind="update",
+       positional_only=True),
     Fn("set_num_threads", (A("n", role="S"),), kind="control", positional_only=True),
     Fn("get_num_threads", (), returns_text="int", kind="control"),
     Fn("_pool_selftest", (A("jobs", role="S"),), returns_text="int", kind="control",
@@ -272,14 +278,15 @@ def good_arguments(fn, rng, dims=DIMS, mixed=False):
     as callers pass them."""
     kw = {}
     i = 0
-    mixed = mixed and fn.kind == "kernel"  # sgd_update takes one dtype, C order
+    mixed = mixed and fn.kind == "kernel"  # the updates take one dtype, C order
     for a in fn.args:
         if a.role == "S":
             if a.has_default:
                 kw[a.name] = a.default
             else:
                 from rnnscratch import _core
-                kw[a.name] = {"lr": 0.1, "n": _core.get_num_threads(), "jobs": 0,
+                kw[a.name] = {"lr": 0.1, "c1": 0.1, "c2": 0.001, "lr_t": 0.001,
+                              "n": _core.get_num_threads(), "jobs": 0,
                               "name": _core.get_simd_path()}[a.name]
             continue
         shape = _shape(a.shape, dims)
