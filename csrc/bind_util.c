@@ -247,8 +247,12 @@ PyDoc_STRVAR(sum_squares_doc,
 "summation), without the array of squares. x: a C-contiguous, aligned float32\n"
 "or float64 array.");
 
-static PyObject *py_sum_squares(PyObject *self, PyObject *arg)
+static PyObject *py_sum_squares(PyObject *self, PyObject *args, PyObject *kw)
 {
+    static char *kwlist[] = {"x", NULL};
+    PyObject *arg;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:sum_squares", kwlist, &arg))
+        return NULL;
     if (!PyArray_Check(arg)) {
         PyErr_Format(PyExc_TypeError, "x: expected a numpy.ndarray, got %s", Py_TYPE(arg)->tp_name);
         return NULL;
@@ -370,7 +374,7 @@ PyMethodDef rs_util_methods[] = {
     METHOD(matmul),
     METHOD(sgd_update),
     METHOD(adam_update),
-    {"sum_squares", py_sum_squares, METH_O, sum_squares_doc},
+    METHOD(sum_squares),
     {"set_num_threads", py_set_num_threads, METH_O,
      "set_num_threads(n): use at most n threads in the kernels (results do not depend on n)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,

@@ -244,7 +244,6 @@ def adam_update(
 
 def sum_squares(
     x: NDArray[np.floating],      # float32/float64, C-contiguous
-    /,
 ) -> np.floating: ...             # np.sum(x ** 2) bit for bit: NumPy's pairwise sum, x's dtype
 
 # --- the matrix product, threads and kernel paths ---
