@@ -97,8 +97,8 @@ static void FN(pack_a)(ptrdiff_t mr, ptrdiff_t kc,
 /* The whole A block at once when A's columns are contiguous (A = Xᵀ, e.g.
    the gradient of an output layer, doutᵀ·x): the block's nt row tiles (tile r
    = rows [r*mc/nt, (r+1)*mc/nt)) packed as pack_a would, but reading 8 rows
-   of X at a time from start to end, instead of a few elements of each of kc
-   rows of X per tile (kc distant rows, a TLB miss each, for every tile). */
+   of X at a time from start to end, instead of going through kc distant rows
+   of X for every tile to take a few elements of each. */
 static void FN(pack_a_cols)(ptrdiff_t mc, ptrdiff_t nt, ptrdiff_t kc,
                             const REAL *A, ptrdiff_t csa, /* A(i,p) = A[i + p*csa] */
                             REAL *RS_RESTRICT abuf)
