@@ -217,7 +217,7 @@ def test_load_params_errors_change_nothing(tmp_path):
     short = tmp_path / "short.pkl"
     with open(short, "wb") as f:
         pickle.dump([p.astype(np.float16) for p in m.params[:-1]], f)
-    with pytest.raises(ValueError, match="expected 6 arrays"):
+    with pytest.raises(ValueError, match="expected a list of 6 arrays"):
         m.load_params(str(short))
     wrong = tmp_path / "wrong.pkl"
     arrays = [p.astype(np.float16) for p in m.params]

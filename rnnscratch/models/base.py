@@ -36,18 +36,18 @@ class BaseModel:
         return file_name
 
     def save_params(self, file_name=None):
-        file_name = self._file(file_name)
+        file_name = BaseModel._file(self, file_name)  # also for any object with params
         params = [np.asarray(p).astype(np.float16) for p in self.params]
         with open(file_name, "wb") as f:
             pickle.dump(params, f)
 
     def load_params(self, file_name=None):
-        file_name = self._file(file_name)
+        file_name = BaseModel._file(self, file_name)
         if not os.path.exists(file_name):
             raise IOError("No file: " + file_name)
         with open(file_name, "rb") as f:
             loaded = pickle.load(f)
-        self.set_params(loaded, source=file_name)
+        BaseModel.set_params(self, loaded, source=file_name)
 
     def set_params(self, arrays, source="arrays"):
         """Write `arrays` (one per entry of params, any float dtype) into the
@@ -56,8 +56,8 @@ class BaseModel:
             raise TypeError(f"{source}: expected a list of {len(self.params)} arrays, "
                             f"got {type(arrays).__name__}")
         if len(arrays) != len(self.params):
-            raise ValueError(f"{source}: expected {len(self.params)} arrays (the params of "
-                             f"{type(self).__name__}), got {len(arrays)}")
+            raise ValueError(f"{source}: expected a list of {len(self.params)} arrays (the "
+                             f"params of {type(self).__name__}), got {len(arrays)}")
         new = []
         for i, (p, a) in enumerate(zip(self.params, arrays)):
             a = np.asarray(a)
