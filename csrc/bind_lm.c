@@ -183,6 +183,47 @@ static PyObject *py_time_affine_backward(PyObject *self, PyObject *args, PyObjec
     return call_finish(&c);
 }
 
+/* ---- tied_affine_backward: the backward of the tied head ---- */
+
+enum { TB_E, TB_x, TB_dout, TB_dE, TB_db, TB_COUNT };
+static const ArgSpec tied_affine_backward_args[TB_COUNT] = {
+    [TB_E] = PARAM("E", "V D"),
+    [TB_x] = INPUT("x", "N T D"),
+    [TB_dout] = INPUT("dout", "N T V"),
+    [TB_dE] = OUTPUT("dE", "V D"),
+    [TB_db] = OPT_OUTPUT("db", "V"),
+};
+
+PyDoc_STRVAR(tied_affine_backward_doc,
+"tied_affine_backward(dout, x, E, dE, db=None, accumulate=False) -> dx\n\n"
+"time_affine_backward for weight tying, where the affine's W is the embedding\n"
+"matrix E (V,D) transposed: returns dx (N,T,D) = dout (N,T,V) @ E and writes\n"
+"dE (V,D) = dout.T @ x, the affine part of the tied gradient in E's own layout\n"
+"(no transposed copy of either matrix), and db (V,) = dout summed over N and T\n"
+"(db may be None). accumulate=True adds to dE and db instead of overwriting.");
+
+static PyObject *py_tied_affine_backward(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"dout", "x", "E", "dE", "db", "accumulate", NULL};
+    int accumulate = 0;
+    Call c;
+    call_init(&c, "tied_affine_backward", tied_affine_backward_args, TB_COUNT);
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|Op:tied_affine_backward", kwlist,
+                                     &c.obj[TB_dout], &c.obj[TB_x], &c.obj[TB_E], &c.obj[TB_dE],
+                                     &c.obj[TB_db], &accumulate))
+        return NULL;
+    if (call_prepare(&c) < 0) return NULL;
+    const npy_intp N = call_dim(&c, 'N'), T = call_dim(&c, 'T'), D = call_dim(&c, 'D'),
+                   V = call_dim(&c, 'V');
+    void *dx = call_output(&c, "N T D");
+    if (!dx || call_ready(&c, accumulate) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    CALL_KERNEL(&c, tied_affine_backward, dx, call_data(&c, TB_dE), call_data(&c, TB_db),
+                call_data(&c, TB_dout), call_data(&c, TB_x), call_data(&c, TB_E), N, T, D, V);
+    Py_END_ALLOW_THREADS
+    return call_finish(&c);
+}
+
 /* ---- softmax_cross_entropy_forward ---- */
 
 enum { SF_xs, SF_ts, SF_COUNT };
@@ -371,6 +412,7 @@ PyMethodDef rs_lm_methods[] = {
     METHOD(embedding_backward),
     METHOD(time_affine_forward),
     METHOD(time_affine_backward),
+    METHOD(tied_affine_backward),
     METHOD(softmax_cross_entropy_forward),
     METHOD(softmax_cross_entropy_backward),
     METHOD(affine_softmax_cross_entropy),
@@ -383,6 +425,7 @@ const ArgTable rs_lm_tables[] = {
     ARG_TABLE("embedding_backward", embedding_backward_args),
     ARG_TABLE("time_affine_forward", time_affine_forward_args),
     ARG_TABLE("time_affine_backward", time_affine_backward_args),
+    ARG_TABLE("tied_affine_backward", tied_affine_backward_args),
     ARG_TABLE("softmax_cross_entropy_forward", softmax_cross_entropy_forward_args),
     ARG_TABLE("softmax_cross_entropy_backward", softmax_cross_entropy_backward_args),
     ARG_TABLE("affine_softmax_cross_entropy", affine_softmax_cross_entropy_args),

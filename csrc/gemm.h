@@ -42,7 +42,7 @@
  * epi (may be NULL): epi(ctx, i0, i1) is called once for each row range
  * [i0, i1) of C as soon as those rows are final (all of K summed, all N
  * columns written), while they are still in cache. The ranges partition
- * [0, M) and are at most a few dozen rows. With several threads, epi is
+ * [0, M) and are at most 128 rows. With several threads, epi is
  * called from worker threads too, concurrently for disjoint row ranges, so
  * it must only touch its own rows. (M == 0: not called. K == 0: called on
  * the zeroed / unchanged rows.)

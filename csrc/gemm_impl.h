@@ -43,6 +43,8 @@
 #define GEMM_STACK_A (65536 / (ptrdiff_t)sizeof(REAL))  /* A block */
 #define GEMM_STACK_B (32768 / (ptrdiff_t)sizeof(REAL))  /* B block / edge panel */
 #define GEMM_SMALL_M 64     /* up to this many rows: one stack-sized A block */
+#define GEMM_PACKED_KC (768 * 4 / (ptrdiff_t)sizeof(REAL)) /* k block, A in place */
+#define GEMM_PACKED_MC 128  /* row block of a many-row product with pre-packed B */
 #define GEMM_ADIRECT_PANELS 4 /* A read in place when N <= this many panels */
 #define GEMM_NR_MAX (128 / (ptrdiff_t)sizeof(REAL))     /* widest panel, any path */
 #define GEMM_HDR (64 / (ptrdiff_t)sizeof(REAL))         /* packed-B header */
@@ -89,6 +91,29 @@ static void FN(pack_a)(ptrdiff_t mr, ptrdiff_t kc,
         for (ptrdiff_t p = 0; p < kc; p++)
             for (ptrdiff_t i = 0; i < mr; i++)
                 ap[p * mr + i] = A[i * rsa + p * csa];
+    }
+}
+
+/* The whole A block at once when A's columns are contiguous (A = Xᵀ, e.g.
+   the gradient of an output layer, doutᵀ·x): the block's nt row tiles (tile r
+   = rows [r*mc/nt, (r+1)*mc/nt)) packed as pack_a would, but reading 8 rows
+   of X at a time from start to end, instead of going through kc distant rows
+   of X for every tile to take a few elements of each. */
+static void FN(pack_a_cols)(ptrdiff_t mc, ptrdiff_t nt, ptrdiff_t kc,
+                            const REAL *A, ptrdiff_t csa, /* A(i,p) = A[i + p*csa] */
+                            REAL *RS_RESTRICT abuf)
+{
+    for (ptrdiff_t p0 = 0; p0 < kc; p0 += 8) {
+        const ptrdiff_t pn = rs_min(8, kc - p0);
+        for (ptrdiff_t r = 0; r < nt; r++) {
+            const ptrdiff_t i0 = r * mc / nt, mr = (r + 1) * mc / nt - i0;
+            REAL *d = abuf + i0 * kc + p0 * mr;   /* tile r, steps p0.. */
+            for (ptrdiff_t q = 0; q < pn; q++) {
+                const REAL *s = A + (p0 + q) * csa + i0;
+                for (ptrdiff_t i = 0; i < mr; i++)
+                    d[q * mr + i] = s[i];
+            }
+        }
     }
 }
 
@@ -373,7 +398,9 @@ static void FN(run_block)(const FN(job) *J, ptrdiff_t m0, ptrdiff_t m1,
         for (ptrdiff_t pc = 0; pc < K; pc += J->kc) {
             const ptrdiff_t kcur = rs_min(J->kc, K - pc);
             const int acc = J->acc || pc > 0;
-            if (!J->adirect)
+            if (!J->adirect && J->rsa == 1 && J->csa != 1)
+                FN(pack_a_cols)(mcur, nt, kcur, J->A + ic + pc * J->csa, J->csa, abuf);
+            else if (!J->adirect)
                 for (ptrdiff_t r = 0; r < nt; r++) {
                     const ptrdiff_t i0 = r * mcur / nt, i1 = (r + 1) * mcur / nt;
                     FN(pack_a)(i1 - i0, kcur, J->A + (ic + i0) * J->rsa + pc * J->csa,
@@ -633,6 +660,18 @@ int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     const int nt = FN(plan_tasks)(&J, 1);
     J.adirect = FN(a_direct)(&J, nt);
     FN(block_small)(&J, J.split_m ? (M + nt - 1) / nt : M);
+    const ptrdiff_t rows = J.split_m ? (M + nt - 1) / nt : M;
+    if (rows > GEMM_SMALL_M && csa == 1 && J.g.kern != FN(kern_portable)) {
+        /* Many rows against a pre-packed B (an output layer over a whole
+           sequence): A read in place over all of K at once (in near-equal
+           k blocks of at most GEMM_PACKED_KC), so each C tile is written
+           once, and GEMM_PACKED_MC rows share each B panel brought in from
+           the cache. Same FMA chains as any other blocking. */
+        const ptrdiff_t nk = (K + GEMM_PACKED_KC - 1) / GEMM_PACKED_KC;
+        J.adirect = 1;
+        J.kc = (K + nk - 1) / nk;
+        J.mc = rs_min(rows, GEMM_PACKED_MC);
+    }
     rs_parallel_run(FN(task), &J, nt);
     if (!J.split_m && epi) /* column split: rows are final only now */
         for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
@@ -648,6 +687,8 @@ int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
 #undef GEMM_STACK_B
 #undef GEMM_SMALL_M
 #undef GEMM_ADIRECT_PANELS
+#undef GEMM_PACKED_KC
+#undef GEMM_PACKED_MC
 #undef GEMM_NR_MAX
 #undef GEMM_HDR
 #undef GEMM_PAR_FLOPS

@@ -24,6 +24,17 @@ void FN(time_affine_backward)(
     const REAL *x,        /* (N,T,D) */
     const REAL *W,        /* (D,V) */
     ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V);
+/* The backward of the tied output head, W = Eᵀ with E (V,D) the embedding */
+/* matrix: dE += doutᵀ·x (the affine part of the tied gradient, written    */
+/* into E's layout), db += column sums of dout, dx = dout·E.               */
+void FN(tied_affine_backward)(
+    REAL *dx,             /* (N,T,D) out */
+    REAL *dE,             /* (V,D) += */
+    REAL *db,             /* (V,) += or NULL */
+    const REAL *dout,     /* (N,T,V) */
+    const REAL *x,        /* (N,T,D) */
+    const REAL *E,        /* (V,D) */
+    ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V);
 /* Returns the mean loss (NaN when every label is ignored); *count gets  */
 /* the number of rows that count. Labels in [0,V) or == ignore_label.     */
 double FN(softmax_cross_entropy_forward)(

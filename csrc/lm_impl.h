@@ -158,6 +158,23 @@ void FN(time_affine_backward)(REAL *dx, REAL *dW, REAL *db, const REAL *dout,
     }
 }
 
+void FN(tied_affine_backward)(REAL *dx, REAL *dE, REAL *db, const REAL *dout,
+                              const REAL *x, const REAL *E,
+                              ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t V)
+{
+    const ptrdiff_t R = N * T;
+    /* dE (V,D) += doutᵀ (V,R) · x (R,D): the gemm reads doutᵀ through its
+       strides (columns contiguous), so no (V,R) copy */
+    FN(rs_gemm)(V, D, R, dout, 1, V, x, D, 1, dE, D, 1);
+    if (db) { /* db (V,) += column sums of dout, rows in order */
+        FN(colsum_job) J = {.db = db, .dout = dout, .R = R, .V = V};
+        int nt = (double)R * (double)V >= 262144.0 ? rs_get_num_threads() : 1;
+        rs_parallel_run(FN(colsum_task), &J, nt);
+    }
+    /* dx (R,D) = dout (R,V) · E (V,D): E's rows are contiguous as they are */
+    FN(rs_gemm)(R, D, V, dout, V, 1, E, D, 1, dx, D, 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* softmax fused with cross-entropy                                           */
 

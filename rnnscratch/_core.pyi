@@ -193,6 +193,15 @@ def time_affine_backward(
     accumulate: bool = ...,
 ) -> NDArray[np.floating]: ...    # dx (N, T, D)
 
+def tied_affine_backward(
+    dout: ArrayLike,              # (N, T, V)
+    x: ArrayLike,                 # (N, T, D)
+    E: ArrayLike,                 # (V, D) the tied embedding matrix (W = E.T)
+    dE: NDArray[np.floating],     # (V, D) written
+    db: Optional[NDArray[np.floating]] = ...,  # (V,) written
+    accumulate: bool = ...,
+) -> NDArray[np.floating]: ...    # dx (N, T, D)
+
 def softmax_cross_entropy_forward(
     xs: ArrayLike,                # (N, T, V) logits
     ts: ArrayLike,                # (N, T) ids; ignore_label rows left out of the mean

@@ -185,6 +185,11 @@ CONTRACT = (
         A("dout", "NTV"), A("x", "NTD"), A("W", "DV", "P"), A("dW", "DV", "O"),
         A("db", "V", "O", optional=True, default=None), ACC),
         (Ret("dx", "NTD"),)),
+    # chapter 6: the backward of the tied head, dE in the embedding's own layout
+    Fn("tied_affine_backward", (
+        A("dout", "NTV"), A("x", "NTD"), A("E", "VD", "P"), A("dE", "VD", "O"),
+        A("db", "V", "O", optional=True, default=None), ACC),
+        (Ret("dx", "NTD"),)),
     Fn("softmax_cross_entropy_forward", (A("xs", "NTV", "P"), A("ts", "NT", "ids"), IGN),
        (Ret("loss"), Ret("ys", "NTV"))),
     Fn("softmax_cross_entropy_backward", (

@@ -217,7 +217,7 @@ def test_load_params_errors_change_nothing(tmp_path):
     short = tmp_path / "short.pkl"
     with open(short, "wb") as f:
         pickle.dump([p.astype(np.float16) for p in m.params[:-1]], f)
-    with pytest.raises(ValueError, match="expected 6 arrays"):
+    with pytest.raises(ValueError, match="expected a list of 6 arrays"):
         m.load_params(str(short))
     wrong = tmp_path / "wrong.pkl"
     arrays = [p.astype(np.float16) for p in m.params]
@@ -492,3 +492,70 @@ def test_better_rnnlm_uses_the_tied_kernel(monkeypatch):
     m.layers[-1].params[0] = np.ascontiguousarray(m.params[7])
     m.forward(xs, ts)
     assert calls == [1]
+
+
+# --------------------------------------------------------------------------
+# _core.tied_affine_backward: the tied head's backward in E's own layout
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 1, 1, 2), (4, 9, 33, 301), (3, 5, 64, 4100),
+                                   (20, 35, 13, 1000)])
+def test_tied_backward_equals_untied_bit_for_bit(dtype, shape):
+    """dx, dE = dW.T and db of time_affine_backward with W = E.T, bit for bit
+    (the same FMA chain over the rows for every element), and close to the
+    float64 formulas; Fortran-order and strided inputs give the same."""
+    from rnnscratch import _core
+
+    N, T, D, V = shape
+    rng = np.random.default_rng(D + V)
+    E = rng.standard_normal((V, D)).astype(dtype)
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    dout = rng.standard_normal((N, T, V)).astype(dtype)
+    dW, db1 = np.zeros((D, V), dtype), np.zeros(V, dtype)
+    dx1 = _core.time_affine_backward(dout, x, np.ascontiguousarray(E.T), dW, db1)
+    dE, db2 = np.full((V, D), np.nan, dtype), np.full(V, np.nan, dtype)
+    dx2 = _core.tied_affine_backward(dout, x, E, dE, db2)
+    assert np.array_equal(dx1, dx2) and np.array_equal(dW.T, dE) and np.array_equal(db1, db2)
+    x64, d64 = x.astype(np.float64).reshape(-1, D), dout.astype(np.float64).reshape(-1, V)
+    E64 = E.astype(np.float64)
+    eps = 1e-6 if dtype == np.float32 else 1e-14
+
+    def close(got, want, bound):  # within eps times the sum of |terms| of each element
+        assert np.all(np.abs(got - want) <= eps * bound + eps), np.abs(got - want).max()
+
+    close(dE, d64.T @ x64, np.abs(d64).T @ np.abs(x64))
+    close(dx2.reshape(-1, D), d64 @ E64, np.abs(d64) @ np.abs(E64))
+    close(db2, d64.sum(axis=0), np.abs(d64).sum(axis=0))
+    # accumulate adds; db None leaves no bias gradient; odd layouts read the same
+    dE2, db3 = dE.copy(), db2.copy()
+    _core.tied_affine_backward(dout, x, E, dE2, db3, accumulate=True)
+    close(dE2, dE + d64.T @ x64, np.abs(dE) + np.abs(d64).T @ np.abs(x64))
+    close(db3, db2 + d64.sum(axis=0), np.abs(db2) + np.abs(d64).sum(axis=0))
+    dE3 = np.zeros((V, D), dtype)
+    dx3 = _core.tied_affine_backward(np.asfortranarray(dout), x[:, ::-1][:, ::-1],
+                                     np.asfortranarray(E), dE3)
+    assert np.array_equal(dx3, dx2) and np.array_equal(dE3, dE)
+
+
+def test_tied_backward_errors_name_the_argument():
+    from rnnscratch import _core
+
+    E = np.zeros((7, 4), np.float32)
+    x = np.zeros((2, 3, 4), np.float32)
+    dout = np.zeros((2, 3, 7), np.float32)
+    dE = np.zeros((7, 4), np.float32)
+    with pytest.raises(ValueError, match="x: expected shape"):
+        _core.tied_affine_backward(dout, np.zeros((2, 3, 5), np.float32), E, dE)
+    with pytest.raises(ValueError, match="dout: expected shape"):
+        _core.tied_affine_backward(np.zeros((2, 3, 6), np.float32), x, E, dE)
+    with pytest.raises(ValueError, match="dE: expected shape"):
+        _core.tied_affine_backward(dout, x, E, np.zeros((4, 7), np.float32))
+    with pytest.raises(ValueError, match="db: expected shape"):
+        _core.tied_affine_backward(dout, x, E, dE, np.zeros(4, np.float32))
+    with pytest.raises(TypeError, match="dE"):
+        _core.tied_affine_backward(dout, x, E, np.zeros((7, 4), np.int64))
+    before = dE.copy()
+    with pytest.raises(ValueError):
+        _core.tied_affine_backward(dout, x, E, dE, np.zeros(3, np.float32))
+    assert np.array_equal(dE, before)  # nothing written on a failed call

@@ -451,6 +451,11 @@ def oracle(fname, kw, dims, dt, arrays):
         N, T, D, V = d["N"], d["T"], d["D"], d["V"]
         return [dout @ W.T], {"dW": x.reshape(N * T, D).T @ dout.reshape(N * T, V),
                               "db": dout.reshape(N * T, V).sum(axis=0)}
+    if fname == "tied_affine_backward":
+        x, E, dout = f("x"), f("E"), f("dout")
+        N, T, D, V = d["N"], d["T"], d["D"], d["V"]
+        return [dout @ E], {"dE": dout.reshape(N * T, V).T @ x.reshape(N * T, D),
+                            "db": dout.reshape(N * T, V).sum(axis=0)}
     if fname == "affine_softmax_cross_entropy":
         x, W, b = f("x"), f("W"), f("b")
         xs = x @ W + (0 if b is None else b)

@@ -36,18 +36,18 @@ class BaseModel:
         return file_name
 
     def save_params(self, file_name=None):
-        file_name = self._file(file_name)
+        file_name = BaseModel._file(self, file_name)  # also for any object with params
         params = [np.asarray(p).astype(np.float16) for p in self.params]
         with open(file_name, "wb") as f:
             pickle.dump(params, f)
 
     def load_params(self, file_name=None):
-        file_name = self._file(file_name)
+        file_name = BaseModel._file(self, file_name)
         if not os.path.exists(file_name):
             raise IOError("No file: " + file_name)
         with open(file_name, "rb") as f:
             loaded = pickle.load(f)
-        self.set_params(loaded, source=file_name)
+        BaseModel.set_params(self, loaded, source=file_name)
 
     def set_params(self, arrays, source="arrays"):
         """Write `arrays` (one per entry of params, any float dtype) into the
@@ -56,8 +56,8 @@ class BaseModel:
             raise TypeError(f"{source}: expected a list of {len(self.params)} arrays, "
                             f"got {type(arrays).__name__}")
         if len(arrays) != len(self.params):
-            raise ValueError(f"{source}: expected {len(self.params)} arrays (the params of "
-                             f"{type(self).__name__}), got {len(arrays)}")
+            raise ValueError(f"{source}: expected a list of {len(self.params)} arrays (the "
+                             f"params of {type(self).__name__}), got {len(arrays)}")
         new = []
         for i, (p, a) in enumerate(zip(self.params, arrays)):
             a = np.asarray(a)
@@ -351,29 +351,18 @@ class LstmLmBase(BaseModel):
 
     def _tied_head_backward(self, d):
         """The affine layer's backward with W = E.T (E the embedding matrix,
-        (V,D)): db = sum of d, dx = d @ E, and the affine part of the tied
-        gradient, d.T @ x, written straight into the embedding's gradient
-        (the embedding's scatter-add is accumulated onto it afterwards)."""
+        (V,D)), in C (_core.tied_affine_backward): db = sum of d, dx = d @ E,
+        and the affine part of the tied gradient, d.T @ x, written straight
+        into the embedding's gradient in its own (V,D) layout (the
+        embedding's scatter-add is accumulated onto it afterwards). No
+        transposed copy of E or of its gradient, and no call into NumPy's
+        BLAS, whose idle threads would spin on the cores the next kernel
+        runs on."""
+        from .. import _core
+
         affine, embed = self.layers[-1], self.layers[0]
-        E = embed.params[0]
-        gE = embed.grads[0]
-        x = affine.x
-        N, T, V = d.shape
-        D = x.shape[-1]
-        d2 = d.reshape(N * T, V)
-        x2 = np.ascontiguousarray(x).reshape(N * T, D).astype(d.dtype, copy=False)
-        if len(affine.grads) > 1:
-            gb = affine.grads[1]
-            if gb.dtype == d.dtype and gb.flags.c_contiguous:
-                np.sum(d2, axis=0, out=gb)
-            else:
-                gb[...] = d2.sum(axis=0)
-        if gE.dtype == d.dtype and gE.flags.c_contiguous and gE.flags.writeable:
-            np.dot(d2.T, x2, out=gE)
-        else:
-            gE[...] = d2.T @ x2
-        Ec = np.asarray(E).astype(d.dtype, copy=False)
-        return np.dot(d2, Ec).reshape(N, T, D)
+        db = affine.grads[1] if len(affine.grads) > 1 else None
+        return _core.tied_affine_backward(d, affine.x, embed.params[0], embed.grads[0], db)
 
     def _merge_tied(self):
         """Unfused path: add the affine layer's gradient of W (D,V) into the

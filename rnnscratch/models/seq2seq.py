@@ -28,12 +28,12 @@ float64 is what the gradient checks use.
 A call that raises (a bad argument found by any layer) leaves the model and
 its layers as they were.
 """
-import os
-import pickle
 import threading
 import types
 
 import numpy as np
+
+from .base import BaseModel
 
 __all__ = ["Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
            "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq",
@@ -156,45 +156,15 @@ def _single(name, a):
 
 
 def save_params(model, file_name=None):
-    """The book's BaseModel.save_params: pickle of the list of params as float16,
-    to `file_name` (default: the class name + '.pkl')."""
-    if file_name is None:
-        file_name = type(model).__name__ + ".pkl"
-    params = [np.asarray(p).astype(np.float16) for p in model.params]
-    with open(file_name, "wb") as f:
-        pickle.dump(params, f)
+    """The book's BaseModel.save_params for any model with `params`
+    (BaseModel's, see models/base.py)."""
+    BaseModel.save_params(model, file_name)
 
 
 def load_params(model, file_name=None):
-    """The book's BaseModel.load_params: reads that pickle and writes the values
-    (as float32, then the parameter's dtype) into the params in place. The
-    count and shapes must match the model's (ValueError, nothing written)."""
-    if file_name is None:
-        file_name = type(model).__name__ + ".pkl"
-    if "/" in file_name:
-        file_name = file_name.replace("/", os.sep)
-    if not os.path.exists(file_name):
-        raise IOError("No file: " + file_name)
-    with open(file_name, "rb") as f:
-        params = pickle.load(f)
-    if not isinstance(params, (list, tuple)) or len(params) != len(model.params):
-        n = len(params) if isinstance(params, (list, tuple)) else type(params).__name__
-        raise ValueError(f"{file_name}: expected a list of {len(model.params)} arrays, got {n}")
-    params = [np.asarray(p).astype("f") for p in params]
-    for i, (p, q) in enumerate(zip(model.params, params)):
-        if np.shape(p) != q.shape:
-            raise ValueError(f"{file_name}: params[{i}] has shape {q.shape}, "
-                             f"the model's {np.shape(p)}")
-    for p, q in zip(model.params, params):
-        p[...] = q
-
-
-class _ParamsIO:
-    def save_params(self, file_name=None):
-        save_params(self, file_name)
-
-    def load_params(self, file_name=None):
-        load_params(self, file_name)
+    """The book's BaseModel.load_params for any model with `params`: the count
+    and every shape checked before anything is written (ValueError)."""
+    BaseModel.load_params(model, file_name)
 
 
 def _collect(obj, layers):
@@ -299,7 +269,7 @@ class Decoder:
         return _atomic(self, run)
 
 
-class Seq2seq(_ParamsIO):
+class Seq2seq(BaseModel):
     """Encoder + Decoder + TimeSoftmaxWithLoss. forward(xs (N,T_in), ts (N,T_out))
     -> loss: the decoder reads ts[:, :-1] and is scored against ts[:, 1:];
     backward(dout=1) -> None; generate(xs (1,T_in), start_id, sample_size) -> ids.
