@@ -31,7 +31,7 @@ if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "ch06", "better
                 allow_module_level=True)
 
 import rnnscratch  # noqa: E402
-from rnnscratch import reference  # noqa: E402
+from rnnscratch.models import reference  # noqa: E402  (the reference models)
 from rnnscratch.training.trainer import RnnlmTrainer, eval_perplexity, params_and_grads  # noqa: E402
 
 RTOL = 1e-4
@@ -265,7 +265,7 @@ def test_generate_like_the_book(book, name, mod):
 def test_ch6_bench_and_fidelity_small(book):
     """bench --only ch6's code on small models: every contender runs, the
     ratios are the ratios of the medians, the fidelity run agrees."""
-    from rnnscratch import bench
+    from rnnscratch.tools import bench
 
     lines = []
     res = bench.run_ch6_bench(quick=True, course_dir=COURSE_DIR, fidelity=6, out=lines.append,

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from rnnscratch import demo
+from rnnscratch.tools import demo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PTB_DIR = os.path.join(HERE, "..", "..", "shared", "data", "ptb")
@@ -89,9 +89,9 @@ def test_chapter5_loop_agrees_with_the_reference_layers():
     import numpy as np
 
     from rnnscratch.models import SimpleRnnlm
-    from rnnscratch.reference import SimpleRnnlm as RefSimpleRnnlm
-    from rnnscratch.bench import _lm_corpus
-    from rnnscratch.demo import train_chapter5
+    from rnnscratch.models.reference import SimpleRnnlm as RefSimpleRnnlm
+    from rnnscratch.tools.bench import _lm_corpus
+    from rnnscratch.tools.demo import train_chapter5
 
     corpus, _ = _lm_corpus(1000)
     V = int(corpus.max()) + 1

@@ -230,7 +230,7 @@ COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
 @pytest.mark.skipif(not os.path.isfile(os.path.join(COURSE_DIR, "ch06", "better_rnnlm.py")),
                     reason="the book's code is needed: set RNNSCRATCH_COURSE_DIR")
 def test_the_books_better_rnnlm_to_torch():
-    from rnnscratch.course_check import _isolated
+    from rnnscratch.tools.check import _isolated
 
     with _isolated(COURSE_DIR, ("common", "better_rnnlm")):
         sys.path.insert(0, os.path.join(COURSE_DIR, "ch06"))
