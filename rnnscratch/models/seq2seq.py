@@ -162,6 +162,17 @@ def load_params(model, file_name=None):
     BaseModel.load_params(model, file_name)
 
 
+def _greedy(step, start_id, sample_size):
+    """The decoders' generate(): sample_size ids, each the argmax of
+    step(x (1,1) the previous id) -> scores, starting from start_id."""
+    sampled, sample_id = [], start_id
+    for _ in range(int(sample_size)):
+        score = step(np.array(sample_id).reshape((1, 1)))
+        sample_id = int(np.argmax(np.asarray(score).reshape(-1)))
+        sampled.append(sample_id)
+    return sampled
+
+
 def _collect(obj, layers):
     obj.params, obj.grads = [], []
     for layer in layers:
@@ -254,13 +265,7 @@ class Decoder:
                 raise ValueError(f"h: expected shape (1, H), got {hh.shape}")
             _single("h", hh)
             self.lstm.set_state(h)
-            sampled, sample_id = [], start_id
-            for _ in range(int(sample_size)):
-                x = np.array(sample_id).reshape((1, 1))
-                score = self._step(x, h)
-                sample_id = int(np.argmax(np.asarray(score).reshape(-1)))
-                sampled.append(sample_id)
-            return sampled
+            return _greedy(lambda x: self._step(x, h), start_id, sample_size)
         return _atomic(self, run)
 
 
@@ -459,13 +464,7 @@ class AttentionDecoder:
             e = self._enc_hs(enc_hs)
             _single("enc_hs", e)
             self.lstm.set_state(e[:, -1])
-            sampled, sample_id = [], start_id
-            for _ in range(int(sample_size)):
-                x = np.array(sample_id).reshape((1, 1))
-                score = self._step(x, e)
-                sample_id = int(np.argmax(np.asarray(score).reshape(-1)))
-                sampled.append(sample_id)
-            return sampled
+            return _greedy(lambda x: self._step(x, e), start_id, sample_size)
         return _atomic(self, run)
 
 
