@@ -242,7 +242,7 @@ class LstmLmBase(BaseModel):
         return xs
 
     def _head(self, hs, ts, out):
-        from .. import _core
+        from .._loader import _core
         from .._policy import label_ids
 
         affine = self.layers[-1]
@@ -339,7 +339,7 @@ class LstmLmBase(BaseModel):
             d = self._tied_head_backward(d)
             for layer in reversed(self.layers[1:-1]):
                 d = layer.backward(d)
-            from .. import _core
+            from .._loader import _core
 
             embed = self.layers[0]
             _core.embedding_backward(d, embed.idx, embed.params[0], embed.grads[0],
@@ -358,7 +358,7 @@ class LstmLmBase(BaseModel):
         transposed copy of E or of its gradient, and no call into NumPy's
         BLAS, whose idle threads would spin on the cores the next kernel
         runs on."""
-        from .. import _core
+        from .._loader import _core
 
         affine, embed = self.layers[-1], self.layers[0]
         db = affine.grads[1] if len(affine.grads) > 1 else None

@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 from .._policy import compute_dtype, label_ids
 from ..layers.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from ..layers.rnn import TimeRNN
