@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "act.h"
+#include "lm.h"
 #include "threads.h"
 
 static PyObject *np_shares_memory; /* numpy's C function, cached by args_init */
@@ -355,6 +356,7 @@ static long spec_letters(const char *spec)
 static int check_table(CoreFn *fn)
 {
     long fixed = 0; /* letters the array arguments show */
+    int ids = 0;
     fn->nargs = fn->narrays = fn->nres = 0;
     for (int p = 0; p < RS_MAX_ARGS && fn->args[p].name; p++) {
         const ArgSpec *a = &fn->args[p];
@@ -367,11 +369,14 @@ static int check_table(CoreFn *fn)
                 return table_error(fn, "spec or role", a->name);
             fixed |= m;
             fn->narrays++;
+            if (a->role == ROLE_IDS) ids = 1;
         }
         if (p > 0 && fn->args[p - 1].has_default && !a->has_default)
             return table_error(fn, "an argument without a default after one with", a->name);
         if (find_arg(fn, a->name) != p) return table_error(fn, "a name twice", a->name);
     }
+    if (ids && !(fixed & (1L << ('V' - 'A'))))
+        return table_error(fn, "word ids without a V (vocabulary) to check them against", NULL);
     if (fn->nargs == RS_MAX_ARGS || !fn->body || !fn->doc || !fn->kernel)
         return table_error(fn, "too many arguments, or no body, doc or kernel", NULL);
     /* the check order: `order` first, then the PARAMs, then the other arrays */
@@ -406,6 +411,7 @@ static int check_table(CoreFn *fn)
             if (m < 0 || (m & ~fixed))
                 return table_error(fn, "a result's shape not fixed by the arguments", res->name);
         }
+        if (!res->spec && r != 0) return table_error(fn, "the loss must come first", res->name);
         if (res->into) {
             int p = find_arg(fn, res->into);
             if (p < 0 || fn->args[p].kind != ARG_BUFFER || !res->spec)
@@ -598,6 +604,41 @@ static int call_parse(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject
     return 0;
 }
 
+/* Word ids (IDS arrays) must lie in [0, V) (or equal ignore_label, when the
+   function has one): checked before any kernel runs, naming the argument,
+   the position and where V came from. -1 (everything released) otherwise. */
+static int check_ids(Call *c)
+{
+    const int allow_ignore = has_arg(c->fn, "ignore_label");
+    const npy_intp ignore = allow_ignore ? call_int(c, "ignore_label") : 0;
+    const npy_intp V = c->dim['V' - 'A'];
+    for (int i = 0; i < c->n; i++) {
+        PyArrayObject *ids = c->conv[i];
+        if (!ids || c->spec[i]->role != ROLE_IDS) continue;
+        const npy_intp *p = PyArray_DATA(ids);
+        ptrdiff_t bad = lm_first_bad_id(p, PyArray_SIZE(ids), V, allow_ignore, ignore);
+        if (bad < 0) continue;
+        npy_intp T = PyArray_NDIM(ids) == 2 ? PyArray_DIM(ids, 1) : 1;
+        npy_intp row = T ? bad / T : 0, col = T ? bad % T : 0;
+        const char *name = c->spec[i]->name, *vfrom = c->dim_from['V' - 'A'];
+        if (allow_ignore)
+            PyErr_Format(PyExc_ValueError,
+                         "%s: label %zd at [%zd, %zd] is out of range: expected a word id in "
+                         "[0, %zd) (V=%zd from %s) or ignore_label=%zd",
+                         name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
+                         (Py_ssize_t)V, (Py_ssize_t)V, vfrom, (Py_ssize_t)ignore);
+        else
+            PyErr_Format(PyExc_ValueError,
+                         "%s: word id %zd at [%zd, %zd] is out of range: expected ids in "
+                         "[0, %zd) (V=%zd from %s)",
+                         name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
+                         (Py_ssize_t)V, (Py_ssize_t)V, vfrom);
+        call_fail(c);
+        return -1;
+    }
+    return 0;
+}
+
 PyObject *call_run(CoreFn *fn, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     Call c;
@@ -607,7 +648,7 @@ PyObject *call_run(CoreFn *fn, PyObject *const *args, Py_ssize_t nargs, PyObject
     for (int k = 0; k < 26; k++) c.dim[k] = -1;
     memset(c.res_out, -1, sizeof c.res_out);
     if (call_parse(&c, args, nargs, kwnames) < 0) return NULL;
-    if (c.n && call_prepare(&c) < 0) return NULL;
+    if (c.n && (call_prepare(&c) < 0 || check_ids(&c) < 0)) return NULL;
     return fn->body(&c);
 }
 
@@ -989,6 +1030,19 @@ PyObject *call_finish(Call *c)
     }
     c->nout = 0;
     return r;
+}
+
+int call_begin(Call *c, ptrdiff_t count)
+{
+    if (call_results(c) < 0 || (count != 0 && !call_work(c, count))) return -1;
+    return call_ready(c);
+}
+
+PyObject *call_end(Call *c, double loss)
+{
+    PyObject *r = call_finish(c);
+    if (!r || c->fn->nres == 0 || c->fn->results[0].spec) return r;
+    return Py_BuildValue("(dN)", loss, r); /* the loss first (the one table rule) */
 }
 
 /* ------------------------------------------------------------------------ */

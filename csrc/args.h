@@ -210,6 +210,7 @@ struct Call {
     int nout;
     signed char res_out[RS_MAX_OUTS]; /* result r of the table is out[res_out[r]] */
     void *work;                       /* from rs_ws_get */
+    ptrdiff_t count;                  /* a loss kernel's count of labels */
 };
 
 /* A call of fn: parse (positional and keyword, CPython's messages), the
@@ -251,6 +252,45 @@ PyObject *call_fail(Call *c);
 #define WORK_SIZE(c, kernel, ...) \
     ((c)->typenum == NPY_FLOAT ? (ptrdiff_t)kernel##_work_size_f32(__VA_ARGS__) \
                                : (ptrdiff_t)kernel##_work_size_f64(__VA_ARGS__))
+
+/* ---- the body most functions have ----
+ *
+ *     KERNEL_BODY(time_rnn_forward, WORK_SIZE(c, time_rnn_forward, N, T, D, H),
+ *                 time_rnn_forward, DATA("hs"), WORK, DATA("xs"), ..., N, T, D, H, ACT)
+ *
+ * defines time_rnn_forward_body: the sizes N, T, S, D, H, V (as the shapes
+ * fixed them; -1 for a letter the table does not use), the table's results,
+ * a workspace of `work` elements (0: none), call_ready, the kernel with these
+ * arguments without the GIL, call_finish. LOSS_BODY: the same for a kernel
+ * that returns the loss (a double; its count of labels in COUNT), returned
+ * as (loss, the arrays). */
+#define DATA(name) call_data(c, name)
+#define WORK (c->work)
+#define COUNT (&c->count)
+#define ACT ((int)call_int(c, "activation"))
+#define IGNORE ((npy_intp)call_int(c, "ignore_label"))
+#define BODY_(fname, work_size, ...) \
+    static PyObject *fname##_body(Call *c) \
+    { \
+        const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), S = call_dim(c, 'S'), \
+                       D = call_dim(c, 'D'), H = call_dim(c, 'H'), V = call_dim(c, 'V'); \
+        (void)N, (void)T, (void)S, (void)D, (void)H, (void)V; \
+        if (call_begin(c, (work_size)) < 0) return NULL; \
+        double loss = 0; \
+        Py_BEGIN_ALLOW_THREADS \
+        __VA_ARGS__; \
+        Py_END_ALLOW_THREADS \
+        return call_end(c, loss); \
+    }
+#define KERNEL_BODY(fname, work_size, kernel, ...) \
+    BODY_(fname, work_size, CALL_KERNEL(c, kernel, __VA_ARGS__))
+#define LOSS_BODY(fname, work_size, kernel, ...) \
+    BODY_(fname, work_size, loss = CALL_KERNEL(c, kernel, __VA_ARGS__))
+/* call_results, a workspace of `count` elements when count != 0 (WORK),
+   call_ready: 0, or -1 with everything released */
+int call_begin(Call *c, ptrdiff_t count);
+/* call_finish; with a LOSS result in the table, (loss, what it returns) */
+PyObject *call_end(Call *c, double loss);
 
 /* ---- small parsers shared by the bindings ---- */
 

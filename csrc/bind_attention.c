@@ -10,24 +10,6 @@
 #include "bindings.h"
 #include "attention.h"
 
-/* The attention functions share their sizes and their shape of a body: the
-   results, a workspace when the kernel has one (`ws`: the work-size function
-   of the backward ones), the kernel with (results, [work,] inputs, N, S, T, H). */
-#define ATTENTION_BODY(fname, ws, ...) \
-    static PyObject *fname##_body(Call *c) \
-    { \
-        const npy_intp N = call_dim(c, 'N'), S = call_dim(c, 'S'), T = call_dim(c, 'T'), \
-                       H = call_dim(c, 'H'); \
-        const ptrdiff_t need = ws; \
-        void *work = NULL; \
-        if (call_results(c) < 0 || (need && !(work = call_work(c, need))) || call_ready(c) < 0) \
-            return NULL; \
-        Py_BEGIN_ALLOW_THREADS \
-        CALL_KERNEL(c, fname, __VA_ARGS__, N, S, T, H); \
-        Py_END_ALLOW_THREADS \
-        return call_finish(c); \
-    }
-
 CORE_FN(attention_weight_forward,
     .kernel = "attention_weight_forward",
     .args = {PARAM("hs_enc", "N S H"), PARAM("hs_dec", "N T H")},
@@ -35,8 +17,8 @@ CORE_FN(attention_weight_forward,
     .doc = "attention_weight_forward(hs_enc, hs_dec) -> a\n\n"
            "a (N,T,S)[n,t,:] = softmax over i of sum_h hs_enc (N,S,H)[n,i,h] * hs_dec (N,T,H)[n,t,h].");
 
-ATTENTION_BODY(attention_weight_forward, 0,
-              call_data(c, "a"), call_data(c, "hs_enc"), call_data(c, "hs_dec"))
+KERNEL_BODY(attention_weight_forward, 0, attention_weight_forward,
+            DATA("a"), DATA("hs_enc"), DATA("hs_dec"), N, S, T, H)
 
 CORE_FN(weight_sum_forward,
     .kernel = "weight_sum_forward",
@@ -46,8 +28,8 @@ CORE_FN(weight_sum_forward,
            "c (N,T,H)[n,t,:] = sum_i a (N,T,S)[n,t,i] * hs_enc (N,S,H)[n,i,:].\n"
            "hs_enc chooses the compute dtype; a is cast to it.");
 
-ATTENTION_BODY(weight_sum_forward, 0,
-              call_data(c, "c"), call_data(c, "hs_enc"), call_data(c, "a"))
+KERNEL_BODY(weight_sum_forward, 0, weight_sum_forward,
+            DATA("c"), DATA("hs_enc"), DATA("a"), N, S, T, H)
 
 CORE_FN(time_attention_forward,
     .kernel = "time_attention_forward",
@@ -58,9 +40,9 @@ CORE_FN(time_attention_forward,
            "c (N,T,H) = weight_sum_forward(hs_enc, a); the same numbers as the two calls.\n"
            "hs_enc (N,S,H) the encoder's states, hs_dec (N,T,H) the decoder's.");
 
-ATTENTION_BODY(time_attention_forward, 0,
-              call_data(c, "c"), call_data(c, "a"), call_data(c, "hs_enc"),
-              call_data(c, "hs_dec"))
+KERNEL_BODY(time_attention_forward, 0, time_attention_forward,
+            DATA("c"), DATA("a"), DATA("hs_enc"),
+            DATA("hs_dec"), N, S, T, H)
 
 CORE_FN(weight_sum_backward,
     .kernel = "weight_sum_backward",
@@ -70,9 +52,9 @@ CORE_FN(weight_sum_backward,
            "Backward of weight_sum_forward: dhs_enc (N,S,H)[n,i,:] = sum_t a[n,t,i] * dc[n,t,:],\n"
            "da (N,T,S)[n,t,i] = sum_h dc (N,T,H)[n,t,h] * hs_enc[n,i,h].");
 
-ATTENTION_BODY(weight_sum_backward, 0,
-              call_data(c, "dhs_enc"), call_data(c, "da"), call_data(c, "dc"),
-              call_data(c, "hs_enc"), call_data(c, "a"))
+KERNEL_BODY(weight_sum_backward, 0, weight_sum_backward,
+            DATA("dhs_enc"), DATA("da"), DATA("dc"),
+            DATA("hs_enc"), DATA("a"), N, S, T, H)
 
 CORE_FN(attention_weight_backward,
     .kernel = "attention_weight_backward",
@@ -84,9 +66,10 @@ CORE_FN(attention_weight_backward,
            "upstream gradient: ds = a*da - a*sum_i(a*da) (the softmax's backward), then\n"
            "dhs_enc (N,S,H) = sum_t ds[:,t,:,None] * hs_dec[:,t,None,:], dhs_dec (N,T,H) = ds @ hs_enc.");
 
-ATTENTION_BODY(attention_weight_backward, WORK_SIZE(c, time_attention_backward, N, S, T, H),
-              call_data(c, "dhs_enc"), call_data(c, "dhs_dec"), work, call_data(c, "da"),
-              call_data(c, "hs_enc"), call_data(c, "hs_dec"), call_data(c, "a"))
+KERNEL_BODY(attention_weight_backward, WORK_SIZE(c, time_attention_backward, N, S, T, H),
+            attention_weight_backward,
+            DATA("dhs_enc"), DATA("dhs_dec"), WORK, DATA("da"),
+            DATA("hs_enc"), DATA("hs_dec"), DATA("a"), N, S, T, H)
 
 CORE_FN(time_attention_backward,
     .kernel = "time_attention_backward",
@@ -98,9 +81,10 @@ CORE_FN(time_attention_backward,
            "the upstream gradient of c. dhs_enc (N,S,H) is summed over the decoder's steps\n"
            "(the weight sum's part plus the weights' part), dhs_dec (N,T,H) per step.");
 
-ATTENTION_BODY(time_attention_backward, WORK_SIZE(c, time_attention_backward, N, S, T, H),
-              call_data(c, "dhs_enc"), call_data(c, "dhs_dec"), work, call_data(c, "dc"),
-              call_data(c, "hs_enc"), call_data(c, "hs_dec"), call_data(c, "a"))
+KERNEL_BODY(time_attention_backward, WORK_SIZE(c, time_attention_backward, N, S, T, H),
+            time_attention_backward,
+            DATA("dhs_enc"), DATA("dhs_dec"), WORK, DATA("dc"),
+            DATA("hs_enc"), DATA("hs_dec"), DATA("a"), N, S, T, H)
 
 CoreFn *const rs_attention_fns[] = {
     &attention_weight_forward_fn,

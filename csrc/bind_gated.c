@@ -28,19 +28,9 @@ CORE_FN(lstm_forward,
            "(zeros), Wx (D,4H), Wh (H,4H), b (4H,) or None. Returns h_next, c_next (N,H) and\n"
            "cache (N,4H), the gate activations lstm_backward takes back.");
 
-static PyObject *lstm_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), D = call_dim(c, 'D'), H = call_dim(c, 'H');
-    void *work = call_results(c) < 0 ? NULL : call_work(c, WORK_SIZE(c, lstm_forward, N, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, lstm_forward, call_data(c, "h_next"), call_data(c, "c_next"),
-                call_data(c, "cache"), work, call_data(c, "x"), call_data(c, "h_prev"),
-                call_data(c, "c_prev"), call_data(c, "Wx"), call_data(c, "Wh"),
-                call_data(c, "b"), N, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(lstm_forward, WORK_SIZE(c, lstm_forward, N, D, H), lstm_forward,
+            DATA("h_next"), DATA("c_next"), DATA("cache"), WORK, DATA("x"), DATA("h_prev"),
+            DATA("c_prev"), DATA("Wx"), DATA("Wh"), DATA("b"), N, D, H)
 
 CORE_FN(lstm_backward,
     .kernel = "lstm_backward",
@@ -70,21 +60,10 @@ CORE_FN(lstm_backward,
            "overwriting them, or adding to them with accumulate=True. b, the layer's bias,\n"
            "only takes part in choosing the compute dtype.");
 
-static PyObject *lstm_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), D = call_dim(c, 'D'), H = call_dim(c, 'H');
-    void *work = call_results(c) < 0 ? NULL : call_work(c, WORK_SIZE(c, lstm_backward, N, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, lstm_backward, call_data(c, "dx"), call_data(c, "dh_prev"),
-                call_data(c, "dc_prev"), call_data(c, "dWx"), call_data(c, "dWh"),
-                call_data(c, "db"), work, call_data(c, "dh_next"), call_data(c, "dc_next"),
-                call_data(c, "x"), call_data(c, "h_prev"), call_data(c, "c_prev"),
-                call_data(c, "c_next"), call_data(c, "cache"), call_data(c, "Wx"),
-                call_data(c, "Wh"), N, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(lstm_backward, WORK_SIZE(c, lstm_backward, N, D, H), lstm_backward,
+            DATA("dx"), DATA("dh_prev"), DATA("dc_prev"), DATA("dWx"), DATA("dWh"), DATA("db"),
+            WORK, DATA("dh_next"), DATA("dc_next"), DATA("x"), DATA("h_prev"), DATA("c_prev"),
+            DATA("c_next"), DATA("cache"), DATA("Wx"), DATA("Wh"), N, D, H)
 
 CORE_FN(time_lstm_forward,
     .kernel = "time_lstm_forward",
@@ -102,21 +81,9 @@ CORE_FN(time_lstm_forward,
            "(N,T,H), and cache (N,T,4H), the gate activations f, g, i, o of every step,\n"
            "which time_lstm_backward takes back.");
 
-static PyObject *time_lstm_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   H = call_dim(c, 'H');
-    void *work = call_results(c) < 0
-                     ? NULL : call_work(c, WORK_SIZE(c, time_lstm_forward, N, T, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_lstm_forward, call_data(c, "hs"), call_data(c, "cs"),
-                call_data(c, "cache"), work, call_data(c, "xs"), call_data(c, "h0"),
-                call_data(c, "c0"), call_data(c, "Wx"), call_data(c, "Wh"), call_data(c, "b"),
-                N, T, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_lstm_forward, WORK_SIZE(c, time_lstm_forward, N, T, D, H), time_lstm_forward,
+            DATA("hs"), DATA("cs"), DATA("cache"), WORK, DATA("xs"), DATA("h0"), DATA("c0"),
+            DATA("Wx"), DATA("Wh"), DATA("b"), N, T, D, H)
 
 CORE_FN(time_lstm_backward,
     .kernel = "time_lstm_backward",
@@ -148,23 +115,10 @@ CORE_FN(time_lstm_backward,
            "and db (4H,) (overwriting, or adding with accumulate=True). b, the layer's bias,\n"
            "only takes part in choosing the compute dtype.");
 
-static PyObject *time_lstm_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   H = call_dim(c, 'H');
-    void *work = call_results(c) < 0
-                     ? NULL : call_work(c, WORK_SIZE(c, time_lstm_backward, N, T, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_lstm_backward, call_data(c, "dxs"), call_data(c, "dh0"),
-                call_data(c, "dc0"), call_data(c, "dWx"), call_data(c, "dWh"),
-                call_data(c, "db"), work, call_data(c, "dhs"), call_data(c, "dcT"),
-                call_data(c, "xs"), call_data(c, "h0"), call_data(c, "c0"), call_data(c, "hs"),
-                call_data(c, "cs"), call_data(c, "cache"), call_data(c, "Wx"),
-                call_data(c, "Wh"), N, T, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_lstm_backward, WORK_SIZE(c, time_lstm_backward, N, T, D, H), time_lstm_backward,
+            DATA("dxs"), DATA("dh0"), DATA("dc0"), DATA("dWx"), DATA("dWh"), DATA("db"), WORK,
+            DATA("dhs"), DATA("dcT"), DATA("xs"), DATA("h0"), DATA("c0"), DATA("hs"),
+            DATA("cs"), DATA("cache"), DATA("Wx"), DATA("Wh"), N, T, D, H)
 
 CORE_FN(gru_forward,
     .kernel = "gru_forward",
@@ -182,18 +136,9 @@ CORE_FN(gru_forward,
            "or None. Returns h_next (N,H) and cache (N,4H): z, r, h~, r*h_prev, which\n"
            "gru_backward takes back.");
 
-static PyObject *gru_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), D = call_dim(c, 'D'), H = call_dim(c, 'H');
-    void *work = call_results(c) < 0 ? NULL : call_work(c, WORK_SIZE(c, gru_forward, N, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, gru_forward, call_data(c, "h_next"), call_data(c, "cache"), work,
-                call_data(c, "x"), call_data(c, "h_prev"), call_data(c, "Wx"),
-                call_data(c, "Wh"), call_data(c, "b"), N, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(gru_forward, WORK_SIZE(c, gru_forward, N, D, H), gru_forward,
+            DATA("h_next"), DATA("cache"), WORK, DATA("x"), DATA("h_prev"), DATA("Wx"),
+            DATA("Wh"), DATA("b"), N, D, H)
 
 CORE_FN(gru_backward,
     .kernel = "gru_backward",
@@ -218,19 +163,10 @@ CORE_FN(gru_backward,
            "Returns dx (N,D) and dh_prev (N,H); writes dWx (D,3H), dWh (H,3H) and db (3H,)\n"
            "(overwriting, or adding with accumulate=True). b only takes part in the dtype rule.");
 
-static PyObject *gru_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), D = call_dim(c, 'D'), H = call_dim(c, 'H');
-    void *work = call_results(c) < 0 ? NULL : call_work(c, WORK_SIZE(c, gru_backward, N, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, gru_backward, call_data(c, "dx"), call_data(c, "dh_prev"),
-                call_data(c, "dWx"), call_data(c, "dWh"), call_data(c, "db"), work,
-                call_data(c, "dh_next"), call_data(c, "x"), call_data(c, "h_prev"),
-                call_data(c, "cache"), call_data(c, "Wx"), call_data(c, "Wh"), N, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(gru_backward, WORK_SIZE(c, gru_backward, N, D, H), gru_backward,
+            DATA("dx"), DATA("dh_prev"), DATA("dWx"), DATA("dWh"), DATA("db"), WORK,
+            DATA("dh_next"), DATA("x"), DATA("h_prev"), DATA("cache"), DATA("Wx"), DATA("Wh"),
+            N, D, H)
 
 CORE_FN(time_gru_forward,
     .kernel = "time_gru_forward",
@@ -246,20 +182,9 @@ CORE_FN(time_gru_forward,
            "A whole GRU sequence from h0 (N,H) (None = zeros): xs (N,T,D) -> hs (N,T,H) and\n"
            "cache (N,T,4H): z, r, h~, r*h_prev of every step, which time_gru_backward takes back.");
 
-static PyObject *time_gru_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   H = call_dim(c, 'H');
-    void *work = call_results(c) < 0
-                     ? NULL : call_work(c, WORK_SIZE(c, time_gru_forward, N, T, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_gru_forward, call_data(c, "hs"), call_data(c, "cache"), work,
-                call_data(c, "xs"), call_data(c, "h0"), call_data(c, "Wx"), call_data(c, "Wh"),
-                call_data(c, "b"), N, T, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_gru_forward, WORK_SIZE(c, time_gru_forward, N, T, D, H), time_gru_forward,
+            DATA("hs"), DATA("cache"), WORK, DATA("xs"), DATA("h0"), DATA("Wx"), DATA("Wh"),
+            DATA("b"), N, T, D, H)
 
 CORE_FN(time_gru_backward,
     .kernel = "time_gru_backward",
@@ -287,21 +212,10 @@ CORE_FN(time_gru_backward,
            "(3H,) (overwriting, or adding with accumulate=True). b only takes part in the\n"
            "dtype rule.");
 
-static PyObject *time_gru_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   H = call_dim(c, 'H');
-    void *work = call_results(c) < 0
-                     ? NULL : call_work(c, WORK_SIZE(c, time_gru_backward, N, T, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_gru_backward, call_data(c, "dxs"), call_data(c, "dh0"),
-                call_data(c, "dWx"), call_data(c, "dWh"), call_data(c, "db"), work,
-                call_data(c, "dhs"), call_data(c, "xs"), call_data(c, "h0"), call_data(c, "hs"),
-                call_data(c, "cache"), call_data(c, "Wx"), call_data(c, "Wh"), N, T, D, H);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_gru_backward, WORK_SIZE(c, time_gru_backward, N, T, D, H), time_gru_backward,
+            DATA("dxs"), DATA("dh0"), DATA("dWx"), DATA("dWh"), DATA("db"), WORK, DATA("dhs"),
+            DATA("xs"), DATA("h0"), DATA("hs"), DATA("cache"), DATA("Wx"), DATA("Wh"), N, T, D,
+            H)
 
 CoreFn *const rs_gated_fns[] = {
     &lstm_forward_fn, &lstm_backward_fn, &time_lstm_forward_fn, &time_lstm_backward_fn,

@@ -5,34 +5,6 @@
 #include "bindings.h"
 #include "lm.h"
 
-/* Word ids of argument i must lie in [0, V) (or equal `ignore` when
-   allow_ignore): checked before any kernel runs, naming the argument, the
-   position and where V came from. -1 (everything released) otherwise. */
-static int check_ids(Call *c, const char *name, npy_intp V, const char *vfrom, int allow_ignore,
-                     npy_intp ignore)
-{
-    PyArrayObject *ids = call_conv(c, name);
-    const npy_intp *p = PyArray_DATA(ids);
-    ptrdiff_t bad = lm_first_bad_id(p, PyArray_SIZE(ids), V, allow_ignore, ignore);
-    if (bad < 0) return 0;
-    npy_intp T = PyArray_NDIM(ids) == 2 ? PyArray_DIM(ids, 1) : 1;
-    npy_intp row = T ? bad / T : 0, col = T ? bad % T : 0;
-    if (allow_ignore)
-        PyErr_Format(PyExc_ValueError,
-                     "%s: label %zd at [%zd, %zd] is out of range: expected a word id in "
-                     "[0, %zd) (V=%zd from %s) or ignore_label=%zd",
-                     name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
-                     (Py_ssize_t)V, (Py_ssize_t)V, vfrom, (Py_ssize_t)ignore);
-    else
-        PyErr_Format(PyExc_ValueError,
-                     "%s: word id %zd at [%zd, %zd] is out of range: expected ids in "
-                     "[0, %zd) (V=%zd from %s)",
-                     name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
-                     (Py_ssize_t)V, (Py_ssize_t)V, vfrom);
-    call_fail(c);
-    return -1;
-}
-
 /* The backward functions check their arrays in the forward's order (`order`):
    the parameter, the forward's input, then the upstream gradient. */
 
@@ -44,18 +16,8 @@ CORE_FN(embedding_forward,
            "Rows of W (V,D) picked by the integer word ids xs (N,T): out (N,T,D),\n"
            "out[n, t] = W[xs[n, t]]. Every id must be in [0, V).");
 
-static PyObject *embedding_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), V = call_dim(c, 'V'),
-                   D = call_dim(c, 'D');
-    if (check_ids(c, "xs", V, "W", 0, 0) < 0 || call_results(c) < 0 || call_ready(c) < 0)
-        return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, embedding_forward, call_data(c, "out"), call_data(c, "xs"), call_data(c, "W"),
-                N, T, V, D);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(embedding_forward, 0, embedding_forward,
+            DATA("out"), DATA("xs"), DATA("W"), N, T, V, D)
 
 CORE_FN(embedding_backward,
     .kernel = "embedding_backward",
@@ -72,17 +34,8 @@ CORE_FN(embedding_backward,
            "(n, t) order, so repeated word ids add up. dW (any floating dtype and layout)\n"
            "is overwritten, or added to with accumulate=True. W (V,D) sets the dtype.");
 
-static PyObject *embedding_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), V = call_dim(c, 'V'),
-                   D = call_dim(c, 'D');
-    if (check_ids(c, "xs", V, "W", 0, 0) < 0 || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, embedding_backward, call_data(c, "dW"), call_data(c, "dout"),
-                call_data(c, "xs"), N, T, V, D);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(embedding_backward, 0, embedding_backward,
+            DATA("dW"), DATA("dout"), DATA("xs"), N, T, V, D)
 
 CORE_FN(time_affine_forward,
     .kernel = "time_affine_forward",
@@ -92,17 +45,8 @@ CORE_FN(time_affine_forward,
            "out (N,T,V) = x (N,T,D) @ W (D,V) + b (V,), every time step at once.\n"
            "W may be any layout (e.g. a tied embed_W.T); b may be None.");
 
-static PyObject *time_affine_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   V = call_dim(c, 'V');
-    if (call_results(c) < 0 || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_affine_forward, call_data(c, "out"), call_data(c, "x"), call_data(c, "W"),
-                call_data(c, "b"), N, T, D, V);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_affine_forward, 0, time_affine_forward,
+            DATA("out"), DATA("x"), DATA("W"), DATA("b"), N, T, D, V)
 
 CORE_FN(time_affine_backward,
     .kernel = "time_affine_backward",
@@ -121,18 +65,8 @@ CORE_FN(time_affine_backward,
            "writes dW (D,V) = sum x.T @ dout and db (V,) = sum of dout over N and T into\n"
            "the given arrays (overwriting, or adding with accumulate=True).");
 
-static PyObject *time_affine_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   V = call_dim(c, 'V');
-    if (call_results(c) < 0 || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_affine_backward, call_data(c, "dx"), call_data(c, "dW"),
-                call_data(c, "db"), call_data(c, "dout"), call_data(c, "x"), call_data(c, "W"),
-                N, T, D, V);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_affine_backward, 0, time_affine_backward,
+            DATA("dx"), DATA("dW"), DATA("db"), DATA("dout"), DATA("x"), DATA("W"), N, T, D, V)
 
 /* the backward of the tied head */
 CORE_FN(tied_affine_backward,
@@ -154,18 +88,8 @@ CORE_FN(tied_affine_backward,
            "(no transposed copy of either matrix), and db (V,) = dout summed over N and T\n"
            "(db may be None). accumulate=True adds to dE and db instead of overwriting.");
 
-static PyObject *tied_affine_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   V = call_dim(c, 'V');
-    if (call_results(c) < 0 || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, tied_affine_backward, call_data(c, "dx"), call_data(c, "dE"),
-                call_data(c, "db"), call_data(c, "dout"), call_data(c, "x"), call_data(c, "E"),
-                N, T, D, V);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(tied_affine_backward, 0, tied_affine_backward,
+            DATA("dx"), DATA("dE"), DATA("db"), DATA("dout"), DATA("x"), DATA("E"), N, T, D, V)
 
 CORE_FN(softmax_cross_entropy_forward,
     .kernel = "softmax_cross_entropy_forward",
@@ -177,26 +101,8 @@ CORE_FN(softmax_cross_entropy_forward,
            "of -log ys[n, t, ts[n, t]] over the positions whose label is not\n"
            "ignore_label (NaN when there are none). Max-subtracted: no overflow, no log(0).");
 
-/* (loss, the arrays call_finish returns), or NULL */
-static PyObject *with_loss(double loss, PyObject *r)
-{
-    return r ? Py_BuildValue("(dN)", loss, r) : NULL;
-}
-
-static PyObject *softmax_cross_entropy_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), V = call_dim(c, 'V');
-    const npy_intp ignore = call_int(c, "ignore_label");
-    if (check_ids(c, "ts", V, "xs", 1, ignore) < 0 || call_results(c) < 0 || call_ready(c) < 0)
-        return NULL;
-    double loss;
-    ptrdiff_t count;
-    Py_BEGIN_ALLOW_THREADS
-    loss = CALL_KERNEL(c, softmax_cross_entropy_forward, call_data(c, "ys"), &count,
-                       call_data(c, "xs"), call_data(c, "ts"), N, T, V, ignore);
-    Py_END_ALLOW_THREADS
-    return with_loss(loss, call_finish(c));
-}
+LOSS_BODY(softmax_cross_entropy_forward, 0, softmax_cross_entropy_forward,
+          DATA("ys"), COUNT, DATA("xs"), DATA("ts"), N, T, V, IGNORE)
 
 CORE_FN(softmax_cross_entropy_backward,
     .kernel = "softmax_cross_entropy_backward",
@@ -207,40 +113,11 @@ CORE_FN(softmax_cross_entropy_backward,
            "* dout / count, zero at the positions whose label is ignore_label (count =\n"
            "the other positions; everything zero when count is 0). ys: the forward output.");
 
-static PyObject *softmax_cross_entropy_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), V = call_dim(c, 'V');
-    const npy_intp ignore = call_int(c, "ignore_label");
-    if (check_ids(c, "ts", V, "ys", 1, ignore) < 0 || call_results(c) < 0 || call_ready(c) < 0)
-        return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, softmax_cross_entropy_backward, call_data(c, "dxs"), call_data(c, "ys"),
-                call_data(c, "ts"), call_float(c, "dout"), N, T, V, ignore);
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(softmax_cross_entropy_backward, 0, softmax_cross_entropy_backward,
+            DATA("dxs"), DATA("ys"), DATA("ts"), call_float(c, "dout"), N, T, V, IGNORE)
 
 /* The fused output head, untied (W (D,V)) and tied (E (V,D), read as W = E.T
-   through its strides): one body. */
-static PyObject *head_body(Call *c, const char *W, int tied)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   V = call_dim(c, 'V');
-    const npy_intp ignore = call_int(c, "ignore_label");
-    if (check_ids(c, "ts", V, W, 1, ignore) < 0 || call_results(c) < 0) return NULL;
-    void *work = call_work(c, WORK_SIZE(c, affine_softmax_ce, N, T, D, V));
-    if (!work || call_ready(c) < 0) return NULL;
-    const ptrdiff_t rs = tied ? 1 : (ptrdiff_t)V, cs = tied ? (ptrdiff_t)D : 1;
-    double loss;
-    ptrdiff_t count;
-    Py_BEGIN_ALLOW_THREADS
-    loss = CALL_KERNEL(c, affine_softmax_ce_forward, call_data(c, "dscore"), &count, work,
-                       call_data(c, "x"), call_data(c, W), rs, cs, call_data(c, "b"),
-                       call_data(c, "ts"), N, T, D, V, ignore);
-    Py_END_ALLOW_THREADS
-    return with_loss(loss, call_finish(c));
-}
-
+   through its strides: row stride 1, column stride D). */
 CORE_FN(affine_softmax_cross_entropy,
     .kernel = "affine_softmax_ce_forward",
     .args = {
@@ -265,7 +142,9 @@ CORE_FN(affine_softmax_cross_entropy,
            "dscore into (C-contiguous, the compute dtype, shape (N,T,V)), returned;\n"
            "a model reuses the one of its previous step instead of allocating.");
 
-static PyObject *affine_softmax_cross_entropy_body(Call *c) { return head_body(c, "W", 0); }
+LOSS_BODY(affine_softmax_cross_entropy, WORK_SIZE(c, affine_softmax_ce, N, T, D, V),
+          affine_softmax_ce_forward, DATA("dscore"), COUNT, WORK, DATA("x"), DATA("W"),
+          (ptrdiff_t)V, (ptrdiff_t)1, DATA("b"), DATA("ts"), N, T, D, V, IGNORE)
 
 CORE_FN(tied_affine_softmax_cross_entropy,
     .kernel = "affine_softmax_ce_forward",
@@ -286,7 +165,9 @@ CORE_FN(tied_affine_softmax_cross_entropy,
            "the columns of W) instead of being copied into a C-ordered (D,V) matrix at\n"
            "every call; the same numbers as the untied function with W = E.T.");
 
-static PyObject *tied_affine_softmax_cross_entropy_body(Call *c) { return head_body(c, "E", 1); }
+LOSS_BODY(tied_affine_softmax_cross_entropy, WORK_SIZE(c, affine_softmax_ce, N, T, D, V),
+          affine_softmax_ce_forward, DATA("dscore"), COUNT, WORK, DATA("x"), DATA("E"),
+          (ptrdiff_t)1, (ptrdiff_t)D, DATA("b"), DATA("ts"), N, T, D, V, IGNORE)
 
 CoreFn *const rs_lm_fns[] = {
     &embedding_forward_fn,

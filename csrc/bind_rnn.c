@@ -23,17 +23,9 @@ CORE_FN(rnn_forward,
            "One RNN step: h_next (N,H) = f(x (N,D) @ Wx (D,H) + h_prev (N,H) @ Wh (H,H) + b (H,)).\n"
            "h_prev and b may be None (zeros, no bias).");
 
-static PyObject *rnn_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), D = call_dim(c, 'D'), H = call_dim(c, 'H');
-    if (call_results(c) < 0 || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, rnn_forward, call_data(c, "h_next"), call_data(c, "x"),
-                call_data(c, "h_prev"), call_data(c, "Wx"), call_data(c, "Wh"),
-                call_data(c, "b"), N, D, H, (int)call_int(c, "activation"));
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(rnn_forward, 0, rnn_forward,
+            DATA("h_next"), DATA("x"), DATA("h_prev"), DATA("Wx"), DATA("Wh"), DATA("b"), N, D,
+            H, ACT)
 
 CORE_FN(rnn_backward,
     .kernel = "rnn_backward",
@@ -61,20 +53,10 @@ CORE_FN(rnn_backward,
            "h_next is the forward output; f' is taken from it. b, the layer's bias, only\n"
            "takes part in choosing the compute dtype, as in rnn_forward.");
 
-static PyObject *rnn_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), D = call_dim(c, 'D'), H = call_dim(c, 'H');
-    void *work = call_results(c) < 0 ? NULL : call_work(c, WORK_SIZE(c, rnn_backward, N, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, rnn_backward, call_data(c, "dx"), call_data(c, "dh_prev"),
-                call_data(c, "dWx"), call_data(c, "dWh"), call_data(c, "db"), work,
-                call_data(c, "dh_next"), call_data(c, "x"), call_data(c, "h_prev"),
-                call_data(c, "h_next"), call_data(c, "Wx"), call_data(c, "Wh"), N, D, H,
-                (int)call_int(c, "activation"));
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(rnn_backward, WORK_SIZE(c, rnn_backward, N, D, H), rnn_backward,
+            DATA("dx"), DATA("dh_prev"), DATA("dWx"), DATA("dWh"), DATA("db"), WORK,
+            DATA("dh_next"), DATA("x"), DATA("h_prev"), DATA("h_next"), DATA("Wx"), DATA("Wh"),
+            N, D, H, ACT)
 
 CORE_FN(time_rnn_forward,
     .kernel = "time_rnn_forward",
@@ -91,20 +73,9 @@ CORE_FN(time_rnn_forward,
            "A whole sequence: hs[:, t] = f(xs[:, t] @ Wx + hs[:, t-1] @ Wh + b), starting\n"
            "from h0 (N,H) (None = zeros). xs (N,T,D) -> hs (N,T,H).");
 
-static PyObject *time_rnn_forward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   H = call_dim(c, 'H');
-    void *work = call_results(c) < 0 ? NULL
-                                     : call_work(c, WORK_SIZE(c, time_rnn_forward, N, T, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_rnn_forward, call_data(c, "hs"), work, call_data(c, "xs"),
-                call_data(c, "h0"), call_data(c, "Wx"), call_data(c, "Wh"), call_data(c, "b"),
-                N, T, D, H, (int)call_int(c, "activation"));
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_rnn_forward, WORK_SIZE(c, time_rnn_forward, N, T, D, H), time_rnn_forward,
+            DATA("hs"), WORK, DATA("xs"), DATA("h0"), DATA("Wx"), DATA("Wh"), DATA("b"), N, T,
+            D, H, ACT)
 
 CORE_FN(time_rnn_backward,
     .kernel = "time_rnn_backward",
@@ -132,22 +103,9 @@ CORE_FN(time_rnn_backward,
            "and db (H,) into the given arrays (overwriting, or adding with accumulate=True).\n"
            "b, the layer's bias, only takes part in choosing the compute dtype.");
 
-static PyObject *time_rnn_backward_body(Call *c)
-{
-    const npy_intp N = call_dim(c, 'N'), T = call_dim(c, 'T'), D = call_dim(c, 'D'),
-                   H = call_dim(c, 'H');
-    void *work = call_results(c) < 0 ? NULL
-                                     : call_work(c, WORK_SIZE(c, time_rnn_backward, N, T, D, H));
-    if (!work || call_ready(c) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    CALL_KERNEL(c, time_rnn_backward, call_data(c, "dxs"), call_data(c, "dh0"),
-                call_data(c, "dWx"), call_data(c, "dWh"), call_data(c, "db"), work,
-                call_data(c, "dhs"), call_data(c, "xs"), call_data(c, "h0"), call_data(c, "hs"),
-                call_data(c, "Wx"), call_data(c, "Wh"), N, T, D, H,
-                (int)call_int(c, "activation"));
-    Py_END_ALLOW_THREADS
-    return call_finish(c);
-}
+KERNEL_BODY(time_rnn_backward, WORK_SIZE(c, time_rnn_backward, N, T, D, H), time_rnn_backward,
+            DATA("dxs"), DATA("dh0"), DATA("dWx"), DATA("dWh"), DATA("db"), WORK, DATA("dhs"),
+            DATA("xs"), DATA("h0"), DATA("hs"), DATA("Wx"), DATA("Wh"), N, T, D, H, ACT)
 
 CoreFn *const rs_rnn_fns[] = {
     &rnn_forward_fn, &rnn_backward_fn, &time_rnn_forward_fn, &time_rnn_backward_fn, NULL,
