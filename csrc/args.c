@@ -353,6 +353,54 @@ static long spec_letters(const char *spec)
     return m;
 }
 
+static PyObject *default_value(const ArgSpec *a);
+
+/* The docstring: the signature from the table ("name(x, h0, b=None) -> (hs, cs)",
+   as help() and the README write it), a blank line, then fn->doc. Made once,
+   at import, and kept for the life of the process. */
+static int make_doc(CoreFn *fn)
+{
+    if (fn->def.ml_doc) return 0; /* made at an earlier import */
+    PyObject *parts = PyList_New(0), *s = NULL;
+    int ok = parts != NULL;
+    for (int p = 0; ok && p < fn->nargs; p++) {
+        const ArgSpec *a = &fn->args[p];
+        PyObject *dv = a->has_default ? default_value(a) : NULL;
+        PyObject *part = !a->has_default ? PyUnicode_FromString(a->name)
+                         : dv ? PyUnicode_FromFormat("%s=%R", a->name, dv) : NULL;
+        Py_XDECREF(dv);
+        ok = part && PyList_Append(parts, part) == 0;
+        Py_XDECREF(part);
+    }
+    PyObject *sep = ok ? PyUnicode_FromString(", ") : NULL;
+    PyObject *args = sep ? PyUnicode_Join(sep, parts) : NULL;
+    Py_XDECREF(sep);
+    Py_XDECREF(parts);
+    if (args) {
+        char ret[256];
+        size_t k = 0;
+        int nres = fn->nres;
+        if (fn->returns_text) snprintf(ret, sizeof ret, "%s", fn->returns_text);
+        else if (nres == 0) snprintf(ret, sizeof ret, "None");
+        else {
+            for (int r = 0; r < nres && k < sizeof ret; r++)
+                k += (size_t)snprintf(ret + k, sizeof ret - k, "%s%s%s",
+                                      r == 0 && nres > 1 ? "(" : r ? ", " : "",
+                                      fn->results[r].name, r == nres - 1 && nres > 1 ? ")" : "");
+        }
+        s = PyUnicode_FromFormat("%s(%U) -> %s\n\n%s", fn->name, args, ret, fn->doc);
+        Py_DECREF(args);
+    }
+    const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+    char *doc = u ? PyMem_RawMalloc(strlen(u) + 1) : NULL;
+    if (doc) strcpy(doc, u);
+    else if (u) PyErr_NoMemory();
+    Py_XDECREF(s);
+    if (!doc) return -1;
+    fn->def.ml_doc = doc; /* the module's functions point at it as long as they live */
+    return 0;
+}
+
 static int check_table(CoreFn *fn)
 {
     long fixed = 0; /* letters the array arguments show */
@@ -420,8 +468,7 @@ static int check_table(CoreFn *fn)
         if (find_arg(fn, res->name) >= 0 || find_result(fn, res->name) != r)
             return table_error(fn, "a result named like another name", res->name);
     }
-    fn->def.ml_doc = fn->doc;
-    return 0;
+    return make_doc(fn);
 }
 
 int args_check_tables(CoreFn *const *fns)
@@ -488,8 +535,8 @@ PyObject *args_signatures(CoreFn *const *fns)
             Py_XDECREF(s);
         }
         if (ok)
-            d = Py_BuildValue("{sOsOsssO}", "args", args, "returns", rets, "kernel", fn->kernel,
-                              "order", order);
+            d = Py_BuildValue("{sOsOsssOsz}", "args", args, "returns", rets, "kernel",
+                              fn->kernel, "order", order, "returns_text", fn->returns_text);
         Py_XDECREF(args);
         Py_XDECREF(rets);
         Py_XDECREF(order);

@@ -152,7 +152,9 @@ typedef struct {
     const char *name;
     PyObject *(*body)(Call *c); /* dims -> results -> ready -> kernel -> finish */
     PyMethodDef def;            /* its method entry (set by CORE_FN; ml_doc at import) */
-    const char *doc;            /* its docstring: the signature, then what it does */
+    const char *doc;            /* what it does: its docstring after the signature line,
+                                   which is made from the table at import */
+    const char *returns_text;   /* the signature's "-> ..." when no result is in the table */
     const char *kernel;         /* the kernel it runs (kernel_f32 / kernel_f64) */
     /* The arrays in the order they are checked: the first that shows a letter
        fixes it, so this order decides which argument an error blames. NULL:

@@ -12,20 +12,18 @@
 
 CORE_FN(attention_weight_forward,
     .kernel = "attention_weight_forward",
-    .args = {PARAM("hs_enc", "N S H"), PARAM("hs_dec", "N T H")},
+    .args = {HS_ENC, HS_DEC},
     .results = {RESULT("a", "N T S")},
-    .doc = "attention_weight_forward(hs_enc, hs_dec) -> a\n\n"
-           "a (N,T,S)[n,t,:] = softmax over i of sum_h hs_enc (N,S,H)[n,i,h] * hs_dec (N,T,H)[n,t,h].");
+    .doc = "a (N,T,S)[n,t,:] = softmax over i of sum_h hs_enc (N,S,H)[n,i,h] * hs_dec (N,T,H)[n,t,h].");
 
 KERNEL_BODY(attention_weight_forward, 0, attention_weight_forward,
             DATA("a"), DATA("hs_enc"), DATA("hs_dec"), N, S, T, H)
 
 CORE_FN(weight_sum_forward,
     .kernel = "weight_sum_forward",
-    .args = {PARAM("hs_enc", "N S H"), INPUT("a", "N T S")},
+    .args = {HS_ENC, INPUT("a", "N T S")},
     .results = {RESULT("c", "N T H")},
-    .doc = "weight_sum_forward(hs_enc, a) -> c\n\n"
-           "c (N,T,H)[n,t,:] = sum_i a (N,T,S)[n,t,i] * hs_enc (N,S,H)[n,i,:].\n"
+    .doc = "c (N,T,H)[n,t,:] = sum_i a (N,T,S)[n,t,i] * hs_enc (N,S,H)[n,i,:].\n"
            "hs_enc chooses the compute dtype; a is cast to it.");
 
 KERNEL_BODY(weight_sum_forward, 0, weight_sum_forward,
@@ -33,10 +31,9 @@ KERNEL_BODY(weight_sum_forward, 0, weight_sum_forward,
 
 CORE_FN(time_attention_forward,
     .kernel = "time_attention_forward",
-    .args = {PARAM("hs_enc", "N S H"), PARAM("hs_dec", "N T H")},
+    .args = {HS_ENC, HS_DEC},
     .results = {RESULT("c", "N T H"), RESULT("a", "N T S")},
-    .doc = "time_attention_forward(hs_enc, hs_dec) -> (c, a)\n\n"
-           "Attention of every decoder step at once: a (N,T,S) as attention_weight_forward,\n"
+    .doc = "Attention of every decoder step at once: a (N,T,S) as attention_weight_forward,\n"
            "c (N,T,H) = weight_sum_forward(hs_enc, a); the same numbers as the two calls.\n"
            "hs_enc (N,S,H) the encoder's states, hs_dec (N,T,H) the decoder's.");
 
@@ -46,10 +43,9 @@ KERNEL_BODY(time_attention_forward, 0, time_attention_forward,
 
 CORE_FN(weight_sum_backward,
     .kernel = "weight_sum_backward",
-    .args = {INPUT("dc", "N T H"), PARAM("hs_enc", "N S H"), INPUT("a", "N T S")},
+    .args = {INPUT("dc", "N T H"), HS_ENC, INPUT("a", "N T S")},
     .results = {RESULT("dhs_enc", "N S H"), RESULT("da", "N T S")},
-    .doc = "weight_sum_backward(dc, hs_enc, a) -> (dhs_enc, da)\n\n"
-           "Backward of weight_sum_forward: dhs_enc (N,S,H)[n,i,:] = sum_t a[n,t,i] * dc[n,t,:],\n"
+    .doc = "Backward of weight_sum_forward: dhs_enc (N,S,H)[n,i,:] = sum_t a[n,t,i] * dc[n,t,:],\n"
            "da (N,T,S)[n,t,i] = sum_h dc (N,T,H)[n,t,h] * hs_enc[n,i,h].");
 
 KERNEL_BODY(weight_sum_backward, 0, weight_sum_backward,
@@ -58,11 +54,9 @@ KERNEL_BODY(weight_sum_backward, 0, weight_sum_backward,
 
 CORE_FN(attention_weight_backward,
     .kernel = "attention_weight_backward",
-    .args = {INPUT("da", "N T S"), PARAM("hs_enc", "N S H"), PARAM("hs_dec", "N T H"),
-             INPUT("a", "N T S")},
+    .args = {INPUT("da", "N T S"), HS_ENC, HS_DEC, INPUT("a", "N T S")},
     .results = {RESULT("dhs_enc", "N S H"), RESULT("dhs_dec", "N T H")},
-    .doc = "attention_weight_backward(da, hs_enc, hs_dec, a) -> (dhs_enc, dhs_dec)\n\n"
-           "Backward of attention_weight_forward, a (N,T,S) its output, da (N,T,S) the\n"
+    .doc = "Backward of attention_weight_forward, a (N,T,S) its output, da (N,T,S) the\n"
            "upstream gradient: ds = a*da - a*sum_i(a*da) (the softmax's backward), then\n"
            "dhs_enc (N,S,H) = sum_t ds[:,t,:,None] * hs_dec[:,t,None,:], dhs_dec (N,T,H) = ds @ hs_enc.");
 
@@ -73,11 +67,9 @@ KERNEL_BODY(attention_weight_backward, WORK_SIZE(c, time_attention_backward, N, 
 
 CORE_FN(time_attention_backward,
     .kernel = "time_attention_backward",
-    .args = {INPUT("dc", "N T H"), PARAM("hs_enc", "N S H"), PARAM("hs_dec", "N T H"),
-             INPUT("a", "N T S")},
+    .args = {INPUT("dc", "N T H"), HS_ENC, HS_DEC, INPUT("a", "N T S")},
     .results = {RESULT("dhs_enc", "N S H"), RESULT("dhs_dec", "N T H")},
-    .doc = "time_attention_backward(dc, hs_enc, hs_dec, a) -> (dhs_enc, dhs_dec)\n\n"
-           "Backward of time_attention_forward, a (N,T,S) the weights it returned, dc (N,T,H)\n"
+    .doc = "Backward of time_attention_forward, a (N,T,S) the weights it returned, dc (N,T,H)\n"
            "the upstream gradient of c. dhs_enc (N,S,H) is summed over the decoder's steps\n"
            "(the weight sum's part plus the weights' part), dhs_dec (N,T,H) per step.");
 

@@ -18,13 +18,11 @@ CORE_FN(lstm_forward,
         INPUT("x", "N D"),
         OPT_INPUT("h_prev", "N H"),
         OPT_INPUT("c_prev", "N H"),
-        PARAM("Wx", "D 4H"),
-        PARAM("Wh", "H 4H"),
+        RECURRENT_WEIGHTS("4H"),
         OPT_PARAM("b", "4H"),
     },
     .results = {RESULT("h_next", "N H"), RESULT("c_next", "N H"), RESULT("cache", "N 4H")},
-    .doc = "lstm_forward(x, h_prev, c_prev, Wx, Wh, b=None) -> (h_next, c_next, cache)\n\n"
-           "One LSTM step, gate blocks f, g, i, o: x (N,D), h_prev and c_prev (N,H) or None\n"
+    .doc = "One LSTM step, gate blocks f, g, i, o: x (N,D), h_prev and c_prev (N,H) or None\n"
            "(zeros), Wx (D,4H), Wh (H,4H), b (4H,) or None. Returns h_next, c_next (N,H) and\n"
            "cache (N,4H), the gate activations lstm_backward takes back.");
 
@@ -43,18 +41,13 @@ CORE_FN(lstm_backward,
         OPT_INPUT("c_prev", "N H"),
         INPUT("c_next", "N H"),
         INPUT("cache", "N 4H"),
-        PARAM("Wx", "D 4H"),
-        PARAM("Wh", "H 4H"),
-        GRAD("dWx", "D 4H"),
-        GRAD("dWh", "H 4H"),
-        OPT_GRAD("db", "4H"),
+        RECURRENT_WEIGHTS("4H"),
+        RECURRENT_GRADS("4H"),
         ACCUMULATE,
         OPT_PARAM("b", "4H"), /* only for the dtype rule, as in forward */
     },
     .results = {RESULT("dx", "N D"), RESULT("dh_prev", "N H"), RESULT("dc_prev", "N H")},
-    .doc = "lstm_backward(dh_next, dc_next, x, h_prev, c_prev, c_next, cache, Wx, Wh, dWx, dWh,\n"
-           "              db=None, accumulate=False, b=None) -> (dx, dh_prev, dc_prev)\n\n"
-           "Backward of one LSTM step. dc_next, h_prev and c_prev may be None (zeros); c_next\n"
+    .doc = "Backward of one LSTM step. dc_next, h_prev and c_prev may be None (zeros); c_next\n"
            "and cache are lstm_forward's outputs. Returns dx (N,D), dh_prev and dc_prev (N,H);\n"
            "writes dWx (D,4H), dWh (H,4H) and db (4H,) (any floating dtype and layout),\n"
            "overwriting them, or adding to them with accumulate=True. b, the layer's bias,\n"
@@ -71,13 +64,11 @@ CORE_FN(time_lstm_forward,
         INPUT("xs", "N T D"),
         OPT_INPUT("h0", "N H"),
         OPT_INPUT("c0", "N H"),
-        PARAM("Wx", "D 4H"),
-        PARAM("Wh", "H 4H"),
+        RECURRENT_WEIGHTS("4H"),
         OPT_PARAM("b", "4H"),
     },
     .results = {RESULT("hs", "N T H"), RESULT("cs", "N T H"), RESULT("cache", "N T 4H")},
-    .doc = "time_lstm_forward(xs, h0, c0, Wx, Wh, b=None) -> (hs, cs, cache)\n\n"
-           "A whole LSTM sequence from h0, c0 (N,H) (None = zeros): xs (N,T,D) -> hs and cs\n"
+    .doc = "A whole LSTM sequence from h0, c0 (N,H) (None = zeros): xs (N,T,D) -> hs and cs\n"
            "(N,T,H), and cache (N,T,4H), the gate activations f, g, i, o of every step,\n"
            "which time_lstm_backward takes back.");
 
@@ -97,18 +88,13 @@ CORE_FN(time_lstm_backward,
         INPUT("hs", "N T H"),
         INPUT("cs", "N T H"),
         INPUT("cache", "N T 4H"),
-        PARAM("Wx", "D 4H"),
-        PARAM("Wh", "H 4H"),
-        GRAD("dWx", "D 4H"),
-        GRAD("dWh", "H 4H"),
-        OPT_GRAD("db", "4H"),
+        RECURRENT_WEIGHTS("4H"),
+        RECURRENT_GRADS("4H"),
         ACCUMULATE,
         OPT_PARAM("b", "4H"), /* only for the dtype rule, as in forward */
     },
     .results = {RESULT("dxs", "N T D"), RESULT("dh0", "N H"), RESULT("dc0", "N H")},
-    .doc = "time_lstm_backward(dhs, dcT, xs, h0, c0, hs, cs, cache, Wx, Wh, dWx, dWh, db=None,\n"
-           "                   accumulate=False, b=None) -> (dxs, dh0, dc0)\n\n"
-           "Backpropagation through time of time_lstm_forward. dhs (N,T,H) is the upstream\n"
+    .doc = "Backpropagation through time of time_lstm_forward. dhs (N,T,H) is the upstream\n"
            "gradient of hs, dcT (N,H) that of the last cell state (None = zeros); h0, c0 the\n"
            "initial state (None = zeros); hs, cs, cache the forward's outputs. Returns dxs\n"
            "(N,T,D), dh0 and dc0 (N,H); writes the sums over time of dWx (D,4H), dWh (H,4H)\n"
@@ -125,13 +111,11 @@ CORE_FN(gru_forward,
     .args = {
         INPUT("x", "N D"),
         OPT_INPUT("h_prev", "N H"),
-        PARAM("Wx", "D 3H"),
-        PARAM("Wh", "H 3H"),
+        RECURRENT_WEIGHTS("3H"),
         OPT_PARAM("b", "3H"),
     },
     .results = {RESULT("h_next", "N H"), RESULT("cache", "N 4H")},
-    .doc = "gru_forward(x, h_prev, Wx, Wh, b=None) -> (h_next, cache)\n\n"
-           "One GRU step, blocks z, r, h~ (the reset gate applied to h_prev before its product\n"
+    .doc = "One GRU step, blocks z, r, h~ (the reset gate applied to h_prev before its product\n"
            "with Whh): x (N,D), h_prev (N,H) or None (zeros), Wx (D,3H), Wh (H,3H), b (3H,)\n"
            "or None. Returns h_next (N,H) and cache (N,4H): z, r, h~, r*h_prev, which\n"
            "gru_backward takes back.");
@@ -148,18 +132,13 @@ CORE_FN(gru_backward,
         INPUT("x", "N D"),
         OPT_INPUT("h_prev", "N H"),
         INPUT("cache", "N 4H"),
-        PARAM("Wx", "D 3H"),
-        PARAM("Wh", "H 3H"),
-        GRAD("dWx", "D 3H"),
-        GRAD("dWh", "H 3H"),
-        OPT_GRAD("db", "3H"),
+        RECURRENT_WEIGHTS("3H"),
+        RECURRENT_GRADS("3H"),
         ACCUMULATE,
         OPT_PARAM("b", "3H"), /* only for the dtype rule, as in forward */
     },
     .results = {RESULT("dx", "N D"), RESULT("dh_prev", "N H")},
-    .doc = "gru_backward(dh_next, x, h_prev, cache, Wx, Wh, dWx, dWh, db=None, accumulate=False,\n"
-           "             b=None) -> (dx, dh_prev)\n\n"
-           "Backward of one GRU step; h_prev may be None (zeros), cache is gru_forward's.\n"
+    .doc = "Backward of one GRU step; h_prev may be None (zeros), cache is gru_forward's.\n"
            "Returns dx (N,D) and dh_prev (N,H); writes dWx (D,3H), dWh (H,3H) and db (3H,)\n"
            "(overwriting, or adding with accumulate=True). b only takes part in the dtype rule.");
 
@@ -173,13 +152,11 @@ CORE_FN(time_gru_forward,
     .args = {
         INPUT("xs", "N T D"),
         OPT_INPUT("h0", "N H"),
-        PARAM("Wx", "D 3H"),
-        PARAM("Wh", "H 3H"),
+        RECURRENT_WEIGHTS("3H"),
         OPT_PARAM("b", "3H"),
     },
     .results = {RESULT("hs", "N T H"), RESULT("cache", "N T 4H")},
-    .doc = "time_gru_forward(xs, h0, Wx, Wh, b=None) -> (hs, cache)\n\n"
-           "A whole GRU sequence from h0 (N,H) (None = zeros): xs (N,T,D) -> hs (N,T,H) and\n"
+    .doc = "A whole GRU sequence from h0 (N,H) (None = zeros): xs (N,T,D) -> hs (N,T,H) and\n"
            "cache (N,T,4H): z, r, h~, r*h_prev of every step, which time_gru_backward takes back.");
 
 KERNEL_BODY(time_gru_forward, WORK_SIZE(c, time_gru_forward, N, T, D, H), time_gru_forward,
@@ -195,18 +172,13 @@ CORE_FN(time_gru_backward,
         OPT_INPUT("h0", "N H"),
         INPUT("hs", "N T H"),
         INPUT("cache", "N T 4H"),
-        PARAM("Wx", "D 3H"),
-        PARAM("Wh", "H 3H"),
-        GRAD("dWx", "D 3H"),
-        GRAD("dWh", "H 3H"),
-        OPT_GRAD("db", "3H"),
+        RECURRENT_WEIGHTS("3H"),
+        RECURRENT_GRADS("3H"),
         ACCUMULATE,
         OPT_PARAM("b", "3H"), /* only for the dtype rule, as in forward */
     },
     .results = {RESULT("dxs", "N T D"), RESULT("dh0", "N H")},
-    .doc = "time_gru_backward(dhs, xs, h0, hs, cache, Wx, Wh, dWx, dWh, db=None, accumulate=False,\n"
-           "                  b=None) -> (dxs, dh0)\n\n"
-           "Backpropagation through time of time_gru_forward: dhs (N,T,H) the upstream gradient\n"
+    .doc = "Backpropagation through time of time_gru_forward: dhs (N,T,H) the upstream gradient\n"
            "of hs, h0 (N,H) or None (zeros), hs and cache the forward's outputs. Returns dxs\n"
            "(N,T,D) and dh0 (N,H); writes the sums over time of dWx (D,3H), dWh (H,3H) and db\n"
            "(3H,) (overwriting, or adding with accumulate=True). b only takes part in the\n"

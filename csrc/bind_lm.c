@@ -12,8 +12,7 @@ CORE_FN(embedding_forward,
     .kernel = "embedding_forward",
     .args = {IDS("xs", "N T"), PARAM("W", "V D")},
     .results = {RESULT("out", "N T D")},
-    .doc = "embedding_forward(xs, W) -> out\n\n"
-           "Rows of W (V,D) picked by the integer word ids xs (N,T): out (N,T,D),\n"
+    .doc = "Rows of W (V,D) picked by the integer word ids xs (N,T): out (N,T,D),\n"
            "out[n, t] = W[xs[n, t]]. Every id must be in [0, V).");
 
 KERNEL_BODY(embedding_forward, 0, embedding_forward,
@@ -29,8 +28,7 @@ CORE_FN(embedding_backward,
         GRAD("dW", "V D"),
         ACCUMULATE,
     },
-    .doc = "embedding_backward(dout, xs, W, dW, accumulate=False) -> None\n\n"
-           "Scatter-add of dout (N,T,D) into dW (V,D): dW[xs[n, t]] += dout[n, t], in\n"
+    .doc = "Scatter-add of dout (N,T,D) into dW (V,D): dW[xs[n, t]] += dout[n, t], in\n"
            "(n, t) order, so repeated word ids add up. dW (any floating dtype and layout)\n"
            "is overwritten, or added to with accumulate=True. W (V,D) sets the dtype.");
 
@@ -41,8 +39,7 @@ CORE_FN(time_affine_forward,
     .kernel = "time_affine_forward",
     .args = {INPUT("x", "N T D"), PARAM("W", "D V"), OPT_PARAM("b", "V")},
     .results = {RESULT("out", "N T V")},
-    .doc = "time_affine_forward(x, W, b=None) -> out\n\n"
-           "out (N,T,V) = x (N,T,D) @ W (D,V) + b (V,), every time step at once.\n"
+    .doc = "out (N,T,V) = x (N,T,D) @ W (D,V) + b (V,), every time step at once.\n"
            "W may be any layout (e.g. a tied embed_W.T); b may be None.");
 
 KERNEL_BODY(time_affine_forward, 0, time_affine_forward,
@@ -60,8 +57,7 @@ CORE_FN(time_affine_backward,
         ACCUMULATE,
     },
     .results = {RESULT("dx", "N T D")},
-    .doc = "time_affine_backward(dout, x, W, dW, db=None, accumulate=False) -> dx\n\n"
-           "Backward of time_affine_forward: returns dx (N,T,D) = dout (N,T,V) @ W.T and\n"
+    .doc = "Backward of time_affine_forward: returns dx (N,T,D) = dout (N,T,V) @ W.T and\n"
            "writes dW (D,V) = sum x.T @ dout and db (V,) = sum of dout over N and T into\n"
            "the given arrays (overwriting, or adding with accumulate=True).");
 
@@ -81,8 +77,7 @@ CORE_FN(tied_affine_backward,
         ACCUMULATE,
     },
     .results = {RESULT("dx", "N T D")},
-    .doc = "tied_affine_backward(dout, x, E, dE, db=None, accumulate=False) -> dx\n\n"
-           "time_affine_backward for weight tying, where the affine's W is the embedding\n"
+    .doc = "time_affine_backward for weight tying, where the affine's W is the embedding\n"
            "matrix E (V,D) transposed: returns dx (N,T,D) = dout (N,T,V) @ E and writes\n"
            "dE (V,D) = dout.T @ x, the affine part of the tied gradient in E's own layout\n"
            "(no transposed copy of either matrix), and db (V,) = dout summed over N and T\n"
@@ -95,8 +90,7 @@ CORE_FN(softmax_cross_entropy_forward,
     .kernel = "softmax_cross_entropy_forward",
     .args = {PARAM("xs", "N T V"), IDS("ts", "N T"), IGNORE_LABEL},
     .results = {LOSS("loss"), RESULT("ys", "N T V")},
-    .doc = "softmax_cross_entropy_forward(xs, ts, ignore_label=-1) -> (loss, ys)\n\n"
-           "Softmax of the logits xs (N,T,V) over V fused with the cross-entropy of the\n"
+    .doc = "Softmax of the logits xs (N,T,V) over V fused with the cross-entropy of the\n"
            "labels ts (N,T): ys (N,T,V) are the probabilities, loss (a float) the mean\n"
            "of -log ys[n, t, ts[n, t]] over the positions whose label is not\n"
            "ignore_label (NaN when there are none). Max-subtracted: no overflow, no log(0).");
@@ -108,8 +102,7 @@ CORE_FN(softmax_cross_entropy_backward,
     .kernel = "softmax_cross_entropy_backward",
     .args = {PARAM("ys", "N T V"), IDS("ts", "N T"), FLOAT_DEFAULT("dout", 1.0), IGNORE_LABEL},
     .results = {RESULT("dxs", "N T V")},
-    .doc = "softmax_cross_entropy_backward(ys, ts, dout=1.0, ignore_label=-1) -> dxs\n\n"
-           "Gradient of the mean loss w.r.t. the logits: dxs (N,T,V) = (ys - onehot(ts))\n"
+    .doc = "Gradient of the mean loss w.r.t. the logits: dxs (N,T,V) = (ys - onehot(ts))\n"
            "* dout / count, zero at the positions whose label is ignore_label (count =\n"
            "the other positions; everything zero when count is 0). ys: the forward output.");
 
@@ -129,9 +122,7 @@ CORE_FN(affine_softmax_cross_entropy,
         OUT_BUFFER("out"),
     },
     .results = {LOSS("loss"), RESULT_INTO("dscore", "N T V", "out")},
-    .doc = "affine_softmax_cross_entropy(x, W, ts, b=None, ignore_label=-1, out=None)\n"
-           "    -> (loss, dscore)\n\n"
-           "The output head of a language model in one pass: score = x (N,T,D) @ W (D,V)\n"
+    .doc = "The output head of a language model in one pass: score = x (N,T,D) @ W (D,V)\n"
            "+ b (V,), the softmax cross-entropy of score against the labels ts (N,T)\n"
            "(mean over the positions whose label is not ignore_label), and its gradient\n"
            "dscore (N,T,V) = d loss / d score for dout = 1. The same numbers as\n"
@@ -157,9 +148,7 @@ CORE_FN(tied_affine_softmax_cross_entropy,
         OUT_BUFFER("out"),
     },
     .results = {LOSS("loss"), RESULT_INTO("dscore", "N T V", "out")},
-    .doc = "tied_affine_softmax_cross_entropy(x, E, ts, b=None, ignore_label=-1, out=None)\n"
-           "    -> (loss, dscore)\n\n"
-           "affine_softmax_cross_entropy(x, E.T, ts, b, ignore_label, out) for weight\n"
+    .doc = "affine_softmax_cross_entropy(x, E.T, ts, b, ignore_label, out) for weight\n"
            "tying, where the output affine's W is the embedding matrix E (V,D)\n"
            "transposed: score = x (N,T,D) @ E.T + b. E is read as it is (its rows are\n"
            "the columns of W) instead of being copied into a C-ordered (D,V) matrix at\n"

@@ -13,14 +13,12 @@ CORE_FN(rnn_forward,
     .args = {
         INPUT("x", "N D"),
         OPT_INPUT("h_prev", "N H"),
-        PARAM("Wx", "D H"),
-        PARAM("Wh", "H H"),
+        RECURRENT_WEIGHTS("H"),
         OPT_PARAM("b", "H"),
         ACTIVATION,
     },
     .results = {RESULT("h_next", "N H")},
-    .doc = "rnn_forward(x, h_prev, Wx, Wh, b=None, activation='tanh') -> h_next\n\n"
-           "One RNN step: h_next (N,H) = f(x (N,D) @ Wx (D,H) + h_prev (N,H) @ Wh (H,H) + b (H,)).\n"
+    .doc = "One RNN step: h_next (N,H) = f(x (N,D) @ Wx (D,H) + h_prev (N,H) @ Wh (H,H) + b (H,)).\n"
            "h_prev and b may be None (zeros, no bias).");
 
 KERNEL_BODY(rnn_forward, 0, rnn_forward,
@@ -35,19 +33,14 @@ CORE_FN(rnn_backward,
         INPUT("x", "N D"),
         OPT_INPUT("h_prev", "N H"),
         INPUT("h_next", "N H"),
-        PARAM("Wx", "D H"),
-        PARAM("Wh", "H H"),
-        GRAD("dWx", "D H"),
-        GRAD("dWh", "H H"),
-        OPT_GRAD("db", "H"),
+        RECURRENT_WEIGHTS("H"),
+        RECURRENT_GRADS("H"),
         ACTIVATION,
         ACCUMULATE,
         OPT_PARAM("b", "H"), /* only for the dtype rule, as in forward */
     },
     .results = {RESULT("dx", "N D"), RESULT("dh_prev", "N H")},
-    .doc = "rnn_backward(dh_next, x, h_prev, h_next, Wx, Wh, dWx, dWh, db=None,\n"
-           "             activation='tanh', accumulate=False, b=None) -> (dx, dh_prev)\n\n"
-           "Backward of one RNN step. Returns dx (N,D) and dh_prev (N,H); writes the\n"
+    .doc = "Backward of one RNN step. Returns dx (N,D) and dh_prev (N,H); writes the\n"
            "gradients into dWx (D,H), dWh (H,H) and db (H,) (any floating dtype and\n"
            "layout), overwriting them, or adding to them with accumulate=True.\n"
            "h_next is the forward output; f' is taken from it. b, the layer's bias, only\n"
@@ -63,14 +56,12 @@ CORE_FN(time_rnn_forward,
     .args = {
         INPUT("xs", "N T D"),
         OPT_INPUT("h0", "N H"),
-        PARAM("Wx", "D H"),
-        PARAM("Wh", "H H"),
+        RECURRENT_WEIGHTS("H"),
         OPT_PARAM("b", "H"),
         ACTIVATION,
     },
     .results = {RESULT("hs", "N T H")},
-    .doc = "time_rnn_forward(xs, h0, Wx, Wh, b=None, activation='tanh') -> hs\n\n"
-           "A whole sequence: hs[:, t] = f(xs[:, t] @ Wx + hs[:, t-1] @ Wh + b), starting\n"
+    .doc = "A whole sequence: hs[:, t] = f(xs[:, t] @ Wx + hs[:, t-1] @ Wh + b), starting\n"
            "from h0 (N,H) (None = zeros). xs (N,T,D) -> hs (N,T,H).");
 
 KERNEL_BODY(time_rnn_forward, WORK_SIZE(c, time_rnn_forward, N, T, D, H), time_rnn_forward,
@@ -85,19 +76,14 @@ CORE_FN(time_rnn_backward,
         INPUT("xs", "N T D"),
         OPT_INPUT("h0", "N H"),
         INPUT("hs", "N T H"),
-        PARAM("Wx", "D H"),
-        PARAM("Wh", "H H"),
-        GRAD("dWx", "D H"),
-        GRAD("dWh", "H H"),
-        OPT_GRAD("db", "H"),
+        RECURRENT_WEIGHTS("H"),
+        RECURRENT_GRADS("H"),
         ACTIVATION,
         ACCUMULATE,
         OPT_PARAM("b", "H"), /* only for the dtype rule, as in forward */
     },
     .results = {RESULT("dxs", "N T D"), RESULT("dh0", "N H")},
-    .doc = "time_rnn_backward(dhs, xs, h0, hs, Wx, Wh, dWx, dWh, db=None,\n"
-           "                  activation='tanh', accumulate=False, b=None) -> (dxs, dh0)\n\n"
-           "Backpropagation through time. dhs (N,T,H) is the upstream gradient of hs,\n"
+    .doc = "Backpropagation through time. dhs (N,T,H) is the upstream gradient of hs,\n"
            "hs the forward output, h0 (N,H) the initial state (None = zeros). Returns\n"
            "dxs (N,T,D) and dh0 (N,H); writes the sums over time of dWx (D,H), dWh (H,H)\n"
            "and db (H,) into the given arrays (overwriting, or adding with accumulate=True).\n"

@@ -15,8 +15,7 @@ CORE_FN(matmul,
     .kernel = "rs_gemm",
     .args = {PARAM("a", "M K"), PARAM("b", "K N"), BOOL_ARG("packed", 0)},
     .results = {RESULT("c", "M N")},
-    .doc = "matmul(a, b, packed=False) -> c\n\n"
-           "c (M,N) = a (M,K) @ b (K,N) with the package's own gemm. An operand that\n"
+    .doc = "c (M,N) = a (M,K) @ b (K,N) with the package's own gemm. An operand that\n"
            "already has the compute dtype is read through its strides (transposed and\n"
            "sliced views exercise the gemm's strided paths). The\n"
            "dtype is float32 when both are float32 (or float16), else float64.\n"
@@ -132,8 +131,7 @@ static int check_writeable(PyArrayObject *a, const char *name)
 CORE_FN(sgd_update,
     .kernel = "sgd_update",
     .args = {ANY_ARRAY("param", ROLE_OUTPUT), ANY_ARRAY("grad", ROLE_INPUT), FLOAT_ARG("lr")},
-    .doc = "sgd_update(param, grad, lr) -> None\n\n"
-           "param -= lr * grad, in place, in one pass: the same numbers as NumPy's\n"
+    .doc = "param -= lr * grad, in place, in one pass: the same numbers as NumPy's\n"
            "`param -= lr * grad` with lr a Python float (lr rounded to the arrays' dtype,\n"
            "the product rounded, then the difference). param and grad: C-contiguous\n"
            "float32 or float64 arrays of the same shape and dtype; param writeable;\n"
@@ -173,8 +171,7 @@ CORE_FN(adam_update,
         FLOAT_ARG("c2"),
         FLOAT_ARG("lr_t"),
     },
-    .doc = "adam_update(param, grad, m, v, c1, c2, lr_t) -> None\n\n"
-           "The book's Adam step for one array, in place, in one pass:\n"
+    .doc = "The book's Adam step for one array, in place, in one pass:\n"
            "m += c1 * (grad - m); v += c2 * (grad**2 - v);\n"
            "param -= lr_t * m / (sqrt(v) + 1e-7), with NumPy's numbers for those\n"
            "expressions when c1, c2 are Python floats and lr_t a NumPy float64 (the\n"
@@ -209,11 +206,11 @@ static PyObject *adam_update_body(Call *c)
 
 CORE_FN(sum_squares,
     .kernel = "sum_squares",
+    .returns_text = "numpy scalar",
     .args = {ANY_ARRAY("x", ROLE_INPUT)},
-    .doc = "sum_squares(x) -> numpy scalar (of x's dtype)\n\n"
-           "np.sum(x ** 2) bit for bit (the squares rounded to the dtype, NumPy's pairwise\n"
-           "summation), without the array of squares. x: a C-contiguous, aligned float32\n"
-           "or float64 array.");
+    .doc = "np.sum(x ** 2) as a scalar of x's dtype, bit for bit (the squares rounded to\n"
+           "the dtype, NumPy's pairwise summation), without the array of squares. x: a\n"
+           "C-contiguous, aligned float32 or float64 array.");
 
 static PyObject *sum_squares_body(Call *c)
 {

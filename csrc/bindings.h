@@ -17,4 +17,13 @@ extern CoreFn *const rs_util_fns[];      /* bind_util.c: matmul, sgd_update, ada
                                             sum_squares */
 extern PyMethodDef rs_util_methods[];    /* bind_util.c: threads, SIMD paths (METH_O/NOARGS) */
 
+/* Argument groups several functions share (in their Python order). The
+   recurrent layers' weights and gradients, k the width of their gate blocks
+   ("H", "4H" LSTM, "3H" GRU): Wx (D,k), Wh (H,k); dWx, dWh, db=None. */
+#define RECURRENT_WEIGHTS(k) PARAM("Wx", "D " k), PARAM("Wh", "H " k)
+#define RECURRENT_GRADS(k) GRAD("dWx", "D " k), GRAD("dWh", "H " k), OPT_GRAD("db", k)
+/* the attention's encoder and decoder states (they choose the dtype) */
+#define HS_ENC PARAM("hs_enc", "N S H")
+#define HS_DEC PARAM("hs_dec", "N T H")
+
 #endif

@@ -4,11 +4,11 @@ Each _core function is one table in csrc/bind_*.c (CoreFn, csrc/args.h): its
 arguments in order (name, kind, shape, role, whether None is accepted, the
 default), its results and its kernel. ``_core._signatures()`` hands them to
 Python; CONTRACT below is built from them, plus what a table cannot say (the
-functions of one argument or none, which have no table, and the text of a
-non-array return). tests/test_contract.py checks every other statement of the
+functions of one argument or none, which have no table). tests/test_contract.py checks every other statement of the
 contract against it: rnnscratch/_core.pyi (signatures and shape comments), the
-first paragraph of each docstring, the README's kernel list, and the functions
-themselves (called with keywords, and positionally). test_fuzz.py,
+README's kernel list, the functions themselves (called with keywords, and
+positionally), and the first paragraph of each docstring (made from the table
+at import). test_fuzz.py,
 test_memory.py and test_core_errors.py take their argument lists and shapes
 from it.
 
@@ -112,13 +112,11 @@ def _from_table(name, entry):
                       t[5] if len(t) > 5 else REQUIRED))
     update = any(kind == "array" and spec == "*" for _, kind, spec, *_ in entry["args"])
     return Fn(name, tuple(args), tuple(Ret(r, _legend(s)) for r, s in entry["returns"]),
-              returns_text=RETURNS_TEXT.get(name), kind="update" if update else "kernel")
+              returns_text=entry["returns_text"], kind="update" if update else "kernel")
 
 
-# What the C tables do not say: the text of a return that is not an array,
-# and the functions of one argument or none, which take no table (METH_O,
-# METH_NOARGS: positional only).
-RETURNS_TEXT = {"sum_squares": "numpy scalar"}
+# What the C tables do not say: the functions of one argument or none, which
+# take no table (METH_O, METH_NOARGS: positional only).
 CONTROL = (
     Fn("set_num_threads", (A("n", role="S"),), kind="control", positional_only=True),
     Fn("get_num_threads", (), returns_text="int", kind="control"),
