@@ -46,6 +46,7 @@ class A:
     role: str = "I"
     optional: bool = False   # None accepted
     default: object = REQUIRED
+    kind: str = ""           # the C table's kind: array, activation, bool, float, int, out
 
     @property
     def has_default(self):
@@ -109,7 +110,7 @@ def _from_table(name, entry):
     for t in entry["args"]:
         aname, kind, spec, role, nullable = t[:5]
         args.append(A(aname, _legend(spec), role, nullable,
-                      t[5] if len(t) > 5 else REQUIRED))
+                      t[5] if len(t) > 5 else REQUIRED, kind))
     update = any(kind == "array" and spec == "*" for _, kind, spec, *_ in entry["args"])
     return Fn(name, tuple(args), tuple(Ret(r, _legend(s)) for r, s in entry["returns"]),
               returns_text=entry["returns_text"], kind="update" if update else "kernel")
