@@ -7,8 +7,6 @@ nothing of the compiled package.
 With the compiled layers out of the way, the output heads run the book's way
 (TimeAffine, then TimeSoftmaxWithLoss; a tied gradient merged into grads[0]
 after backward)."""
-from ..reference.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from ..reference.rnn import TimeRNN
 from . import better_rnnlm, gen, rnnlm, seq2seq
 from .base import RnnlmBase, reference_layers
 
@@ -29,18 +27,18 @@ def _twin(compiled, **attrs):
 class SimpleRnnlm(RnnlmBase):
     """The chapter-5 model built from the NumPy reference layers (see rnnscratch.SimpleRnnlm)."""
 
-    _layer_classes = (TimeEmbedding, TimeRNN, TimeAffine, TimeSoftmaxWithLoss)
+    _layers = staticmethod(reference_layers)
 
+
+_lm = _s2s = dict(_layers=staticmethod(reference_layers))
 
 # chapter 6: Rnnlm, BetterRnnlm and their generators
-_lm = dict(_layer_namespace=staticmethod(reference_layers))
 Rnnlm = _twin(rnnlm.Rnnlm, **_lm)
 BetterRnnlm = _twin(better_rnnlm.BetterRnnlm, **_lm)
 RnnlmGen = _twin(gen.RnnlmGen, **_lm)
 BetterRnnlmGen = _twin(gen.BetterRnnlmGen, **_lm)
 
 # chapters 7-8: the encoder-decoders and their parts
-_s2s = dict(_layers=staticmethod(seq2seq.reference_layers))
 Encoder = _twin(seq2seq.Encoder, **_s2s)
 Decoder = _twin(seq2seq.Decoder, **_s2s)
 PeekyDecoder = _twin(seq2seq.PeekyDecoder, **_s2s)

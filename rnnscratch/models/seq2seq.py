@@ -29,35 +29,15 @@ A call that raises (a bad argument found by any layer) leaves the model and
 its layers as they were.
 """
 import threading
-import types
 
 import numpy as np
 
-from .base import BaseModel
+from .._policy import check_id_range
+from .base import BaseModel, compiled_layers, reference_layers  # noqa: F401 (re-exported)
 
 __all__ = ["Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
            "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq",
            "compiled_layers", "reference_layers", "save_params", "load_params"]
-
-
-# --------------------------------------------------------------- layer namespaces
-def reference_layers():
-    """The NumPy twins: TimeEmbedding, TimeLSTM, TimeAffine, TimeSoftmaxWithLoss,
-    TimeAttention (rnnscratch.reference)."""
-    from .. import reference as ref
-    return types.SimpleNamespace(
-        TimeEmbedding=ref.TimeEmbedding, TimeLSTM=ref.TimeLSTM, TimeAffine=ref.TimeAffine,
-        TimeSoftmaxWithLoss=ref.TimeSoftmaxWithLoss,
-        TimeAttention=ref.TimeAttention)
-
-
-def compiled_layers():
-    """The compiled layers (rnnscratch.layers)."""
-    from .. import layers
-    return types.SimpleNamespace(
-        TimeEmbedding=layers.TimeEmbedding, TimeAffine=layers.TimeAffine,
-        TimeSoftmaxWithLoss=layers.TimeSoftmaxWithLoss, TimeLSTM=layers.TimeLSTM,
-        TimeAttention=layers.TimeAttention)
 
 
 # --------------------------------------------------------------- helpers
@@ -95,12 +75,8 @@ def _ids(name, value, ndim=2, V=None):
     if a.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-d array of ids of shape (N, T), "
                          f"got shape {a.shape}")
-    if V is not None and a.size:
-        bad = (a < 0) | (a >= V)
-        if bad.any():
-            pos = [int(i) for i in np.argwhere(bad)[0]]
-            raise ValueError(f"{name}: id {a[tuple(pos)]} at {pos} is out of range: "
-                             f"expected ids in [0, {V})")
+    if V is not None:
+        check_id_range(name, a, V)
     return a
 
 
