@@ -4,7 +4,8 @@ implementation written here from the book's formulas (gate blocks f, g, i, o for
 the LSTM; z, r, h~ for the GRU, the reset gate applied to h_prev before its
 product with Whh; the cache's layout), and the step bit for bit the sequence of
 T = 1; float32 computation accumulating into float64 gradients keeps their
-precision; the gate-count messages. Every kernel on every SIMD path and thread
+precision; the gate-count messages. The sequence formulas (ref_time_*) are the
+oracle of the gated kernels in test_fuzz.py and test_simd_paths.py. Every kernel on every SIMD path and thread
 count, sizes 0, None states, accumulate and bad arguments: test_simd_paths.py,
 test_fuzz.py, test_core_errors.py (notes/tests-merged.md).
 """
@@ -68,6 +69,66 @@ def gru_step_back(dh, x, h_prev, cache, Wx, Wh):
     # dWhh from the cache's r*h_prev (the forward's), as the kernel does
     dWh = np.hstack([h_prev.T @ dA[:, :2 * H], cache[:, 3 * H:].T @ dt_h])
     return dA @ Wx.T, dh_prev, x.T @ dA, dWh, dA.sum(0)
+
+
+def ref_time_lstm(xs, h0, c0, Wx, Wh, b):
+    N, T, _ = xs.shape
+    H = Wh.shape[0]
+    h = np.zeros((N, H)) if h0 is None else h0
+    c = np.zeros((N, H)) if c0 is None else c0
+    b = np.zeros(4 * H) if b is None else b
+    hs, cs, gs = np.zeros((N, T, H)), np.zeros((N, T, H)), np.zeros((N, T, 4 * H))
+    for t in range(T):
+        h, c, g = lstm_step(xs[:, t], h, c, Wx, Wh, b)
+        hs[:, t], cs[:, t], gs[:, t] = h, c, g
+    return hs, cs, gs
+
+def ref_time_lstm_back(dhs, dcT, xs, h0, c0, hs, cs, gates, Wx, Wh):
+    N, T, D = xs.shape
+    H = Wh.shape[0]
+    h0 = np.zeros((N, H)) if h0 is None else h0
+    c0 = np.zeros((N, H)) if c0 is None else c0
+    dxs = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * H)
+    dh = np.zeros((N, H))
+    dc = np.zeros((N, H)) if dcT is None else dcT
+    for t in reversed(range(T)):
+        hp = hs[:, t - 1] if t else h0
+        cp = cs[:, t - 1] if t else c0
+        dx, dh, dc, gx, gh, gb = lstm_step_back(dhs[:, t] + dh, dc, xs[:, t], hp, cp,
+                                                cs[:, t], gates[:, t], Wx, Wh)
+        dxs[:, t] = dx
+        dWx += gx
+        dWh += gh
+        db += gb
+    return dxs, dh, dc, dWx, dWh, db
+
+def ref_time_gru(xs, h0, Wx, Wh, b):
+    N, T, _ = xs.shape
+    H = Wh.shape[0]
+    h = np.zeros((N, H)) if h0 is None else h0
+    b = np.zeros(3 * H) if b is None else b
+    hs, cache = np.zeros((N, T, H)), np.zeros((N, T, 4 * H))
+    for t in range(T):
+        h, cache[:, t] = gru_step(xs[:, t], h, Wx, Wh, b)
+        hs[:, t] = h
+    return hs, cache
+
+def ref_time_gru_back(dhs, xs, h0, hs, cache, Wx, Wh):
+    N, T, D = xs.shape
+    H = Wh.shape[0]
+    h0 = np.zeros((N, H)) if h0 is None else h0
+    dxs = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(3 * H)
+    dh = np.zeros((N, H))
+    for t in reversed(range(T)):
+        hp = hs[:, t - 1] if t else h0
+        dx, dh, gx, gh, gb = gru_step_back(dhs[:, t] + dh, xs[:, t], hp, cache[:, t], Wx, Wh)
+        dxs[:, t] = dx
+        dWx += gx
+        dWh += gh
+        db += gb
+    return dxs, dh, dWx, dWh, db
 
 
 # --------------------------------------------------------------------------
