@@ -599,30 +599,35 @@ class _AttentionEntry(Entry):
         return np.asarray(rng.uniform(-1.0, 1.0, shape)).astype(dtype) \
             if np.dtype(dtype).kind == "f" else rng.integers(-1, 2, size=shape).astype(dtype)
 
+    # (call, argument, legend letter): that size one too large, the message shows it
+    wrong_sizes = ()
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        # hidden states in (-1, 1) of the dtype; the weights a (WeightSum) in [0, 1)
+        return [rng.uniform(0.0, 1.0, shape_of(a.shape, sz)) if a.name == "a" else
+                self.states(rng, shape_of(a.shape, sz), dtype) for a in self.forward_args]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, *shape_of(a.shape, sz)) for a in self.backward_args]
+
+    def extra_bad(self, sz, opts):
+        out = []
+        for call, name, letter in self.wrong_sizes:
+            args = self.forward_args if call == "forward" else self.backward_args
+            legend = next(a.shape for a in args if a.name == name)
+            shape = tuple(sz[c] + (c == letter) for c in legend)
+            out.append(Bad("%s %s %s+1" % (call, name, "S" if letter == "D" else letter), call,
+                           name, np.ones(shape), ValueError, shown(name, shape)))
+        return out
+
 
 class TimeAttentionEntry(_AttentionEntry):
     name = "TimeAttention"
     forward_args = (Arg("hs_enc", "NDH"), Arg("hs_dec", "NTH"))
     backward_args = (Arg("dout", "NTH"),)
     state_attrs = ("attention_weights",)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
-                self.states(rng, (sz.N, sz.T, sz.H), dtype)]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.T, sz.H)]
-
-    def extra_bad(self, sz, opts):
-        N, S, T, H = sz.N, sz.D, sz.T, sz.H
-        return [
-            Bad("forward hs_dec H+1", "forward", "hs_dec", np.ones((N, T, H + 1)), ValueError,
-                shown("hs_dec", (N, T, H + 1))),
-            Bad("forward hs_dec N+1", "forward", "hs_dec", np.ones((N + 1, T, H)), ValueError,
-                shown("hs_dec", (N + 1, T, H))),
-            Bad("backward dout T+1", "backward", "dout", np.ones((N, T + 1, H)), ValueError,
-                shown("dout", (N, T + 1, H))),
-        ]
+    wrong_sizes = (("forward", "hs_dec", "H"), ("forward", "hs_dec", "N"),
+                   ("backward", "dout", "T"))
 
 
 class AttentionEntry(_AttentionEntry):
@@ -630,54 +635,21 @@ class AttentionEntry(_AttentionEntry):
     forward_args = (Arg("hs", "NDH"), Arg("h", "NH"))
     backward_args = (Arg("dout", "NH"),)
     state_attrs = ("attention_weight",)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
-                self.states(rng, (sz.N, sz.H), dtype)]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.H)]
-
-    def extra_bad(self, sz, opts):
-        N, S, H = sz.N, sz.D, sz.H
-        return [Bad("forward h H+1", "forward", "h", np.ones((N, H + 1)), ValueError,
-                    shown("h", (N, H + 1)))]
+    wrong_sizes = (("forward", "h", "H"),)
 
 
 class AttentionWeightEntry(_AttentionEntry):
     name = "AttentionWeight"
     forward_args = (Arg("hs", "NDH"), Arg("h", "NH"))
     backward_args = (Arg("da", "ND"),)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
-                self.states(rng, (sz.N, sz.H), dtype)]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.D)]
-
-    def extra_bad(self, sz, opts):
-        N, S, H = sz.N, sz.D, sz.H
-        return [Bad("backward da S+1", "backward", "da", np.ones((N, S + 1)), ValueError,
-                    shown("da", (N, S + 1)))]
+    wrong_sizes = (("backward", "da", "D"),)
 
 
 class WeightSumEntry(_AttentionEntry):
     name = "WeightSum"
     forward_args = (Arg("hs", "NDH"), Arg("a", "ND"))
     backward_args = (Arg("dc", "NH"),)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        a = rng.uniform(0.0, 1.0, (sz.N, sz.D))
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype), a]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.H)]
-
-    def extra_bad(self, sz, opts):
-        N, S, H = sz.N, sz.D, sz.H
-        return [Bad("forward a S+1", "forward", "a", np.ones((N, S + 1)), ValueError,
-                    shown("a", (N, S + 1)))]
+    wrong_sizes = (("forward", "a", "D"),)
 
 
 class TimeSoftmaxWithLossEntry(Entry):

@@ -24,6 +24,7 @@ import zlib
 import numpy as np
 import pytest
 
+from conftest import assert_close_to_scale
 from needs import course_dir
 
 import rnnscratch
@@ -49,16 +50,7 @@ def states(rng, shape, dtype):
 
 
 def close(ours, theirs, what, dtype):
-    o = np.asarray(ours, dtype=np.float64)
-    t = np.asarray(theirs, dtype=np.float64)
-    assert o.shape == t.shape, "%s: shape %s, expected %s" % (what, o.shape, t.shape)
-    if t.size == 0:
-        return
-    assert np.all(np.isfinite(o)), what + ": non-finite values"
-    scale = max(1.0, float(np.max(np.abs(t))))
-    err = float(np.max(np.abs(o - t)))
-    tol = RTOL[np.dtype(dtype)] * scale
-    assert err <= tol, "%s: largest difference %.3g (tolerance %.3g)" % (what, err, tol)
+    assert_close_to_scale(ours, theirs, what, RTOL[np.dtype(dtype)])
 
 
 def time_case(shape, dtype, key):
