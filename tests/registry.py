@@ -462,6 +462,36 @@ class RNNEntry(Entry):
         ]
 
 
+def _sequence_bad(sz, wx_cols):
+    """The precise bad cases of a sequence layer's xs and dhs (TimeRNN, TimeLSTM,
+    TimeGRU): Wx has ``wx_cols`` columns."""
+    N, T, D, H = sz.N, sz.T, sz.D, sz.H
+    f, b = "forward", "backward"
+    return [
+        Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
+        Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
+            shown("xs", (N, T, D, 1))),
+        Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
+            "%s|%s" % (shown("xs", (N, T, D + 1)), shown("Wx", (D, wx_cols)))),
+        Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
+            shown("xs", np.dtype(complex))),
+        Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
+            shown("xs", np.dtype(object))),
+        Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
+        Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
+            shown("dhs", (N, T + 1, H))),
+        Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
+            shown("dhs", (N, T, H - 1))),
+        Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
+            shown("dhs", (N + 1, T, H))),
+        Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
+            shown("dhs", (N, T * H))),
+        Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
+            shown("dhs", np.dtype(complex))),
+        Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
+    ]
+
+
 class TimeRNNEntry(Entry):
     name = "TimeRNN"
     variants = {"sigmoid": {"activation": "sigmoid"},
@@ -491,30 +521,8 @@ class TimeRNNEntry(Entry):
 
     def extra_bad(self, sz, opts):
         N, T, D, H = sz.N, sz.T, sz.D, sz.H
-        f, b = "forward", "backward"
-        out = [
-            Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
-            Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
-                shown("xs", (N, T, D, 1))),
-            Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
-                "%s|%s" % (shown("xs", (N, T, D + 1)), shown("Wx", (D, H)))),
-            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
-                shown("xs", np.dtype(complex))),
-            Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
-                shown("xs", np.dtype(object))),
-            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
-            Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
-                shown("dhs", (N, T + 1, H))),
-            Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
-                shown("dhs", (N, T, H - 1))),
-            Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
-                shown("dhs", (N + 1, T, H))),
-            Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
-                shown("dhs", (N, T * H))),
-            Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
-                shown("dhs", np.dtype(complex))),
-            Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
-        ]
+        f = "forward"
+        out = _sequence_bad(sz, H)
         if opts.get("stateful"):  # the state h was left by a batch of another size
             out.append(Bad("forward xs other batch than h", f, "xs",
                            np.zeros((N + 1, T, D)), ValueError, shown("h", (N, H))))
@@ -1043,31 +1051,8 @@ class TimeLSTMEntry(Entry):
 
     def extra_bad(self, sz, opts):
         N, T, D, H = sz.N, sz.T, sz.D, sz.H
-        f, b = "forward", "backward"
-        out = [
-            Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
-            Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
-                shown("xs", (N, T, D, 1))),
-            Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
-                "%s|%s" % (shown("xs", (N, T, D + 1)),
-                           shown("Wx", (D, self.G * H)))),
-            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
-                shown("xs", np.dtype(complex))),
-            Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
-                shown("xs", np.dtype(object))),
-            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
-            Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
-                shown("dhs", (N, T + 1, H))),
-            Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
-                shown("dhs", (N, T, H - 1))),
-            Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
-                shown("dhs", (N + 1, T, H))),
-            Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
-                shown("dhs", (N, T * H))),
-            Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
-                shown("dhs", np.dtype(complex))),
-            Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
-        ]
+        f = "forward"
+        out = _sequence_bad(sz, self.G * H)
         if opts.get("stateful"):
             for s in self.state_names:
                 out += [
