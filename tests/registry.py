@@ -552,11 +552,12 @@ class TimeEmbeddingEntry(Entry):
 
     def extra_bad(self, sz, opts):
         N, T, D, V = sz.N, sz.T, sz.D, sz.V
+        x = self.forward_args[0].name  # xs (TimeEmbedding), idx (Embedding)
         return [
-            Bad("forward xs id out of range", "forward", "xs", np.full((N, T), V), ValueError,
-                shown("xs", "range")),
-            Bad("forward xs float ids message", "forward", "xs", np.zeros((N, T)), TypeError,
-                shown("xs", np.dtype(np.float64))),
+            Bad("forward %s id out of range" % x, "forward", x, np.full((N, T), V), ValueError,
+                shown(x, "range")),
+            Bad("forward %s float ids message" % x, "forward", x, np.zeros((N, T)), TypeError,
+                shown(x, np.dtype(np.float64))),
             Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
                 shown("dout", (N, T, D + 1))),
         ]
@@ -1493,42 +1494,19 @@ class DropoutEntry(_AnyShapeEntry):
                     shown("dout", (N, T, D + 1)))]
 
 
-class EmbeddingEntry(_AnyShapeEntry):
+class EmbeddingEntry(_AnyShapeEntry, TimeEmbeddingEntry):
+    """common/layers.py's Embedding: TimeEmbedding's weights, inputs and cases, its ids
+    named idx and of any shape."""
     name = "Embedding"
+    guards_backward = Entry.guards_backward
     forward_args = (Arg("idx", "NT", "ids"),)
-    backward_args = (Arg("dout", "NTD"),)
-    grad_cases = ((0, "readonly"), (0, "int"))
-    fuzz_dtypes = ("float64", "float32", "float16", "int64")
     any_shape_args = ("idx",)
     any_ndim_args = ("idx",)
-
-    def build(self, cls, dtype, rng, sz, layout, **opts):
-        return cls(layout(weights(rng, sz.V, sz.D, dtype=dtype, scale=3.0)))
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [ids(rng, (sz.N, sz.T), sz.V)]
-
-    def inputs_valid(self, sz, opts):
-        return sz.V > 0 or sz.N * sz.T == 0
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.T, sz.D)]
 
     def bad_cases(self, sz=Sizes(), variant=""):
         # 'wrong ndim' of ids keeps integer ids valid at any shape; a float one is not
         return [b for b in super().bad_cases(sz, variant)
                 if not (b.call == "forward" and b.label.endswith(("wrong shape", "wrong ndim")))]
-
-    def extra_bad(self, sz, opts):
-        N, T, D, V = sz.N, sz.T, sz.D, sz.V
-        return [
-            Bad("forward idx id out of range", "forward", "idx", np.full((N, T), V), ValueError,
-                shown("idx", "range")),
-            Bad("forward idx float ids message", "forward", "idx", np.zeros((N, T)), TypeError,
-                shown("idx", np.dtype(np.float64))),
-            Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
-                shown("dout", (N, T, D + 1))),
-        ]
 
 
 class Seq2seqEntry(Entry):
