@@ -26,11 +26,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "ch07", "seq2seq.py")):
-    pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                "holding ch07/seq2seq.py (e.g. ../shared/course); it is %r" % COURSE_DIR,
-                allow_module_level=True)
+from needs import course_dir  # noqa: E402
+
+COURSE_DIR = course_dir("ch07", "seq2seq.py")
 
 import rnnscratch  # noqa: E402
 from rnnscratch import reference  # noqa: E402
