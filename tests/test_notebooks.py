@@ -113,11 +113,10 @@ PROBE = ("import os, rnnscratch\n"
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, kernel_env):
     if path.stem == QUICKSTART and not (COURSE_DIR / "common" / "time_layers.py").is_file():
-        msg = ("the quick start needs the book's files: set RNNSCRATCH_COURSE_DIR "
-               "(got %s)" % COURSE_DIR)
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+        from needs import missing
+
+        missing("the quick start needs the book's files: set RNNSCRATCH_COURSE_DIR "
+                "(it is %s)" % COURSE_DIR)
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))   # which rnnscratch the kernel imported
     client = nbclient.NotebookClient(

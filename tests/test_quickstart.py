@@ -27,8 +27,9 @@ from rnnscratch import patching
 from rnnscratch.__main__ import main
 from rnnscratch.tools.check import check_compiled, check_course
 
+import needs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
 
 
 def _env(**extra):
@@ -47,14 +48,7 @@ def _python(args, cwd, **extra):
 
 @pytest.fixture
 def course_dir():
-    if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "common",
-                                                         "time_layers.py")):
-        msg = ("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory holding "
-               "its common/ (got %r)" % COURSE_DIR)
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return COURSE_DIR
+    return needs.course_dir("ch08", "attention_seq2seq.py")
 
 
 def _forget_common():

@@ -1,18 +1,25 @@
-"""`python -m rnnscratch check --course DIR`: a course folder's classes against ours.
+"""`python -m rnnscratch check`: ours against a reference, one row per name.
 
-DIR holds a `common/` package (the book's, or a student's own rewrite of it).
-Its modules are imported in isolation (nothing else in the process sees
-them), and every class or function patch() would replace is run next to
-ours on the same random data: forward values, gradients, updated parameters,
-perplexities. The result is one row per name:
+``check --course DIR``: DIR holds a `common/` package (the book's, or a
+student's own rewrite of it). Its modules are imported in isolation (nothing
+else in the process sees them), and every class or function patch() would
+replace is run next to ours on the same random data: forward values,
+gradients, updated parameters, perplexities, saved files. Names whose
+rnnscratch version is NumPy code (Softmax, Dropout, TimeDropout, ...) are
+compared too, though patch() never swaps them in. One row per name, always
+with the reason:
 
-    matches             the same numbers (float64 data, relative 1e-6)
+    matches             the same numbers (float64 data, relative 1e-6; float32: 1e-4)
     differs             what differs first, by how much
+    raised              calling the course's version raised (the message, the line)
     not in the course   the course module does not define it
-    not available       rnnscratch has no version yet
-    not compiled        rnnscratch's version is NumPy code (not compared, not patched)
-    not compared        both exist, but no comparison is written for it yet
-    raised              calling the course's version raised (the message)
+    not available       rnnscratch has no version (Nesterov, RMSprop)
+    not compared        no comparison is written for it (a bug of this file: tested)
+
+``check`` alone (check_compiled): every compiled layer and model class of
+rnnscratch against its NumPy twin in rnnscratch.reference /
+rnnscratch.models.reference, on the same random data (forward, backward,
+every gradient, generate()).
 """
 import collections
 import contextlib
