@@ -500,3 +500,29 @@ def test_japanese_quick_start_covers_the_traps():
                  "00_colab_quickstart.ipynb", "python -m pytest -q tests"):
         assert must in text, must
     assert len(text.splitlines()) <= 400
+
+
+def test_colab_notebook_badge_and_offline_switches():
+    import json
+
+    with open(os.path.join(ROOT, "notebooks", "00_colab_quickstart.ipynb"),
+              encoding="utf-8") as f:
+        nb = json.load(f)
+    cells = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+             for c in nb["cells"]]
+    assert "colab-badge.svg" in cells[0]
+    assert ("colab.research.google.com/github/<owner>/rnnscratch/blob/main/notebooks/"
+            "00_colab_quickstart.ipynb") in cells[0]
+    code = "\n".join(cells)
+    assert "https://github.com/oreilly-japan/deep-learning-from-scratch-2" in code
+    assert 'rnnscratch[book] @ git+{REPO}' in code and "%pip install" in code
+    assert "%load_ext rnnscratch" in code and "%unload_ext rnnscratch" in code
+    # the switches tests/test_notebooks.py sets to run it offline
+    for var in ("RNNSCRATCH_BOOK_URL", "RNNSCRATCH_PIP_ARGS", "RNNSCRATCH_QUICKSTART_DIR",
+                "RNNSCRATCH_QUICKSTART_ITERS"):
+        assert var in code
+    with open(os.path.join(ROOT, "tests", "test_notebooks.py"), encoding="utf-8") as f:
+        runner = f.read()
+    for var in ("RNNSCRATCH_BOOK_URL", "RNNSCRATCH_PIP_ARGS", "RNNSCRATCH_QUICKSTART_DIR",
+                "RNNSCRATCH_QUICKSTART_ITERS"):
+        assert var in runner
