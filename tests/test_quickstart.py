@@ -383,7 +383,11 @@ def _compiled_classes_with_a_twin():
 def test_check_compares_every_compiled_class(capsys):
     rows = check_compiled()
     names = [r.name for r in rows]
-    assert names == _compiled_classes_with_a_twin()
+    classes = _compiled_classes_with_a_twin()
+    assert names[:len(classes)] == classes
+    assert names[len(classes):] == [
+        "RNN(activation='relu')", "TimeRNN(activation='relu')", "RNN(activation='sigmoid')",
+        "TimeRNN(activation='sigmoid')", "TimeRNN float32", "TimeLSTM float32"]
     for must in ("TimeRNN", "TimeLSTM", "TimeGRU", "TimeAttention", "Affine", "Embedding",
                  "Rnnlm", "BetterRnnlm", "AttentionSeq2seq"):
         assert must in names

@@ -613,7 +613,41 @@ def check_compiled(N=4, T=6, D=5, H=7, seed=0):
             continue
         rows.append(CourseRow(where, name, "rnnscratch." + name,
                               "matches" if ok else "differs", detail))
+    # the recurrent layers' other settings: activations, float32 (the book's dtype='f')
+    for label, name, case in _variant_cases(N, T, D, H):
+        ours, twin = getattr(rnnscratch, name), getattr(rnnscratch.reference, name)
+        try:
+            ok, detail = case(twin, ours, np.random.default_rng(seed))
+        except Exception as e:
+            rows.append(CourseRow("rnnscratch.reference", label, "rnnscratch." + name, "raised",
+                                  testing._describe_exception(label, e)))
+            continue
+        rows.append(CourseRow("rnnscratch.reference", label, "rnnscratch." + name,
+                              "matches" if ok else "differs", detail))
     return rows
+
+
+def _variant_cases(N, T, D, H):
+    def f32(make):
+        return lambda r: [a.astype(np.float32) if isinstance(a, np.ndarray) else a
+                          for a in make(r)]
+
+    rnn_w = (lambda r: [r.standard_normal((D, H)) / np.sqrt(D), r.standard_normal((H, H)) * 0.5
+                        / np.sqrt(H), r.standard_normal(H) * 0.1])
+    lstm_w = (lambda r: [r.standard_normal((D, 4 * H)) / np.sqrt(D),
+                         r.standard_normal((H, 4 * H)) / np.sqrt(H),
+                         r.standard_normal(4 * H) * 0.1])
+    seqs = lambda r: [r.standard_normal((N, T, D))]           # noqa: E731
+    step = lambda r: [r.standard_normal((N, D)), r.standard_normal((N, H))]   # noqa: E731
+    out = []
+    for act in ("relu", "sigmoid"):
+        out.append(("RNN(activation=%r)" % act, "RNN",
+                    _generic(lambda r, a=act: rnn_w(r) + [a], step)))
+        out.append(("TimeRNN(activation=%r)" % act, "TimeRNN",
+                    _generic(lambda r, a=act: rnn_w(r) + [False, a], seqs)))
+    out.append(("TimeRNN float32", "TimeRNN", _generic(f32(rnn_w), f32(seqs))))
+    out.append(("TimeLSTM float32", "TimeLSTM", _generic(f32(lstm_w), f32(seqs))))
+    return out
 
 
 def format_rows(rows, course_dir="", title=None):

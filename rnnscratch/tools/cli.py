@@ -23,7 +23,7 @@ def cmd_check(args):
     if bad:
         print("MISMATCH: %s" % ", ".join(bad))
         return 1
-    print("OK: every compiled class agrees with its NumPy reference (%d classes)" % len(rows))
+    print("OK: every compiled class agrees with its NumPy reference (%d comparisons)" % len(rows))
     return 0
 
 
