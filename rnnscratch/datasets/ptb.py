@@ -30,7 +30,7 @@ import urllib.request
 
 import numpy as np
 
-__all__ = ["load_data", "load_vocab", "cache_dir", "search_dirs", "script_dir", "URL_BASE",
+__all__ = ["load_data", "load_vocab", "cache_dir", "search_dirs", "script_dir", "locate", "URL_BASE",
            "FILES"]
 
 URL_BASE = "https://raw.githubusercontent.com/tomsercu/lstm/master/data/"
@@ -60,8 +60,14 @@ def cache_dir():
 
 def script_dir():
     """The directory of the running script (__main__.__file__), or the working
-    directory in a notebook or the interactive interpreter."""
+    directory in a notebook, the interactive interpreter or under
+    `python -m rnnscratch ...` (the tools)."""
     main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and (spec.name or "").split(".")[0] == __name__.split(".")[0]:
+        # `python -m rnnscratch train` started in the book's ch06: the
+        # running script is ours, the book is where the user stands
+        return os.getcwd()
     f = getattr(main, "__file__", None)
     if isinstance(f, str) and f and not f.startswith("<") and os.path.isfile(f):
         return os.path.dirname(os.path.abspath(f))
@@ -159,6 +165,13 @@ def _build_vocab(path, text):
             word_to_id[w] = len(word_to_id)
     id_to_word = {i: w for w, i in word_to_id.items()}
     return word_to_id, id_to_word
+
+
+def locate(data_dir=None, download=True):
+    """The directory that holds ptb.train.txt (found as load_data finds it,
+    downloaded into the cache when allowed): FileNotFoundError with the
+    search path in one line when there is none."""
+    return os.path.dirname(_find(FILES["train"], data_dir, download))
 
 
 def load_vocab(data_dir=None, download=True):

@@ -12,6 +12,8 @@ import pickle
 
 import numpy as np
 
+from .files import atomic_write, load_weights
+
 
 class BaseModel:
     """save_params(file_name=None) / load_params(file_name=None) in the book's
@@ -22,6 +24,13 @@ class BaseModel:
     tied embed_W.T of BetterRnnlm included, exactly as the book writes it.
     load_params checks the count and every shape before writing anything:
     a file that does not fit raises ValueError and changes no parameter.
+
+    The file is read by a restricted unpickler (models.files.load_weights):
+    only lists and NumPy arrays can come out of it, and a file naming
+    anything else (a crafted pickle that would run code) is refused with a
+    ValueError naming it, before anything in it is called. save_params
+    writes all or nothing (models.files.atomic_write): an interruption
+    leaves the previous file whole.
     """
 
     params = None
@@ -38,15 +47,13 @@ class BaseModel:
     def save_params(self, file_name=None):
         file_name = BaseModel._file(self, file_name)  # also for any object with params
         params = [np.asarray(p).astype(np.float16) for p in self.params]
-        with open(file_name, "wb") as f:
-            pickle.dump(params, f)
+        atomic_write(file_name, lambda f: pickle.dump(params, f))
 
     def load_params(self, file_name=None):
         file_name = BaseModel._file(self, file_name)
         if not os.path.exists(file_name):
             raise IOError("No file: " + file_name)
-        with open(file_name, "rb") as f:
-            loaded = pickle.load(f)
+        loaded = load_weights(file_name)
         BaseModel.set_params(self, loaded, source=file_name)
 
     def set_params(self, arrays, source="arrays"):
