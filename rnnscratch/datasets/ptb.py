@@ -142,7 +142,19 @@ def _read(path):
     """(text, content key) of a file: the key is a hash of its bytes."""
     with open(path, "rb") as f:
         data = f.read()
-    return data.decode("utf-8"), hashlib.blake2b(data, digest_size=20).hexdigest()
+    return decode_text(data, path), hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def decode_text(data, path):
+    """bytes -> str as UTF-8 (a leading byte-order mark dropped, as the
+    downloaded files have none); ValueError naming the file, the line and the
+    byte when it is not UTF-8 text (a binary file, Latin-1, ...)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ValueError(f"{path}: line {line}: not UTF-8 text (byte 0x{data[e.start]:02x} at "
+                         f"offset {e.start}); expected a UTF-8 text file") from None
 
 
 def _words(text):

@@ -116,9 +116,16 @@ def _float_in(lo, hi=None, lo_open=False, hi_open=True, what=""):
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """One line (no usage block): `python -m rnnscratch train: error: ...`,
+        exit status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the flags)\n")
+
+
 def _parser():
     pos = _int_in(1)
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m rnnscratch train",
         description="Train a chapter-6 language model (the book's recipe by default), "
                     "resumable after Ctrl-C, SIGTERM or a crash.")
@@ -196,7 +203,12 @@ def parse_args(argv=None):
     args.given = set(vars(q.parse_args(argv)))
     check_input_file(p, "--corpus", args.corpus)
     check_input_dir(p, "--data-dir", args.data_dir)
-    check_output_file(p, "--plot", args.plot)
+    if args.plot is not None and args.out_dir is not None and os.path.abspath(
+            os.path.dirname(os.path.abspath(args.plot))) == os.path.abspath(args.out_dir) \
+            and not os.path.exists(args.out_dir):
+        pass  # into the run folder, made when the run starts
+    else:
+        check_output_file(p, "--plot", args.plot)
     if args.out_dir is not None and os.path.exists(args.out_dir) \
             and not os.path.isdir(args.out_dir):
         p.error(f"argument --out-dir: {args.out_dir} is not a directory")
@@ -857,7 +869,6 @@ def run(args, stop_after=None):
     else:
         state = RunState(_settings_of(args))
         os.makedirs(out_dir, exist_ok=True)
-    write_log(log_path, state.log)
     optimizer.lr = state.lr
 
     n_params = sum(int(np.size(p)) for p in params_and_grads(model)[0])
@@ -901,6 +912,7 @@ def run(args, stop_after=None):
     stopped = None
     with _Interrupt() as intr:
         try:
+            write_log(log_path, state.log)  # the rows of the saved state (a damaged copy replaced)
             while state.epoch < args.epochs and not state.done:
                 t_epoch = time.perf_counter()
                 it0 = state.iteration
@@ -1000,6 +1012,10 @@ def run(args, stop_after=None):
                 print(f"test perplexity ({args.test_on} weights): {test_ppl:.2f}")
             state.done = True
             checkpoint()
+            print(f"done: {state.epoch} epochs, {_hms(state.elapsed)} of training, best "
+                  f"validation perplexity {state.best_ppl:.2f}; best weights in {best_path}, "
+                  f"curve in {log_path}")
+            plot()
         except KeyboardInterrupt:
             bar.clear()
             if saved["any"]:
@@ -1010,9 +1026,6 @@ def run(args, stop_after=None):
             print(f"stopped at once: the run {where}", file=sys.stderr, flush=True)
             plot()
             raise
-    print(f"done: {state.epoch} epochs, {_hms(state.elapsed)} of training, best validation "
-          f"perplexity {state.best_ppl:.2f}; best weights in {best_path}, curve in {log_path}")
-    plot()
     result.update(finished=True, epochs=state.epoch, best_ppl=state.best_ppl, test_ppl=test_ppl)
     return result
 
