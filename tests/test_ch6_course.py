@@ -268,7 +268,7 @@ def test_ch6_bench_and_fidelity_small(book):
 def test_h0_none_with_inf_or_nan_in_wh_like_the_book(book, name, G, bad):
     """Step 0 from h = None: the book computes h·Wh with a zero state, so an
     inf or NaN in Wh gives NaN in its column (issue 24)."""
-    time_layers = importlib.import_module("common.time_layers")
+    time_layers = course.load(COURSE_DIR, "common.time_layers").time_layers
     rng = np.random.default_rng(4)
     N, T, D, H = 2, 3, 4, 5
     Wx = rng.standard_normal((D, G * H)).astype("f")
