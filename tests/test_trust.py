@@ -853,3 +853,51 @@ def test_torch_bridge_messages():
             to_torch(layer)
     with pytest.raises(TypeError, match=r"torch.bfloat16.*module.float\(\)"):
         from_torch(torch.nn.LSTM(3, 2, batch_first=True).to(torch.bfloat16))
+
+
+def test_max_minutes_writes_the_plot_and_names_the_epoch_to_resume(corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    r = run(corpus, out, "--max-minutes", "0", "--plot", str(tmp_path / "c.svg"))
+    assert r["stopped"] == "--max-minutes reached"
+    assert "--resume continues at epoch 1, iteration 1 /" in capsys.readouterr().out
+    assert (tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
+    with open(out / "log.csv", newline="") as f:
+        assert next(csv.reader(f))[0] == "epoch"
+
+
+def test_the_ptb_download_and_sequence_files_are_written_all_or_nothing(tmp_path,
+                                                                         monkeypatch):
+    from rnnscratch.datasets import ptb, sequence
+
+    # a download whose MD5 is wrong leaves neither a file nor a temporary
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    class Resp(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+    monkeypatch.setattr(ptb.urllib.request, "urlopen", lambda url, timeout=60: Resp(b"bad"))
+    with pytest.raises(OSError, match="expected MD5"):
+        ptb._download("ptb.test.txt")
+    assert os.listdir(tmp_path / "cache" / "rnnscratch" / "ptb") == []
+    # make_addition into a file: through atomic_write (an interruption keeps the old file)
+    path = tmp_path / "addition.txt"
+    sequence.make_addition(str(path), size=20)
+    good = path.read_bytes()
+
+    real = files.atomic_write
+
+    def interrupted(p, write, mode="wb"):
+        def half(f):
+            f.write("12+")
+            raise KeyboardInterrupt
+        return real(p, half, mode)
+
+    monkeypatch.setattr(files, "atomic_write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sequence.make_addition(str(path), size=30, seed=1)
+    monkeypatch.undo()
+    assert path.read_bytes() == good and sorted(os.listdir(tmp_path)) == ["addition.txt", "cache"]

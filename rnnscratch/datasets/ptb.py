@@ -103,19 +103,24 @@ def _download(file_name):
     dest_dir = cache_dir()
     os.makedirs(dest_dir, exist_ok=True)
     dest = os.path.join(dest_dir, file_name)
-    tmp = dest + ".part"
     url = URL_BASE + file_name
     print("Downloading " + url + " ...", file=sys.stderr)
-    with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
-        while True:
-            chunk = r.read(1 << 20)
-            if not chunk:
-                break
-            f.write(chunk)
-    if _md5(tmp) != MD5[file_name]:
-        os.remove(tmp)
-        raise OSError(f"{url}: the downloaded file does not have the expected MD5 {MD5[file_name]}")
-    os.replace(tmp, dest)
+
+    def write(f):  # checked before it replaces anything: a bad download leaves nothing
+        h = hashlib.md5()
+        with urllib.request.urlopen(url, timeout=60) as r:
+            while True:
+                chunk = r.read(1 << 20)
+                if not chunk:
+                    break
+                h.update(chunk)
+                f.write(chunk)
+        if h.hexdigest() != MD5[file_name]:
+            raise OSError(f"{url}: the downloaded file does not have the expected MD5 "
+                          f"{MD5[file_name]}")
+    from ..models.files import atomic_write
+
+    atomic_write(dest, write)
     return dest
 
 

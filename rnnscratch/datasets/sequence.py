@@ -162,9 +162,10 @@ def _size(size):
 
 
 def _write(text, file_name):
-    if file_name is not None:
-        with open(file_name, "w") as f:
-            f.write(text)
+    if file_name is not None:  # all or nothing (UTF-8, "\n" line ends)
+        from ..models.files import atomic_write
+
+        atomic_write(file_name, lambda f: f.write(text), mode="w")
     return text
 
 
