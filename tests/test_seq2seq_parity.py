@@ -168,7 +168,7 @@ def test_embedding(book, impl, dt, rng):
 # --------------------------------------------------------------------------
 def _attention_family(mod, layers, attention):
     def kit():
-        L = layers()
+        L = types.SimpleNamespace(**{n: getattr(layers(), n) for n in layers().__all__})
         L.TimeAttention = attention
         return L
 

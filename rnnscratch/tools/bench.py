@@ -97,13 +97,18 @@ def torch_step(torch, Wx, Wh, b, xs, dhs):
         rnn.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wh.T)))
         rnn.bias_ih_l0.copy_(torch.from_numpy(b))
         rnn.bias_hh_l0.zero_()
+    return _torch_run(torch, rnn, xs, dhs)
+
+
+def _torch_run(torch, module, xs, dhs):
+    """One timed forward + backward of a torch recurrent module (batch_first)."""
     x = torch.from_numpy(xs).requires_grad_(True)
     g = torch.from_numpy(dhs)
 
     def run():
-        rnn.zero_grad(set_to_none=True)
+        module.zero_grad(set_to_none=True)
         x.grad = None
-        out, _ = rnn(x)
+        out, _ = module(x)
         out.backward(g)
 
     return run
@@ -771,16 +776,7 @@ def _layer_step(cls, Wx, Wh, b, xs, dhs):
 
 def _torch_step(torch, kind, N, T, D, H, xs, dhs):
     mod = (torch.nn.LSTM if kind == "LSTM" else torch.nn.GRU)(D, H, batch_first=True)
-    x = torch.from_numpy(xs).requires_grad_(True)
-    g = torch.from_numpy(dhs)
-
-    def run():
-        mod.zero_grad(set_to_none=True)
-        x.grad = None
-        out, _ = mod(x)
-        out.backward(g)
-
-    return run
+    return _torch_run(torch, mod, xs, dhs)
 
 
 def run_gated_bench(quick=False, sizes=None, out=print):

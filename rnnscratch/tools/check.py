@@ -19,7 +19,6 @@ import contextlib
 import importlib
 import io
 import os
-import sys
 
 import numpy as np
 
