@@ -658,16 +658,25 @@ def test_real_signals_at_random_points_then_resume_to_the_same_end(corpus, full,
 
     out = tmp_path / "run"
     env = _env()
+    env["PYTHONUNBUFFERED"] = "1"
     base_cmd = [sys.executable, "-m", "rnnscratch", "train", *targs(corpus, out),
                 "--save-minutes", "1e-9"]
     rng = np.random.default_rng(11)
-    rounds = 0
+    rounds = stops = 0
     while rounds < 12:
         resume = ["--resume"] if os.path.exists(out / "state.npz") else []
         p = subprocess.Popen(base_cmd + resume, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-        if rounds < 4:
-            time.sleep(float(rng.uniform(0.8, 2.0)))
+        head = ""
+        if rounds < 3:
+            # the run has started (its header printed: Python's own startup, before
+            # train's handlers exist, is not what this tests), then a random moment
+            while "parameters;" not in head:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                head += line
+            time.sleep(float(rng.uniform(0.0, 0.6)))
             sig = [signal.SIGINT, signal.SIGTERM][rounds % 2]
             p.send_signal(sig)
             if rounds % 3 == 2:  # a second one at once: stop during whatever runs
@@ -675,11 +684,13 @@ def test_real_signals_at_random_points_then_resume_to_the_same_end(corpus, full,
                 if p.poll() is None:
                     p.send_signal(sig)
         o, e = p.communicate(timeout=120)
+        o = head + o
         assert "Traceback" not in e, e
+        stops += ("interrupted (SIG" in o) + ("stopped at once" in e)
         rounds += 1
         if p.returncode == 0 and "done:" in o:
             break
-    assert rounds < 12
+    assert rounds < 12 and stops >= 2  # the signals did stop the run
     same_result(full, str(out))
 
 
