@@ -96,6 +96,29 @@ def test_crafted_weights_never_run_and_change_nothing(tmp_path, marker):
     assert all(np.array_equal(p, q) for p, q in zip(before, m.params))
 
 
+def test_a_crafted_pickle_is_refused_before_any_object_is_built(tmp_path, marker, monkeypatch):
+    """The payload after valid arrays: refused from the opcodes alone, before
+    even the arrays ahead of it are built."""
+    files.load_weights  # noqa: B018 (the table of allowed names is built on first use)
+    files.safe_unpickle(io.BytesIO(pickle.dumps([np.ones(1)])))
+    built = []
+    for key, fn in list(files._ALLOWED.items()):
+        monkeypatch.setitem(files._ALLOWED, key,
+                            lambda *a, _fn=fn, _k=key, **k: built.append(_k) or _fn(*a, **k))
+    arrays = [np.ones(3, np.float16), np.zeros(2, np.float16)]
+    for proto in (2, 4, 5):
+        path = tmp_path / f"p{proto}.pkl"
+        path.write_bytes(pickle.dumps(arrays + [_System(marker)], protocol=proto))
+        with pytest.raises(ValueError, match="posix.system|os.system|nt.system"):
+            files.load_weights(path)
+    assert built == []
+    # a global named through a crafted stack (not two plain strings) is refused too
+    crafted = (b"\x80\x04\x8c\x05posix\x94\x8c\x06system\x94\x85\x94\x8c\x01x\x93"
+               b"\x8c\x04true\x85R.")
+    with pytest.raises(ValueError, match="not a safe pickle"):
+        files.safe_unpickle(io.BytesIO(crafted), "crafted")
+
+
 def test_the_books_format_reads_in_every_protocol_and_saves_byte_for_byte(tmp_path):
     a = rnnscratch.BetterRnnlm(13, 4, 4)
     a.save_params(str(tmp_path / "a.pkl"))

@@ -3,11 +3,14 @@
 load_weights(path)      the book's weights format (a pickled list of float16
                         arrays, common/base_model.py) read by a restricted
                         unpickler: only lists, tuples, NumPy arrays, dtypes
-                        and scalars can be built. Any other global a pickle
-                        names (os.system, builtins.eval, a class, ...) is
-                        refused before it is looked up, so a crafted file
-                        cannot run code; the error is a ValueError naming the
-                        file. Truncated or garbage files: ValueError too.
+                        and scalars can be built. The opcodes are read first
+                        (pickletools.genops, which builds nothing): a file
+                        that names any other global (os.system, builtins.eval,
+                        a class, ...) is refused before any object is built,
+                        and find_class refuses it again while loading, so a
+                        crafted file cannot run code; the error is a
+                        ValueError naming the file. Truncated or garbage
+                        files: ValueError too.
 safe_unpickle(f, name)  the same unpickler over an open binary file.
 atomic_write(path, write, mode="wb")
                         write(f) into a temporary file in the same folder,
@@ -102,13 +105,66 @@ class _Unpickler(pickle.Unpickler):
                                 "never does")
 
 
+_STRINGS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING",
+            "BINSTRING", "STRING"}
+_GETS = {"GET", "BINGET", "LONG_BINGET"}
+_PUTS = {"PUT", "BINPUT", "LONG_BINPUT"}
+
+
+def _check_globals(data):
+    """Every global the pickle `data` names, read from its opcodes without
+    building anything (pickletools.genops), must be an allowed one:
+    UnsafePickleError otherwise. STACK_GLOBAL takes its names from the two
+    pushes before it; when those are not plain strings (a crafted stack),
+    the file is refused (fail closed). find_class checks again when loading."""
+    import pickletools
+
+    global _ALLOWED
+    if _ALLOWED is None:
+        _ALLOWED = _numpy_globals()
+    memo, pushed = {}, []  # pushed: the values of the latest pushes we can name
+    for op, arg, _ in pickletools.genops(data):
+        name = op.name
+        if name in ("GLOBAL", "INST"):
+            module, _, attr = arg.partition(" ")
+            if (module, attr) not in _ALLOWED:
+                raise UnsafePickleError(f"it names {module}.{attr}, which the book's weights "
+                                        f"format (a list of NumPy arrays) never holds; "
+                                        f"refused without running it")
+        elif name == "STACK_GLOBAL":
+            if len(pushed) < 2 or not all(isinstance(x, str) for x in pushed[-2:]):
+                raise UnsafePickleError("it names a global through a crafted stack")
+            module, attr = pushed[-2], pushed[-1]
+            if (module, attr) not in _ALLOWED:
+                raise UnsafePickleError(f"it names {module}.{attr}, which the book's weights "
+                                        f"format (a list of NumPy arrays) never holds; "
+                                        f"refused without running it")
+        elif name in ("OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4",
+                      "PERSID", "BINPERSID"):
+            if name.startswith("EXT") or "PERSID" in name:
+                raise UnsafePickleError(f"it holds a {name} opcode, which the book's weights "
+                                        f"format never does")
+        if name in _STRINGS:
+            pushed.append(arg if isinstance(arg, str) else None)
+        elif name in _GETS:
+            pushed.append(memo.get(arg))
+        elif name in _PUTS:
+            memo[arg] = pushed[-1] if pushed else None
+        elif name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+        elif name not in ("FRAME", "PROTO"):
+            pushed.append(None)  # anything else: a value we do not name
+
+
 def safe_unpickle(f, name="<file>"):
     """Unpickle from the binary file object `f` allowing only lists, tuples,
     dicts, strings, numbers and NumPy arrays/dtypes/scalars (never objects of
     other classes, never a call of anything else). ValueError naming `name`
     on any refusal or damage."""
     try:
-        return _Unpickler(f).load()
+        data = f.read()
+        _check_globals(data)  # before anything is built
+        return _Unpickler(io.BytesIO(data)).load()
     except UnsafePickleError as e:
         raise ValueError(f"{name}: not a safe pickle: {e}") from None
     except MemoryError:
@@ -127,7 +183,7 @@ def load_weights(path):
     name = os.fspath(path)
     with open(name, "rb") as f:
         data = f.read()
-    obj = safe_unpickle(io.BytesIO(data), name)
+    obj = safe_unpickle(io.BytesIO(data), name)  # the opcodes checked, then loaded
     if isinstance(obj, (list, tuple)) and not all(isinstance(a, np.ndarray) for a in obj):
         bad = next(i for i, a in enumerate(obj) if not isinstance(a, np.ndarray))
         raise ValueError(f"{name}: not the book's weights format: entry {bad} is a "
