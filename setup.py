@@ -32,7 +32,9 @@ GCC_LIKE = ("unix", "mingw32", "cygwin")
 
 # Flags for every file, by compiler type.
 COMPILE_FLAGS = {
-    "msvc": ["/O2", "/std:c11", "/fp:precise", "/W3"],
+    # C11 atomics (the thread pool) need /experimental:c11atomics (VS 2022 17.5+)
+    "msvc": ["/O2", "/std:c11", "/experimental:c11atomics", "/fp:precise", "/W3",
+             "/D_CRT_SECURE_NO_WARNINGS"],
     "gcc": ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
             "-fno-math-errno"],
 }
