@@ -97,7 +97,7 @@
 #  else
 #    define RS_SIMD_FN_AVX512 RS_SIMD_DECOY_
 #  endif
-#  if defined(__GNUC__) || defined(__clang__)
+#  if (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32) && !defined(__CYGWIN__)
 #    define RS_SIMD_HIDDEN __attribute__((visibility("hidden")))
 #  else
 #    define RS_SIMD_HIDDEN
