@@ -26,9 +26,7 @@ check_time_gru(cls)    ``cls(Wx, Wh, b)``, forward(xs),            hs, dxs, dh, 
                        backward(dhs), grads, dh, set_state
 =====================  ==========================================  =================================
 
-The gated checks compare with ``rnnscratch.LSTM`` (etc.) when the package
-exports the compiled class, else with the NumPy reference
-``rnnscratch.reference.LSTM`` (etc.).
+The gated checks compare with the compiled ``rnnscratch.LSTM`` (etc.).
 
 Every check runs several shapes with the same random float64 weights and
 inputs for both classes. A quantity agrees when its largest error is below
@@ -615,11 +613,10 @@ def check_simple_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, 
 # --------------------------------------------------------------------------
 
 def _ours(name):
-    """The compiled class when rnnscratch exports it, else the NumPy reference."""
+    """The compiled class rnnscratch exports under the book's name."""
     import rnnscratch
-    from . import reference
 
-    return getattr(rnnscratch, name, None) or getattr(reference, name)
+    return getattr(rnnscratch, name)
 
 
 def _gate_weights(rng, D, H, G):

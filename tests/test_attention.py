@@ -24,6 +24,8 @@ import zlib
 import numpy as np
 import pytest
 
+from needs import course_dir
+
 import rnnscratch
 from rnnscratch import _core
 from rnnscratch import reference as R
@@ -252,11 +254,8 @@ COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
 def book():
     """ch08/attention_layer.py of the book, imported with the course directory
     on sys.path; sys.path and sys.modules restored after."""
+    course_dir("ch08", "attention_layer.py")
     path = os.path.join(COURSE_DIR, "ch08", "attention_layer.py")
-    if not COURSE_DIR or not os.path.isfile(path):
-        pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                    "holding ch08/attention_layer.py (e.g. ../shared/course); it is %r"
-                    % COURSE_DIR)
     saved_path = list(sys.path)
     saved_mods = dict(sys.modules)
     sys.path.insert(0, os.path.abspath(COURSE_DIR))

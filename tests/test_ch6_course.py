@@ -24,14 +24,12 @@ import types
 import numpy as np
 import pytest
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "ch06", "better_rnnlm.py")):
-    pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                "holding ch06/better_rnnlm.py (e.g. ../shared/course); it is %r" % COURSE_DIR,
-                allow_module_level=True)
+from needs import course_dir  # noqa: E402
+
+COURSE_DIR = course_dir("ch06", "better_rnnlm.py")
 
 import rnnscratch  # noqa: E402
-from rnnscratch import reference  # noqa: E402
+from rnnscratch.models import reference  # noqa: E402  (the reference models)
 from rnnscratch.training.trainer import RnnlmTrainer, eval_perplexity, params_and_grads  # noqa: E402
 
 RTOL = 1e-4
@@ -265,7 +263,7 @@ def test_generate_like_the_book(book, name, mod):
 def test_ch6_bench_and_fidelity_small(book):
     """bench --only ch6's code on small models: every contender runs, the
     ratios are the ratios of the medians, the fidelity run agrees."""
-    from rnnscratch import bench
+    from rnnscratch.tools import bench
 
     lines = []
     res = bench.run_ch6_bench(quick=True, course_dir=COURSE_DIR, fidelity=6, out=lines.append,

@@ -41,11 +41,9 @@ import zlib
 import numpy as np
 import pytest
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "common", "time_layers.py")):
-    pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                "holding common/time_layers.py (e.g. ../shared/course); it is %r"
-                % COURSE_DIR, allow_module_level=True)
+from needs import course_dir  # noqa: E402
+
+COURSE_DIR = course_dir("common", "time_layers.py")
 
 import rnnscratch  # noqa: E402
 from rnnscratch import reference  # noqa: E402

@@ -26,14 +26,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "ch07", "seq2seq.py")):
-    pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                "holding ch07/seq2seq.py (e.g. ../shared/course); it is %r" % COURSE_DIR,
-                allow_module_level=True)
+from needs import course_dir  # noqa: E402
+
+COURSE_DIR = course_dir("ch07", "seq2seq.py")
 
 import rnnscratch  # noqa: E402
 from rnnscratch import reference  # noqa: E402
+from rnnscratch.models import reference as ref_models  # noqa: E402
 from rnnscratch.datasets import sequence  # noqa: E402
 from rnnscratch.models import seq2seq as m  # noqa: E402
 
@@ -207,18 +206,18 @@ def _attention_family(mod, layers, attention):
 def _pairs(book, name):
     """[(label, our class)] and the book's class."""
     if name == "Seq2seq":
-        return [("rnnscratch", rnnscratch.Seq2seq), ("reference", reference.Seq2seq)], \
+        return [("rnnscratch", rnnscratch.Seq2seq), ("reference", ref_models.Seq2seq)], \
             book.s2s.Seq2seq
     if name == "PeekySeq2seq":
         return [("rnnscratch", rnnscratch.PeekySeq2seq),
-                ("reference", reference.PeekySeq2seq)], book.peeky.PeekySeq2seq
+                ("reference", ref_models.PeekySeq2seq)], book.peeky.PeekySeq2seq
     ta = book.att_layer.TimeAttention
     out = [("rnnscratch+book attention", _attention_family(m, m.compiled_layers, ta)),
            ("reference+book attention",
-            _attention_family(reference.seq2seq, m.reference_layers, ta))]
+            _attention_family(ref_models, m.reference_layers, ta))]
     if hasattr(rnnscratch, "TimeAttention") or hasattr(reference, "TimeAttention"):
         out += [("rnnscratch", rnnscratch.AttentionSeq2seq),
-                ("reference", reference.AttentionSeq2seq)]
+                ("reference", ref_models.AttentionSeq2seq)]
     return out, book.att.AttentionSeq2seq
 
 

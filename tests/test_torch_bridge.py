@@ -5,7 +5,10 @@ import sys
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import needs
+from needs import course_dir
+
+torch = needs.torch()
 
 import rnnscratch  # noqa: E402
 from rnnscratch import reference  # noqa: E402
@@ -224,14 +227,10 @@ def test_chapter6_shapes_lstm_and_tied_dropout_models():
     assert again.tied and again.layers[-1].weight is again.layers[0].weight
 
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-
-
-@pytest.mark.skipif(not os.path.isfile(os.path.join(COURSE_DIR, "ch06", "better_rnnlm.py")),
-                    reason="the book's code is needed: set RNNSCRATCH_COURSE_DIR")
 def test_the_books_better_rnnlm_to_torch():
-    from rnnscratch.course_check import _isolated
+    from rnnscratch.tools.check import _isolated
 
+    COURSE_DIR = course_dir("ch06", "better_rnnlm.py")
     with _isolated(COURSE_DIR, ("common", "better_rnnlm")):
         sys.path.insert(0, os.path.join(COURSE_DIR, "ch06"))
         import better_rnnlm

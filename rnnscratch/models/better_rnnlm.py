@@ -4,7 +4,7 @@ after them, and the output affine tied to the embedding (W = embed_W.T).
 
 One composition (BetterRnnlmModel) over a namespace of layer classes:
 rnnscratch.BetterRnnlm uses the compiled layers (fused, tied output head),
-rnnscratch.reference.BetterRnnlm the NumPy twins.
+rnnscratch.models.reference.BetterRnnlm the NumPy twins.
 """
 import numpy as np
 

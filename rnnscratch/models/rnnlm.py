@@ -4,7 +4,7 @@ TimeEmbedding -> TimeLSTM(stateful) -> TimeAffine -> TimeSoftmaxWithLoss,
 float32, weights drawn from np.random.randn with the book's scales, in the
 book's order. One composition (RnnlmModel) over a namespace of layer
 classes: rnnscratch.Rnnlm uses the compiled layers (fused output head),
-rnnscratch.reference.Rnnlm the NumPy twins.
+rnnscratch.models.reference.Rnnlm the NumPy twins.
 """
 import numpy as np
 

@@ -41,11 +41,6 @@ __all__ = ["Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
 
 
 # --------------------------------------------------------------- layer namespaces
-def _attention_missing(*args, **kwargs):
-    raise ImportError("TimeAttention is not available in this build: neither "
-                      "rnnscratch.TimeAttention nor rnnscratch.reference.TimeAttention exists")
-
-
 def reference_layers():
     """The NumPy twins: TimeEmbedding, TimeLSTM, TimeAffine, TimeSoftmaxWithLoss,
     TimeAttention (rnnscratch.reference)."""
@@ -53,7 +48,7 @@ def reference_layers():
     return types.SimpleNamespace(
         TimeEmbedding=ref.TimeEmbedding, TimeLSTM=ref.TimeLSTM, TimeAffine=ref.TimeAffine,
         TimeSoftmaxWithLoss=ref.TimeSoftmaxWithLoss,
-        TimeAttention=getattr(ref, "TimeAttention", _attention_missing))
+        TimeAttention=ref.TimeAttention)
 
 
 def compiled_layers():

@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from . import patching, testing
+from .. import patching, testing
 
 __all__ = ["check_course", "format_rows", "CourseRow"]
 
