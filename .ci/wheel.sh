@@ -21,7 +21,10 @@ trap 'rm -rf "$work"' EXIT
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 echo "== fresh clone of $(git -C "$root" rev-parse --short HEAD) ($(git -C "$root" rev-parse --abbrev-ref HEAD))"
-git clone -q "$root" "$work/src"
+# pip builds a local tree in place (build/ stays there): every build below gets its own clone,
+# so that none of them reuses another's objects
+clone() { git clone -q "$root" "$1"; }
+clone "$work/src"
 src="$work/src"
 
 echo "== pip wheel + auditwheel repair"
@@ -67,7 +70,8 @@ done
 echo "== no C compiler on PATH=$v/bin:$nocc"
 
 echo "== a build from source fails there"
-if run_nocc "$v/bin/pip" install -q --no-cache-dir "$src" >"$work/nocc-build.log" 2>&1; then
+clone "$work/src-nocc"
+if run_nocc "$v/bin/pip" install -q --no-cache-dir "$work/src-nocc" >"$work/nocc-build.log" 2>&1; then
     echo "wheel.sh: the source built without a compiler?"; exit 1
 fi
 grep -m1 -o -E "(command '[^']*' failed[^\"]*|error: [^\"]*(gcc|cc|compiler)[^\"]*)" "$work/nocc-build.log" |
@@ -84,7 +88,8 @@ echo "install time, wheel, no compiler: ${t_wheel} s"
 echo "== for comparison: pip install from the source tree, compiler on PATH (a fresh venv)"
 "$PY" -m venv "$work/venv-src"
 t0=$(date +%s.%N)
-"$work/venv-src/bin/pip" install -q "$src"
+clone "$work/src-timed"
+"$work/venv-src/bin/pip" install -q --no-cache-dir "$work/src-timed"
 t1=$(date +%s.%N)
 t_src=$("$PY" -c "print(round($t1 - $t0, 1))")
 echo "install time, from source, with compiler: ${t_src} s"
