@@ -9,6 +9,7 @@
  *                      intrinsics need none, and the loops that rely on the
  *                      compiler's vectorization are split out, see below)
  *   RS_ALIGNED(n)      variable alignment
+ *   RS_FORCE_INLINE    static inline, always inlined (always_inline / __forceinline)
  *   RS_SPLIT_TU, RS_TU_PATH, RS_TU_BASE, RS_SIMD_FN: SIMD paths in their own
  *                      translation units (below)
  * and the run-time CPU query rs_cpu_path() (cpu.c).
@@ -24,9 +25,11 @@
 #if defined(_MSC_VER) && !defined(__clang__)
 #  define RS_RESTRICT __restrict
 #  define RS_ALIGNED(n) __declspec(align(n))
+#  define RS_FORCE_INLINE static __forceinline
 #else
 #  define RS_RESTRICT restrict
 #  define RS_ALIGNED(n) __attribute__((aligned(n)))
+#  define RS_FORCE_INLINE static inline __attribute__((always_inline))
 #endif
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(_M_X64))
