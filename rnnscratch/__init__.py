@@ -25,12 +25,7 @@ The package:
     _policy       the rules all of them share (dtype, activation, checks)
     _config       threads, SIMD path, environment
 """
-try:
-    from . import _core
-except ImportError:  # a source checkout without an in-place build
-    from ._loader import load_installed_core
-
-    _core = load_installed_core()
+from ._loader import _core  # noqa: F401  (rnnscratch._core)
 from ._config import check_environment as _check_environment
 from ._config import get_num_threads, set_num_threads, show_config
 from .layers import (GRU, LSTM, RNN, Affine, Attention, AttentionWeight, Dropout, Embedding,

@@ -29,37 +29,20 @@ from needs import course_dir  # noqa: E402
 COURSE_DIR = course_dir("ch06", "better_rnnlm.py")
 
 import rnnscratch  # noqa: E402
+from rnnscratch.tools import course  # noqa: E402
 from rnnscratch.models import reference  # noqa: E402  (the reference models)
 from rnnscratch.training.trainer import RnnlmTrainer, eval_perplexity, params_and_grads  # noqa: E402
 
 RTOL = 1e-4
 
 
-def _course_modules():
-    return [k for k in sys.modules
-            if k.split(".")[0] in ("common", "ch06", "ch07", "dataset")]
-
-
 @pytest.fixture(scope="module")
 def book():
-    saved_path = list(sys.path)
-    saved_mods = {k: sys.modules.pop(k) for k in _course_modules()}
-    sys.path.insert(0, os.path.abspath(COURSE_DIR))
-    try:
-        ns = types.SimpleNamespace(
-            rnnlm=importlib.import_module("ch06.rnnlm"),
-            better=importlib.import_module("ch06.better_rnnlm"),
-            gen=importlib.import_module("ch07.rnnlm_gen"),
-            trainer=importlib.import_module("common.trainer"),
-            optimizer=importlib.import_module("common.optimizer"),
-            util=importlib.import_module("common.util"))
-        assert os.path.abspath(ns.better.__file__).startswith(os.path.abspath(COURSE_DIR))
-        yield ns
-    finally:
-        sys.path[:] = saved_path
-        for k in _course_modules():
-            del sys.modules[k]
-        sys.modules.update(saved_mods)
+    b = course.load(COURSE_DIR, "ch06.rnnlm", "ch06.better_rnnlm", "ch07.rnnlm_gen",
+                    "common.trainer", "common.optimizer", "common.util")
+    assert os.path.abspath(b.better_rnnlm.__file__).startswith(os.path.abspath(COURSE_DIR))
+    return types.SimpleNamespace(rnnlm=b.rnnlm, better=b.better_rnnlm, gen=b.rnnlm_gen,
+                                 trainer=b.trainer, optimizer=b.optimizer, util=b.util)
 
 
 MODELS = {

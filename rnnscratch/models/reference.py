@@ -1,103 +1,51 @@
 """The models built from the NumPy reference layers (rnnscratch.reference):
-the same compositions as the compiled models of this package, over the
-reference layer classes. The oracle of the model tests and the slow baseline
+each compiled model's composition with the reference layer classes swapped
+in, nothing else changed. The oracle of the model tests and the slow baseline
 of the benchmarks; rnnscratch.reference itself holds layers only and imports
-nothing of the compiled package."""
-from ..reference.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from ..reference.rnn import TimeRNN
-from . import seq2seq as _m
+nothing of the compiled package.
+
+With the compiled layers out of the way, the output heads run the book's way
+(TimeAffine, then TimeSoftmaxWithLoss; a tied gradient merged into grads[0]
+after backward)."""
+from . import better_rnnlm, gen, rnnlm, seq2seq
 from .base import RnnlmBase, reference_layers
-from .better_rnnlm import BetterRnnlmModel
-from .gen import GenMixin
-from .rnnlm import RnnlmModel
 
 __all__ = ["SimpleRnnlm", "Rnnlm", "BetterRnnlm", "RnnlmGen", "BetterRnnlmGen",
            "Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
            "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq"]
 
 
+def _twin(compiled, **attrs):
+    """The class ``compiled`` over the reference layers (``attrs``: the layer
+    namespace, and the parts' classes for a whole encoder-decoder)."""
+    doc = "%s built from the NumPy reference layers (see rnnscratch.%s).\n\n%s" % (
+        compiled.__name__, compiled.__name__, compiled.__doc__ or "")
+    return type(compiled.__name__, (compiled,),
+                dict(attrs, __module__=__name__, __qualname__=compiled.__name__, __doc__=doc))
+
+
 class SimpleRnnlm(RnnlmBase):
     """The chapter-5 model built from the NumPy reference layers (see rnnscratch.SimpleRnnlm)."""
 
-    _layer_classes = (TimeEmbedding, TimeRNN, TimeAffine, TimeSoftmaxWithLoss)
+    _layers = staticmethod(reference_layers)
 
 
-class Rnnlm(RnnlmModel):
-    """The chapter-6 LSTM model built from the NumPy reference layers (see rnnscratch.Rnnlm)."""
+_lm = _s2s = dict(_layers=staticmethod(reference_layers))
 
-    _layer_namespace = staticmethod(reference_layers)
+# chapter 6: Rnnlm, BetterRnnlm and their generators
+Rnnlm = _twin(rnnlm.Rnnlm, **_lm)
+BetterRnnlm = _twin(better_rnnlm.BetterRnnlm, **_lm)
+RnnlmGen = _twin(gen.RnnlmGen, **_lm)
+BetterRnnlmGen = _twin(gen.BetterRnnlmGen, **_lm)
 
-
-class BetterRnnlm(BetterRnnlmModel):
-    """The chapter-6 improved model built from the NumPy reference layers
-    (see rnnscratch.BetterRnnlm); the layers run one by one, the tied
-    gradient merged into grads[0] after backward."""
-
-    _layer_namespace = staticmethod(reference_layers)
-
-
-class RnnlmGen(GenMixin, Rnnlm):
-    def get_state(self):
-        return self.lstm_layer.h, self.lstm_layer.c
-
-    def set_state(self, state):
-        self.lstm_layer.set_state(*state)
-
-
-class BetterRnnlmGen(GenMixin, BetterRnnlm):
-    def get_state(self):
-        return [(layer.h, layer.c) for layer in self.lstm_layers]
-
-    def set_state(self, states):
-        for layer, state in zip(self.lstm_layers, states):
-            layer.set_state(*state)
-
-
-# --- chapters 7-8: the encoder-decoders over the reference layers ---
-_ref = staticmethod(_m.reference_layers)
-
-
-class Encoder(_m.Encoder):
-    __doc__ = _m.Encoder.__doc__
-    _layers = _ref
-
-
-class Decoder(_m.Decoder):
-    __doc__ = _m.Decoder.__doc__
-    _layers = _ref
-
-
-class Seq2seq(_m.Seq2seq):
-    __doc__ = _m.Seq2seq.__doc__
-    _layers = _ref
-    _encoder_class = Encoder
-    _decoder_class = Decoder
-
-
-class PeekyDecoder(_m.PeekyDecoder):
-    __doc__ = _m.PeekyDecoder.__doc__
-    _layers = _ref
-
-
-class PeekySeq2seq(_m.PeekySeq2seq):
-    __doc__ = _m.PeekySeq2seq.__doc__
-    _layers = _ref
-    _encoder_class = Encoder
-    _decoder_class = PeekyDecoder
-
-
-class AttentionEncoder(_m.AttentionEncoder):
-    __doc__ = _m.AttentionEncoder.__doc__
-    _layers = _ref
-
-
-class AttentionDecoder(_m.AttentionDecoder):
-    __doc__ = _m.AttentionDecoder.__doc__
-    _layers = _ref
-
-
-class AttentionSeq2seq(_m.AttentionSeq2seq):
-    __doc__ = _m.AttentionSeq2seq.__doc__
-    _layers = _ref
-    _encoder_class = AttentionEncoder
-    _decoder_class = AttentionDecoder
+# chapters 7-8: the encoder-decoders and their parts
+Encoder = _twin(seq2seq.Encoder, **_s2s)
+Decoder = _twin(seq2seq.Decoder, **_s2s)
+PeekyDecoder = _twin(seq2seq.PeekyDecoder, **_s2s)
+AttentionEncoder = _twin(seq2seq.AttentionEncoder, **_s2s)
+AttentionDecoder = _twin(seq2seq.AttentionDecoder, **_s2s)
+Seq2seq = _twin(seq2seq.Seq2seq, _encoder_class=Encoder, _decoder_class=Decoder, **_s2s)
+PeekySeq2seq = _twin(seq2seq.PeekySeq2seq, _encoder_class=Encoder,
+                     _decoder_class=PeekyDecoder, **_s2s)
+AttentionSeq2seq = _twin(seq2seq.AttentionSeq2seq, _encoder_class=AttentionEncoder,
+                         _decoder_class=AttentionDecoder, **_s2s)

@@ -17,7 +17,6 @@ Every figure is a median over repeats after a warm-up; the ratios come from
 this one run on this one machine.
 """
 import argparse
-import contextlib
 import datetime
 import json
 import os
@@ -25,8 +24,12 @@ import platform
 import statistics
 import sys
 import time
+import types
 
 import numpy as np
+
+from . import course
+from .course import find_course_dir
 
 SIZES = [(10, 5, 100, 100), (20, 35, 100, 100), (20, 35, 650, 650), (64, 100, 1024, 1024)]
 
@@ -93,13 +96,18 @@ def torch_step(torch, Wx, Wh, b, xs, dhs):
         rnn.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wh.T)))
         rnn.bias_ih_l0.copy_(torch.from_numpy(b))
         rnn.bias_hh_l0.zero_()
+    return _torch_run(torch, rnn, xs, dhs)
+
+
+def _torch_run(torch, module, xs, dhs):
+    """One timed forward + backward of a torch recurrent module (batch_first)."""
     x = torch.from_numpy(xs).requires_grad_(True)
     g = torch.from_numpy(dhs)
 
     def run():
-        rnn.zero_grad(set_to_none=True)
+        module.zero_grad(set_to_none=True)
         x.grad = None
-        out, _ = rnn(x)
+        out, _ = module(x)
         out.backward(g)
 
     return run
@@ -294,23 +302,15 @@ CH6_MODELS = {"Rnnlm": (10000, 100, 100), "BetterRnnlm": (10000, 650, 650)}
 
 
 def _course_dir(course_dir=None):
-    d = course_dir or os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-    return d if d and os.path.isfile(os.path.join(d, "ch06", "better_rnnlm.py")) else None
+    return find_course_dir(course_dir, need=os.path.join("ch06", "better_rnnlm.py"))
 
 
 def _book_ch6(course_dir):
     """The book's ch06 models, trainer and optimizer (imported from course_dir)."""
-    import importlib
-    import types
-
-    if course_dir not in sys.path:
-        sys.path.insert(0, os.path.abspath(course_dir))
-    return types.SimpleNamespace(
-        Rnnlm=importlib.import_module("ch06.rnnlm").Rnnlm,
-        BetterRnnlm=importlib.import_module("ch06.better_rnnlm").BetterRnnlm,
-        trainer=importlib.import_module("common.trainer"),
-        util=importlib.import_module("common.util"),
-        SGD=importlib.import_module("common.optimizer").SGD)
+    b = course.load(course_dir, "ch06.rnnlm", "ch06.better_rnnlm", "common.trainer",
+                    "common.util", "common.optimizer")
+    return types.SimpleNamespace(Rnnlm=b.rnnlm.Rnnlm, BetterRnnlm=b.better_rnnlm.BetterRnnlm,
+                                 trainer=b.trainer, util=b.util, SGD=b.optimizer.SGD)
 
 
 def _ch6_step_ours(model, lr=20.0, max_grad=0.25):
@@ -513,18 +513,12 @@ def ch6_fidelity(book, iters, batch, out=print, dims=None):
 def book_modules(course_dir=None):
     """The book's ch07.seq2seq, ch08.attention_seq2seq and common.optimizer,
     imported from course_dir (default $RNNSCRATCH_COURSE_DIR); None when absent."""
-    import importlib
-
-    course_dir = course_dir or os.environ.get("RNNSCRATCH_COURSE_DIR")
-    if not course_dir or not os.path.isfile(os.path.join(course_dir, "ch07", "seq2seq.py")):
+    course_dir = find_course_dir(course_dir, need=os.path.join("ch07", "seq2seq.py"))
+    if course_dir is None:
         return None
-    for d in (course_dir, os.path.join(course_dir, "ch07")):
-        if d not in sys.path:
-            sys.path.insert(0, d)
-    mods = {}
-    for name in ("ch07.seq2seq", "ch08.attention_seq2seq", "common.optimizer", "common.util"):
-        mods[name.split(".")[-1]] = importlib.import_module(name)
-    return mods
+    b = course.load(course_dir, "ch07.seq2seq", "ch08.attention_seq2seq", "common.optimizer",
+                    "common.util", paths=("ch07",))
+    return vars(b)
 
 
 def _seq2seq_data(file_name, make, size):
@@ -750,31 +744,12 @@ def gated_flops(N, T, D, H, G):
     return 3 * 2 * N * T * G * H * (D + H)
 
 
-@contextlib.contextmanager
-def _on_path(path):
-    sys.path.insert(0, path)
-    try:
-        yield
-    finally:
-        sys.path.remove(path)
-
-
 def book_layers():
     """(module with TimeLSTM and TimeGRU, its name): the book's classes when
     $RNNSCRATCH_COURSE_DIR points at them, else rnnscratch.reference."""
-    course = os.environ.get("RNNSCRATCH_COURSE_DIR")
-    if course and os.path.isfile(os.path.join(course, "common", "time_layers.py")):
-        saved = {k: v for k, v in sys.modules.items() if k == "common" or k.startswith("common.")}
-        for k in saved:
-            del sys.modules[k]
-        try:
-            with _on_path(course):
-                import common.time_layers as tl
-        finally:
-            for k in [k for k in sys.modules if k == "common" or k.startswith("common.")]:
-                del sys.modules[k]
-            sys.modules.update(saved)
-        return tl, "the book's classes"
+    course_dir = find_course_dir(need=os.path.join("common", "time_layers.py"))
+    if course_dir is not None:
+        return course.load(course_dir, "common.time_layers").time_layers, "the book's classes"
     from .. import reference
     return reference, "rnnscratch.reference (no $RNNSCRATCH_COURSE_DIR)"
 
@@ -801,16 +776,7 @@ def _layer_step(cls, Wx, Wh, b, xs, dhs):
 
 def _torch_step(torch, kind, N, T, D, H, xs, dhs):
     mod = (torch.nn.LSTM if kind == "LSTM" else torch.nn.GRU)(D, H, batch_first=True)
-    x = torch.from_numpy(xs).requires_grad_(True)
-    g = torch.from_numpy(dhs)
-
-    def run():
-        mod.zero_grad(set_to_none=True)
-        x.grad = None
-        out, _ = mod(x)
-        out.backward(g)
-
-    return run
+    return _torch_run(torch, mod, xs, dhs)
 
 
 def run_gated_bench(quick=False, sizes=None, out=print):
