@@ -6,7 +6,7 @@
 # there), and there the README's main job (`python -m rnnscratch demo`) and the test suite run
 # (.ci/wheel_tests.py: a copy of tests/, so only the installed wheel can be imported).
 #
-#   .ci/wheel.sh                  # the whole suite on the wheel (~10 minutes on 2 cores)
+#   .ci/wheel.sh                  # the whole suite on the wheel (~40 minutes on 2 loaded cores)
 #   .ci/wheel.sh -x -k "rnn"      # extra arguments go to pytest
 #
 # Prints the wheel's tag and size, and the install time without a compiler (the wheel) and with
@@ -61,7 +61,8 @@ for t in sh bash env uname ls cat rm mkdir cp mv grep sed tr head tail sort dirn
 done
 "$PY" -m venv "$work/venv"
 v="$work/venv"
-run_nocc() { env -i HOME="$HOME" PATH="$v/bin:$nocc" LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" "$@"; }
+run_nocc() { env -i HOME="$HOME" PATH="$v/bin:$nocc" LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" \
+                   PIP_DISABLE_PIP_VERSION_CHECK=1 "$@"; }
 for c in cc gcc clang c99 x86_64-linux-gnu-gcc; do
     if run_nocc sh -c "command -v $c" >/dev/null 2>&1; then
         echo "wheel.sh: $c is on the no-compiler PATH"; exit 1
@@ -89,7 +90,7 @@ echo "== for comparison: pip install from the source tree, compiler on PATH (a f
 "$PY" -m venv "$work/venv-src"
 t0=$(date +%s.%N)
 clone "$work/src-timed"
-"$work/venv-src/bin/pip" install -q --no-cache-dir "$work/src-timed"
+"$work/venv-src/bin/pip" install -q "$work/src-timed" # (a local tree's build is never cached)
 t1=$(date +%s.%N)
 t_src=$("$PY" -c "print(round($t1 - $t0, 1))")
 echo "install time, from source, with compiler: ${t_src} s"
