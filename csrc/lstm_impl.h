@@ -21,6 +21,7 @@
 #define GATED_PFX lstm
 #include "seq_util.h"
 
+#if RS_TU_BASE
 ptrdiff_t FN(time_lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
 {
     (void)N; (void)T; (void)D;
@@ -57,6 +58,8 @@ ptrdiff_t FN(lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H)
     return FN(time_lstm_backward_work_size)(N, 1, D, H);
 }
 
+#endif /* RS_TU_BASE */
+
 /* c = f⊙c_prev + g⊙i (c_prev NULL: g⊙i, which f⊙0 + g⊙i is), h = o⊙h */
 SU_INLINE void FN(lstm_fwd_loop)(REAL *RS_RESTRICT c,        /* (H,) out */
                                  REAL *RS_RESTRICT h,        /* (H,) in: tanh(c); out: h */
@@ -77,6 +80,7 @@ SU_PATHED(FN(lstm_fwd_loops),  FN(lstm_fwd_loop),
           (REAL *c, REAL *h, const REAL *a, const REAL *cp, ptrdiff_t H, int stage),
           (c, h, a, cp, H, stage))
 
+#if RS_TU_BASE
 /* One row of the forward cell.
  *   a:  (4H,) in: pre-activations without bias; out: f, g, i, o
  *   c:  (H,) out    h: (H,) out    cp: (H,) c_{t-1} or NULL    b: (4H,) or NULL */
@@ -90,6 +94,8 @@ static void FN(lstm_cell_row)(REAL *a, REAL *c, REAL *h, const REAL *cp, const R
     FN(rs_tanh)(h, c, H);
     FN(lstm_fwd_loops)(c, h, a, cp, H, 1);
 }
+
+#endif /* RS_TU_BASE */
 
 /* The backward cell's arithmetic, in the book's order; da[3H..4H) holds
    tanh(c) on entry. G or cp NULL: zeros. */
@@ -129,6 +135,7 @@ SU_PATHED(FN(lstm_back_loops), FN(lstm_back_loop),
            ptrdiff_t H),
           (da, dc, dh, G, a, cp, H))
 
+#if RS_TU_BASE /* the kernels; a SIMD path's TU has only its loops (compat.h) */
 /* One row of the backward cell.
  *   da: (4H,) out: df, dg, di, do         dc: (H,) in: dc_t; out: dc_{t-1}
  *   dh: (H,) upstream dhs_t               G:  (H,) gradient from step t+1, or NULL
@@ -353,6 +360,8 @@ void FN(lstm_backward)(REAL *dx, REAL *dh_prev, REAL *dc_prev, REAL *dWx, REAL *
     FN(time_lstm_backward)(dx, dh_prev, dc_prev, dWx, dWh, db, work, dh_next, dc_next, x,
                            h_prev, c_prev, NULL, c_next, gates, Wx, Wh, N, 1, D, H);
 }
+
+#endif /* RS_TU_BASE */
 
 #undef SU
 #undef GATED_PFX
