@@ -18,7 +18,8 @@ from core_contract import BY_NAME, CONTRACT, good_arguments, tokens
 from rnnscratch import _core
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PYI = ROOT / "rnnscratch" / "_core.pyi"
+# the stub beside the imported module: the checkout's, or the installed wheel's (.ci/wheel_tests.py)
+PYI = pathlib.Path(_core.__file__).resolve().parent / "_core.pyi"
 README = ROOT / "README.md"
 
 
