@@ -360,7 +360,6 @@ static PyObject *default_value(const ArgSpec *a);
    at import, and kept for the life of the process. */
 static int make_doc(CoreFn *fn)
 {
-    if (fn->def.ml_doc) return 0; /* made at an earlier import */
     PyObject *parts = PyList_New(0), *s = NULL;
     int ok = parts != NULL;
     for (int p = 0; ok && p < fn->nargs; p++) {
@@ -403,6 +402,8 @@ static int make_doc(CoreFn *fn)
 
 static int check_table(CoreFn *fn)
 {
+    if (fn->def.ml_doc) return 0; /* checked (and its fields filled) at an earlier import:
+                                     calls of the first module may be running */
     long fixed = 0; /* letters the array arguments show */
     int ids = 0;
     fn->nargs = fn->narrays = fn->nres = 0;
