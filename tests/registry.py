@@ -1564,15 +1564,138 @@ class AttentionSeq2seqEntry(Seq2seqEntry):
     name = "AttentionSeq2seq"
 
 
+class RnnlmEntry(SimpleRnnlmEntry):
+    """The chapter-6 model: forward(xs (N,T) ids, ts (N,T) ids) -> loss,
+    backward(dout=1); the LSTM's state carries over (stateful)."""
+    name = "Rnnlm"
+    grad_cases = ((5, "readonly"),)   # the affine's b: the first gradient backward writes
+    unnamed = frozenset()
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd)] + [np.array(g, copy=True) for g in layer.grads] + \
+            [layer.lstm_layer.h, layer.lstm_layer.c]
+
+
+class RnnlmGenEntry(RnnlmEntry):
+    name = "RnnlmGen"
+
+
+class BetterRnnlmEntry(RnnlmEntry):
+    """Two LSTM layers, dropout, the embedding tied to the output head. Every
+    forward draws its dropout masks from np.random seeded the same way, so the
+    compiled model and its twin see the same masks."""
+    name = "BetterRnnlm"
+    variants = {"": {"dropout_ratio": 0.5}, "no dropout": {"dropout_ratio": 0.0}}
+    options = {"dropout_ratio": (0.0, 0.5)}
+    grad_cases = ((7, "readonly"),)   # the output head's b: the first gradient backward writes
+
+    def build(self, cls, dtype, rng, sz, layout, dropout_ratio=0.5, **opts):
+        seed = int(rng.integers(2**31))
+        with NP_RANDOM_LOCK:
+            np.random.seed(seed)
+            return cls(sz.V, sz.H, sz.H, dropout_ratio)  # tied: wordvec_size = hidden_size
+
+    def opts_of(self, layer):
+        return {}
+
+    @staticmethod
+    def forward(layer, inputs):
+        with NP_RANDOM_LOCK:  # the dropout masks: the same draws for both twins
+            np.random.seed(1234)
+            return layer.forward(*inputs)
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd)] + [np.array(g, copy=True) for g in layer.grads] + \
+            [x for lstm in layer.lstm_layers for x in (lstm.h, lstm.c)]
+
+
+class BetterRnnlmGenEntry(BetterRnnlmEntry):
+    name = "BetterRnnlmGen"
+
+
+class EncoderEntry(Entry):
+    """The chapter-7 encoder: forward(xs (N,T) ids) -> h (N,H), backward(dh) -> None."""
+    name = "Encoder"
+    impls = MODEL_IMPLS
+    guards_backward = ()
+    dtypes = (np.float32,)  # the parts draw their own float32 weights, as the book's do
+    fuzz_dtypes = ("float32",)
+    fuzz_sizes = {"V": (1, 2, 3, 5), "D": (1, 2, 3, 5), "H": (1, 2, 3, 5)}
+    fuzz_terms = 100
+    forward_args = (Arg("xs", "NT", "ids"),)
+    backward_args = (Arg("dh", "NH", "float"),)
+    grad_cases = ((3, "readonly"),)   # the LSTM's b: the first gradient backward writes
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        seed = int(rng.integers(2**31))
+        with NP_RANDOM_LOCK:  # the parts draw from np.random: one thread at a time
+            np.random.seed(seed)
+            return cls(sz.V, sz.D, sz.H)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V)]
+
+    def inputs_valid(self, sz, opts):
+        return sz.T >= 1 and sz.V > 0
+
+    def comparable(self, inputs, sz, valid):
+        return valid
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.H)]
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.asarray(fwd)] + [np.array(g, copy=True) for g in layer.grads]
+
+
+class AttentionEncoderEntry(EncoderEntry):
+    """forward(xs) -> hs (N,T,H), backward(dhs (N,T,H)) -> None."""
+    name = "AttentionEncoder"
+    backward_args = (Arg("dhs", "NTH", "float"),)
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.H)]
+
+
+class DecoderEntry(EncoderEntry):
+    """forward(xs (N,T) ids, h (N,H)) -> score (N,T,V), backward(dscore) -> dh."""
+    name = "Decoder"
+    forward_args = (Arg("xs", "NT", "ids"), Arg("h", "NH", "float"))
+    backward_args = (Arg("dscore", "NTV", "float"),)
+    grad_cases = ((5, "readonly"),)   # the affine's b: the first gradient backward writes
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V), randn(rng, sz.N, sz.H)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.V)]
+
+
+class PeekyDecoderEntry(DecoderEntry):
+    name = "PeekyDecoder"
+
+
+class AttentionDecoderEntry(DecoderEntry):
+    """forward(xs (N,T) ids, enc_hs (N,T',H)) -> score, backward(dscore) -> denc_hs."""
+    name = "AttentionDecoder"
+    forward_args = (Arg("xs", "NT", "ids"), Arg("enc_hs", "NTH", "float"))
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V), randn(rng, sz.N, sz.T, sz.H)]
+
+
 REGISTRY = [RNNEntry(), TimeRNNEntry(), TimeEmbeddingEntry(), TimeAffineEntry(),
             TimeSoftmaxWithLossEntry(), SimpleRnnlmEntry(), SimpleRNNEntry(),
             LSTMEntry(), TimeLSTMEntry(), GRUEntry(), TimeGRUEntry(), TimeBiLSTMEntry(),
             TimeDropoutEntry(), TimeSigmoidWithLossEntry(),
             TimeAttentionEntry(), AttentionEntry(), AttentionWeightEntry(), WeightSumEntry()]
-# seq2seq branch: common/layers.py and the chapters 7-8 models
 REGISTRY += [MatMulEntry(), AffineEntry(), SoftmaxEntry(), BasicSoftmaxWithLossEntry(),
-             SigmoidEntry(), SigmoidWithLossEntry(), DropoutEntry(), EmbeddingEntry(),
-             Seq2seqEntry(), PeekySeq2seqEntry(), AttentionSeq2seqEntry()]
+             SigmoidEntry(), SigmoidWithLossEntry(), DropoutEntry(), EmbeddingEntry()]
+# the models and their parts (twins: rnnscratch.models.reference)
+REGISTRY += [RnnlmEntry(), RnnlmGenEntry(), BetterRnnlmEntry(), BetterRnnlmGenEntry(),
+             EncoderEntry(), DecoderEntry(), PeekyDecoderEntry(), AttentionEncoderEntry(),
+             AttentionDecoderEntry(), Seq2seqEntry(), PeekySeq2seqEntry(),
+             AttentionSeq2seqEntry()]
 BY_ID = {e.id: e for e in REGISTRY}
 
 
