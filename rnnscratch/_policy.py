@@ -74,7 +74,7 @@ def label_ids(ts, score_shape, score_name):
     """ts as word ids (N, T): one-hot targets (N, T, V) are turned into their
     argmax; they must have the shape of the scores (score_shape, from
     score_name)."""
-    ts = np.asarray(ts)
+    ts = check_numeric("ts", ts)
     if ts.ndim == 3:  # one-hot targets
         if ts.shape != tuple(score_shape):
             raise ValueError(

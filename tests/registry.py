@@ -1587,7 +1587,7 @@ class BetterRnnlmEntry(RnnlmEntry):
     name = "BetterRnnlm"
     variants = {"": {"dropout_ratio": 0.5}, "no dropout": {"dropout_ratio": 0.0}}
     options = {"dropout_ratio": (0.0, 0.5)}
-    grad_cases = ((7, "readonly"),)   # the output head's b: the first gradient backward writes
+    grad_cases = ((8, "readonly"),)   # the output head's b: the first gradient backward writes
 
     def build(self, cls, dtype, rng, sz, layout, dropout_ratio=0.5, **opts):
         seed = int(rng.integers(2**31))

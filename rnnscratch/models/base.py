@@ -467,6 +467,9 @@ class LstmLmBase(BaseModel):
                 keep(self.layers[-1].grads)
                 keep(self.layers[0].grads)
                 d = self._tied_head_backward(d)
+                # the affine layer's gradient of W (D,V) is part of the tied one in
+                # grads[0]: overwritten with zeros, as every backward overwrites its grads
+                self.layers[-1].grads[0][...] = 0
                 for layer in reversed(self.layers[1:-1]):
                     keep(layer.grads)
                     d = layer.backward(d)

@@ -30,7 +30,7 @@ its layers as they were.
 """
 import numpy as np
 
-from .._policy import check_id_range
+from .._policy import check_id_range, check_numeric
 from .base import (BaseModel, all_or_nothing, compiled_layers,  # noqa: F401 (re-exported)
                    reference_layers)
 
@@ -103,6 +103,29 @@ def _atomic(model, fn, *args):
     return all_or_nothing(_objects(model), lambda keep: fn(*args))
 
 
+def _array(name, value, shape, legend):
+    """value as an array of numbers of exactly ``shape`` (legend: its letters),
+    else ValueError/TypeError naming the argument: a part checks what it is
+    handed before any layer runs, so a bad call changes nothing."""
+    a = check_numeric(name, value)
+    if a.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {legend} = {tuple(shape)}, got {a.shape}")
+    return a
+
+
+def _hidden(part):
+    """H of a part: its LSTM's Wh (H, 4H)."""
+    return np.shape(part.lstm.params[1])[0]
+
+
+def _score_shape(part):
+    """(N, T, V) of the scores of the part's last forward."""
+    shape = getattr(part, "_score_shape", None)
+    if shape is None:
+        raise RuntimeError(f"{type(part).__name__}.backward() called before forward()")
+    return shape
+
+
 def _single(name, a):
     if a.shape[0] != 1:
         raise ValueError(f"{name}: generate() takes one sequence: expected a batch of 1, "
@@ -171,10 +194,8 @@ class Encoder:
     def backward(self, dh):
         if self.hs is None:
             raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
-        dh = np.asarray(dh)
         N, T, H = self.hs.shape
-        if dh.shape != (N, H):
-            raise ValueError(f"dh: expected shape (N, H) = {(N, H)}, got {dh.shape}")
+        dh = _array("dh", dh, (N, H), "(N, H)")
         dhs = np.zeros_like(self.hs)
         dhs[:, -1, :] = dh
         return self.embed.backward(self.lstm.backward(dhs))
@@ -204,11 +225,15 @@ class Decoder:
 
     def forward(self, xs, h):
         def run():
-            self.lstm.set_state(h)
-            return self.affine.forward(self.lstm.forward(self.embed.forward(xs)))
+            x = _ids("xs", xs)
+            self.lstm.set_state(_array("h", h, (x.shape[0], _hidden(self)), "(N, H)"))
+            score = self.affine.forward(self.lstm.forward(self.embed.forward(x)))
+            self._score_shape = score.shape
+            return score
         return _atomic(self, run)
 
     def backward(self, dscore):
+        dscore = _array("dscore", dscore, _score_shape(self), "(N, T, V)")
         dout = self.affine.backward(dscore)
         dout = self.lstm.backward(dout)
         self.embed.backward(dout)
@@ -316,9 +341,12 @@ class PeekyDecoder(Decoder):
 
     def forward(self, xs, h):
         def run():
-            self.lstm.set_state(h)
-            score = self._step(xs, h)
-            self.cache = np.shape(h)[1]
+            x = _ids("xs", xs)
+            hh = _array("h", h, (x.shape[0], _hidden(self)), "(N, H)")
+            self.lstm.set_state(hh)
+            score = self._step(x, hh)
+            self.cache = hh.shape[1]
+            self._score_shape = score.shape
             return score
         return _atomic(self, run)
 
@@ -326,6 +354,7 @@ class PeekyDecoder(Decoder):
         if self.cache is None:
             raise RuntimeError("PeekyDecoder.backward() called before forward()")
         H = self.cache
+        dscore = _array("dscore", dscore, _score_shape(self), "(N, T, V)")
         dout = self.affine.backward(dscore)
         dout, dhs0 = dout[:, :, H:], dout[:, :, :H]
         dout = self.lstm.backward(dout)
@@ -356,6 +385,7 @@ class AttentionEncoder(Encoder):
     def backward(self, dhs):
         if self.hs is None:
             raise RuntimeError("AttentionEncoder.backward() called before forward()")
+        dhs = _array("dhs", dhs, self.hs.shape, "(N, T, H)")
         return self.embed.backward(self.lstm.backward(dhs))
 
 
@@ -390,22 +420,27 @@ class AttentionDecoder:
         out = np.concatenate((c, dec_hs), axis=2)
         return self.affine.forward(out)
 
-    @staticmethod
-    def _enc_hs(enc_hs):
-        e = np.asarray(enc_hs)
-        if e.ndim != 3 or e.shape[1] < 1:
-            raise ValueError(f"enc_hs: expected shape (N, T_enc, H) with T_enc >= 1, "
-                             f"got {e.shape}")
+    def _enc_hs(self, enc_hs, N=None):
+        e = check_numeric("enc_hs", enc_hs)
+        H = _hidden(self)
+        if e.ndim != 3 or e.shape[1] < 1 or e.shape[2] != H or (N is not None and e.shape[0] != N):
+            raise ValueError(f"enc_hs: expected shape (N, T_enc, H) with T_enc >= 1, H = {H}"
+                             + ("" if N is None else f", N = {N} (from xs)")
+                             + f", got {e.shape}")
         return e
 
     def forward(self, xs, enc_hs):
         def run():
-            e = self._enc_hs(enc_hs)
+            x = _ids("xs", xs)
+            e = self._enc_hs(enc_hs, x.shape[0])
             self.lstm.set_state(e[:, -1])
-            return self._step(xs, e)
+            score = self._step(x, e)
+            self._score_shape = score.shape
+            return score
         return _atomic(self, run)
 
     def backward(self, dscore):
+        dscore = _array("dscore", dscore, _score_shape(self), "(N, T, V)")
         dout = self.affine.backward(dscore)
         H = dout.shape[2] // 2
         dc, ddec_hs0 = dout[:, :, :H], dout[:, :, H:]
