@@ -5,6 +5,8 @@
  *   RS_X86_DISPATCH    1 when x86-64 SIMD paths are compiled (gcc/clang on x86-64)
  *   RS_TARGET_AVX2     function attribute: compile this function for AVX2+FMA
  *   RS_TARGET_AVX512   function attribute: compile this function for AVX-512 (F, DQ, VL, BW)
+ *   RS_ARM_NEON        1 on aarch64 (gcc/clang), where Advanced SIMD is part of
+ *                      the base ISA: the NEON path needs no target attribute
  *   RS_ALIGNED(n)      variable alignment
  * and the run-time CPU query rs_cpu_path() (cpu.c).
  *
@@ -34,15 +36,26 @@
 #  define RS_TARGET_AVX512
 #endif
 
-/* Kernel paths, in increasing order of capability. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__) && defined(__ARM_NEON)
+#  define RS_ARM_NEON 1
+#else
+#  define RS_ARM_NEON 0
+#endif
+
+/* Kernel paths. The x86 ones are in increasing order of capability; NEON is
+   the one SIMD path of aarch64 (never available together with the x86 ones). */
 enum rs_path {
     RS_PATH_PORTABLE = 0, /* plain C, any CPU */
     RS_PATH_AVX2 = 1,     /* x86-64 with AVX2 and FMA */
-    RS_PATH_AVX512 = 2    /* x86-64 with AVX-512 F/DQ/VL/BW */
+    RS_PATH_AVX512 = 2,   /* x86-64 with AVX-512 F/DQ/VL/BW */
+    RS_PATH_NEON = 3,     /* aarch64 Advanced SIMD (fused multiply-adds) */
+    RS_PATH_COUNT = 4
 };
 
 /* The best path this CPU supports (detected once). */
 int rs_cpu_best_path(void);
+/* 1 if this CPU (and build) supports the path, else 0. */
+int rs_path_available(int path);
 /* The path in use: the best one unless forced lower by rs_set_path(). */
 int rs_get_path(void);
 /* Force a path (for tests and benchmarks). Returns 0, or -1 when the CPU

@@ -7,6 +7,16 @@
 #if RS_X86_DISPATCH
 #  include <immintrin.h>
 #endif
+#if RS_ARM_NEON
+#  include <arm_neon.h>
+#endif
+
+/* Each C element is one chain of multiply-adds: fused on the SIMD paths (by
+   the intrinsics), never contracted on the portable one (clang contracts a*b+c
+   by default, which would make its bits differ between compilers). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define RS_PRAGMA(x) _Pragma(#x)

@@ -337,6 +337,155 @@ enum { FN(nr_avx2) = KNV * VL, FN(mr_avx2) = KMR };
 
 #endif /* RS_X86_DISPATCH */
 
+#if RS_ARM_NEON
+/* ---- NEON (aarch64): 6 rows x 4 q-registers (16 floats / 8 doubles) ----
+ * 24 accumulators + 4 B vectors + 2 (float) or 3 (double) A vectors of the
+ * 32 v-registers. The full tile (mr = 6, A packed or with contiguous
+ * columns) loads the 6 A values of a step as vectors and multiplies by lane
+ * (fmla v.4s, v.4s, v.s[lane]); every other tile (edges, A read along its
+ * rows) is gemm_kern.h with broadcasts. Both are fused multiply-adds, one
+ * chain per C element over k in order from 0 or C: the bits of the x86
+ * SIMD paths. */
+#if RS_F64
+#  define VEC float64x2_t
+#  define VL 2
+#  define V_ZERO() vdupq_n_f64(0.0)
+#  define V_LOAD(p) vld1q_f64(p)
+#  define V_BCAST(x) vdupq_n_f64(x)
+#  define V_FMA(a, b, c) vfmaq_f64(c, a, b)
+#  define V_STORE(p, v) vst1q_f64(p, v)
+#else
+#  define VEC float32x4_t
+#  define VL 4
+#  define V_ZERO() vdupq_n_f32(0.0f)
+#  define V_LOAD(p) vld1q_f32(p)
+#  define V_BCAST(x) vdupq_n_f32(x)
+#  define V_FMA(a, b, c) vfmaq_f32(c, a, b)
+#  define V_STORE(p, v) vst1q_f32(p, v)
+#endif
+/* NEON has no masked loads and stores: a partial vector goes through a
+   zero-padded buffer (edge tiles only) */
+static inline VEC FN(neon_load_part)(const REAL *p, int n)
+{
+    REAL t[VL] = {0};
+    for (int i = 0; i < n; i++)
+        t[i] = p[i];
+    return V_LOAD(t);
+}
+static inline void FN(neon_store_part)(REAL *p, int n, VEC v)
+{
+    REAL t[VL];
+    V_STORE(t, v);
+    for (int i = 0; i < n; i++)
+        p[i] = t[i];
+}
+#define V_MASK_T int
+#define V_MASK(n) (n)
+#define V_LOAD_MASK(p, m) FN(neon_load_part)(p, m)
+#define V_STORE_MASK(p, m, v) FN(neon_store_part)(p, m, v)
+#define KNAME(x) RS_CAT(RS_CAT(x, neonb), RS_SUFFIX)
+#define KHALF 0
+#define KTARGET
+#define KMR 6
+#define KNV 4
+#include "gemm_kern.h"
+enum { FN(nr_neon) = KNV * VL, FN(mr_neon) = KMR };
+
+/* The full 6 x NR tile, A by lane. a(i,p) = a[p*ka + i]. The 24 accumulators
+   are named variables (gcc keeps an array of 24 vectors on the stack). */
+#define NT_ROW(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3)
+#define NT_ALL(X) NT_ROW(X, 0) NT_ROW(X, 1) NT_ROW(X, 2) NT_ROW(X, 3) NT_ROW(X, 4) NT_ROW(X, 5)
+#define NT_DECL(i, v) VEC t##i##v = acc ? V_LOAD(c + i * ldc + v * VL) : V_ZERO();
+#define NT_STORE(i, v) V_STORE(c + i * ldc + v * VL, t##i##v);
+#if RS_F64
+#  define NT_FMA(i, v) t##i##v = vfmaq_laneq_f64(t##i##v, b##v, NT_A##i);
+#  define NT_A0 a01, 0
+#  define NT_A1 a01, 1
+#  define NT_A2 a23, 0
+#  define NT_A3 a23, 1
+#  define NT_A4 a45, 0
+#  define NT_A5 a45, 1
+#else
+#  define NT_FMA(i, v) t##i##v = NT_LANE##i(t##i##v, b##v, NT_A##i);
+#  define NT_LANE0 vfmaq_laneq_f32
+#  define NT_LANE1 vfmaq_laneq_f32
+#  define NT_LANE2 vfmaq_laneq_f32
+#  define NT_LANE3 vfmaq_laneq_f32
+#  define NT_LANE4 vfmaq_lane_f32
+#  define NT_LANE5 vfmaq_lane_f32
+#  define NT_A0 a03, 0
+#  define NT_A1 a03, 1
+#  define NT_A2 a03, 2
+#  define NT_A3 a03, 3
+#  define NT_A4 a45, 0
+#  define NT_A5 a45, 1
+#endif
+static void FN(tile_neon)(ptrdiff_t kc, const REAL *RS_RESTRICT a, ptrdiff_t ka,
+                          const REAL *RS_RESTRICT b, ptrdiff_t ldb,
+                          REAL *RS_RESTRICT c, ptrdiff_t ldc, int acc)
+{
+    NT_ALL(NT_DECL)
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const VEC b0 = V_LOAD(b), b1 = V_LOAD(b + VL), b2 = V_LOAD(b + 2 * VL),
+                  b3 = V_LOAD(b + 3 * VL);
+#if RS_F64
+        const float64x2_t a01 = vld1q_f64(a), a23 = vld1q_f64(a + 2), a45 = vld1q_f64(a + 4);
+#else
+        const float32x4_t a03 = vld1q_f32(a);
+        const float32x2_t a45 = vld1_f32(a + 4);
+#endif
+        NT_ALL(NT_FMA)
+        a += ka;
+        b += ldb;
+    }
+    NT_ALL(NT_STORE)
+}
+#undef NT_ROW
+#undef NT_ALL
+#undef NT_DECL
+#undef NT_STORE
+#undef NT_FMA
+#undef NT_LANE0
+#undef NT_LANE1
+#undef NT_LANE2
+#undef NT_LANE3
+#undef NT_LANE4
+#undef NT_LANE5
+#undef NT_A0
+#undef NT_A1
+#undef NT_A2
+#undef NT_A3
+#undef NT_A4
+#undef NT_A5
+
+static void FN(kern_neon)(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t kc,
+                          const REAL *a, ptrdiff_t ka, int arow,
+                          const REAL *b, ptrdiff_t ldb,
+                          REAL *c, ptrdiff_t ldc, int acc)
+{
+    if (mr == KMR && nr == KNV * VL && !arow)
+        FN(tile_neon)(kc, a, ka, b, ldb, c, ldc, acc);
+    else
+        FN(kern_neonb)(mr, nr, kc, a, ka, arow, b, ldb, c, ldc, acc);
+}
+#undef KHALF
+#undef KNAME
+#undef KTARGET
+#undef KMR
+#undef KNV
+#undef VEC
+#undef VL
+#undef V_ZERO
+#undef V_LOAD
+#undef V_BCAST
+#undef V_FMA
+#undef V_STORE
+#undef V_MASK_T
+#undef V_MASK
+#undef V_LOAD_MASK
+#undef V_STORE_MASK
+#endif /* RS_ARM_NEON */
+
 /* ---- path geometry ---- */
 
 typedef struct {
@@ -355,6 +504,11 @@ static FN(geom) FN(geom_of)(int path)
     } else if (path == RS_PATH_AVX2) {
         g.mr = FN(mr_avx2); g.nr = FN(nr_avx2);
         g.kern = FN(kern_avx2); g.copy = FN(copy_panel_avx2);
+    }
+#elif RS_ARM_NEON
+    if (path == RS_PATH_NEON) {
+        g.mr = FN(mr_neon); g.nr = FN(nr_neon);
+        g.kern = FN(kern_neon); g.copy = FN(copy_panel_neonb);
     }
 #else
     (void)path;
@@ -634,7 +788,7 @@ int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     if (M < 0) M = 0;
     if (h.magic != GEMM_MAGIC || h.elem != (int32_t)sizeof(REAL) ||
         h.K != (int64_t)(K < 0 ? 0 : K) || h.N != (int64_t)(N < 0 ? 0 : N) ||
-        h.path < RS_PATH_PORTABLE || h.path > rs_cpu_best_path())
+        !rs_path_available(h.path))
         return -1;
     if (M == 0)
         return 0;

@@ -125,6 +125,28 @@ def test_num_threads_api(threads):
     assert rnnscratch.get_num_threads() == 2
 
 
+def test_simd_paths_of_this_machine():
+    """aarch64 offers 'neon' (always: it is the base ISA) and no x86 path;
+    x86-64 never offers 'neon'. A path the machine lacks is refused by name."""
+    import platform
+    paths = _core.available_simd_paths()
+    machine = platform.machine().lower()
+    if machine in ("aarch64", "arm64"):
+        assert paths == ["portable", "neon"]
+        missing = ["avx2", "avx512"]
+    else:
+        assert "neon" not in paths
+        missing = ["neon"] + [p for p in ("avx2", "avx512") if p not in paths]
+    old = _core.get_simd_path()
+    try:
+        for p in missing:
+            with pytest.raises(ValueError, match="does not support '%s'" % p):
+                _core.set_simd_path(p)
+            assert _core.get_simd_path() == old
+    finally:
+        _core.set_simd_path(old)
+
+
 def test_simd_path_api():
     paths = _core.available_simd_paths()
     assert paths[0] == "portable"
