@@ -28,17 +28,61 @@ else:
     extra_compile_args += os.environ.get("RNNSCRATCH_CFLAGS", "").split()
     extra_link_args += os.environ.get("RNNSCRATCH_LDFLAGS", "").split()
 
+# ---- the gemm's CBLAS backend for large products (csrc/blas.h) ----
+# RNNSCRATCH_BLAS=openblas | accelerate | none; default: accelerate on macOS,
+# none elsewhere. OpenBLAS is found with pkg-config (Debian: libopenblas-dev).
+define_macros = [("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")]
+include_dirs = [numpy.get_include(), "csrc"]
+libraries = []
+library_dirs = []
+blas = os.environ.get("RNNSCRATCH_BLAS", "").strip().lower() or (
+    "accelerate" if sys.platform == "darwin" else "none")
+if blas not in ("openblas", "accelerate", "none"):
+    sys.exit("setup.py: RNNSCRATCH_BLAS=%r: expected openblas, accelerate or none" % blas)
+if blas == "accelerate":
+    if sys.platform != "darwin":
+        sys.exit("setup.py: RNNSCRATCH_BLAS=accelerate needs macOS")
+    define_macros += [("RS_CBLAS", "1"), ("RS_CBLAS_ACCELERATE", "1"),
+                      ("ACCELERATE_NEW_LAPACK", "1")]
+    extra_link_args += ["-framework", "Accelerate"]
+elif blas == "openblas":
+    import shutil
+    import subprocess
+
+    def _pkg(flag):
+        try:
+            out = subprocess.run(["pkg-config", flag, "openblas"], capture_output=True,
+                                 text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return out.split()
+
+    cflags, libs = _pkg("--cflags"), _pkg("--libs")
+    if cflags is None or libs is None:
+        if shutil.which("pkg-config") is None:
+            sys.exit("setup.py: RNNSCRATCH_BLAS=openblas: pkg-config not found")
+        sys.exit("setup.py: RNNSCRATCH_BLAS=openblas: pkg-config knows no 'openblas' "
+                 "(Debian/Ubuntu: apt-get install libopenblas-dev)")
+    include_dirs += [f[2:] for f in cflags if f.startswith("-I")]
+    library_dirs += [f[2:] for f in libs if f.startswith("-L")]
+    libraries += [f[2:] for f in libs if f.startswith("-l")]
+    if sys.platform.startswith("linux"):
+        extra_link_args += ["-Wl,-rpath," + d for d in library_dirs]
+    define_macros += [("RS_CBLAS", "1"), ("RS_CBLAS_OPENBLAS", "1")]
+
 setup(
     ext_modules=[
         Extension(
             "rnnscratch._core",
             sources=sources,
-            include_dirs=[numpy.get_include(), "csrc"],
+            include_dirs=include_dirs,
             depends=sorted(glob.glob(os.path.join("csrc", "*.h"))),
-            define_macros=[("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION"),
-                           ("RS_BUILD_FLAGS", '"%s"' % " ".join(extra_compile_args))],
+            define_macros=define_macros + [
+                ("RS_BUILD_FLAGS", '"%s"' % " ".join(extra_compile_args))],
             extra_compile_args=extra_compile_args,
             extra_link_args=extra_link_args,
+            libraries=libraries,
+            library_dirs=library_dirs,
         )
     ],
 )

@@ -91,6 +91,7 @@ if [ "${ARM64_BUILD:-cross}" = native ]; then
 else
     log "cross-compiling _core$ext_suffix with $(aarch64-linux-gnu-gcc -dumpversion)"
     objs=()
+    pids=()
     mkdir -p "$dest/build-cross"
     flagstr="${cflags[*]}"
     for src in "$dest"/csrc/*.c; do
@@ -98,13 +99,16 @@ else
         aarch64-linux-gnu-gcc "${cflags[@]}" \
             -I"$ROOT/usr/include/python$pyver" \
             -I"$ROOT/usr/include/aarch64-linux-gnu/python$pyver" \
-            -I"$ROOT$npinc" -I"$dest/csrc" \
+            -I"$ROOT$npinc" -I"$dest/csrc" -idirafter "$ROOT/usr/include" \
             -DNPY_TARGET_VERSION=NPY_1_23_API_VERSION \
             "-DRS_BUILD_FLAGS=\"$flagstr\"" \
             -c "$src" -o "$obj" &
+        pids+=($!)
         objs+=("$obj")
+        # two compilers at a time (a 2-core machine)
+        if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
     done
-    wait
+    for p in "${pids[@]}"; do wait "$p"; done
     aarch64-linux-gnu-gcc -shared -pthread "${objs[@]}" -o "$dest/rnnscratch/_core$ext_suffix" -lm
 fi
 file "$dest/rnnscratch/_core$ext_suffix" | sed 's/^.*: /built: /' >&2

@@ -7,7 +7,7 @@ AVX2): one line per result, "name dtype sha256-of-the-bytes".
 Inputs are made with integer arithmetic only (no random generator, whose
 streams could differ between NumPy versions), so both sides compute on the
 same numbers. Covered: the gemm (plain, packed, transposed operands, edge
-tiles, several k blocks), a tanh recurrence, the Sigmoid layer, LSTM/GRU forward and
+tiles, several k blocks), tanh/sigmoid/relu recurrences, LSTM/GRU forward and
 backward (gate epilogues), the softmax cross-entropy head, attention.
 """
 import hashlib
@@ -54,10 +54,12 @@ for dt in (np.float32, np.float64):
             _core.matmul(np.asfortranarray(a), np.asfortranarray(b)))
     N, T, D, H = 5, 7, 19, 23
     xs = data((N, T, D), dt)
-    layer = rnnscratch.TimeRNN(data((D, H), dt, 0.3), data((H, H), dt, 0.3), data((H,), dt, 0.1))
-    hs = layer.forward(xs)
-    dxs = layer.backward(data((N, T, H), dt))
-    out("TimeRNN tanh", hs, dxs, *layer.grads)
+    for act in ("tanh", "sigmoid", "relu"):  # the activation kernels, both branches of each
+        layer = rnnscratch.TimeRNN(data((D, H), dt, 0.3), data((H, H), dt, 0.3),
+                                   data((H,), dt, 0.1), activation=act)
+        hs = layer.forward(xs * 8)
+        dxs = layer.backward(data((N, T, H), dt))
+        out("TimeRNN " + act, hs, dxs, *layer.grads)
     layer = rnnscratch.TimeLSTM(data((D, 4 * H), dt, 0.3), data((H, 4 * H), dt, 0.3),
                                 data((4 * H,), dt, 0.1))
     hs = layer.forward(xs * 4)
@@ -78,5 +80,3 @@ for dt in (np.float32, np.float64):
     c = att.forward(hs_enc, hs_dec)
     denc, ddec = att.backward(data((N, T, H), dt))
     out("TimeAttention", c, denc, ddec)
-    x = data((1000,), dt, 12)
-    out("Sigmoid layer", rnnscratch.Sigmoid().forward(x))

@@ -10,6 +10,7 @@
 #include "gemm.h"
 #include "sgd.h"
 #include "threads.h"
+#include "blas.h"
 
 /* ---- matmul ---- */
 
@@ -371,6 +372,24 @@ static PyObject *py_available_simd_paths(PyObject *self, PyObject *noargs)
     return list;
 }
 
+/* ---- the CBLAS backend switch (for tests and benchmarks) ---- */
+
+static PyObject *py_set_blas(PyObject *self, PyObject *arg)
+{
+    if (!PyBool_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "on: expected True or False, got %s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    const int before = rs_blas_get();
+    if (rs_blas_set(arg == Py_True) < 0 && arg == Py_True) {
+        PyErr_SetString(PyExc_ValueError,
+                        "on: this build has no CBLAS backend (built with RNNSCRATCH_BLAS=none)");
+        return NULL;
+    }
+    return PyBool_FromLong(before);
+}
+
 /* ---- the family's tables ---- */
 
 PyMethodDef rs_util_methods[] = {
@@ -390,6 +409,10 @@ PyMethodDef rs_util_methods[] = {
      "get_simd_path() -> str: the kernel path in use ('portable', 'avx2', 'avx512' or 'neon')."},
     {"set_simd_path", py_set_simd_path, METH_O,
      "set_simd_path(name): force a kernel path ('portable', 'avx2', 'avx512', 'neon' or 'best')."},
+    {"_set_blas", py_set_blas, METH_O,
+     "_set_blas(on) -> bool: for tests and benchmarks. In a CBLAS build (_core.blas), "
+     "whether the large products go to CBLAS (True, the default) or to our kernels; "
+     "returns the previous setting."},
     {"available_simd_paths", py_available_simd_paths, METH_NOARGS,
      "available_simd_paths() -> list of the kernel paths this CPU supports."},
     {NULL, NULL, 0, NULL},

@@ -684,18 +684,138 @@ static void FN(zero_rows)(ptrdiff_t M, ptrdiff_t N, REAL *C, ptrdiff_t ldc)
             C[i * ldc + j] = 0;
 }
 
-void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
-                 const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
-                 const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
-                 REAL *C, ptrdiff_t ldc, int accumulate)
+#if RS_CBLAS
+/* ---- the CBLAS backend (blas.h) ----
+ * C = [C +] A·B as cblas_?gemm calls, row-major. An operand is described to
+ * CBLAS when one of its strides is 1 and the other a valid leading dimension;
+ * else (and below RS_BLAS_MIN_FLOPS, or with int overflow) the product stays
+ * ours. Our pool splits C into row blocks (or column blocks when it is wider
+ * than tall, as plan_tasks decides), one single-threaded CBLAS call per
+ * block; with an epilogue, row blocks of at most GEMM_BLAS_ROWS, each handed
+ * to epi in pieces of GEMM_SMALL_M rows as soon as it is computed. */
+#define GEMM_BLAS_ROWS 256
+
+typedef struct {
+    ptrdiff_t M, N, K;
+    const REAL *A; ptrdiff_t lda; int ta;
+    const REAL *B; ptrdiff_t ldb; int tb;
+    REAL *C; ptrdiff_t ldc;
+    int acc, split_m, cols_step;
+    rs_epilogue epi; void *ctx;
+} FN(bjob);
+
+/* one operand X(r, c) = X[r*rs + c*cs] of shape (R, Cn): 1 and its leading
+   dimension when CBLAS can read it (trans: 0 NoTrans, 1 Trans), else 0 */
+static int FN(blas_operand)(ptrdiff_t R, ptrdiff_t Cn, ptrdiff_t rs, ptrdiff_t cs,
+                            ptrdiff_t *ld, int *trans)
+{
+    if (cs == 1 && rs >= rs_max(1, Cn) && rs <= INT32_MAX) {
+        *ld = rs; *trans = 0; return 1;
+    }
+    if (rs == 1 && cs >= rs_max(1, R) && cs <= INT32_MAX) {
+        *ld = cs; *trans = 1; return 1;
+    }
+    if (R == 1 && cs == 1) {   /* one row: any row stride */
+        *ld = rs_max(1, Cn); *trans = 0; return 1;
+    }
+    if (Cn == 1 && rs == 1) {  /* one column */
+        *ld = rs_max(1, R); *trans = 1; return 1;
+    }
+    return 0;
+}
+
+static void FN(blas_block)(const FN(bjob) *J, ptrdiff_t m0, ptrdiff_t m1, ptrdiff_t n0,
+                           ptrdiff_t n1)
+{
+    const REAL *a = J->A + (J->ta ? m0 : m0 * J->lda);
+    const REAL *b = J->B + (J->tb ? n0 * J->ldb : n0);
+#if RS_F64
+    cblas_dgemm(
+#else
+    cblas_sgemm(
+#endif
+        CblasRowMajor, J->ta ? CblasTrans : CblasNoTrans, J->tb ? CblasTrans : CblasNoTrans,
+        (int)(m1 - m0), (int)(n1 - n0), (int)J->K, (REAL)1, a, (int)J->lda, b, (int)J->ldb,
+        J->acc ? (REAL)1 : (REAL)0, J->C + m0 * J->ldc + n0, (int)J->ldc);
+}
+
+static void FN(blas_task)(void *arg, int t, int nt)
+{
+    const FN(bjob) *J = (const FN(bjob) *)arg;
+    if (J->split_m) {
+        const ptrdiff_t m0 = t * J->M / nt, m1 = (t + 1) * J->M / nt;
+        const ptrdiff_t step = J->epi ? GEMM_BLAS_ROWS : rs_max(1, m1 - m0);
+        for (ptrdiff_t i = m0; i < m1; i += step) {
+            const ptrdiff_t i1 = rs_min(m1, i + step);
+            FN(blas_block)(J, i, i1, 0, J->N);
+            if (J->epi)
+                for (ptrdiff_t r = i; r < i1; r += GEMM_SMALL_M)
+                    J->epi(J->ctx, r, rs_min(i1, r + GEMM_SMALL_M));
+        }
+    } else {
+        const ptrdiff_t nb = (J->N + J->cols_step - 1) / J->cols_step;
+        const ptrdiff_t n0 = t * nb / nt * J->cols_step;
+        const ptrdiff_t n1 = rs_min(J->N, (t + 1) * nb / nt * J->cols_step);
+        if (n1 > n0)
+            FN(blas_block)(J, 0, J->M, n0, n1);
+    }
+}
+
+/* 1 when CBLAS computed the product (and ran the epilogue), 0 when it is ours */
+static int FN(blas_run)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                        const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                        const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
+                        REAL *C, ptrdiff_t ldc, int accumulate, rs_epilogue epi, void *ctx)
+{
+    const double flops = 2.0 * (double)M * (double)N * (double)K;
+    if (!rs_blas_get() || flops < RS_BLAS_MIN_FLOPS)
+        return 0;
+    if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || ldc < N || ldc > INT32_MAX)
+        return 0;
+    FN(bjob) J;
+    memset(&J, 0, sizeof J);
+    if (!FN(blas_operand)(M, K, rsa, csa, &J.lda, &J.ta) ||
+        !FN(blas_operand)(K, N, rsb, csb, &J.ldb, &J.tb))
+        return 0;
+    J.M = M; J.N = N; J.K = K; J.A = A; J.B = B; J.C = C; J.ldc = ldc;
+    J.acc = accumulate != 0; J.epi = epi; J.ctx = ctx;
+    J.cols_step = 64; /* column blocks: whole cache lines of C */
+    int nt = flops >= GEMM_PAR_FLOPS ? rs_get_num_threads() : 1;
+    const ptrdiff_t rb = (M + 15) / 16, cb = (N + J.cols_step - 1) / J.cols_step;
+    J.split_m = epi != NULL || rb >= cb;
+    const ptrdiff_t blocks = J.split_m ? M : cb;
+    if ((ptrdiff_t)nt > blocks)
+        nt = (int)blocks;
+    if (nt < 1)
+        nt = 1;
+    rs_parallel_run(FN(blas_task), &J, nt);
+    if (!J.split_m && epi)
+        for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
+            epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
+    return 1;
+}
+#undef GEMM_BLAS_ROWS
+#endif /* RS_CBLAS */
+
+void FN(rs_gemm_epi)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                     const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                     const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
+                     REAL *C, ptrdiff_t ldc, int accumulate, rs_epilogue epi, void *ctx)
 {
     if (M <= 0 || N <= 0)
         return;
     if (K <= 0) {
         if (!accumulate)
             FN(zero_rows)(M, N, C, ldc);
+        if (epi)
+            for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
+                epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
         return;
     }
+#if RS_CBLAS
+    if (FN(blas_run)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, epi, ctx))
+        return;
+#endif
     FN(job) J;
     memset(&J, 0, sizeof J);
     J.g = FN(geom_of)(rs_get_path());
@@ -703,7 +823,8 @@ void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     J.A = A; J.rsa = rsa; J.csa = csa;
     J.B = B; J.rsb = rsb; J.csb = csb;
     J.C = C; J.ldc = ldc; J.acc = accumulate != 0;
-    const int nt = FN(plan_tasks)(&J, 0);
+    J.epi = epi; J.ctx = ctx;
+    const int nt = FN(plan_tasks)(&J, epi != NULL);
     J.adirect = FN(a_direct)(&J, nt);
     const ptrdiff_t rows = J.split_m ? (M + nt - 1) / nt : M;
     void *heap = NULL;
@@ -727,6 +848,17 @@ void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     }
     rs_parallel_run(FN(task), &J, nt);
     rs_ws_put(heap);
+    if (!J.split_m && epi) /* column split: rows are final only now */
+        for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
+            epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
+}
+
+void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                 const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                 const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
+                 REAL *C, ptrdiff_t ldc, int accumulate)
+{
+    FN(rs_gemm_epi)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, NULL, NULL);
 }
 
 /* ---- pre-packed B ---- */
