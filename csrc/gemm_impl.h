@@ -689,18 +689,29 @@ static void FN(zero_rows)(ptrdiff_t M, ptrdiff_t N, REAL *C, ptrdiff_t ldc)
  * C = [C +] A·B as cblas_?gemm calls, row-major. An operand is described to
  * CBLAS when one of its strides is 1 and the other a valid leading dimension;
  * else (and below RS_BLAS_MIN_FLOPS, or with int overflow) the product stays
- * ours. Our pool splits C into row blocks (or column blocks when it is wider
- * than tall, as plan_tasks decides), one single-threaded CBLAS call per
- * block; with an epilogue, row blocks of at most GEMM_BLAS_ROWS, each handed
- * to epi in pieces of GEMM_SMALL_M rows as soon as it is computed. */
-#define GEMM_BLAS_ROWS 256
+ * ours. Our pool splits C into row blocks, one single-threaded CBLAS call
+ * per block (with an epilogue: calls of at most GEMM_BLAS_ROWS rows, each
+ * handed to epi in pieces of GEMM_SMALL_M rows as soon as it is computed).
+ *
+ * Bits: OpenBLAS's sgemm (0.3.21, Zen kernels, measured) rounds an element
+ * differently when it falls in a partial register tile, and how it chunks
+ * the columns depends on N. So C is split by rows only (CBLAS's N, whose
+ * chunking is the same for every block), at multiples of GEMM_BLAS_ALIGN
+ * rows (96 = a multiple of every register-tile height from 2 to 32 and of
+ * 24), which keeps the tiles where a single call would put them: the same
+ * bits for any thread count (tests/test_gemm_threads.py checks it; OpenBLAS
+ * does not promise it). Measured counter-examples: rows split at 16 or 400
+ * changed up to a third of the elements; columns split anywhere, too. A
+ * product with fewer than 2 x 96 rows runs as one call. */
+#define GEMM_BLAS_ALIGN 96   /* blocks start at multiples of this (see below) */
+#define GEMM_BLAS_ROWS 288   /* rows per call with an epilogue (3 x ALIGN) */
 
 typedef struct {
     ptrdiff_t M, N, K;
     const REAL *A; ptrdiff_t lda; int ta;
     const REAL *B; ptrdiff_t ldb; int tb;
     REAL *C; ptrdiff_t ldc;
-    int acc, split_m, cols_step;
+    int acc;
     rs_epilogue epi; void *ctx;
 } FN(bjob);
 
@@ -724,40 +735,33 @@ static int FN(blas_operand)(ptrdiff_t R, ptrdiff_t Cn, ptrdiff_t rs, ptrdiff_t c
     return 0;
 }
 
-static void FN(blas_block)(const FN(bjob) *J, ptrdiff_t m0, ptrdiff_t m1, ptrdiff_t n0,
-                           ptrdiff_t n1)
+/* C rows [m0, m1): one CBLAS call */
+static void FN(blas_block)(const FN(bjob) *J, ptrdiff_t m0, ptrdiff_t m1)
 {
     const REAL *a = J->A + (J->ta ? m0 : m0 * J->lda);
-    const REAL *b = J->B + (J->tb ? n0 * J->ldb : n0);
 #if RS_F64
     cblas_dgemm(
 #else
     cblas_sgemm(
 #endif
         CblasRowMajor, J->ta ? CblasTrans : CblasNoTrans, J->tb ? CblasTrans : CblasNoTrans,
-        (int)(m1 - m0), (int)(n1 - n0), (int)J->K, (REAL)1, a, (int)J->lda, b, (int)J->ldb,
-        J->acc ? (REAL)1 : (REAL)0, J->C + m0 * J->ldc + n0, (int)J->ldc);
+        (int)(m1 - m0), (int)J->N, (int)J->K, (REAL)1, a, (int)J->lda, J->B, (int)J->ldb,
+        J->acc ? (REAL)1 : (REAL)0, J->C + m0 * J->ldc, (int)J->ldc);
 }
 
 static void FN(blas_task)(void *arg, int t, int nt)
 {
     const FN(bjob) *J = (const FN(bjob) *)arg;
-    if (J->split_m) {
-        const ptrdiff_t m0 = t * J->M / nt, m1 = (t + 1) * J->M / nt;
-        const ptrdiff_t step = J->epi ? GEMM_BLAS_ROWS : rs_max(1, m1 - m0);
-        for (ptrdiff_t i = m0; i < m1; i += step) {
-            const ptrdiff_t i1 = rs_min(m1, i + step);
-            FN(blas_block)(J, i, i1, 0, J->N);
-            if (J->epi)
-                for (ptrdiff_t r = i; r < i1; r += GEMM_SMALL_M)
-                    J->epi(J->ctx, r, rs_min(i1, r + GEMM_SMALL_M));
-        }
-    } else {
-        const ptrdiff_t nb = (J->N + J->cols_step - 1) / J->cols_step;
-        const ptrdiff_t n0 = t * nb / nt * J->cols_step;
-        const ptrdiff_t n1 = rs_min(J->N, (t + 1) * nb / nt * J->cols_step);
-        if (n1 > n0)
-            FN(blas_block)(J, 0, J->M, n0, n1);
+    const ptrdiff_t nb = (J->M + GEMM_BLAS_ALIGN - 1) / GEMM_BLAS_ALIGN;
+    const ptrdiff_t m0 = rs_min(J->M, t * nb / nt * GEMM_BLAS_ALIGN);
+    const ptrdiff_t m1 = rs_min(J->M, (t + 1) * nb / nt * GEMM_BLAS_ALIGN);
+    const ptrdiff_t step = J->epi ? GEMM_BLAS_ROWS : rs_max(1, m1 - m0);
+    for (ptrdiff_t i = m0; i < m1; i += step) {
+        const ptrdiff_t i1 = rs_min(m1, i + step);
+        FN(blas_block)(J, i, i1);
+        if (J->epi)
+            for (ptrdiff_t r = i; r < i1; r += GEMM_SMALL_M)
+                J->epi(J->ctx, r, rs_min(i1, r + GEMM_SMALL_M));
     }
 }
 
@@ -779,22 +783,17 @@ static int FN(blas_run)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
         return 0;
     J.M = M; J.N = N; J.K = K; J.A = A; J.B = B; J.C = C; J.ldc = ldc;
     J.acc = accumulate != 0; J.epi = epi; J.ctx = ctx;
-    J.cols_step = 64; /* column blocks: whole cache lines of C */
     int nt = flops >= GEMM_PAR_FLOPS ? rs_get_num_threads() : 1;
-    const ptrdiff_t rb = (M + 15) / 16, cb = (N + J.cols_step - 1) / J.cols_step;
-    J.split_m = epi != NULL || rb >= cb;
-    const ptrdiff_t blocks = J.split_m ? M : cb;
+    const ptrdiff_t blocks = (M + GEMM_BLAS_ALIGN - 1) / GEMM_BLAS_ALIGN;
     if ((ptrdiff_t)nt > blocks)
         nt = (int)blocks;
     if (nt < 1)
         nt = 1;
     rs_parallel_run(FN(blas_task), &J, nt);
-    if (!J.split_m && epi)
-        for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
-            epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
     return 1;
 }
 #undef GEMM_BLAS_ROWS
+#undef GEMM_BLAS_ALIGN
 #endif /* RS_CBLAS */
 
 void FN(rs_gemm_epi)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
