@@ -153,23 +153,29 @@ if python3 -c 'import numpy' 2>/dev/null && [ -f "$repo/.ci/arm64_bits.py" ]; th
     fi
 fi
 
-# The suites (emulation runs ~20-40x slower than native: a selection).
-SUITES=${ARM64_SUITES:-"tests/test_gemm_threads.py tests/test_rnn.py tests/test_time_rnn.py tests/test_gated_core.py tests/test_optim.py tests/test_attention.py tests/test_lm_layers.py tests/test_gradcheck.py tests/test_contract.py tests/test_course_parity.py"}
-DESELECT=${ARM64_DESELECT:-}
+# The suites, once per path. Emulation runs them ~5x slower than this machine
+# natively (more for float128 long doubles, done in software on aarch64), so
+# a selection: the kernels (gemm edges through strided operands, every SIMD
+# path vs the reference, the thread count), the gated and attention and
+# language-model kernels, the optimizers, the registry's gradient checks, and
+# parity with the book's classes. ARM64_SUITES / ARM64_K override it.
+SUITES=${ARM64_SUITES:-"tests/test_gemm_threads.py tests/test_rnn.py tests/test_gated_core.py tests/test_optim.py tests/test_attention.py tests/test_lm_layers.py tests/test_gradcheck.py tests/test_course_parity.py"}
+KEXPR=${ARM64_K:-"not test_edges_against_triple_loop and not large_products and not head_on_both"}
 status=0
 summary=""
 for path in portable neon; do
     log "pytest on the $path path"
+    logf="$ROOT/tmp/pytest-$path.log"
     # shellcheck disable=SC2086
-    if out=$(run sh -c "cd /tmp/rnnscratch && RNNSCRATCH_SIMD_PATH=$path python3 -m pytest -q -p no:cacheprovider $SUITES $DESELECT" 2>&1); then
+    if run sh -c "cd /tmp/rnnscratch && RNNSCRATCH_SIMD_PATH=$path python3 -m pytest -q -p no:cacheprovider -k '$KEXPR' $SUITES" > "$logf" 2>&1; then
         :
     else
         status=1
+        grep -E "^(FAILED|ERROR)" "$logf" | head -n 20 >&2 || true
     fi
-    printf '%s\n' "$out" | tail -n 25 >&2
-    summary=$(printf '%s\n' "$out" | tail -n 1)
-    log "$path: $summary"
+    summary=$(tail -n 1 "$logf")
+    log "$path path: $summary"
 done
-log "done in $(( $(date +%s) - t_start ))s"
-echo "$summary"
+log "done in $(( $(date +%s) - t_start ))s (exit status $status: both paths)"
+echo "$summary"   # the neon run's pytest summary
 exit $status

@@ -12,7 +12,7 @@ def set_num_threads(n):
 
     The results do not depend on n: every output element is summed by one
     thread in a fixed order. The default is the number of CPUs this process
-    may run on, capped by
+    may run on (on Apple silicon: its performance cores), capped by
     $RNNSCRATCH_NUM_THREADS or else $OMP_NUM_THREADS when set.
     """
     _core.set_num_threads(n)
