@@ -159,7 +159,7 @@ fi
 # path vs the reference, the thread count), the gated and attention and
 # language-model kernels, the optimizers, the registry's gradient checks, and
 # parity with the book's classes. ARM64_SUITES / ARM64_K override it.
-SUITES=${ARM64_SUITES:-"tests/test_gemm_threads.py tests/test_rnn.py tests/test_gated_core.py tests/test_optim.py tests/test_attention.py tests/test_lm_layers.py tests/test_gradcheck.py tests/test_course_parity.py"}
+SUITES=${ARM64_SUITES:-"tests/test_simd_paths.py tests/test_gemm_threads.py tests/test_rnn.py tests/test_gated_core.py tests/test_optim.py tests/test_attention.py tests/test_lm_layers.py tests/test_gradcheck.py tests/test_course_parity.py"}
 KEXPR=${ARM64_K:-"not test_edges_against_triple_loop and not large_products and not head_on_both"}
 status=0
 summary=""

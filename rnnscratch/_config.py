@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from . import _core
+from ._loader import _core
 
 
 def set_num_threads(n):

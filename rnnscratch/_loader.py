@@ -1,4 +1,7 @@
-"""Finding the compiled core when Python imports rnnscratch from a source tree.
+"""The compiled core, rnnscratch._core, loaded once: every module takes it
+from here (``from .._loader import _core``).
+
+Finding it when Python imports rnnscratch from a source tree:
 
 `pip install .` in a clone builds rnnscratch._core into site-packages, but
 `python -m rnnscratch ...` or `python -m pytest` run from the clone's root put
@@ -30,3 +33,9 @@ def load_installed_core():
         "rnnscratch._core, the compiled extension, is not built. Install the package "
         "with `pip install .` from the clone, or build it in place with "
         "`python setup.py build_ext --inplace`.")
+
+
+try:
+    from . import _core
+except ImportError:  # a source checkout without an in-place build
+    _core = load_installed_core()

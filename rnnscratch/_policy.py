@@ -82,3 +82,17 @@ def label_ids(ts, score_shape, score_name):
                 f"(from {score_name}) or word ids of shape (N, T), got {ts.shape}")
         ts = ts.argmax(axis=2)
     return ts
+
+
+def check_id_range(name, a, V, ignore=None, what="id"):
+    """The one range check of integer ids: ValueError naming the first entry
+    of ``a`` outside [0, V) (entries equal to ``ignore`` allowed), its
+    position and the range."""
+    bad = (a < 0) | (a >= V)
+    if ignore is not None:
+        bad &= a != ignore
+    if bad.any():
+        pos = [int(i) for i in np.argwhere(bad)[0]]
+        raise ValueError(f"{name}: {what} {int(a[tuple(pos)])} at {pos} is out of range: "
+                         f"expected ids in [0, {V})"
+                         + ("" if ignore is None else f" or ignore_label={ignore}"))

@@ -17,7 +17,7 @@ import weakref
 
 import numpy as np
 
-from . import _core
+from ._loader import _core
 from ._policy import check_activation, check_numeric, compute_dtype
 
 __all__ = [

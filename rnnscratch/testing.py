@@ -26,9 +26,7 @@ check_time_gru(cls)    ``cls(Wx, Wh, b)``, forward(xs),            hs, dxs, dh, 
                        backward(dhs), grads, dh, set_state
 =====================  ==========================================  =================================
 
-The gated checks compare with ``rnnscratch.LSTM`` (etc.) when the package
-exports the compiled class, else with the NumPy reference
-``rnnscratch.reference.LSTM`` (etc.).
+The gated checks compare with the compiled ``rnnscratch.LSTM`` (etc.).
 
 Every check runs several shapes with the same random float64 weights and
 inputs for both classes. A quantity agrees when its largest error is below
@@ -615,11 +613,10 @@ def check_simple_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, 
 # --------------------------------------------------------------------------
 
 def _ours(name):
-    """The compiled class when rnnscratch exports it, else the NumPy reference."""
-    import rnnscratch
-    from . import reference
+    """The compiled class rnnscratch exports under the book's name."""
+    from . import layers
 
-    return getattr(rnnscratch, name, None) or getattr(reference, name)
+    return getattr(layers, name)
 
 
 def _gate_weights(rng, D, H, G):
@@ -816,36 +813,21 @@ def check_time_gru(cls, shapes=TIME_RNN_SHAPES, rtol=None, seed=0, build=None,
 # pytest-style assertions
 # --------------------------------------------------------------------------
 
-def assert_rnn(cls, **kwargs):
-    """check_rnn(cls, **kwargs); AssertionError with the report's text unless ok."""
-    return check_rnn(cls, **kwargs).raise_if_failed()
+def _asserting(check):
+    """The pytest-style twin of ``check``: AssertionError with the report's
+    text unless ok, else the report."""
+    def assert_(cls, **kwargs):
+        return check(cls, **kwargs).raise_if_failed()
+    assert_.__name__ = assert_.__qualname__ = check.__name__.replace("check_", "assert_")
+    assert_.__doc__ = ("%s(cls, **kwargs); AssertionError with the report's text unless ok."
+                       % check.__name__)
+    return assert_
 
 
-def assert_time_rnn(cls, **kwargs):
-    """check_time_rnn(cls, **kwargs); AssertionError with the report's text unless ok."""
-    return check_time_rnn(cls, **kwargs).raise_if_failed()
-
-
-def assert_simple_rnn(cls, **kwargs):
-    """check_simple_rnn(cls, **kwargs); AssertionError with the report's text unless ok."""
-    return check_simple_rnn(cls, **kwargs).raise_if_failed()
-
-
-def assert_lstm(cls, **kwargs):
-    """check_lstm(cls, **kwargs); AssertionError with the report's text unless ok."""
-    return check_lstm(cls, **kwargs).raise_if_failed()
-
-
-def assert_time_lstm(cls, **kwargs):
-    """check_time_lstm(cls, **kwargs); AssertionError with the report's text unless ok."""
-    return check_time_lstm(cls, **kwargs).raise_if_failed()
-
-
-def assert_gru(cls, **kwargs):
-    """check_gru(cls, **kwargs); AssertionError with the report's text unless ok."""
-    return check_gru(cls, **kwargs).raise_if_failed()
-
-
-def assert_time_gru(cls, **kwargs):
-    """check_time_gru(cls, **kwargs); AssertionError with the report's text unless ok."""
-    return check_time_gru(cls, **kwargs).raise_if_failed()
+assert_rnn = _asserting(check_rnn)
+assert_time_rnn = _asserting(check_time_rnn)
+assert_simple_rnn = _asserting(check_simple_rnn)
+assert_lstm = _asserting(check_lstm)
+assert_time_lstm = _asserting(check_time_lstm)
+assert_gru = _asserting(check_gru)
+assert_time_gru = _asserting(check_time_gru)

@@ -327,11 +327,10 @@ def to_torch(obj):
 # --------------------------------------------------------------------------
 
 def _ours(name):
-    """The compiled class when rnnscratch has it, else the NumPy reference."""
+    """The compiled class rnnscratch exports under the book's name."""
     import rnnscratch
-    from . import reference
 
-    return getattr(rnnscratch, name, None) or getattr(reference, name)
+    return getattr(rnnscratch, name)
 
 
 def _check_recurrent(m, what):

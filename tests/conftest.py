@@ -117,8 +117,9 @@ def _simd_paths():
 
 @pytest.fixture(params=_simd_paths())
 def simd_path(request, core):
-    """Run the test on each SIMD path the CPU offers: 'portable' and the x86
-    ones ('avx2', 'avx512') or 'neon' (aarch64)."""
+    """Run the test on each SIMD path this CPU offers: 'portable' and the x86
+    ones ('avx2', 'avx512') or 'neon' (aarch64); test_simd_paths checks that
+    the list holds every path the CPU supports."""
     before = core.get_simd_path()
     core.set_simd_path(request.param)
     try:

@@ -728,8 +728,12 @@ class TimeSoftmaxWithLossEntry(Entry):
         ]
 
 
+MODEL_IMPLS = ("rnnscratch", "rnnscratch.models.reference")
+
+
 class SimpleRnnlmEntry(Entry):
     name = "SimpleRnnlm"
+    impls = MODEL_IMPLS
     guards_backward = ("rnnscratch",)  # the reference mirrors the book: no guard
     dtypes = (np.float32,)  # the model draws its own float32 weights, as the book's does
     fuzz_dtypes = ("float32",)
@@ -1573,6 +1577,7 @@ class EmbeddingEntry(_AnyShapeEntry):
 class Seq2seqEntry(Entry):
     """The chapter-7 model: forward(xs (N,T) ids, ts (N,T) ids) -> loss."""
     name = "Seq2seq"
+    impls = MODEL_IMPLS
     guards_backward = ()
     dtypes = (np.float32,)  # the model draws its own float32 weights, as the book's does
     fuzz_dtypes = ("float32",)

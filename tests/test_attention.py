@@ -24,7 +24,12 @@ import zlib
 import numpy as np
 import pytest
 
+from central_difference import numerical_gradient
+
+from needs import course_dir
+
 import rnnscratch
+from rnnscratch.tools import course
 from rnnscratch import _core
 from rnnscratch import reference as R
 
@@ -245,32 +250,12 @@ def test_dtype_rule(mod):
 # the book's classes
 # --------------------------------------------------------------------------
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
 
 
 @pytest.fixture(scope="module")
 def book():
-    """ch08/attention_layer.py of the book, imported with the course directory
-    on sys.path; sys.path and sys.modules restored after."""
-    path = os.path.join(COURSE_DIR, "ch08", "attention_layer.py")
-    if not COURSE_DIR or not os.path.isfile(path):
-        pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                    "holding ch08/attention_layer.py (e.g. ../shared/course); it is %r"
-                    % COURSE_DIR)
-    saved_path = list(sys.path)
-    saved_mods = dict(sys.modules)
-    sys.path.insert(0, os.path.abspath(COURSE_DIR))
-    try:
-        spec = importlib.util.spec_from_file_location("_book_attention_layer", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        yield mod
-    finally:
-        sys.path[:] = saved_path
-        for k in list(sys.modules):
-            if k not in saved_mods:
-                del sys.modules[k]
-        sys.modules.update(saved_mods)
+    """ch08/attention_layer.py of the book, imported in isolation."""
+    return course.load(course_dir("ch08", "attention_layer.py"), "ch08.attention_layer").attention_layer
 
 
 @pytest.mark.parametrize("mod", [rnnscratch, R], ids=["compiled", "reference"])
@@ -334,19 +319,7 @@ def test_api_as_the_books(book):
 # gradients: float64 central differences
 # --------------------------------------------------------------------------
 
-def numeric_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        fp = f()
-        x[i] = old - eps
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
+numeric_grad = numerical_gradient  # tests/central_difference.py
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 1), (2, 3, 4, 5), (3, 5, 2, 3), (2, 1, 3, 4)],

@@ -11,7 +11,8 @@ import pytest
 
 import rnnscratch
 from rnnscratch import reference
-from rnnscratch import train as train_cli
+from rnnscratch.models import reference as ref_models
+from rnnscratch.tools import train as train_cli
 from rnnscratch.training.trainer import eval_perplexity, params_and_grads, remove_duplicate
 
 MODELS = {"Rnnlm": (29, 6, 5), "BetterRnnlm": (29, 6, 6, 0.5)}
@@ -44,7 +45,7 @@ def assert_same_snapshot(a, b):
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_compiled_equals_reference(name):
-    ours, ref = build(rnnscratch, name), build(reference, name)
+    ours, ref = build(rnnscratch, name), build(ref_models, name)
     V = MODELS[name][0]
     for k in range(3):
         xs, ts = data(V, seed=k)
@@ -105,7 +106,7 @@ def test_dout_scales_the_gradients():
         np.testing.assert_allclose(h, 2.5 * g, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("mod", [rnnscratch, reference], ids=["compiled", "reference"])
+@pytest.mark.parametrize("mod", [rnnscratch, ref_models], ids=["compiled", "reference"])
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_eval_perplexity_equals_the_training_paths_loss(mod, name):
     """eval_perplexity's forward-only path gives exp of the mean of what
@@ -143,7 +144,7 @@ def test_eval_loss_does_not_touch_parameters_or_generator():
     assert np.array_equal(state, np.random.get_state()[1])  # no dropout mask drawn
 
 
-@pytest.mark.parametrize("mod", [rnnscratch, reference], ids=["compiled", "reference"])
+@pytest.mark.parametrize("mod", [rnnscratch, ref_models], ids=["compiled", "reference"])
 def test_failed_forward_changes_nothing(mod):
     m = build(mod, "BetterRnnlm")
     xs, ts = data(29)
@@ -252,7 +253,7 @@ def test_simple_rnnlm_gains_save_load(tmp_path):
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls", [rnnscratch.RnnlmGen, rnnscratch.BetterRnnlmGen,
-                                 reference.RnnlmGen, reference.BetterRnnlmGen])
+                                 ref_models.RnnlmGen, ref_models.BetterRnnlmGen])
 def test_generate(cls):
     np.random.seed(0)
     m = cls(13, 4, 4)
@@ -414,7 +415,7 @@ def test_train_command_line(text_corpus, tmp_path, capsys):
 
 
 def test_demo_rnnlm_short_run(capsys):
-    from rnnscratch import demo
+    from rnnscratch.tools import demo
 
     assert demo.main(["--model", "rnnlm", "--epochs", "3", "--compare-epochs", "2"]) == 0
     out = capsys.readouterr().out

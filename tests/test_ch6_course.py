@@ -24,44 +24,25 @@ import types
 import numpy as np
 import pytest
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "ch06", "better_rnnlm.py")):
-    pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                "holding ch06/better_rnnlm.py (e.g. ../shared/course); it is %r" % COURSE_DIR,
-                allow_module_level=True)
+from needs import course_dir  # noqa: E402
+
+COURSE_DIR = course_dir("ch06", "better_rnnlm.py")
 
 import rnnscratch  # noqa: E402
-from rnnscratch import reference  # noqa: E402
+from rnnscratch.tools import course  # noqa: E402
+from rnnscratch.models import reference  # noqa: E402  (the reference models)
 from rnnscratch.training.trainer import RnnlmTrainer, eval_perplexity, params_and_grads  # noqa: E402
 
 RTOL = 1e-4
 
 
-def _course_modules():
-    return [k for k in sys.modules
-            if k.split(".")[0] in ("common", "ch06", "ch07", "dataset")]
-
-
 @pytest.fixture(scope="module")
 def book():
-    saved_path = list(sys.path)
-    saved_mods = {k: sys.modules.pop(k) for k in _course_modules()}
-    sys.path.insert(0, os.path.abspath(COURSE_DIR))
-    try:
-        ns = types.SimpleNamespace(
-            rnnlm=importlib.import_module("ch06.rnnlm"),
-            better=importlib.import_module("ch06.better_rnnlm"),
-            gen=importlib.import_module("ch07.rnnlm_gen"),
-            trainer=importlib.import_module("common.trainer"),
-            optimizer=importlib.import_module("common.optimizer"),
-            util=importlib.import_module("common.util"))
-        assert os.path.abspath(ns.better.__file__).startswith(os.path.abspath(COURSE_DIR))
-        yield ns
-    finally:
-        sys.path[:] = saved_path
-        for k in _course_modules():
-            del sys.modules[k]
-        sys.modules.update(saved_mods)
+    b = course.load(COURSE_DIR, "ch06.rnnlm", "ch06.better_rnnlm", "ch07.rnnlm_gen",
+                    "common.trainer", "common.optimizer", "common.util")
+    assert os.path.abspath(b.better_rnnlm.__file__).startswith(os.path.abspath(COURSE_DIR))
+    return types.SimpleNamespace(rnnlm=b.rnnlm, better=b.better_rnnlm, gen=b.rnnlm_gen,
+                                 trainer=b.trainer, optimizer=b.optimizer, util=b.util)
 
 
 MODELS = {
@@ -265,7 +246,7 @@ def test_generate_like_the_book(book, name, mod):
 def test_ch6_bench_and_fidelity_small(book):
     """bench --only ch6's code on small models: every contender runs, the
     ratios are the ratios of the medians, the fidelity run agrees."""
-    from rnnscratch import bench
+    from rnnscratch.tools import bench
 
     lines = []
     res = bench.run_ch6_bench(quick=True, course_dir=COURSE_DIR, fidelity=6, out=lines.append,

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from rnnscratch import bench
+from rnnscratch.tools import bench
 from rnnscratch.__main__ import main
 
 

@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from rnnscratch.__main__ import main
-from rnnscratch.course_check import check_course
+from rnnscratch.tools.check import check_course
 
 STUDENT_TIME_LAYERS = textwrap.dedent("""
     import numpy as np

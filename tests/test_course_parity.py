@@ -41,13 +41,12 @@ import zlib
 import numpy as np
 import pytest
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "common", "time_layers.py")):
-    pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                "holding common/time_layers.py (e.g. ../shared/course); it is %r"
-                % COURSE_DIR, allow_module_level=True)
+from needs import course_dir  # noqa: E402
+
+COURSE_DIR = course_dir("common", "time_layers.py")
 
 import rnnscratch  # noqa: E402
+from rnnscratch.tools import course  # noqa: E402
 from rnnscratch import reference  # noqa: E402
 
 RTOL32 = 1e-4
@@ -82,28 +81,13 @@ def named_rows(names):
 # the book's modules
 # --------------------------------------------------------------------------
 
-def _course_modules():
-    return [k for k in sys.modules if k == "common" or k.startswith("common.")]
-
-
 @pytest.fixture(scope="module")
 def book():
-    """common.time_layers and common.layers of the book, imported with the
-    course directory on sys.path; sys.path and sys.modules restored after."""
-    saved_path = list(sys.path)
-    saved_mods = {k: sys.modules.pop(k) for k in _course_modules()}
-    sys.path.insert(0, os.path.abspath(COURSE_DIR))
-    try:
-        tl = importlib.import_module("common.time_layers")
-        layers = importlib.import_module("common.layers")
-        assert os.path.dirname(os.path.dirname(os.path.abspath(tl.__file__))) \
-            == os.path.abspath(COURSE_DIR), tl.__file__
-        yield types.SimpleNamespace(tl=tl, layers=layers)
-    finally:
-        sys.path[:] = saved_path
-        for k in _course_modules():
-            del sys.modules[k]
-        sys.modules.update(saved_mods)
+    """common.time_layers and common.layers of the book, imported in isolation."""
+    b = course.load(COURSE_DIR, "common.time_layers", "common.layers")
+    assert os.path.dirname(os.path.dirname(os.path.abspath(b.time_layers.__file__))) \
+        == os.path.abspath(COURSE_DIR), b.time_layers.__file__
+    return types.SimpleNamespace(tl=b.time_layers, layers=b.layers)
 
 
 # --------------------------------------------------------------------------

@@ -4,10 +4,11 @@ import os
 import numpy as np
 import pytest
 
-from rnnscratch import demo
+from needs import ptb_dir
+
+from rnnscratch.tools import demo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PTB_DIR = os.path.join(HERE, "..", "..", "shared", "data", "ptb")
 
 
 def test_stdlib_text_is_english_and_large_enough():
@@ -73,10 +74,8 @@ def test_demo_errors(tmp_path, capsys):
     assert e.value.code == 2 and "--epochs: must be at least 1" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not os.path.isfile(os.path.join(PTB_DIR, "ptb.train.txt")),
-                    reason="the shared PTB directory is absent")
 def test_demo_ptb(capsys):
-    assert demo.main(["--data", "ptb", "--data-dir", PTB_DIR, "--epochs", "1",
+    assert demo.main(["--data", "ptb", "--data-dir", ptb_dir(), "--epochs", "1",
                       "--compare-epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "Penn Treebank" in out and "vocabulary 418" in out
@@ -89,9 +88,9 @@ def test_chapter5_loop_agrees_with_the_reference_layers():
     import numpy as np
 
     from rnnscratch.models import SimpleRnnlm
-    from rnnscratch.reference import SimpleRnnlm as RefSimpleRnnlm
-    from rnnscratch.bench import _lm_corpus
-    from rnnscratch.demo import train_chapter5
+    from rnnscratch.models.reference import SimpleRnnlm as RefSimpleRnnlm
+    from rnnscratch.tools.bench import _lm_corpus
+    from rnnscratch.tools.demo import train_chapter5
 
     corpus, _ = _lm_corpus(1000)
     V = int(corpus.max()) + 1

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from central_difference import numerical_gradient
+
 from rnnscratch import reference
 from rnnscratch.diveintocode import (
     FC, SGD, AdaGrad, HeInitializer, ReLU, ScratchSimpleRNNClassifier, Sigmoid,
@@ -86,18 +88,7 @@ def test_zero_time_steps(rng):
 # backward: finite differences (float64)
 # --------------------------------------------------------------------------
 
-def numerical_grad(f, a, eps=1e-6):
-    """Central differences of the scalar f() with respect to the array a (modified in place)."""
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        fp = f()
-        a[i] = old - eps
-        fm = f()
-        a[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
+numerical_grad = numerical_gradient  # tests/central_difference.py
 
 
 @pytest.mark.parametrize("return_sequences", [False, True])

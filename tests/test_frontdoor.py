@@ -19,7 +19,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from rnnscratch import demo
+from rnnscratch.tools import demo
 from rnnscratch.__main__ import main as cli_main
 from rnnscratch.datasets import ptb
 from rnnscratch.diveintocode import ScratchSimpleRNNClassifier
@@ -183,7 +183,7 @@ def test_demo_plot_under_a_file_fails_before_the_run(tmp_path, capsys):
 ])
 def test_bench_mistakes_are_one_line_before_the_run(tmp_path, monkeypatch, capsys, args,
                                                     message):
-    from rnnscratch import bench
+    from rnnscratch.tools import bench
 
     monkeypatch.chdir(tmp_path)
 

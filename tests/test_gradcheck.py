@@ -10,23 +10,15 @@ max relative error < 1e-6.  Run against the compiled and the reference classes.
 import numpy as np
 import pytest
 
+from central_difference import numerical_gradient as central_difference
+
 EPS = 1e-5          # central-difference step
 MAX_REL_ERR = 1e-6
 RELU_MARGIN = 1e-3  # pre-activations kept this far from the relu kink
 
 
 def numerical_gradient(loss, arr):
-    """d loss / d arr by central differences; ``arr`` is perturbed in place."""
-    grad = np.zeros(arr.shape, dtype=np.float64)
-    for idx in np.ndindex(*arr.shape):
-        old = arr[idx]
-        arr[idx] = old + EPS
-        fp = loss()
-        arr[idx] = old - EPS
-        fm = loss()
-        arr[idx] = old
-        grad[idx] = (fp - fm) / (2 * EPS)
-    return grad
+    return central_difference(loss, arr, EPS)
 
 
 def assert_grad_ok(analytic, numeric, what):
@@ -194,16 +186,7 @@ def test_registry_gradcheck(entry, variant, impl):
         entry.id, len(back), len(float_inputs))
 
     def numeric(arr):
-        grad = np.zeros(arr.shape, dtype=np.float64)
-        for idx in np.ndindex(*arr.shape):
-            old = arr[idx]
-            arr[idx] = old + eps
-            fp = loss()
-            arr[idx] = old - eps
-            fm = loss()
-            arr[idx] = old
-            grad[idx] = (fp - fm) / (2 * eps)
-        return grad
+        return central_difference(loss, arr, eps)
 
     def check(a, n, what):
         assert a.shape == n.shape, what

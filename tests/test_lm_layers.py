@@ -7,9 +7,12 @@ import re
 import numpy as np
 import pytest
 
+from central_difference import numerical_gradient
+
 from rnnscratch import _core
 import rnnscratch as C  # the compiled layers and models
 from rnnscratch import reference as R
+from rnnscratch.models import reference as RM
 from rnnscratch.models import RnnlmBase
 
 DTYPES = (np.float32, np.float64)
@@ -323,19 +326,7 @@ def test_softmax_errors(rng):
 # --------------------------------------------------------------------------
 # float64 finite differences
 
-def numerical_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        fp = f()
-        x[i] = old - eps
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
+numerical_grad = numerical_gradient  # tests/central_difference.py
 
 
 def test_finite_differences_float64(rng):
@@ -409,7 +400,7 @@ def test_simple_rnnlm_params_and_init():
     assert not model.params[3].any() and not model.params[5].any()
     # the same draws as the reference model (and the course) from the same seed
     np.random.seed(0)
-    ref = R.SimpleRnnlm(V, D, H)
+    ref = RM.SimpleRnnlm(V, D, H)
     for p, q in zip(model.params, ref.params):
         np.testing.assert_array_equal(p, q)
 
@@ -419,7 +410,7 @@ def test_simple_rnnlm_matches_reference_over_steps():
     np.random.seed(3)
     model = C.SimpleRnnlm(V, D, H)
     np.random.seed(3)
-    ref = R.SimpleRnnlm(V, D, H)
+    ref = RM.SimpleRnnlm(V, D, H)
     rng = np.random.default_rng(1)
     grads = list(model.grads)
     for step in range(3):  # stateful: the hidden state carries over
@@ -669,7 +660,7 @@ def test_simple_rnnlm_with_a_layer_of_your_own():
     np.random.seed(1)
     model = C.SimpleRnnlm(V, D, H)
     np.random.seed(1)
-    ref = R.SimpleRnnlm(V, D, H)
+    ref = RM.SimpleRnnlm(V, D, H)
     model.layers[2] = R.TimeAffine(*model.layers[2].params)
     xs = np.arange(12).reshape(3, 4) % V
     ts = (xs + 1) % V

@@ -3,28 +3,27 @@
 The shared PTB files are found through $RNNSCRATCH_DATA, or ../shared/data/ptb
 next to the clone; the tests that need them are skipped only when that
 directory is absent. No test touches the network."""
+import functools
 import os
 
 import numpy as np
 import pytest
 
+from needs import find_ptb_dir, ptb_dir
 from rnnscratch.datasets import ptb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def shared_ptb_dir():
-    for d in (os.environ.get("RNNSCRATCH_DATA"),
-              os.path.join(HERE, "..", "..", "shared", "data", "ptb")):
-        if d:
-            for cand in (d, os.path.join(d, "ptb")):
-                if os.path.isfile(os.path.join(cand, "ptb.train.txt")):
-                    return os.path.abspath(cand)
-    return None
+PTB_DIR = find_ptb_dir()
 
 
-PTB_DIR = shared_ptb_dir()
-needs_ptb = pytest.mark.skipif(PTB_DIR is None, reason="the shared PTB directory is absent")
+def needs_ptb(test):
+    """The test runs with the PTB files; without them it skips (fails in CI)."""
+    def run(*args, **kwargs):
+        ptb_dir()
+        return test(*args, **kwargs)
+    return functools.wraps(test)(run)
 
 
 @pytest.fixture

@@ -5,12 +5,8 @@ character datasets' generators and loader, Trainer and eval_seq2seq.
 
 Parity with the book's own classes and loader is in test_seq2seq_parity.py.
 
-The attention models are built over whatever TimeAttention the package has
-(rnnscratch.TimeAttention / rnnscratch.reference.TimeAttention, from the
-attention branch); without one they must raise ImportError at construction
-(test_attention_models_need_a_time_attention). Their composition is checked
-meanwhile over _DotAttention below, a plain NumPy dot-product attention with
-the book's API written for these tests.
+The twins are rnnscratch.models.reference's: the same compositions over the
+NumPy reference layers.
 """
 import os
 import pickle
@@ -19,8 +15,11 @@ import types
 import numpy as np
 import pytest
 
+from central_difference import numerical_gradient
+
 import rnnscratch
 from rnnscratch import reference
+from rnnscratch.models import reference as ref_models
 from rnnscratch.datasets import sequence
 from rnnscratch.models import seq2seq as m
 
@@ -28,69 +27,9 @@ V, D, H = 11, 3, 4
 MODELS = ("Seq2seq", "PeekySeq2seq", "AttentionSeq2seq")
 
 
-# --------------------------------------------------------------------------
-# a test-local attention layer with the book's API (forward(hs_enc, hs_dec) -> c,
-# backward(dc) -> (dhs_enc, dhs_dec), attention_weights)
-# --------------------------------------------------------------------------
-class _DotAttention:
-    def __init__(self):
-        self.params, self.grads = [], []
-        self.attention_weights = None
-        self.cache = None
-
-    def forward(self, hs_enc, hs_dec):
-        hs_enc, hs_dec = np.asarray(hs_enc), np.asarray(hs_dec)
-        s = np.einsum("nth,nuh->nut", hs_enc, hs_dec)          # (N, T_dec, T_enc)
-        s = s - s.max(axis=2, keepdims=True)
-        a = np.exp(s)
-        a /= a.sum(axis=2, keepdims=True)
-        c = np.einsum("nut,nth->nuh", a, hs_enc)
-        self.cache = (hs_enc, hs_dec, a)
-        self.attention_weights = [a[:, u] for u in range(a.shape[1])]
-        return c
-
-    def backward(self, dc):
-        hs_enc, hs_dec, a = self.cache
-        da = np.einsum("nuh,nth->nut", dc, hs_enc)
-        dhs_enc = np.einsum("nut,nuh->nth", a, dc)
-        ds = a * (da - (da * a).sum(axis=2, keepdims=True))
-        dhs_enc += np.einsum("nut,nuh->nth", ds, hs_dec)
-        dhs_dec = np.einsum("nut,nth->nuh", ds, hs_enc)
-        return dhs_enc, dhs_dec
-
-
-def _with_attention(layers):
-    def kit():
-        L = layers()
-        L.TimeAttention = _DotAttention
-        return L
-    return staticmethod(kit)
-
-
-def _attention_family(mod, layers):
-    class AE(mod.AttentionEncoder):
-        _layers = _with_attention(layers)
-
-    class AD(mod.AttentionDecoder):
-        _layers = _with_attention(layers)
-
-    class AS(mod.AttentionSeq2seq):
-        _layers = _with_attention(layers)
-        _encoder_class, _decoder_class = AE, AD
-    return AS
-
-
-def _has_attention():
-    return hasattr(rnnscratch, "TimeAttention") or hasattr(reference, "TimeAttention")
-
-
 def model_classes(name):
-    """(compiled, twin) classes; the attention models over _DotAttention when the
-    package has no TimeAttention yet."""
-    if name == "AttentionSeq2seq" and not _has_attention():
-        return (_attention_family(m, m.compiled_layers),
-                _attention_family(reference.seq2seq, m.reference_layers))
-    return getattr(rnnscratch, name), getattr(reference, name)
+    """(compiled, twin) classes."""
+    return getattr(rnnscratch, name), getattr(ref_models, name)
 
 
 def batch(rng, N=3, T_in=5, T_out=4):
@@ -161,16 +100,10 @@ def _gradcheck(model, xs, ts, rng, per_param=12, eps=1e-6):
     for i, (p, g) in enumerate(zip(model.params, analytic)):
         flat = p.reshape(-1)
         picks = rng.choice(flat.size, size=min(per_param, flat.size), replace=False)
+        num = numerical_gradient(lambda: model.forward(xs, ts), p, eps, picks).reshape(-1)
         for k in picks:
-            old = flat[k]
-            flat[k] = old + eps
-            fp = model.forward(xs, ts)
-            flat[k] = old - eps
-            fm = model.forward(xs, ts)
-            flat[k] = old
-            num = (fp - fm) / (2 * eps)
-            assert abs(num - g.reshape(-1)[k]) <= 1e-6 + 1e-5 * abs(num), (i, k, num,
-                                                                           g.reshape(-1)[k])
+            assert abs(num[k] - g.reshape(-1)[k]) <= 1e-6 + 1e-5 * abs(num[k]), (
+                i, k, num[k], g.reshape(-1)[k])
 
 
 @pytest.mark.parametrize("which", [0, 1], ids=["compiled", "reference"])
@@ -345,7 +278,7 @@ def test_bad_calls_raise_and_change_nothing(name, rng):
 def test_parts_alone(part, rng):
     """The parts have the book's signatures: Encoder.forward(xs) -> h (N,H),
     backward(dh) -> None; decoders forward(xs, h) -> scores, backward -> dh."""
-    for mod in (rnnscratch, reference):
+    for mod in (rnnscratch, ref_models):
         np.random.seed(0)
         layer = getattr(mod, part)(V, D, H)
         xs = rng.integers(0, V, (2, 3))
@@ -364,14 +297,10 @@ def test_parts_alone(part, rng):
                 layer.generate(rng.standard_normal((2, H)), 0, 2)
 
 
-def test_attention_models_need_a_time_attention():
-    for mod in (rnnscratch, reference):
-        if _has_attention():
-            model = mod.AttentionSeq2seq(V, D, H)
-            assert model.decoder.attention is not None
-        else:
-            with pytest.raises(ImportError, match="TimeAttention"):
-                mod.AttentionSeq2seq(V, D, H)
+def test_attention_models_are_built_over_each_sides_time_attention():
+    for mod, layers in ((rnnscratch, rnnscratch.layers), (ref_models, reference)):
+        model = mod.AttentionSeq2seq(V, D, H)
+        assert type(model.decoder.attention) is layers.TimeAttention
 
 
 def test_constructor_arguments():
@@ -379,7 +308,7 @@ def test_constructor_arguments():
         with pytest.raises(ValueError, match="hidden_size"):
             rnnscratch.Seq2seq(V, D, bad)
         with pytest.raises(ValueError, match="vocab_size"):
-            reference.Seq2seq(bad, D, H)
+            ref_models.Seq2seq(bad, D, H)
     with pytest.raises(ValueError, match="dtype"):
         rnnscratch.Seq2seq(V, D, H, dtype=np.float16)
 
@@ -391,11 +320,11 @@ def test_layer_namespaces():
     assert ours.TimeAffine is rnnscratch.TimeAffine
     assert ref.TimeLSTM is reference.TimeLSTM
     # the compiled LSTM as soon as the package exports one, its twin meanwhile
-    assert ours.TimeLSTM is getattr(rnnscratch, "TimeLSTM", reference.TimeLSTM)
+    assert ours.TimeLSTM is rnnscratch.TimeLSTM
     np.random.seed(0)
     model = rnnscratch.Seq2seq(V, D, H)
     assert type(model.encoder.lstm) is ours.TimeLSTM
-    assert type(reference.Seq2seq(V, D, H).decoder.lstm) is reference.TimeLSTM
+    assert type(ref_models.Seq2seq(V, D, H).decoder.lstm) is reference.TimeLSTM
 
 
 # --------------------------------------------------------------------------

@@ -26,51 +26,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-if not COURSE_DIR or not os.path.isfile(os.path.join(COURSE_DIR, "ch07", "seq2seq.py")):
-    pytest.skip("the book's code is needed: set RNNSCRATCH_COURSE_DIR to the directory "
-                "holding ch07/seq2seq.py (e.g. ../shared/course); it is %r" % COURSE_DIR,
-                allow_module_level=True)
+from needs import course_dir  # noqa: E402
+
+COURSE_DIR = course_dir("ch07", "seq2seq.py")
 
 import rnnscratch  # noqa: E402
+from rnnscratch.tools import course  # noqa: E402
 from rnnscratch import reference  # noqa: E402
+from rnnscratch.models import reference as ref_models  # noqa: E402
 from rnnscratch.datasets import sequence  # noqa: E402
 from rnnscratch.models import seq2seq as m  # noqa: E402
 
 RTOL32 = 1e-4
 RTOL64 = 1e-10
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sequence"
-BOOK_PACKAGES = ("common", "ch07", "ch08", "dataset", "seq2seq", "peeky_seq2seq")
-
-
-def _book_modules():
-    return [k for k in sys.modules if k.split(".")[0] in BOOK_PACKAGES]
 
 
 @pytest.fixture(scope="module")
 def book():
-    saved_path = list(sys.path)
-    saved_mods = {k: sys.modules.pop(k) for k in _book_modules()}
-    course = os.path.abspath(COURSE_DIR)
-    sys.path[:0] = [course, os.path.join(course, "ch07")]
-    try:
-        ns = types.SimpleNamespace(
-            layers=importlib.import_module("common.layers"),
-            s2s=importlib.import_module("ch07.seq2seq"),
-            peeky=importlib.import_module("ch07.peeky_seq2seq"),
-            att=importlib.import_module("ch08.attention_seq2seq"),
-            att_layer=importlib.import_module("ch08.attention_layer"),
-            optimizer=importlib.import_module("common.optimizer"),
-            trainer=importlib.import_module("common.trainer"),
-            util=importlib.import_module("common.util"),
-            seq=importlib.import_module("dataset.sequence"),
-        )
-        yield ns
-    finally:
-        sys.path[:] = saved_path
-        for k in _book_modules():
-            del sys.modules[k]
-        sys.modules.update(saved_mods)
+    b = course.load(COURSE_DIR, "common.layers", "ch07.seq2seq", "ch07.peeky_seq2seq",
+                    "ch08.attention_seq2seq", "ch08.attention_layer", "common.optimizer",
+                    "common.trainer", "common.util", "dataset.sequence", paths=("ch07",))
+    return types.SimpleNamespace(layers=b.layers, s2s=b.seq2seq, peeky=b.peeky_seq2seq,
+                                 att=b.attention_seq2seq, att_layer=b.attention_layer,
+                                 optimizer=b.optimizer, trainer=b.trainer, util=b.util,
+                                 seq=b.sequence)
 
 
 def close(ours, theirs, what, rtol=RTOL32):
@@ -188,7 +168,7 @@ def test_embedding(book, impl, dt, rng):
 # --------------------------------------------------------------------------
 def _attention_family(mod, layers, attention):
     def kit():
-        L = layers()
+        L = types.SimpleNamespace(**{n: getattr(layers(), n) for n in layers().__all__})
         L.TimeAttention = attention
         return L
 
@@ -207,18 +187,18 @@ def _attention_family(mod, layers, attention):
 def _pairs(book, name):
     """[(label, our class)] and the book's class."""
     if name == "Seq2seq":
-        return [("rnnscratch", rnnscratch.Seq2seq), ("reference", reference.Seq2seq)], \
+        return [("rnnscratch", rnnscratch.Seq2seq), ("reference", ref_models.Seq2seq)], \
             book.s2s.Seq2seq
     if name == "PeekySeq2seq":
         return [("rnnscratch", rnnscratch.PeekySeq2seq),
-                ("reference", reference.PeekySeq2seq)], book.peeky.PeekySeq2seq
+                ("reference", ref_models.PeekySeq2seq)], book.peeky.PeekySeq2seq
     ta = book.att_layer.TimeAttention
     out = [("rnnscratch+book attention", _attention_family(m, m.compiled_layers, ta)),
            ("reference+book attention",
-            _attention_family(reference.seq2seq, m.reference_layers, ta))]
+            _attention_family(ref_models, m.reference_layers, ta))]
     if hasattr(rnnscratch, "TimeAttention") or hasattr(reference, "TimeAttention"):
         out += [("rnnscratch", rnnscratch.AttentionSeq2seq),
-                ("reference", reference.AttentionSeq2seq)]
+                ("reference", ref_models.AttentionSeq2seq)]
     return out, book.att.AttentionSeq2seq
 
 

@@ -5,7 +5,10 @@ import sys
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import needs
+from needs import course_dir
+
+torch = needs.torch()
 
 import rnnscratch  # noqa: E402
 from rnnscratch import reference  # noqa: E402
@@ -224,33 +227,25 @@ def test_chapter6_shapes_lstm_and_tied_dropout_models():
     assert again.tied and again.layers[-1].weight is again.layers[0].weight
 
 
-COURSE_DIR = os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-
-
-@pytest.mark.skipif(not os.path.isfile(os.path.join(COURSE_DIR, "ch06", "better_rnnlm.py")),
-                    reason="the book's code is needed: set RNNSCRATCH_COURSE_DIR")
 def test_the_books_better_rnnlm_to_torch():
-    from rnnscratch.course_check import _isolated
+    from rnnscratch.tools import course
 
-    with _isolated(COURSE_DIR, ("common", "better_rnnlm")):
-        sys.path.insert(0, os.path.join(COURSE_DIR, "ch06"))
-        import better_rnnlm
-
-        np.random.seed(9)
-        # dropout 0: the same masks (all ones) on both sides; the book's TimeDropout
-        # cannot run backward with train_flg=False
-        model = better_rnnlm.BetterRnnlm(vocab_size=30, wordvec_size=8, hidden_size=8,
-                                         dropout_ratio=0.0)
-        net = to_torch(model)
-        assert net.tied and net.stateful and net.book_class == "BetterRnnlm"
-        rng = np.random.default_rng(10)
-        for xs, ts in _lm_batches(rng, 30):
-            loss = model.forward(xs, ts)
-            model.backward()
-            net.zero_grad()
-            tloss = net(xs, ts)
-            tloss.backward()
-            close(tloss, loss, rtol=1e-5)
-            lstm = net.layers[2]
-            close(lstm_from_torch_order(lstm.weight_ih_l0.grad.numpy().T, axis=1),
-                  model.grads[1], rtol=1e-3, atol=1e-6)
+    better_rnnlm = course.load(course_dir("ch06", "better_rnnlm.py"), "ch06.better_rnnlm").better_rnnlm
+    np.random.seed(9)
+    # dropout 0: the same masks (all ones) on both sides; the book's TimeDropout
+    # cannot run backward with train_flg=False
+    model = better_rnnlm.BetterRnnlm(vocab_size=30, wordvec_size=8, hidden_size=8,
+                                     dropout_ratio=0.0)
+    net = to_torch(model)
+    assert net.tied and net.stateful and net.book_class == "BetterRnnlm"
+    rng = np.random.default_rng(10)
+    for xs, ts in _lm_batches(rng, 30):
+        loss = model.forward(xs, ts)
+        model.backward()
+        net.zero_grad()
+        tloss = net(xs, ts)
+        tloss.backward()
+        close(tloss, loss, rtol=1e-5)
+        lstm = net.layers[2]
+        close(lstm_from_torch_order(lstm.weight_ih_l0.grad.numpy().T, axis=1),
+              model.grads[1], rtol=1e-3, atol=1e-6)

@@ -9,6 +9,8 @@ basic MatMul, Affine, Softmax, SoftmaxWithLoss, Sigmoid, SigmoidWithLoss, Dropou
       Embedding                                        (common/layers.py)
 """
 from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
+from .basic import (Affine, Dropout, Embedding, MatMul, Sigmoid, SigmoidWithLoss, Softmax,
+                    SoftmaxWithLoss)
 from .gated import (GRU, LSTM, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM,
                     TimeSigmoidWithLoss)
 from .lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
@@ -16,11 +18,6 @@ from .rnn import RNN, TimeRNN
 
 __all__ = ["RNN", "TimeRNN", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
            "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout", "TimeSigmoidWithLoss",
-           "WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
-
-# --- basic: the book's common/layers.py (seq2seq branch) ---
-from .basic import (Affine, Dropout, Embedding, MatMul, Sigmoid,  # noqa: E402
-                    SigmoidWithLoss, Softmax, SoftmaxWithLoss)
-
-__all__ += ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
-            "Dropout", "Embedding"]
+           "WeightSum", "AttentionWeight", "Attention", "TimeAttention",
+           "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
+           "Dropout", "Embedding"]

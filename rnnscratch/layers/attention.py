@@ -18,7 +18,7 @@ sequence kernels with T = 1.
 """
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 from .._policy import check_numeric
 
 __all__ = ["WeightSum", "AttentionWeight", "Attention", "TimeAttention"]

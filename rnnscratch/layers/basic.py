@@ -20,7 +20,7 @@ rnnscratch.reference.basic, the NumPy twins of these classes.
 """
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 from .._policy import grads_like
 from ..reference import basic as _ref
 from ..reference._checks import check_ndim, check_shape

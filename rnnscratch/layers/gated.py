@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 from .._policy import NUMERIC_KINDS, check_numeric, compute_dtype, grads_like
 from ..reference.gated import TimeDropout, TimeSigmoidWithLoss
 

@@ -8,7 +8,7 @@ classes hold the state.
 """
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 from .._policy import grads_like, label_ids
 
 __all__ = ["TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss"]

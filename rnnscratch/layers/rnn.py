@@ -7,7 +7,7 @@ features, H hidden units.
 """
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 from .._policy import check_activation, grads_like
 
 __all__ = ["RNN", "TimeRNN"]

@@ -80,7 +80,7 @@ class RnnlmBase(BaseModel):
     forward(xs (N,T), ts (N,T)) -> loss; backward(dout=1); reset_state().
     """
 
-    _layer_classes = None  # (Embedding, TimeRNN, Affine, SoftmaxWithLoss) classes, set by subclasses
+    _layers = None  # the layer namespace (compiled_layers or reference_layers), set by subclasses
 
     def __init__(self, vocab_size=10000, wordvec_size=100, hidden_size=100):
         V, D, H = vocab_size, wordvec_size, hidden_size
@@ -92,13 +92,13 @@ class RnnlmBase(BaseModel):
         affine_W = (rn(H, V) / np.sqrt(H)).astype("f")
         affine_b = np.zeros(V).astype("f")
 
-        Embedding, RNN, Affine, Loss = self._layer_classes
+        L = self._layers()
         self.layers = [
-            Embedding(embed_W),
-            RNN(rnn_Wx, rnn_Wh, rnn_b, stateful=True),
-            Affine(affine_W, affine_b),
+            L.TimeEmbedding(embed_W),
+            L.TimeRNN(rnn_Wx, rnn_Wh, rnn_b, stateful=True),
+            L.TimeAffine(affine_W, affine_b),
         ]
-        self.loss_layer = Loss()
+        self.loss_layer = L.TimeSoftmaxWithLoss()
         self.rnn_layer = self.layers[1]
 
         self.params, self.grads = [], []
@@ -139,28 +139,19 @@ class RnnlmBase(BaseModel):
 # --------------------------------------------------------------------------
 
 def compiled_layers():
-    """The namespace of layer classes the compiled models are built from
-    (rnnscratch.layers)."""
-    import types
-
+    """The layer classes the compiled models are built from: rnnscratch.layers.
+    Every model class names its namespace in ``_layers`` (a function, so that
+    the layer modules are imported only when a model is built)."""
     from .. import layers
 
-    return types.SimpleNamespace(
-        TimeEmbedding=layers.TimeEmbedding, TimeAffine=layers.TimeAffine,
-        TimeSoftmaxWithLoss=layers.TimeSoftmaxWithLoss, TimeRNN=layers.TimeRNN,
-        TimeLSTM=layers.TimeLSTM, TimeDropout=layers.TimeDropout)
+    return layers
 
 
 def reference_layers():
-    """The namespace of the NumPy reference layers (rnnscratch.reference)."""
-    import types
-
+    """The NumPy reference layers, under the same names: rnnscratch.reference."""
     from .. import reference
 
-    return types.SimpleNamespace(
-        TimeEmbedding=reference.TimeEmbedding, TimeAffine=reference.TimeAffine,
-        TimeSoftmaxWithLoss=reference.TimeSoftmaxWithLoss, TimeRNN=reference.TimeRNN,
-        TimeLSTM=reference.TimeLSTM, TimeDropout=reference.TimeDropout)
+    return reference
 
 
 def _is_transpose_of(W, E):
@@ -173,7 +164,7 @@ def _is_transpose_of(W, E):
 
 class LstmLmBase(BaseModel):
     """The composition of the chapter-6 language models over a namespace of
-    layer classes (`_layer_namespace()`: compiled_layers or reference_layers).
+    layer classes (`_layers()`: compiled_layers or reference_layers).
 
     layers = [TimeEmbedding, (TimeDropout,) TimeLSTM, (TimeDropout, TimeLSTM,
     TimeDropout,) TimeAffine]; loss_layer = TimeSoftmaxWithLoss; params and
@@ -198,12 +189,11 @@ class LstmLmBase(BaseModel):
     entry) all give the book's update.
     """
 
-    _layer_namespace = staticmethod(compiled_layers)
+    _layers = staticmethod(compiled_layers)
 
     def _assemble(self, layers, lstm_layers, drop_layers, tied):
-        L = self._ns
         self.layers = layers
-        self.loss_layer = L.TimeSoftmaxWithLoss()
+        self.loss_layer = self._layers().TimeSoftmaxWithLoss()
         self._lstms = list(lstm_layers)
         self.drop_layers = list(drop_layers)
         self._tied = tied
@@ -242,7 +232,7 @@ class LstmLmBase(BaseModel):
         return xs
 
     def _head(self, hs, ts, out):
-        from .. import _core
+        from .._loader import _core
         from .._policy import label_ids
 
         affine = self.layers[-1]
@@ -339,7 +329,7 @@ class LstmLmBase(BaseModel):
             d = self._tied_head_backward(d)
             for layer in reversed(self.layers[1:-1]):
                 d = layer.backward(d)
-            from .. import _core
+            from .._loader import _core
 
             embed = self.layers[0]
             _core.embedding_backward(d, embed.idx, embed.params[0], embed.grads[0],
@@ -358,7 +348,7 @@ class LstmLmBase(BaseModel):
         transposed copy of E or of its gradient, and no call into NumPy's
         BLAS, whose idle threads would spin on the cores the next kernel
         runs on."""
-        from .. import _core
+        from .._loader import _core
 
         affine, embed = self.layers[-1], self.layers[0]
         db = affine.grads[1] if len(affine.grads) > 1 else None

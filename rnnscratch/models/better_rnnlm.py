@@ -4,7 +4,7 @@ after them, and the output affine tied to the embedding (W = embed_W.T).
 
 One composition (BetterRnnlmModel) over a namespace of layer classes:
 rnnscratch.BetterRnnlm uses the compiled layers (fused, tied output head),
-rnnscratch.reference.BetterRnnlm the NumPy twins.
+rnnscratch.models.reference.BetterRnnlm the NumPy twins.
 """
 import numpy as np
 
@@ -46,7 +46,7 @@ class BetterRnnlmModel(LstmLmBase):
         lstm_b2 = np.zeros(4 * H).astype("f")
         affine_b = np.zeros(V).astype("f")
 
-        L = self._ns = self._layer_namespace()
+        L = self._layers()
         layers = [
             L.TimeEmbedding(embed_W),
             L.TimeDropout(dropout_ratio),
@@ -65,4 +65,4 @@ class BetterRnnlm(BetterRnnlmModel):
     Built from the compiled layers (rnnscratch.layers); forward() runs the
     tied output head fused.
     """
-    _layer_namespace = staticmethod(compiled_layers)
+    _layers = staticmethod(compiled_layers)

@@ -4,7 +4,7 @@ TimeEmbedding -> TimeLSTM(stateful) -> TimeAffine -> TimeSoftmaxWithLoss,
 float32, weights drawn from np.random.randn with the book's scales, in the
 book's order. One composition (RnnlmModel) over a namespace of layer
 classes: rnnscratch.Rnnlm uses the compiled layers (fused output head),
-rnnscratch.reference.Rnnlm the NumPy twins.
+rnnscratch.models.reference.Rnnlm the NumPy twins.
 """
 import numpy as np
 
@@ -35,7 +35,7 @@ class RnnlmModel(LstmLmBase):
         affine_W = (rn(H, V) / np.sqrt(H)).astype("f")
         affine_b = np.zeros(V).astype("f")
 
-        L = self._ns = self._layer_namespace()
+        L = self._layers()
         layers = [
             L.TimeEmbedding(embed_W),
             L.TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=True),
@@ -50,4 +50,4 @@ class Rnnlm(RnnlmModel):
     Built from the compiled layers (rnnscratch.layers); forward() runs the
     output head fused.
     """
-    _layer_namespace = staticmethod(compiled_layers)
+    _layers = staticmethod(compiled_layers)

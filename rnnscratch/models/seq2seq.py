@@ -29,40 +29,15 @@ A call that raises (a bad argument found by any layer) leaves the model and
 its layers as they were.
 """
 import threading
-import types
 
 import numpy as np
 
-from .base import BaseModel
+from .._policy import check_id_range
+from .base import BaseModel, compiled_layers, reference_layers  # noqa: F401 (re-exported)
 
 __all__ = ["Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
            "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq",
            "compiled_layers", "reference_layers", "save_params", "load_params"]
-
-
-# --------------------------------------------------------------- layer namespaces
-def _attention_missing(*args, **kwargs):
-    raise ImportError("TimeAttention is not available in this build: neither "
-                      "rnnscratch.TimeAttention nor rnnscratch.reference.TimeAttention exists")
-
-
-def reference_layers():
-    """The NumPy twins: TimeEmbedding, TimeLSTM, TimeAffine, TimeSoftmaxWithLoss,
-    TimeAttention (rnnscratch.reference)."""
-    from .. import reference as ref
-    return types.SimpleNamespace(
-        TimeEmbedding=ref.TimeEmbedding, TimeLSTM=ref.TimeLSTM, TimeAffine=ref.TimeAffine,
-        TimeSoftmaxWithLoss=ref.TimeSoftmaxWithLoss,
-        TimeAttention=getattr(ref, "TimeAttention", _attention_missing))
-
-
-def compiled_layers():
-    """The compiled layers (rnnscratch.layers)."""
-    from .. import layers
-    return types.SimpleNamespace(
-        TimeEmbedding=layers.TimeEmbedding, TimeAffine=layers.TimeAffine,
-        TimeSoftmaxWithLoss=layers.TimeSoftmaxWithLoss, TimeLSTM=layers.TimeLSTM,
-        TimeAttention=layers.TimeAttention)
 
 
 # --------------------------------------------------------------- helpers
@@ -100,12 +75,8 @@ def _ids(name, value, ndim=2, V=None):
     if a.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-d array of ids of shape (N, T), "
                          f"got shape {a.shape}")
-    if V is not None and a.size:
-        bad = (a < 0) | (a >= V)
-        if bad.any():
-            pos = [int(i) for i in np.argwhere(bad)[0]]
-            raise ValueError(f"{name}: id {a[tuple(pos)]} at {pos} is out of range: "
-                             f"expected ids in [0, {V})")
+    if V is not None:
+        check_id_range(name, a, V)
     return a
 
 
@@ -165,6 +136,17 @@ def load_params(model, file_name=None):
     """The book's BaseModel.load_params for any model with `params`: the count
     and every shape checked before anything is written (ValueError)."""
     BaseModel.load_params(model, file_name)
+
+
+def _greedy(step, start_id, sample_size):
+    """The decoders' generate(): sample_size ids, each the argmax of
+    step(x (1,1) the previous id) -> scores, starting from start_id."""
+    sampled, sample_id = [], start_id
+    for _ in range(int(sample_size)):
+        score = step(np.array(sample_id).reshape((1, 1)))
+        sample_id = int(np.argmax(np.asarray(score).reshape(-1)))
+        sampled.append(sample_id)
+    return sampled
 
 
 def _collect(obj, layers):
@@ -259,13 +241,7 @@ class Decoder:
                 raise ValueError(f"h: expected shape (1, H), got {hh.shape}")
             _single("h", hh)
             self.lstm.set_state(h)
-            sampled, sample_id = [], start_id
-            for _ in range(int(sample_size)):
-                x = np.array(sample_id).reshape((1, 1))
-                score = self._step(x, h)
-                sample_id = int(np.argmax(np.asarray(score).reshape(-1)))
-                sampled.append(sample_id)
-            return sampled
+            return _greedy(lambda x: self._step(x, h), start_id, sample_size)
         return _atomic(self, run)
 
 
@@ -464,13 +440,7 @@ class AttentionDecoder:
             e = self._enc_hs(enc_hs)
             _single("enc_hs", e)
             self.lstm.set_state(e[:, -1])
-            sampled, sample_id = [], start_id
-            for _ in range(int(sample_size)):
-                x = np.array(sample_id).reshape((1, 1))
-                score = self._step(x, e)
-                sample_id = int(np.argmax(np.asarray(score).reshape(-1)))
-                sampled.append(sample_id)
-            return sampled
+            return _greedy(lambda x: self._step(x, e), start_id, sample_size)
         return _atomic(self, run)
 
 

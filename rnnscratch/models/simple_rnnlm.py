@@ -4,11 +4,10 @@ import sys
 
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 from .._policy import compute_dtype, label_ids
-from ..layers.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from ..layers.rnn import TimeRNN
-from .base import RnnlmBase
+from ..layers.lm import TimeAffine, TimeSoftmaxWithLoss
+from .base import RnnlmBase, compiled_layers
 
 __all__ = ["SimpleRnnlm"]
 
@@ -22,7 +21,7 @@ class SimpleRnnlm(RnnlmBase):
     TimeAffine and TimeSoftmaxWithLoss one after the other (loss_layer itself
     is not used by forward/backward; predict() still runs the layers).
     """
-    _layer_classes = (TimeEmbedding, TimeRNN, TimeAffine, TimeSoftmaxWithLoss)
+    _layers = staticmethod(compiled_layers)
 
     def __init__(self, vocab_size=10000, wordvec_size=100, hidden_size=100):
         super().__init__(vocab_size, wordvec_size, hidden_size)

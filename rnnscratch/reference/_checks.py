@@ -3,7 +3,7 @@ reference.rnn and reference.lm). Errors name the argument, the expected and
 the actual shape or dtype."""
 import numpy as np
 
-from .._policy import check_numeric
+from .._policy import check_id_range, check_numeric
 
 __all__ = ["check_numeric", "check_ndim", "check_shape", "check_ids"]
 
@@ -29,12 +29,5 @@ def check_ids(name, value, V, ignore=None):
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected an array of integer ids, got dtype {a.dtype}")
     check_ndim(name, a, 2, "(N, T)")
-    bad = (a < 0) | (a >= V)
-    if ignore is not None:
-        bad &= a != ignore
-    if bad.any():
-        pos = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}: id {int(a[pos])} at {list(pos)} is out of range: "
-                         f"expected ids in [0, {V})"
-                         + ("" if ignore is None else f" or ignore_label={ignore}"))
+    check_id_range(name, a, V, ignore)
     return a

@@ -22,7 +22,7 @@ attribute changes.
 """
 import numpy as np
 
-from .._policy import compute_dtype, grads_like
+from .._policy import check_id_range, compute_dtype, grads_like
 from ._checks import check_ndim, check_numeric, check_shape
 
 __all__ = ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
@@ -69,11 +69,7 @@ def class_ids(name, t, N, V):
     elif t.dtype.kind not in "biu":
         raise TypeError(f"{name}: expected integer class ids, got dtype {t.dtype}")
     t = t.astype(np.int64)
-    bad = (t < 0) | (t >= V)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{name}: class id {int(t[i])} at [{i}] is out of range: "
-                         f"expected ids in [0, {V})")
+    check_id_range(name, t, V, what="class id")
     return t
 
 
@@ -96,11 +92,7 @@ def embedding_ids(name, idx, V):
     a = check_numeric(name, idx)
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer ids, got dtype {a.dtype}")
-    bad = (a < 0) | (a >= V)
-    if bad.any():
-        pos = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}: id {int(a[pos])} at {list(pos)} is out of range: "
-                         f"expected ids in [0, {V})")
+    check_id_range(name, a, V)
     return a
 
 

@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from .. import _core
+from .._loader import _core
 
 __all__ = ["SGD", "Momentum", "AdaGrad", "Adam", "clip_grads"]
 

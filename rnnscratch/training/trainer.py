@@ -76,6 +76,32 @@ def remove_duplicate(params, grads):
             return params, grads
 
 
+def _step(model, optimizer, batch_x, batch_t, max_grad, params_grads):
+    """One iteration of the book's trainers: forward, backward, the unique
+    (params, grads) (``params_grads()``), clip_grads when max_grad, update;
+    the loss."""
+    loss = model.forward(batch_x, batch_t)
+    model.backward()
+    params, grads = params_grads()
+    if max_grad is not None:
+        clip_grads(grads, max_grad)
+    optimizer.update(params, grads)
+    return loss
+
+
+def _plot(values, eval_interval, ylabel, ylim=None):
+    """The book's trainers' plot(): values against iterations (x eval_interval)."""
+    import matplotlib.pyplot as plt
+
+    x = np.arange(len(values))
+    if ylim is not None:
+        plt.ylim(*ylim)
+    plt.plot(x, values, label='train')
+    plt.xlabel('iterations (x' + str(eval_interval) + ')')
+    plt.ylabel(ylabel)
+    plt.show()
+
+
 class RnnlmTrainer:
     """fit(xs, ts, max_epoch=10, batch_size=20, time_size=35, max_grad=None,
     eval_interval=20); `ppl_list` holds the perplexity every eval_interval
@@ -113,13 +139,8 @@ class RnnlmTrainer:
             for iters in range(max_iters):
                 batch_x, batch_t = self.get_batch(xs, ts, batch_size, time_size)
 
-                loss = model.forward(batch_x, batch_t)
-                model.backward()
-                params, grads = params_and_grads(model)
-                if max_grad is not None:
-                    clip_grads(grads, max_grad)
-                optimizer.update(params, grads)
-                total_loss += loss
+                total_loss += _step(model, optimizer, batch_x, batch_t, max_grad,
+                                    lambda: params_and_grads(model))
                 loss_count += 1
 
                 if (eval_interval is not None) and (iters % eval_interval) == 0:
@@ -133,15 +154,7 @@ class RnnlmTrainer:
             self.current_epoch += 1
 
     def plot(self, ylim=None):
-        import matplotlib.pyplot as plt
-
-        x = np.arange(len(self.ppl_list))
-        if ylim is not None:
-            plt.ylim(*ylim)
-        plt.plot(x, self.ppl_list, label='train')
-        plt.xlabel('iterations (x' + str(self.eval_interval) + ')')
-        plt.ylabel('perplexity')
-        plt.show()
+        _plot(self.ppl_list, self.eval_interval, 'perplexity', ylim)
 
 
 class Progress:
@@ -300,13 +313,8 @@ class Trainer:
                 batch_x = x[iters * batch_size:(iters + 1) * batch_size]
                 batch_t = t[iters * batch_size:(iters + 1) * batch_size]
 
-                loss = model.forward(batch_x, batch_t)
-                model.backward()
-                params, grads = remove_duplicate(model.params, model.grads)
-                if max_grad is not None:
-                    clip_grads(grads, max_grad)
-                optimizer.update(params, grads)
-                total_loss += loss
+                total_loss += _step(model, optimizer, batch_x, batch_t, max_grad,
+                                    lambda: remove_duplicate(model.params, model.grads))
                 loss_count += 1
 
                 if (eval_interval is not None) and (iters % eval_interval) == 0:
@@ -321,15 +329,7 @@ class Trainer:
             self.current_epoch += 1
 
     def plot(self, ylim=None):
-        import matplotlib.pyplot as plt
-
-        x = np.arange(len(self.loss_list))
-        if ylim is not None:
-            plt.ylim(*ylim)
-        plt.plot(x, self.loss_list, label='train')
-        plt.xlabel('iterations (x' + str(self.eval_interval) + ')')
-        plt.ylabel('loss')
-        plt.show()
+        _plot(self.loss_list, self.eval_interval, 'loss', ylim)
 
 
 def eval_seq2seq(model, question, correct, id_to_char, verbose=False, is_reverse=False):

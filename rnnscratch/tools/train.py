@@ -125,7 +125,7 @@ def load_corpora(args):
     if args.corpus:
         train, val, test, V = _text_corpus(args.corpus)
     else:
-        from .datasets import ptb
+        from ..datasets import ptb
 
         train, w2i, _ = ptb.load_data("train", data_dir=args.data_dir)
         val = ptb.load_data("val", data_dir=args.data_dir)[0]
@@ -156,7 +156,7 @@ def build_model(args, V):
 
 
 def build_optimizer(args):
-    from .training import optim
+    from ..training import optim
 
     cls = {"sgd": optim.SGD, "momentum": optim.Momentum, "adagrad": optim.AdaGrad,
            "adam": optim.Adam}[args.optimizer]
@@ -341,9 +341,9 @@ def run(args, stop_after=None):
     """Train as the flags say. stop_after(state) -> bool is checked after
     every iteration (for tests: an interruption at a chosen point). Returns a
     dict of the results (epochs done, best and test perplexity, finished)."""
-    from . import set_num_threads
-    from .training.optim import clip_grads
-    from .training.trainer import eval_perplexity, make_batch, params_and_grads
+    from .. import set_num_threads
+    from ..training.optim import clip_grads
+    from ..training.trainer import eval_perplexity, make_batch, params_and_grads
 
     name, dw, dh, de = MODELS[args.model]
     args.wordvec = dw if args.wordvec is None else args.wordvec

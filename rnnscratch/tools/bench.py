@@ -24,8 +24,12 @@ import platform
 import statistics
 import sys
 import time
+import types
 
 import numpy as np
+
+from . import course
+from .course import find_course_dir
 
 SIZES = [(10, 5, 100, 100), (20, 35, 100, 100), (20, 35, 650, 650), (64, 100, 1024, 1024)]
 
@@ -92,13 +96,18 @@ def torch_step(torch, Wx, Wh, b, xs, dhs):
         rnn.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wh.T)))
         rnn.bias_ih_l0.copy_(torch.from_numpy(b))
         rnn.bias_hh_l0.zero_()
+    return _torch_run(torch, rnn, xs, dhs)
+
+
+def _torch_run(torch, module, xs, dhs):
+    """One timed forward + backward of a torch recurrent module (batch_first)."""
     x = torch.from_numpy(xs).requires_grad_(True)
     g = torch.from_numpy(dhs)
 
     def run():
-        rnn.zero_grad(set_to_none=True)
+        module.zero_grad(set_to_none=True)
         x.grad = None
-        out, _ = rnn(x)
+        out, _ = module(x)
         out.backward(g)
 
     return run
@@ -185,7 +194,7 @@ def _lm_corpus(words=None):
     """(ids, description): the Penn Treebank training set when it is on disk
     ($RNNSCRATCH_DATA, the cache; never downloaded here), else the demo's
     standard-library English text."""
-    from .datasets import ptb
+    from ..datasets import ptb
     from .demo import stdlib_text, to_ids, tokenize
 
     try:
@@ -209,10 +218,10 @@ def _alternate(contenders, blocks, out_times):
 def run_lm_bench(quick=False, out=print):
     """The two language-model figures of issue 4, compiled vs reference layers."""
     from .demo import train_chapter5
-    from .models import SimpleRnnlm
-    from .reference import SimpleRnnlm as RefSimpleRnnlm
-    from .training.optim import SGD
-    from .training.trainer import make_batch
+    from ..models import SimpleRnnlm
+    from ..models.reference import SimpleRnnlm as RefSimpleRnnlm
+    from ..training.optim import SGD
+    from ..training.trainer import make_batch
 
     res = {}
     # 1. the chapter-5 loop: whole epochs of train_chapter5
@@ -293,28 +302,20 @@ CH6_MODELS = {"Rnnlm": (10000, 100, 100), "BetterRnnlm": (10000, 650, 650)}
 
 
 def _course_dir(course_dir=None):
-    d = course_dir or os.environ.get("RNNSCRATCH_COURSE_DIR", "")
-    return d if d and os.path.isfile(os.path.join(d, "ch06", "better_rnnlm.py")) else None
+    return find_course_dir(course_dir, need=os.path.join("ch06", "better_rnnlm.py"))
 
 
 def _book_ch6(course_dir):
     """The book's ch06 models, trainer and optimizer (imported from course_dir)."""
-    import importlib
-    import types
-
-    if course_dir not in sys.path:
-        sys.path.insert(0, os.path.abspath(course_dir))
-    return types.SimpleNamespace(
-        Rnnlm=importlib.import_module("ch06.rnnlm").Rnnlm,
-        BetterRnnlm=importlib.import_module("ch06.better_rnnlm").BetterRnnlm,
-        trainer=importlib.import_module("common.trainer"),
-        util=importlib.import_module("common.util"),
-        SGD=importlib.import_module("common.optimizer").SGD)
+    b = course.load(course_dir, "ch06.rnnlm", "ch06.better_rnnlm", "common.trainer",
+                    "common.util", "common.optimizer")
+    return types.SimpleNamespace(Rnnlm=b.rnnlm.Rnnlm, BetterRnnlm=b.better_rnnlm.BetterRnnlm,
+                                 trainer=b.trainer, util=b.util, SGD=b.optimizer.SGD)
 
 
 def _ch6_step_ours(model, lr=20.0, max_grad=0.25):
-    from .training.optim import SGD, clip_grads
-    from .training.trainer import params_and_grads
+    from ..training.optim import SGD, clip_grads
+    from ..training.trainer import params_and_grads
 
     opt = SGD(lr)
 
@@ -387,7 +388,7 @@ def _ptb_batches(V, N, T):
     corpus = np.minimum(corpus, V - 1)
     xs, ts = corpus[:-1], corpus[1:]
     offsets = np.arange(N) * ((len(corpus) - 1) // N)
-    from .training.trainer import make_batch
+    from ..training.trainer import make_batch
 
     def batch(i):
         return make_batch(xs, ts, offsets, i * T, T)
@@ -512,23 +513,17 @@ def ch6_fidelity(book, iters, batch, out=print, dims=None):
 def book_modules(course_dir=None):
     """The book's ch07.seq2seq, ch08.attention_seq2seq and common.optimizer,
     imported from course_dir (default $RNNSCRATCH_COURSE_DIR); None when absent."""
-    import importlib
-
-    course_dir = course_dir or os.environ.get("RNNSCRATCH_COURSE_DIR")
-    if not course_dir or not os.path.isfile(os.path.join(course_dir, "ch07", "seq2seq.py")):
+    course_dir = find_course_dir(course_dir, need=os.path.join("ch07", "seq2seq.py"))
+    if course_dir is None:
         return None
-    for d in (course_dir, os.path.join(course_dir, "ch07")):
-        if d not in sys.path:
-            sys.path.insert(0, d)
-    mods = {}
-    for name in ("ch07.seq2seq", "ch08.attention_seq2seq", "common.optimizer", "common.util"):
-        mods[name.split(".")[-1]] = importlib.import_module(name)
-    return mods
+    b = course.load(course_dir, "ch07.seq2seq", "ch08.attention_seq2seq", "common.optimizer",
+                    "common.util", paths=("ch07",))
+    return vars(b)
 
 
 def _seq2seq_data(file_name, make, size):
     """(x, t, description): the book's file when it can be found, else generated."""
-    from .datasets import sequence
+    from ..datasets import sequence
 
     sequence.reset_vocab()
     try:
@@ -549,9 +544,10 @@ def run_seq2seq_bench(quick=False, out=print, course_dir=None):
     Seq2seq(V, 16, 128) on the addition data and of AttentionSeq2seq(V, 16, 256)
     on the dates, batch 128, for rnnscratch's models, the book's classes (when
     $RNNSCRATCH_COURSE_DIR points at them) and rnnscratch.reference's."""
-    from . import models, reference
-    from .datasets import sequence
-    from .training.optim import Adam, clip_grads
+    from .. import models
+    from ..datasets import sequence
+    from ..models import reference
+    from ..training.optim import Adam, clip_grads
 
     book = book_modules(course_dir)
     res = {"threads": None}
@@ -655,7 +651,7 @@ def plot(result, path):
 
 
 def main(argv=None):
-    from ._cli import check_output_file, positive_int
+    from .args import check_output_file, positive_int
 
     p = argparse.ArgumentParser(prog="python -m rnnscratch bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats: a short run")
@@ -708,7 +704,6 @@ def main(argv=None):
     if args.only in (None, "rnn"):
         result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
     if args.only in (None, "gated"):
-        from ._bench_gated import run_gated_bench
         if args.threads is not None:
             import rnnscratch
             rnnscratch.set_num_threads(args.threads)
@@ -726,3 +721,106 @@ def main(argv=None):
     if args.plot:
         plot(result, args.plot)
     return 0
+
+
+# --- the gated layers (--only gated) ---
+# The gated-layer figures of `python -m rnnscratch bench` (--only gated):
+# forward+backward of TimeLSTM and TimeGRU, float32, against the book's own
+# classes (from $RNNSCRATCH_COURSE_DIR's common/time_layers.py when it is set,
+# else rnnscratch.reference's twins) and torch.nn.LSTM / torch.nn.GRU
+# (batch_first, same thread count) when torch is importable.
+# 
+# torch's GRU applies the reset gate after its product with Whh, the book's
+# before: the same FLOPs, a different function; it is timed as the peer, not
+# compared. GFLOP/s counts forward 2·N·T·G·H·(D+H) (G = 4 gates for the LSTM,
+# 3 for the GRU) and backward twice that.
+
+# N, T, D, H: chapter-6 Rnnlm, a BetterRnnlm layer, chapter-8 seq2seq, large
+GATED_SIZES = [(20, 35, 100, 100), (20, 35, 650, 650), (128, 29, 16, 256), (64, 100, 1024, 1024)]
+BOOK_MAX_FLOPS = 2e10  # the book's classes are not timed above this (minutes per repeat)
+
+
+def gated_flops(N, T, D, H, G):
+    return 3 * 2 * N * T * G * H * (D + H)
+
+
+def book_layers():
+    """(module with TimeLSTM and TimeGRU, its name): the book's classes when
+    $RNNSCRATCH_COURSE_DIR points at them, else rnnscratch.reference."""
+    course_dir = find_course_dir(need=os.path.join("common", "time_layers.py"))
+    if course_dir is not None:
+        return course.load(course_dir, "common.time_layers").time_layers, "the book's classes"
+    from .. import reference
+    return reference, "rnnscratch.reference (no $RNNSCRATCH_COURSE_DIR)"
+
+
+def _data(N, T, D, H, G, seed=0):
+    rng = np.random.default_rng(seed)
+    Wx = (rng.standard_normal((D, G * H)) / np.sqrt(D)).astype(np.float32)
+    Wh = (rng.standard_normal((H, G * H)) / np.sqrt(H)).astype(np.float32)
+    b = np.zeros(G * H, np.float32)
+    xs = rng.standard_normal((N, T, D)).astype(np.float32)
+    dhs = rng.standard_normal((N, T, H)).astype(np.float32)
+    return Wx, Wh, b, xs, dhs
+
+
+def _layer_step(cls, Wx, Wh, b, xs, dhs):
+    layer = cls(Wx, Wh, b)
+
+    def run():
+        layer.forward(xs)
+        layer.backward(dhs)
+
+    return run
+
+
+def _torch_step(torch, kind, N, T, D, H, xs, dhs):
+    mod = (torch.nn.LSTM if kind == "LSTM" else torch.nn.GRU)(D, H, batch_first=True)
+    return _torch_run(torch, mod, xs, dhs)
+
+
+def run_gated_bench(quick=False, sizes=None, out=print):
+    import rnnscratch
+
+    try:
+        import torch
+        torch.set_num_threads(rnnscratch.get_num_threads())
+    except ImportError:
+        torch = None
+    min_time, min_repeats = (0.2, 3) if quick else (1.0, 5)
+    book, book_name = book_layers()
+    peak = matmul_rate(np.float32, min_time, min_repeats)
+    out(f"TimeLSTM and TimeGRU, float32 forward+backward, {rnnscratch.get_num_threads()} "
+        f"thread(s); 'book' = {book_name}; ms, median of repeats; ratios = other / rnnscratch; "
+        f"% of peak = of numpy's float32 matmul rate, {peak:.0f} GFLOP/s")
+    out(f"{'layer':>8} {'N':>4} {'T':>4} {'D':>5} {'H':>5} {'rnnscratch':>11} {'book':>10} "
+        f"{'torch':>9} {'vs book':>8} {'vs torch':>9} {'GFLOP/s':>8} {'% peak':>7}")
+    rows = []
+    for kind, G in (("LSTM", 4), ("GRU", 3)):
+        for (N, T, D, H) in (sizes or GATED_SIZES):
+            Wx, Wh, b, xs, dhs = _data(N, T, D, H, G)
+            flops = gated_flops(N, T, D, H, G)
+            t_ours = median_time(_layer_step(getattr(rnnscratch, "Time" + kind), Wx, Wh, b, xs,
+                                             dhs), min_time, min_repeats)
+            t_book = (median_time(_layer_step(getattr(book, "Time" + kind), Wx, Wh, b, xs, dhs),
+                                  min_time if flops < 1e9 else 0, min(min_repeats, 3), warmup=1)
+                      if flops <= BOOK_MAX_FLOPS else None)
+            t_torch = (median_time(_torch_step(torch, kind, N, T, D, H, xs, dhs), min_time,
+                                   min_repeats) if torch is not None else None)
+            gf = flops / t_ours / 1e9
+            row = dict(layer="Time" + kind, N=N, T=T, D=D, H=H, rnnscratch_ms=t_ours * 1e3,
+                       book_ms=None if t_book is None else t_book * 1e3,
+                       torch_ms=None if t_torch is None else t_torch * 1e3,
+                       speedup_vs_book=None if t_book is None else t_book / t_ours,
+                       speedup_vs_torch=None if t_torch is None else t_torch / t_ours,
+                       gflops=gf, peak_fraction=gf / peak)
+            rows.append(row)
+
+            def f(v, w, fmt):
+                return f"{'-':>{w}}" if v is None else format(v, fmt).rjust(w)
+
+            out(f"{kind:>8} {N:>4} {T:>4} {D:>5} {H:>5} {t_ours * 1e3:11.2f} "
+                f"{f(row['book_ms'], 10, '.1f')} {f(row['torch_ms'], 9, '.2f')} "
+                f"{f(row['speedup_vs_book'], 7, '.1f')}x {f(row['speedup_vs_torch'], 8, '.2f')}x "
+                f"{gf:8.1f} {gf / peak * 100:6.0f}%")
+    return {"book": book_name, "numpy_matmul_gflops_float32": peak, "rows": rows}

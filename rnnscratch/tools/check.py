@@ -19,43 +19,17 @@ import contextlib
 import importlib
 import io
 import os
-import sys
 
 import numpy as np
 
-from . import patching, testing
+from .. import patching, testing
+from .course import isolated as _isolated
 
 __all__ = ["check_course", "format_rows", "CourseRow"]
 
 CourseRow = collections.namedtuple("CourseRow", "module name ours result detail")
 
 RTOL = 1e-6
-
-
-@contextlib.contextmanager
-def _isolated(course_dir, packages):
-    """Import DIR's packages without disturbing the process's own."""
-    def ours(k):
-        return any(k == p or k.startswith(p + ".") for p in packages)
-
-    saved = {k: v for k, v in sys.modules.items() if ours(k)}
-    for k in saved:
-        del sys.modules[k]
-    old_path = list(sys.path)
-    sys.path.insert(0, os.path.abspath(course_dir))
-    finder = patching._state.finder
-    hooked = finder is not None and finder in sys.meta_path
-    if hooked:
-        sys.meta_path.remove(finder)
-    try:
-        yield
-    finally:
-        for k in [k for k in sys.modules if ours(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
-        sys.path[:] = old_path
-        if hooked:
-            sys.meta_path.insert(0, finder)
 
 
 def _first_failure(comparisons):

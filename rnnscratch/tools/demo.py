@@ -92,7 +92,7 @@ def to_ids(words):
 def load_corpus(args):
     """(corpus ids, description) for the demo's options."""
     if args.data == "ptb":
-        from .datasets import ptb
+        from ..datasets import ptb
 
         corpus, _, _ = ptb.load_data("train", data_dir=args.data_dir)
         return corpus[:args.words], "Penn Treebank (ptb.train.txt)"
@@ -117,8 +117,8 @@ def train_chapter5(model, corpus, epochs, batch_size=10, time_size=5, lr=0.1,
     Returns the per-epoch perplexities and wall times; on_epoch(epoch, ppl, secs)
     is called after every epoch.
     """
-    from .training.optim import SGD
-    from .training.trainer import make_batch
+    from ..training.optim import SGD
+    from ..training.trainer import make_batch
 
     corpus = np.asarray(corpus)
     xs, ts = corpus[:-1], corpus[1:]
@@ -157,7 +157,7 @@ def _bar(done, total, width=24):
 
 
 def _parser():
-    from ._cli import nonnegative_int, positive_float, positive_int
+    from .args import nonnegative_int, positive_float, positive_int
 
     p = argparse.ArgumentParser(
         prog="python -m rnnscratch demo",
@@ -193,7 +193,7 @@ def _parser():
 
 def _check_args(parser, args):
     """Every mistake in the options, found before any work starts (parser.error: exit 2)."""
-    from ._cli import check_input_dir, check_input_file, check_output_file
+    from .args import check_input_dir, check_input_file, check_output_file
 
     if args.corpus and args.data == "ptb":
         parser.error("use either --data ptb or --corpus FILE")
@@ -217,15 +217,15 @@ def main(argv=None):
     _check_args(parser, args)
 
     import rnnscratch
-    from . import reference
+    from ..models import reference
 
     if args.model == "rnnlm":
-        from .models import Rnnlm as Model
-        from .reference import Rnnlm as RefModel
+        from ..models import Rnnlm as Model
+        from ..models.reference import Rnnlm as RefModel
         title = "chapter-6 LSTM language model (Rnnlm)"
     else:
-        from .models import SimpleRnnlm as Model
-        from .reference import SimpleRnnlm as RefModel
+        from ..models import SimpleRnnlm as Model
+        from ..models.reference import SimpleRnnlm as RefModel
         title = "chapter-5 RNN language model (SimpleRnnlm)"
 
     try:
