@@ -70,6 +70,15 @@ elif blas == "openblas":
         extra_link_args += ["-Wl,-rpath," + d for d in library_dirs]
     define_macros += [("RS_CBLAS", "1"), ("RS_CBLAS_OPENBLAS", "1")]
 
+if blas != "none" and os.environ.get("RNNSCRATCH_BLAS_MIN_FLOPS", "").strip():
+    _v = os.environ["RNNSCRATCH_BLAS_MIN_FLOPS"].strip()
+    try:
+        if not 0 <= float(_v) < 1e300:
+            raise ValueError
+    except ValueError:
+        sys.exit("setup.py: RNNSCRATCH_BLAS_MIN_FLOPS=%r: expected a number >= 0" % _v)
+    define_macros.append(("RS_BLAS_MIN_FLOPS", repr(float(_v))))
+
 setup(
     ext_modules=[
         Extension(

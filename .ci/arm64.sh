@@ -132,24 +132,27 @@ case " $paths " in
     *) echo "arm64.sh: 'neon' is not among the arm64 paths ($paths)" >&2; exit 1 ;;
 esac
 
-# the NEON bits against the x86 SIMD path's, computed on this machine
-if python3 -c 'import numpy' 2>/dev/null && [ -f "$repo/.ci/arm64_bits.py" ]; then
+# the bits against this machine's: NEON vs the x86 SIMD path (both fuse
+# every multiply-add the same way), portable vs portable (no fusing at all)
+if [ -f "$repo/.ci/arm64_bits.py" ]; then
     cp "$repo/.ci/arm64_bits.py" "$ROOT/tmp/arm64_bits.py"
-    run python3 /tmp/arm64_bits.py /tmp/rnnscratch neon > "$ROOT/tmp/bits-neon.txt"
     host_py=${ARM64_HOST_PYTHON:-python3}
     if "$host_py" -c 'import rnnscratch._core' 2>/dev/null; then
         x86=$("$host_py" -c 'from rnnscratch import _core; p = _core.available_simd_paths(); print("avx2" if "avx2" in p else "")')
-        if [ -n "$x86" ]; then
-            "$host_py" "$repo/.ci/arm64_bits.py" "" "$x86" > "$ROOT/tmp/bits-x86.txt"
-            if diff -u "$ROOT/tmp/bits-x86.txt" "$ROOT/tmp/bits-neon.txt" >&2; then
-                log "bits: neon == $x86 on $(wc -l < "$ROOT/tmp/bits-neon.txt") kernel results"
+        for pair in "$x86:neon" "portable:portable"; do
+            hp=${pair%%:*} ap=${pair##*:}
+            [ -n "$hp" ] || continue
+            run python3 /tmp/arm64_bits.py /tmp/rnnscratch "$ap" > "$ROOT/tmp/bits-arm.txt"
+            "$host_py" "$repo/.ci/arm64_bits.py" "" "$hp" > "$ROOT/tmp/bits-x86.txt"
+            if diff -u "$ROOT/tmp/bits-x86.txt" "$ROOT/tmp/bits-arm.txt" >&2; then
+                log "bits: arm64 $ap == x86 $hp on $(wc -l < "$ROOT/tmp/bits-arm.txt") kernel results"
             else
-                echo "arm64.sh: the NEON bits differ from $x86 (diff above)" >&2
+                echo "arm64.sh: arm64 $ap bits differ from x86 $hp (diff above)" >&2
                 exit 1
             fi
-        fi
+        done
     else
-        log "bits: no host build of rnnscratch for $host_py (set ARM64_HOST_PYTHON): not compared"
+        log "bits: no build of rnnscratch for $host_py on this machine (set ARM64_HOST_PYTHON): not compared"
     fi
 fi
 

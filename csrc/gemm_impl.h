@@ -397,8 +397,11 @@ enum { FN(nr_neon) = KNV * VL, FN(mr_neon) = KMR };
 #define NT_ALL(X) NT_ROW(X, 0) NT_ROW(X, 1) NT_ROW(X, 2) NT_ROW(X, 3) NT_ROW(X, 4) NT_ROW(X, 5)
 #define NT_DECL(i, v) VEC t##i##v = acc ? V_LOAD(c + i * ldc + v * VL) : V_ZERO();
 #define NT_STORE(i, v) V_STORE(c + i * ldc + v * VL, t##i##v);
+/* NT_A##i is "vector, lane": expanded before the call (clang's lane
+   intrinsics are function-like macros that count their arguments first) */
+#define NT_CALL(f, ...) f(__VA_ARGS__)
 #if RS_F64
-#  define NT_FMA(i, v) t##i##v = vfmaq_laneq_f64(t##i##v, b##v, NT_A##i);
+#  define NT_FMA(i, v) t##i##v = NT_CALL(vfmaq_laneq_f64, t##i##v, b##v, NT_A##i);
 #  define NT_A0 a01, 0
 #  define NT_A1 a01, 1
 #  define NT_A2 a23, 0
@@ -406,7 +409,7 @@ enum { FN(nr_neon) = KNV * VL, FN(mr_neon) = KMR };
 #  define NT_A4 a45, 0
 #  define NT_A5 a45, 1
 #else
-#  define NT_FMA(i, v) t##i##v = NT_LANE##i(t##i##v, b##v, NT_A##i);
+#  define NT_FMA(i, v) t##i##v = NT_CALL(NT_LANE##i, t##i##v, b##v, NT_A##i);
 #  define NT_LANE0 vfmaq_laneq_f32
 #  define NT_LANE1 vfmaq_laneq_f32
 #  define NT_LANE2 vfmaq_laneq_f32
@@ -444,6 +447,7 @@ static void FN(tile_neon)(ptrdiff_t kc, const REAL *RS_RESTRICT a, ptrdiff_t ka,
 #undef NT_ALL
 #undef NT_DECL
 #undef NT_STORE
+#undef NT_CALL
 #undef NT_FMA
 #undef NT_LANE0
 #undef NT_LANE1
@@ -783,7 +787,13 @@ static int FN(blas_run)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
         return 0;
     J.M = M; J.N = N; J.K = K; J.A = A; J.B = B; J.C = C; J.ldc = ldc;
     J.acc = accumulate != 0; J.epi = epi; J.ctx = ctx;
+#if defined(RS_CBLAS_ACCELERATE)
+    /* one call: Accelerate threads itself, and its matrix unit (AMX) is
+       shared by a cluster's cores, so calls from our threads would queue */
+    int nt = 1;
+#else
     int nt = flops >= GEMM_PAR_FLOPS ? rs_get_num_threads() : 1;
+#endif
     const ptrdiff_t blocks = (M + GEMM_BLAS_ALIGN - 1) / GEMM_BLAS_ALIGN;
     if ((ptrdiff_t)nt > blocks)
         nt = (int)blocks;
