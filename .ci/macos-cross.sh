@@ -51,11 +51,20 @@ for target in aarch64-macos x86_64-macos; do
     [ $status = 0 ] || continue
     so="$out/$target/_core.cpython-darwin.so"
     "${zig[@]}" cc -target "$target" -shared -undefined dynamic_lookup "${objs[@]}" -o "$so"
-    kind=$(file -b "$so" | cut -c1-60)
-    refs=$(nm -u "$so" 2>/dev/null | grep -c -E '_cblas_[sd]gemm$' || true)
-    neon=$(nm "$out/$target/gemm.o" 2>/dev/null | grep -c 'kern_neon_f32$' || true)
-    echo "$target: ${#objs[@]} files compiled; $kind; cblas_sgemm/dgemm referenced: $refs; NEON kernel: $neon"
-    if [ "$refs" != 2 ]; then status=1; fi
+    kind=$(file -b "$so" | cut -c1-40)
+    # the symbol table, read with Python (binutils' nm does not read Mach-O):
+    # strings in the bundle that name the undefined CBLAS symbols and our kernel
+    refs=$(python3 - "$so" "$out/$target/gemm.o" <<'PYEOF'
+import sys
+so, gemm = (open(p, "rb").read() for p in sys.argv[1:3])
+n = sum(so.count(b"\0_cblas_%sgemm\0" % t) > 0 for t in (b"s", b"d"))
+k = gemm.count(b"\0_kern_neon_f32\0") > 0 or gemm.count(b"_tile_neon_f32\0") > 0
+print(n, int(k))
+PYEOF
+)
+    nblas=${refs% *} neon=${refs#* }
+    echo "$target: ${#objs[@]} files compiled; $kind; cblas_sgemm/dgemm named: $nblas of 2; NEON kernel in gemm.o: $neon"
+    if [ "$nblas" != 2 ]; then status=1; fi
     if [ "$target" = aarch64-macos ] && [ "$neon" != 1 ]; then status=1; fi
 done
 rm -rf "$out"
