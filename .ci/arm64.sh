@@ -29,6 +29,9 @@
 # Time (2-core x86 machine shared with other jobs, qemu 7.2): root ~6 min
 # the first time; the lane itself is documented in notes/BENCHMARKS-arm.md.
 set -euo pipefail
+# (the body is one function, read whole before it runs: editing this file
+# during a run cannot change the run)
+main() {
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 t_start=$(date +%s)
@@ -182,3 +185,5 @@ done
 log "done in $(( $(date +%s) - t_start ))s (exit status $status: both paths)"
 echo "$summary"   # the neon run's pytest summary
 exit $status
+}
+main "$@"
