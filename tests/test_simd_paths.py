@@ -28,9 +28,9 @@ def _cpu_flags():
 
 def expected_paths():
     machine = platform.machine().lower()
-    flags = _cpu_flags()
     paths = ["portable"]
     if machine in ("x86_64", "amd64"):
+        flags = _cpu_flags()
         if {"avx2", "fma"} <= flags:
             paths.append("avx2")
             if {"avx512f", "avx512dq", "avx512vl", "avx512bw"} <= flags:
