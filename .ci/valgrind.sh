@@ -6,7 +6,8 @@
 #
 # Runs pytest under valgrind with PYTHONMALLOC=malloc (so every Python allocation is visible),
 # on the in-place build of this tree (build it first: python setup.py build_ext --inplace; a
-# build with -g gives file:line in the report). CPython and NumPy produce memcheck noise
+# build with RNNSCRATCH_DEBUG=1 keeps the symbols and debug info that release builds strip, and
+# gives function names and file:line in the report). CPython and NumPy produce memcheck noise
 # (e.g. conditional jumps in the small-object allocator, interned strings never freed); rather
 # than maintaining a long suppression list, every error record in the log is attributed:
 # the run fails when any invalid read/write, use of uninitialised memory, bad free, overlap

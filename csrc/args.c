@@ -16,9 +16,15 @@
 #include <string.h>
 
 #include "act.h"
+#include "lm.h"
 #include "threads.h"
 
 static PyObject *np_shares_memory; /* numpy's C function, cached by args_init */
+static int parse_activation(PyObject *obj, int *act);
+static int call_prepare(Call *c);
+static void *call_output(Call *c, const char *name, const char *spec);
+static void *call_output_into(Call *c, PyObject *obj, const char *result, const char *name,
+                              const char *spec);
 
 int args_init(void)
 {
@@ -80,35 +86,6 @@ static void spec_str(char *buf, size_t size, const char *spec)
             k += (size_t)snprintf(buf + k, size - k, "%s%c", i ? ", " : "", 'A' + s.letter[i]);
     }
     if (k < size) snprintf(buf + k, size - k, s.nd == 1 ? ",)" : ")");
-}
-
-int args_check_tables(const ArgTable *tables)
-{
-    for (const ArgTable *t = tables; t->function; t++) {
-        if (t->nargs > RS_MAX_ARGS) {
-            PyErr_Format(PyExc_SystemError, "%s: %d array arguments, at most %d", t->function,
-                         t->nargs, RS_MAX_ARGS);
-            return -1;
-        }
-        for (int i = 0; i < t->nargs; i++) {
-            const ArgSpec *a = &t->args[i];
-            Shape s;
-            if (!a->name || !a->spec || parse_spec(a->spec, &s) < 0 || a->role < ROLE_PARAM ||
-                a->role > ROLE_OUTPUT) {
-                PyErr_Format(PyExc_SystemError, "%s: argument %d (%s): bad table entry (spec %s)",
-                             t->function, i, a->name ? a->name : "?",
-                             a->spec ? a->spec : "NULL");
-                return -1;
-            }
-            for (int j = 0; j < i; j++)
-                if (strcmp(t->args[j].name, a->name) == 0) {
-                    PyErr_Format(PyExc_SystemError, "%s: argument %s appears twice",
-                                 t->function, a->name);
-                    return -1;
-                }
-        }
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -317,21 +294,12 @@ static int spec_dims(const Call *c, const char *spec, npy_intp *dims, int *nd)
 /* ------------------------------------------------------------------------ */
 /* The steps of a call                                                        */
 
-void call_init(Call *c, const char *function, const ArgSpec *spec, int n)
-{
-    memset(c, 0, sizeof *c);
-    c->function = function;
-    c->spec = spec;
-    c->n = n;
-    for (int k = 0; k < 26; k++) c->dim[k] = -1;
-}
-
 static int present(const Call *c, int i) { return c->obj[i] != NULL && c->obj[i] != Py_None; }
 
 PyObject *call_fail(Call *c)
 {
     for (int i = 0; i < c->n; i++) {
-        if (c->conv[i] && c->spec[i].role == ROLE_OUTPUT && !c->add_back[i])
+        if (c->conv[i] && c->spec[i]->role == ROLE_OUTPUT && !c->add_back[i])
             PyArray_DiscardWritebackIfCopy(c->conv[i]);
         Py_CLEAR(c->conv[i]);
         Py_CLEAR(c->arr[i]);
@@ -349,18 +317,457 @@ PyObject *call_fail(Call *c)
 
 npy_intp call_dim(const Call *c, char letter) { return c->dim[letter - 'A']; }
 
-void *call_data(const Call *c, int i) { return c->conv[i] ? PyArray_DATA(c->conv[i]) : NULL; }
+/* ------------------------------------------------------------------------ */
+/* The tables                                                                 */
 
-int call_prepare(Call *c)
+static int find_arg(const CoreFn *fn, const char *name)
+{
+    for (int p = 0; p < fn->nargs; p++)
+        if (fn->args[p].name == name || strcmp(fn->args[p].name, name) == 0) return p;
+    return -1;
+}
+
+static int find_result(const CoreFn *fn, const char *name)
+{
+    for (int r = 0; r < fn->nres; r++)
+        if (fn->results[r].name == name || strcmp(fn->results[r].name, name) == 0) return r;
+    return -1;
+}
+
+static int has_arg(const CoreFn *fn, const char *name) { return find_arg(fn, name) >= 0; }
+
+static int table_error(const CoreFn *fn, const char *what, const char *name)
+{
+    PyErr_Format(PyExc_SystemError, "%s: %s%s%s (bad table entry)", fn->name, what,
+                 name ? ": " : "", name ? name : "");
+    return -1;
+}
+
+/* the letters of a spec, as a bit mask; -1 when malformed */
+static long spec_letters(const char *spec)
+{
+    Shape s;
+    if (!spec || parse_spec(spec, &s) < 0) return -1;
+    long m = 0;
+    for (int i = 0; i < s.nd; i++) m |= 1L << s.letter[i];
+    return m;
+}
+
+static PyObject *default_value(const ArgSpec *a);
+
+/* The docstring: the signature from the table ("name(x, h0, b=None) -> (hs, cs)",
+   as help() and the README write it), a blank line, then fn->doc. Made once,
+   at import, and kept for the life of the process. */
+static int make_doc(CoreFn *fn)
+{
+    if (fn->def.ml_doc) return 0; /* made at an earlier import */
+    PyObject *parts = PyList_New(0), *s = NULL;
+    int ok = parts != NULL;
+    for (int p = 0; ok && p < fn->nargs; p++) {
+        const ArgSpec *a = &fn->args[p];
+        PyObject *dv = a->has_default ? default_value(a) : NULL;
+        PyObject *part = !a->has_default ? PyUnicode_FromString(a->name)
+                         : dv ? PyUnicode_FromFormat("%s=%R", a->name, dv) : NULL;
+        Py_XDECREF(dv);
+        ok = part && PyList_Append(parts, part) == 0;
+        Py_XDECREF(part);
+    }
+    PyObject *sep = ok ? PyUnicode_FromString(", ") : NULL;
+    PyObject *args = sep ? PyUnicode_Join(sep, parts) : NULL;
+    Py_XDECREF(sep);
+    Py_XDECREF(parts);
+    if (args) {
+        char ret[256];
+        size_t k = 0;
+        int nres = fn->nres;
+        if (fn->returns_text) snprintf(ret, sizeof ret, "%s", fn->returns_text);
+        else if (nres == 0) snprintf(ret, sizeof ret, "None");
+        else {
+            for (int r = 0; r < nres && k < sizeof ret; r++)
+                k += (size_t)snprintf(ret + k, sizeof ret - k, "%s%s%s",
+                                      r == 0 && nres > 1 ? "(" : r ? ", " : "",
+                                      fn->results[r].name, r == nres - 1 && nres > 1 ? ")" : "");
+        }
+        s = PyUnicode_FromFormat("%s(%U) -> %s\n\n%s", fn->name, args, ret, fn->doc);
+        Py_DECREF(args);
+    }
+    const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+    char *doc = u ? PyMem_RawMalloc(strlen(u) + 1) : NULL;
+    if (doc) strcpy(doc, u);
+    else if (u) PyErr_NoMemory();
+    Py_XDECREF(s);
+    if (!doc) return -1;
+    fn->def.ml_doc = doc; /* the module's functions point at it as long as they live */
+    return 0;
+}
+
+static int check_table(CoreFn *fn)
+{
+    long fixed = 0; /* letters the array arguments show */
+    int ids = 0;
+    fn->nargs = fn->narrays = fn->nres = 0;
+    for (int p = 0; p < RS_MAX_ARGS && fn->args[p].name; p++) {
+        const ArgSpec *a = &fn->args[p];
+        fn->nargs = p + 1;
+        fn->slot[p] = -1;
+        if (a->kind < ARG_ARRAY || a->kind > ARG_BUFFER) return table_error(fn, "kind", a->name);
+        if (a->kind == ARG_ARRAY) {
+            long m = spec_letters(a->spec);
+            if (m < 0 || a->role < ROLE_PARAM || a->role > ROLE_OUTPUT)
+                return table_error(fn, "spec or role", a->name);
+            fixed |= m;
+            fn->narrays++;
+            if (a->role == ROLE_IDS) ids = 1;
+        }
+        if (p > 0 && fn->args[p - 1].has_default && !a->has_default)
+            return table_error(fn, "an argument without a default after one with", a->name);
+        if (find_arg(fn, a->name) != p) return table_error(fn, "a name twice", a->name);
+    }
+    if (ids && !(fixed & (1L << ('V' - 'A'))))
+        return table_error(fn, "word ids without a V (vocabulary) to check them against", NULL);
+    if (fn->nargs == RS_MAX_ARGS || !fn->body || !fn->doc || !fn->kernel)
+        return table_error(fn, "too many arguments, or no body, doc or kernel", NULL);
+    /* the check order: `order` first, then the PARAMs, then the other arrays */
+    int k = 0;
+    const char *o = fn->order ? fn->order : "";
+    while (*o) {
+        char name[64];
+        size_t len = strcspn(o, " ");
+        if (len == 0) { o++; continue; }
+        if (len >= sizeof name) return table_error(fn, "order", o);
+        memcpy(name, o, len);
+        name[len] = 0;
+        o += len;
+        int p = find_arg(fn, name);
+        if (p < 0 || fn->args[p].kind != ARG_ARRAY || fn->slot[p] >= 0)
+            return table_error(fn, "order names an unknown, non-array or repeated argument", name);
+        fn->slot[p] = (signed char)k;
+        fn->check[k++] = (signed char)p;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int p = 0; p < fn->nargs; p++)
+            if (fn->args[p].kind == ARG_ARRAY && fn->slot[p] < 0 &&
+                (fn->args[p].role == ROLE_PARAM) == (pass == 0)) {
+                fn->slot[p] = (signed char)k;
+                fn->check[k++] = (signed char)p;
+            }
+    for (int r = 0; r < RS_MAX_OUTS && fn->results[r].name; r++) {
+        const ResultSpec *res = &fn->results[r];
+        fn->nres = r + 1;
+        if (res->spec) {
+            long m = spec_letters(res->spec);
+            if (m < 0 || (m & ~fixed))
+                return table_error(fn, "a result's shape not fixed by the arguments", res->name);
+        }
+        if (!res->spec && r != 0) return table_error(fn, "the loss must come first", res->name);
+        if (res->into) {
+            int p = find_arg(fn, res->into);
+            if (p < 0 || fn->args[p].kind != ARG_BUFFER || !res->spec)
+                return table_error(fn, "`into` names no out= argument", res->name);
+        }
+        if (find_arg(fn, res->name) >= 0 || find_result(fn, res->name) != r)
+            return table_error(fn, "a result named like another name", res->name);
+    }
+    return make_doc(fn);
+}
+
+int args_check_tables(CoreFn *const *fns)
+{
+    for (CoreFn *const *f = fns; *f; f++)
+        if (check_table(*f) < 0) return -1;
+    return 0;
+}
+
+static const char *const ROLE_CODES[] = {"P", "I", "ids", "O"};
+static const char *const KIND_NAMES[] = {"array", "array", "activation", "bool",
+                                         "float", "int", "out"};
+
+/* the default as Python writes it (a new reference) */
+static PyObject *default_value(const ArgSpec *a)
+{
+    switch (a->kind) {
+    case ARG_ACTIVATION: return PyUnicode_FromString("tanh");
+    case ARG_BOOL: return PyBool_FromLong(a->dflt != 0);
+    case ARG_FLOAT: return PyFloat_FromDouble(a->dflt);
+    case ARG_INDEX: return PyLong_FromDouble(a->dflt);
+    default: return Py_NewRef(Py_None);
+    }
+}
+
+/* {name: {"args": [(name, kind, shape, role, nullable, default or absent)], "returns":
+   [(name, shape)], "kernel": str, "order": [names]}} */
+PyObject *args_signatures(CoreFn *const *fns)
+{
+    PyObject *all = PyDict_New();
+    for (CoreFn *const *f = fns; all && *f; f++) {
+        const CoreFn *fn = *f;
+        PyObject *args = PyList_New(0), *rets = PyList_New(0), *order = PyList_New(0), *d = NULL;
+        int ok = args && rets && order;
+        for (int p = 0; ok && p < fn->nargs; p++) {
+            const ArgSpec *a = &fn->args[p];
+            const char *spec = a->spec; /* out=: the shape of the result it receives */
+            for (int r = 0; r < fn->nres; r++)
+                if (fn->results[r].into && strcmp(fn->results[r].into, a->name) == 0)
+                    spec = fn->results[r].spec;
+            PyObject *dv = a->has_default ? default_value(a) : Py_NewRef(Py_None);
+            PyObject *t = dv ? Py_BuildValue("(sszsOO)", a->name, KIND_NAMES[a->kind],
+                                             spec, a->kind == ARG_ARRAY || a->kind ==
+                                             ARG_ANY_ARRAY ? ROLE_CODES[a->role]
+                                             : a->kind == ARG_BUFFER ? "R" : "S",
+                                             a->nullable ? Py_True : Py_False, dv)
+                             : NULL;
+            Py_XDECREF(dv);
+            if (t && !a->has_default) { /* required: no default in the tuple */
+                PyObject *u = PyTuple_GetSlice(t, 0, 5);
+                Py_SETREF(t, u);
+            }
+            ok = t && PyList_Append(args, t) == 0;
+            Py_XDECREF(t);
+        }
+        for (int r = 0; ok && r < fn->nres; r++) {
+            PyObject *t = Py_BuildValue("(sz)", fn->results[r].name, fn->results[r].spec);
+            ok = t && PyList_Append(rets, t) == 0;
+            Py_XDECREF(t);
+        }
+        for (int k = 0; ok && k < fn->narrays; k++) {
+            PyObject *s = PyUnicode_FromString(fn->args[fn->check[k]].name);
+            ok = s && PyList_Append(order, s) == 0;
+            Py_XDECREF(s);
+        }
+        if (ok)
+            d = Py_BuildValue("{sOsOsssOsz}", "args", args, "returns", rets, "kernel",
+                              fn->kernel, "order", order, "returns_text", fn->returns_text);
+        Py_XDECREF(args);
+        Py_XDECREF(rets);
+        Py_XDECREF(order);
+        if (!d || PyDict_SetItemString(all, fn->name, d) < 0) Py_CLEAR(all);
+        Py_XDECREF(d);
+    }
+    return all;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing: positional and keyword arguments, with CPython's messages         */
+
+static int convert_scalar(Call *c, int p)
+{
+    const ArgSpec *a = &c->fn->args[p];
+    PyObject *obj = c->given[p];
+    c->num[p] = a->dflt;
+    c->ival[p] = (Py_ssize_t)a->dflt;
+    if (a->kind == ARG_ACTIVATION) {
+        int act;
+        if (parse_activation(obj, &act) < 0) return -1;
+        c->ival[p] = act;
+    } else if (!obj) {
+        return 0;
+    } else if (a->kind == ARG_BOOL) {
+        int v = PyObject_IsTrue(obj);
+        if (v < 0) return -1;
+        c->ival[p] = v;
+    } else if (a->kind == ARG_FLOAT) {
+        double v = PyFloat_AsDouble(obj);
+        if (v == -1.0 && PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_TypeError)) return -1;
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "%s: expected a real number, got %s", a->name,
+                         Py_TYPE(obj)->tp_name);
+            return -1;
+        }
+        c->num[p] = v;
+    } else if (a->kind == ARG_INDEX && obj != Py_None) {
+        if (parse_index(obj, a->name, &c->ival[p]) < 0) return -1;
+    }
+    return 0;
+}
+
+/* keyword i of kwnames equal to `name`, or -1 */
+static Py_ssize_t find_keyword(PyObject *kwnames, const char *name)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        if (PyUnicode_Check(key) && PyUnicode_CompareWithASCIIString(key, name) == 0) return i;
+    }
+    return -1;
+}
+
+/* The checks and messages of CPython's PyArg_ParseTupleAndKeywords, in its order. */
+static int call_parse(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    const CoreFn *fn = c->fn;
+    const char *f = fn->name;
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw > fn->nargs) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %d %sargument%s (%zd given)", f,
+                     fn->nargs, nargs == 0 ? "keyword " : "", fn->nargs == 1 ? "" : "s",
+                     nargs + nkw);
+        return -1;
+    }
+    Py_ssize_t matched = 0;
+    for (int p = 0; p < fn->nargs; p++) {
+        const char *name = fn->args[p].name;
+        Py_ssize_t k = nkw ? find_keyword(kwnames, name) : -1;
+        matched += k >= 0;
+        if (p < nargs) {
+            if (k >= 0) {
+                PyErr_Format(PyExc_TypeError,
+                             "argument for %s() given by name ('%s') and position (%d)", f, name,
+                             p + 1);
+                return -1;
+            }
+            c->given[p] = args[p];
+        } else if (k >= 0) {
+            c->given[p] = args[nargs + k];
+        } else if (!fn->args[p].has_default) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s' (pos %d)", f, name,
+                         p + 1);
+            return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; matched < nkw && i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+            return -1;
+        }
+        const char *k = PyUnicode_AsUTF8(key);
+        if (!k) return -1;
+        if (find_arg(fn, k) < 0) {
+            PyErr_Format(PyExc_TypeError, "'%U' is an invalid keyword argument for %s()", key, f);
+            return -1;
+        }
+    }
+    /* the scalars, in Python order, before any array is converted */
+    for (int p = 0; p < fn->nargs; p++)
+        if (fn->args[p].kind >= ARG_ACTIVATION && fn->args[p].kind != ARG_BUFFER &&
+            convert_scalar(c, p) < 0)
+            return -1;
+    for (int k = 0; k < fn->narrays; k++) {
+        c->spec[k] = &fn->args[fn->check[k]];
+        c->obj[k] = c->given[fn->check[k]];
+    }
+    c->n = fn->narrays;
+    return 0;
+}
+
+/* Word ids (IDS arrays) must lie in [0, V) (or equal ignore_label, when the
+   function has one): checked before any kernel runs, naming the argument,
+   the position and where V came from. -1 (everything released) otherwise. */
+static int check_ids(Call *c)
+{
+    const int allow_ignore = has_arg(c->fn, "ignore_label");
+    const npy_intp ignore = allow_ignore ? call_int(c, "ignore_label") : 0;
+    const npy_intp V = c->dim['V' - 'A'];
+    for (int i = 0; i < c->n; i++) {
+        PyArrayObject *ids = c->conv[i];
+        if (!ids || c->spec[i]->role != ROLE_IDS) continue;
+        const npy_intp *p = PyArray_DATA(ids);
+        ptrdiff_t bad = lm_first_bad_id(p, PyArray_SIZE(ids), V, allow_ignore, ignore);
+        if (bad < 0) continue;
+        npy_intp T = PyArray_NDIM(ids) == 2 ? PyArray_DIM(ids, 1) : 1;
+        npy_intp row = T ? bad / T : 0, col = T ? bad % T : 0;
+        const char *name = c->spec[i]->name, *vfrom = c->dim_from['V' - 'A'];
+        if (allow_ignore)
+            PyErr_Format(PyExc_ValueError,
+                         "%s: label %zd at [%zd, %zd] is out of range: expected a word id in "
+                         "[0, %zd) (V=%zd from %s) or ignore_label=%zd",
+                         name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
+                         (Py_ssize_t)V, (Py_ssize_t)V, vfrom, (Py_ssize_t)ignore);
+        else
+            PyErr_Format(PyExc_ValueError,
+                         "%s: word id %zd at [%zd, %zd] is out of range: expected ids in "
+                         "[0, %zd) (V=%zd from %s)",
+                         name, (Py_ssize_t)p[bad], (Py_ssize_t)row, (Py_ssize_t)col,
+                         (Py_ssize_t)V, (Py_ssize_t)V, vfrom);
+        call_fail(c);
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *call_run(CoreFn *fn, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Call c;
+    memset(&c, 0, sizeof c);
+    c.fn = fn;
+    c.function = fn->name;
+    for (int k = 0; k < 26; k++) c.dim[k] = -1;
+    memset(c.res_out, -1, sizeof c.res_out);
+    if (call_parse(&c, args, nargs, kwnames) < 0) return NULL;
+    if (c.n && (call_prepare(&c) < 0 || check_ids(&c) < 0)) return NULL;
+    return fn->body(&c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* What the bindings read                                                     */
+
+static int arg_index(const Call *c, const char *name)
+{
+    int p = find_arg(c->fn, name);
+    if (p < 0) Py_FatalError("rnnscratch._core: a binding asked for an argument its table lacks");
+    return p;
+}
+
+void *call_data(const Call *c, const char *name)
+{
+    int p = find_arg(c->fn, name);
+    if (p >= 0 && c->fn->args[p].kind == ARG_ARRAY) {
+        PyArrayObject *a = c->conv[c->fn->slot[p]];
+        return a ? PyArray_DATA(a) : NULL;
+    }
+    int r = p < 0 ? find_result(c->fn, name) : -1;
+    if (r >= 0 && c->fn->results[r].spec) {
+        int k = c->res_out[r];
+        return k >= 0 && k < c->nout ? PyArray_DATA(c->out[k]) : NULL;
+    }
+    Py_FatalError("rnnscratch._core: a binding asked for data its table lacks");
+    return NULL;
+}
+
+PyArrayObject *call_conv(const Call *c, const char *name)
+{
+    int p = arg_index(c, name);
+    return c->fn->slot[p] >= 0 ? c->conv[c->fn->slot[p]] : NULL;
+}
+
+PyArrayObject *call_array(const Call *c, const char *name)
+{
+    int p = arg_index(c, name);
+    return c->fn->slot[p] >= 0 ? c->arr[c->fn->slot[p]] : NULL;
+}
+
+Py_ssize_t call_int(const Call *c, const char *name) { return c->ival[arg_index(c, name)]; }
+
+double call_float(const Call *c, const char *name) { return c->num[arg_index(c, name)]; }
+
+PyObject *call_object(const Call *c, const char *name) { return c->given[arg_index(c, name)]; }
+
+int call_results(Call *c)
+{
+    for (int r = 0; r < c->fn->nres; r++) {
+        const ResultSpec *res = &c->fn->results[r];
+        if (!res->spec) continue; /* the loss: the binding's */
+        void *d = res->into ? call_output_into(c, call_object(c, res->into), res->name,
+                                               res->into, res->spec)
+                            : call_output(c, res->name, res->spec);
+        if (!d) return -1;
+        c->res_out[r] = (signed char)(c->nout - 1);
+    }
+    return 0;
+}
+
+
+static int call_prepare(Call *c)
 {
     const int n = c->n;
 
     /* 1. arrays of numbers; outputs must be writeable float ndarrays. The
           only step where a caller's Python code can run. */
     for (int i = 0; i < n; i++) {
-        const ArgSpec *s = &c->spec[i];
+        const ArgSpec *s = c->spec[i];
         if (!present(c, i)) {
-            if (s->optional) continue;
+            if (s->nullable) continue;
             PyErr_Format(PyExc_TypeError, "%s: expected an array, got None", s->name);
             goto fail;
         }
@@ -374,7 +781,7 @@ int call_prepare(Call *c)
         }
     }
     for (int i = 0; i < n; i++) {
-        const ArgSpec *s = &c->spec[i];
+        const ArgSpec *s = c->spec[i];
         if (!c->arr[i]) continue;
         if (s->role == ROLE_OUTPUT) { /* checked again: a later conversion may have run code */
             if (check_output((PyObject *)c->arr[i], s->name) < 0) goto fail;
@@ -393,7 +800,7 @@ int call_prepare(Call *c)
         PyArrayObject *params[RS_MAX_ARGS];
         npy_intp np_ = 0;
         for (int i = 0; i < n; i++)
-            if (c->spec[i].role == ROLE_PARAM && c->arr[i]) params[np_++] = c->arr[i];
+            if (c->spec[i]->role == ROLE_PARAM && c->arr[i]) params[np_++] = c->arr[i];
         PyArray_Descr *rt = PyArray_ResultType(np_, params, 0, NULL);
         if (!rt) goto fail;
         c->typenum = (rt->type_num == NPY_FLOAT || rt->type_num == NPY_HALF) ? NPY_FLOAT
@@ -403,21 +810,21 @@ int call_prepare(Call *c)
 
     /* 3. shapes, in table order: the first argument that shows a letter fixes it */
     for (int i = 0; i < n; i++)
-        if (c->arr[i] && check_shape(c, c->arr[i], c->spec[i].name, c->spec[i].spec) < 0)
+        if (c->arr[i] && check_shape(c, c->arr[i], c->spec[i]->name, c->spec[i]->spec) < 0)
             goto fail;
 
     /* 4. outputs must not share memory with each other */
     for (int i = 0; i < n; i++) {
-        if (!c->arr[i] || c->spec[i].role != ROLE_OUTPUT) continue;
+        if (!c->arr[i] || c->spec[i]->role != ROLE_OUTPUT) continue;
         for (int j = i + 1; j < n; j++) {
-            if (!c->arr[j] || c->spec[j].role != ROLE_OUTPUT ||
+            if (!c->arr[j] || c->spec[j]->role != ROLE_OUTPUT ||
                 !args_overlap(c->arr[i], c->arr[j]))
                 continue;
             int sh = shares_memory(c->arr[i], c->arr[j]); /* interleaved views: no */
             if (sh < 0) goto fail;
             if (!sh) continue;
             PyErr_Format(PyExc_ValueError, "%s: shares memory with %s; pass separate arrays",
-                         c->spec[j].name, c->spec[i].name);
+                         c->spec[j]->name, c->spec[i]->name);
             goto fail;
         }
     }
@@ -425,14 +832,14 @@ int call_prepare(Call *c)
     /* 5. base-class, C-contiguous arrays of the compute dtype (ids: intp) */
     for (int i = 0; i < n; i++) {
         if (!c->arr[i]) continue;
-        const int role = c->spec[i].role;
+        const int role = c->spec[i]->role;
         int flags = NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST | NPY_ARRAY_ENSUREARRAY;
         if (role == ROLE_OUTPUT) {
             c->base[i] = base_view(c->arr[i]);
             if (!c->base[i]) goto fail;
             flags = NPY_ARRAY_CARRAY | NPY_ARRAY_FORCECAST | NPY_ARRAY_WRITEBACKIFCOPY;
             for (int j = 0; j < n; j++)
-                if (j != i && c->arr[j] && c->spec[j].role != ROLE_OUTPUT &&
+                if (j != i && c->arr[j] && c->spec[j]->role != ROLE_OUTPUT &&
                     args_overlap(c->arr[i], c->arr[j]))
                     flags |= NPY_ARRAY_ENSURECOPY; /* inputs must not change under us */
         }
@@ -471,7 +878,7 @@ static void *add_output(Call *c, PyArrayObject *a, PyObject *user, const char *n
     return PyArray_DATA(a);
 }
 
-void *call_output(Call *c, const char *spec)
+static void *call_output(Call *c, const char *name, const char *spec)
 {
     npy_intp dims[RS_MAX_ND];
     int nd;
@@ -483,12 +890,13 @@ void *call_output(Call *c, const char *spec)
     }
     PyArrayObject *a = (PyArrayObject *)PyArray_SimpleNew(nd, dims, c->typenum);
     if (!a) { call_fail(c); return NULL; }
-    return add_output(c, a, NULL, "result", spec);
+    return add_output(c, a, NULL, name, spec);
 }
 
-void *call_output_into(Call *c, PyObject *obj, const char *name, const char *spec)
+static void *call_output_into(Call *c, PyObject *obj, const char *result, const char *name,
+                              const char *spec)
 {
-    if (!obj || obj == Py_None) return call_output(c, spec);
+    if (!obj || obj == Py_None) return call_output(c, result, spec);
     npy_intp dims[RS_MAX_ND];
     int nd;
     if (spec_dims(c, spec, dims, &nd) < 0) {
@@ -524,7 +932,7 @@ void *call_output_into(Call *c, PyObject *obj, const char *name, const char *spe
     for (int i = 0; i < c->n; i++) {
         if ((c->arr[i] && args_overlap(a, c->arr[i])) ||
             (c->conv[i] && args_overlap(a, c->conv[i]))) {
-            PyErr_Format(PyExc_ValueError, "%s: shares memory with %s", name, c->spec[i].name);
+            PyErr_Format(PyExc_ValueError, "%s: shares memory with %s", name, c->spec[i]->name);
             return call_fail(c);
         }
     }
@@ -558,9 +966,9 @@ static int verify(Call *c)
         const int is_arg = i < c->n;
         PyArrayObject *a = is_arg ? c->conv[i] : c->out[i - c->n];
         if (!a) continue;
-        const char *name = is_arg ? c->spec[i].name : c->out_name[i - c->n];
-        const char *spec = is_arg ? c->spec[i].spec : c->out_spec[i - c->n];
-        const int role = is_arg ? c->spec[i].role : ROLE_OUTPUT;
+        const char *name = is_arg ? c->spec[i]->name : c->out_name[i - c->n];
+        const char *spec = is_arg ? c->spec[i]->spec : c->out_spec[i - c->n];
+        const int role = is_arg ? c->spec[i]->role : ROLE_OUTPUT;
         npy_intp dims[RS_MAX_ND];
         int nd;
         const int type = role == ROLE_IDS ? NPY_INTP : c->typenum;
@@ -580,7 +988,7 @@ static int verify(Call *c)
             if (j == i || !b) continue;
             if (args_overlap(a, b)) {
                 PyErr_Format(PyExc_ValueError, "%s: shares memory with %s", name,
-                             j < c->n ? c->spec[j].name : c->out_name[j - c->n]);
+                             j < c->n ? c->spec[j]->name : c->out_name[j - c->n]);
                 return -1;
             }
         }
@@ -595,11 +1003,12 @@ static int verify(Call *c)
  * call_finish: the round trip through the narrower dtype would round every
  * element it holds. Then the verification. On failure nothing the caller
  * owns has been touched. */
-int call_ready(Call *c, int accumulate)
+int call_ready(Call *c)
 {
+    const int accumulate = has_arg(c->fn, "accumulate") && call_int(c, "accumulate");
     for (int i = 0; i < c->n; i++) {
         PyArrayObject *a = c->conv[i];
-        if (!a || c->spec[i].role != ROLE_OUTPUT) continue;
+        if (!a || c->spec[i]->role != ROLE_OUTPUT) continue;
         if (accumulate && PyArray_ITEMSIZE(c->arr[i]) > PyArray_ITEMSIZE(a)) {
             PyArrayObject *z = (PyArrayObject *)PyArray_ZEROS(PyArray_NDIM(a), PyArray_DIMS(a),
                                                               PyArray_TYPE(a), 0);
@@ -612,7 +1021,7 @@ int call_ready(Call *c, int accumulate)
     }
     if (verify(c) < 0) { call_fail(c); return -1; }
     for (int i = 0; i < c->n; i++)
-        if (c->conv[i] && c->spec[i].role == ROLE_OUTPUT && !accumulate)
+        if (c->conv[i] && c->spec[i]->role == ROLE_OUTPUT && !accumulate)
             memset(PyArray_DATA(c->conv[i]), 0, (size_t)PyArray_NBYTES(c->conv[i]));
     return 0;
 }
@@ -638,7 +1047,7 @@ PyObject *call_finish(Call *c)
         if (c->add_back[i]) {
             if (PyArray_CopyInto(c->base[i], (PyArrayObject *)sums[i]) < 0) rc = -1;
             Py_DECREF(sums[i]);
-        } else if (c->conv[i] && c->spec[i].role == ROLE_OUTPUT) {
+        } else if (c->conv[i] && c->spec[i]->role == ROLE_OUTPUT) {
             if (PyArray_ResolveWritebackIfCopy(c->conv[i]) < 0) rc = -1;
         }
         Py_CLEAR(c->conv[i]);
@@ -670,10 +1079,23 @@ PyObject *call_finish(Call *c)
     return r;
 }
 
+int call_begin(Call *c, ptrdiff_t count)
+{
+    if (call_results(c) < 0 || (count != 0 && !call_work(c, count))) return -1;
+    return call_ready(c);
+}
+
+PyObject *call_end(Call *c, double loss)
+{
+    PyObject *r = call_finish(c);
+    if (!r || c->fn->nres == 0 || c->fn->results[0].spec) return r;
+    return Py_BuildValue("(dN)", loss, r); /* the loss first (the one table rule) */
+}
+
 /* ------------------------------------------------------------------------ */
 /* Parsers                                                                    */
 
-int parse_activation(PyObject *obj, int *act)
+static int parse_activation(PyObject *obj, int *act)
 {
     if (obj == NULL) { *act = RS_ACT_TANH; return 0; }
     if (!PyUnicode_Check(obj)) {

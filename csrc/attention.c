@@ -1,6 +1,7 @@
 /* attention.c -- float and double instances of attention_impl.h (the
  * attention weight, the weight sum, and both over a whole decoder sequence,
  * forward and backward). Formulas: attention.h. */
+#include <math.h>   /* fma, fmaf (MSVC) */
 #include <stddef.h>
 #include "compat.h"
 #include "gemm.h"

@@ -27,12 +27,79 @@
  * the gemm). The softmax rows use act.h's fixed-order row helpers. Any size may be 0 (S = 0:
  * a and c are empty / zero; H = 0: a is uniform, 1/S).
  */
+#ifndef RS_DECLS
 #ifndef RNNSCRATCH_ATTENTION_H
 #define RNNSCRATCH_ATTENTION_H
 
 #include <stddef.h>
 
-#define RS_TEMPLATE "attention_decl.h"
+/* the prototypes below, for float and double: template.h includes this
+   file again with RS_DECLS defined */
+#define RS_DECLS
+#define RS_TEMPLATE "attention.h"
 #include "template.h"
+#undef RS_DECLS
 
-#endif
+#endif /* RNNSCRATCH_ATTENTION_H */
+
+#else /* RS_DECLS: the prototypes, a template (template.h); definitions: attention_impl.h */
+
+/* a = softmax_i(hs_enc · hs_decᵀ), one row per decoder step. */
+void FN(attention_weight_forward)(
+    REAL *a,              /* (N,T,S) out */
+    const REAL *hs_enc,   /* (N,S,H) */
+    const REAL *hs_dec,   /* (N,T,H) */
+    ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H);
+
+/* c = a · hs_enc, per batch row. */
+void FN(weight_sum_forward)(
+    REAL *c,              /* (N,T,H) out */
+    const REAL *hs_enc,   /* (N,S,H) */
+    const REAL *a,        /* (N,T,S) */
+    ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H);
+
+/* Both: the same numbers as attention_weight_forward then weight_sum_forward. */
+void FN(time_attention_forward)(
+    REAL *c,              /* (N,T,H) out */
+    REAL *a,              /* (N,T,S) out */
+    const REAL *hs_enc,   /* (N,S,H) */
+    const REAL *hs_dec,   /* (N,T,H) */
+    ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H);
+
+/* Backward of the weight sum. */
+void FN(weight_sum_backward)(
+    REAL *dhs_enc,        /* (N,S,H) out */
+    REAL *da,             /* (N,T,S) out */
+    const REAL *dc,       /* (N,T,H) */
+    const REAL *hs_enc,   /* (N,S,H) */
+    const REAL *a,        /* (N,T,S) */
+    ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H);
+
+/* Backward of the attention weight (softmax included), a its forward output. */
+void FN(attention_weight_backward)(
+    REAL *dhs_enc,        /* (N,S,H) out */
+    REAL *dhs_dec,        /* (N,T,H) out */
+    REAL *work,           /* time_attention_backward_work_size() elements */
+    const REAL *da,       /* (N,T,S) */
+    const REAL *hs_enc,   /* (N,S,H) */
+    const REAL *hs_dec,   /* (N,T,H) */
+    const REAL *a,        /* (N,T,S) */
+    ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H);
+
+/* Backward of both: dhs_enc = the weight sum's + the attention weight's
+   (one product accumulated onto the other). */
+void FN(time_attention_backward)(
+    REAL *dhs_enc,        /* (N,S,H) out */
+    REAL *dhs_dec,        /* (N,T,H) out */
+    REAL *work,           /* time_attention_backward_work_size() elements */
+    const REAL *dc,       /* (N,T,H) */
+    const REAL *hs_enc,   /* (N,S,H) */
+    const REAL *hs_dec,   /* (N,T,H) */
+    const REAL *a,        /* (N,T,S) the forward weights */
+    ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H);
+
+/* Workspace of the two backward kernels, in elements of REAL: one (N,T,S)
+   buffer (da, then ds, of every row); -1 when the count overflows. */
+ptrdiff_t FN(time_attention_backward_work_size)(ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H);
+
+#endif /* RS_DECLS */

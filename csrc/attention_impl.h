@@ -21,10 +21,14 @@
  * IR rows of Y share their loads; `fused`: multiply-adds fused (the SIMD
  * paths, where the function is compiled for the path and its loops
  * vectorized by the compiler) or two operations (portable). */
-#if (RS_X86_DISPATCH || RS_ARM_NEON) && RS_F64
+#if (RS_X86_DISPATCH || RS_ARM_NEON) && (defined(__GNUC__) || defined(__clang__)) && RS_F64
 #  define ATT_FMA(a, b, c) __builtin_fma((a), (b), (c))
-#elif RS_X86_DISPATCH || RS_ARM_NEON
+#elif (RS_X86_DISPATCH || RS_ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
 #  define ATT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#elif RS_X86_DISPATCH && RS_F64 /* MSVC: <math.h>'s, one instruction under /arch:AVX2 */
+#  define ATT_FMA(a, b, c) fma((a), (b), (c))
+#elif RS_X86_DISPATCH
+#  define ATT_FMA(a, b, c) fmaf((a), (b), (c))
 #else /* only the portable function exists: never fused */
 #  define ATT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
@@ -83,27 +87,29 @@ static ATT_INLINE void FN(att_dots_all)(REAL *C, ptrdiff_t ldc, const REAL *X, c
     }
 }
 
+#if RS_X86_DISPATCH /* split builds: in csrc/simd/attention_*.c, see compat.h */
+RS_SIMD_FN(AVX2, void, FN(att_dots_avx2), (REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
+                                           ptrdiff_t M, ptrdiff_t Nc, ptrdiff_t H))
+{
+    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 1);
+}
+
+RS_SIMD_FN(AVX512, void, FN(att_dots_avx512), (REAL *C, ptrdiff_t ldc, const REAL *X,
+                                               const REAL *Y, ptrdiff_t M, ptrdiff_t Nc,
+                                               ptrdiff_t H))
+{
+    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 1);
+}
+#endif
+#undef ATT_FMA
+
+#if RS_TU_BASE
 static void FN(att_dots_portable)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
                                   ptrdiff_t M, ptrdiff_t Nc, ptrdiff_t H)
 {
     FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 0);
 }
 
-#if RS_X86_DISPATCH
-static RS_TARGET_AVX2 void FN(att_dots_avx2)(REAL *C, ptrdiff_t ldc, const REAL *X,
-                                             const REAL *Y, ptrdiff_t M, ptrdiff_t Nc,
-                                             ptrdiff_t H)
-{
-    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 1);
-}
-
-static RS_TARGET_AVX512 void FN(att_dots_avx512)(REAL *C, ptrdiff_t ldc, const REAL *X,
-                                                 const REAL *Y, ptrdiff_t M, ptrdiff_t Nc,
-                                                 ptrdiff_t H)
-{
-    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 1);
-}
-#endif
 #if RS_ARM_NEON
 /* NEON is the aarch64 baseline: the fused loops vectorize to fmla as they are */
 static void FN(att_dots_neon)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
@@ -126,7 +132,6 @@ static void FN(att_dots)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
     FN(att_dots_portable)(C, ldc, X, Y, M, Nc, H);
 }
 
-#undef ATT_FMA
 
 /* ---- one batch row ---- */
 
@@ -316,3 +321,4 @@ void FN(time_attention_backward)(REAL *dhs_enc, REAL *dhs_dec, REAL *work, const
                      .a_in = a, .N = N, .S = S, .T = T, .H = H};
     FN(att_run)(&J);
 }
+#endif /* RS_TU_BASE */

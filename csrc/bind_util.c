@@ -12,29 +12,23 @@
 #include "threads.h"
 #include "blas.h"
 
-/* ---- matmul ---- */
-
-enum { MM_a, MM_b, MM_COUNT };
-static const ArgSpec matmul_args[MM_COUNT] = {
-    [MM_a] = PARAM("a", "M K"),
-    [MM_b] = PARAM("b", "K N"),
-};
-
-PyDoc_STRVAR(matmul_doc,
-"matmul(a, b, packed=False) -> c\n\n"
-"c (M,N) = a (M,K) @ b (K,N) with the package's own gemm. An operand that\n"
-"already has the compute dtype is read through its strides (transposed and\n"
-"sliced views exercise the gemm's strided paths). The\n"
-"dtype is float32 when both are float32 (or float16), else float64.\n"
-"packed=True packs b first and uses the pre-packed product the RNN uses per step.");
+CORE_FN(matmul,
+    .kernel = "rs_gemm",
+    .args = {PARAM("a", "M K"), PARAM("b", "K N"), BOOL_ARG("packed", 0)},
+    .results = {RESULT("c", "M N")},
+    .doc = "c (M,N) = a (M,K) @ b (K,N) with the package's own gemm. An operand that\n"
+           "already has the compute dtype is read through its strides (transposed and\n"
+           "sliced views exercise the gemm's strided paths). The\n"
+           "dtype is float32 when both are float32 (or float16), else float64.\n"
+           "packed=True packs b first and uses the pre-packed product the RNN uses per step.");
 
 /* The operand the gemm reads: the caller's array through its strides when it
  * has the compute dtype, native order, aligned, whole-element strides and the
  * checked shape; else the C-contiguous copy. */
-static PyArrayObject *operand(const Call *c, int i, npy_intp rows, npy_intp cols, npy_intp *rs,
-                              npy_intp *cs)
+static PyArrayObject *operand(const Call *c, const char *name, npy_intp rows, npy_intp cols,
+                              npy_intp *rs, npy_intp *cs)
 {
-    PyArrayObject *a = c->arr[i];
+    PyArrayObject *a = call_array(c, name);
     const npy_intp item = PyArray_ITEMSIZE(a);
     if (PyArray_TYPE(a) == c->typenum && PyArray_ISNOTSWAPPED(a) && PyArray_ISALIGNED(a) &&
         PyArray_NDIM(a) == 2 && PyArray_DIM(a, 0) == rows && PyArray_DIM(a, 1) == cols &&
@@ -45,113 +39,121 @@ static PyArrayObject *operand(const Call *c, int i, npy_intp rows, npy_intp cols
     }
     *rs = cols;
     *cs = 1;
-    return c->conv[i];
+    return call_conv(c, name);
 }
 
-static PyObject *py_matmul(PyObject *self, PyObject *args, PyObject *kw)
+static PyObject *matmul_body(Call *c)
 {
-    static char *kwlist[] = {"a", "b", "packed", NULL};
-    int packed = 0;
-    Call c;
-    call_init(&c, "matmul", matmul_args, MM_COUNT);
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|p:matmul", kwlist, &c.obj[MM_a], &c.obj[MM_b],
-                                     &packed))
-        return NULL;
-    if (call_prepare(&c) < 0) return NULL;
-    const npy_intp M = call_dim(&c, 'M'), K = call_dim(&c, 'K'), N = call_dim(&c, 'N');
-    void *C = call_output(&c, "M N");
-    if (!C) return NULL;
-    if (M == 0 || N == 0) return call_finish(&c); /* nothing to compute, however large K */
+    const npy_intp M = call_dim(c, 'M'), K = call_dim(c, 'K'), N = call_dim(c, 'N');
+    const int packed = (int)call_int(c, "packed");
+    if (call_results(c) < 0) return NULL;
+    if (M == 0 || N == 0) return call_finish(c); /* nothing to compute, however large K */
     const ptrdiff_t wsize =
         !packed ? 0
-                : (ptrdiff_t)(c.typenum == NPY_FLOAT ? rs_gemm_packed_size_f32(K, N)
-                                                     : rs_gemm_packed_size_f64(K, N));
-    void *work = call_work(&c, wsize);
-    if (!work || call_ready(&c, 0) < 0) return NULL;
+                : (ptrdiff_t)(c->typenum == NPY_FLOAT ? rs_gemm_packed_size_f32(K, N)
+                                                      : rs_gemm_packed_size_f64(K, N));
+    void *work = call_work(c, wsize);
+    if (!work || call_ready(c) < 0) return NULL;
     npy_intp rsa, csa, rsb, csb;
-    const void *A = PyArray_DATA(operand(&c, MM_a, M, K, &rsa, &csa));
-    const void *B = PyArray_DATA(operand(&c, MM_b, K, N, &rsb, &csb));
+    const void *A = PyArray_DATA(operand(c, "a", M, K, &rsa, &csa));
+    const void *B = PyArray_DATA(operand(c, "b", K, N, &rsb, &csb));
+    void *C = call_data(c, "c");
     int rc = 0;
     Py_BEGIN_ALLOW_THREADS
     if (packed) {
-        CALL_KERNEL(&c, rs_gemm_pack_b, work, K, N, B, rsb, csb);
-        rc = CALL_KERNEL(&c, rs_gemm_packed, M, N, K, A, rsa, csa, work, C, N, 0, NULL, NULL);
+        CALL_KERNEL(c, rs_gemm_pack_b, work, K, N, B, rsb, csb);
+        rc = CALL_KERNEL(c, rs_gemm_packed, M, N, K, A, rsa, csa, work, C, N, 0, NULL, NULL);
     } else {
-        CALL_KERNEL(&c, rs_gemm, M, N, K, A, rsa, csa, B, rsb, csb, C, N, 0);
+        CALL_KERNEL(c, rs_gemm, M, N, K, A, rsa, csa, B, rsb, csb, C, N, 0);
     }
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         PyErr_SetString(PyExc_RuntimeError, "matmul: the packed buffer did not match (internal error)");
-        return call_fail(&c);
+        return call_fail(c);
     }
-    return call_finish(&c);
+    return call_finish(c);
 }
 
-/* ---- sgd_update ---- */
+/* ---- the in-place updates: arrays taken as they are, no conversion ---- */
 
-PyDoc_STRVAR(sgd_update_doc,
-"sgd_update(param, grad, lr) -> None\n\n"
-"param -= lr * grad, in place, in one pass: the same numbers as NumPy's\n"
-"`param -= lr * grad` with lr a Python float (lr rounded to the arrays' dtype,\n"
-"the product rounded, then the difference). param and grad: C-contiguous\n"
-"float32 or float64 arrays of the same shape and dtype; param writeable;\n"
-"grad may be param itself but must not partly overlap it.");
-
-static PyObject *py_sgd_update(PyObject *self, PyObject *args, PyObject *kw)
+/* The first n arguments: ndarrays of one float dtype (float32 or float64,
+ * native order) and one shape, C-contiguous and aligned, into arr[]. Messages
+ * name the argument. 0 or -1 with the error set. */
+static int check_update_arrays(const Call *c, PyArrayObject **arr, int n)
 {
-    static char *kwlist[] = {"param", "grad", "lr", NULL};
-    PyObject *po, *go;
-    double lr;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOd:sgd_update", kwlist, &po, &go, &lr))
-        return NULL;
-    /* lr is converted first (its __float__ may run code); then the arrays are
-       checked, and nothing else runs before the kernel */
-    const char *names[2] = {"param", "grad"};
-    PyObject *objs[2] = {po, go};
-    for (int i = 0; i < 2; i++) {
-        if (!PyArray_Check(objs[i])) {
-            PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray, got %s", names[i],
-                         Py_TYPE(objs[i])->tp_name);
-            return NULL;
+    const CoreFn *fn = c->fn;
+    for (int i = 0; i < n; i++) {
+        const char *name = fn->args[i].name;
+        PyObject *o = call_object(c, name);
+        if (!PyArray_Check(o)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray, got %s", name,
+                         Py_TYPE(o)->tp_name);
+            return -1;
         }
-        PyArrayObject *a = (PyArrayObject *)objs[i];
+        PyArrayObject *a = arr[i] = (PyArrayObject *)o;
         int t = PyArray_TYPE(a);
         if ((t != NPY_FLOAT && t != NPY_DOUBLE) || !PyArray_ISNOTSWAPPED(a)) {
             PyErr_Format(PyExc_TypeError, "%s: expected a float32 or float64 array, got dtype %S",
-                         names[i], (PyObject *)PyArray_DESCR(a));
-            return NULL;
+                         name, (PyObject *)PyArray_DESCR(a));
+            return -1;
         }
         if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
-            PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous, aligned array", names[i]);
-            return NULL;
+            PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous, aligned array", name);
+            return -1;
         }
     }
-    PyArrayObject *p = (PyArrayObject *)po, *g = (PyArrayObject *)go;
-    if (PyArray_TYPE(p) != PyArray_TYPE(g)) {
-        PyErr_Format(PyExc_TypeError, "grad: expected dtype %S (from param), got %S",
-                     (PyObject *)PyArray_DESCR(p), (PyObject *)PyArray_DESCR(g));
-        return NULL;
+    for (int i = 1; i < n; i++) {
+        const char *name = fn->args[i].name;
+        if (PyArray_TYPE(arr[i]) != PyArray_TYPE(arr[0])) {
+            PyErr_Format(PyExc_TypeError, "%s: expected dtype %S (from param), got %S", name,
+                         (PyObject *)PyArray_DESCR(arr[0]), (PyObject *)PyArray_DESCR(arr[i]));
+            return -1;
+        }
+        if (!PyArray_SAMESHAPE(arr[0], arr[i])) {
+            PyObject *ps = shape_tuple(arr[0]), *as = ps ? shape_tuple(arr[i]) : NULL;
+            if (as)
+                PyErr_Format(PyExc_ValueError, "%s: expected shape %R (from param), got %R",
+                             name, ps, as);
+            Py_XDECREF(ps);
+            Py_XDECREF(as);
+            return -1;
+        }
     }
-    if (!PyArray_SAMESHAPE(p, g)) {
-        PyObject *ps = shape_tuple(p), *gs = ps ? shape_tuple(g) : NULL;
-        if (gs)
-            PyErr_Format(PyExc_ValueError, "grad: expected shape %R (from param), got %R", ps, gs);
-        Py_XDECREF(ps);
-        Py_XDECREF(gs);
+    return 0;
+}
+
+static int check_writeable(PyArrayObject *a, const char *name)
+{
+    if (PyArray_ISWRITEABLE(a)) return 0;
+    PyErr_Format(PyExc_ValueError, "%s: the array is read-only", name);
+    return -1;
+}
+
+CORE_FN(sgd_update,
+    .kernel = "sgd_update",
+    .args = {ANY_ARRAY("param", ROLE_OUTPUT), ANY_ARRAY("grad", ROLE_INPUT), FLOAT_ARG("lr")},
+    .doc = "param -= lr * grad, in place, in one pass: the same numbers as NumPy's\n"
+           "`param -= lr * grad` with lr a Python float (lr rounded to the arrays' dtype,\n"
+           "the product rounded, then the difference). param and grad: C-contiguous\n"
+           "float32 or float64 arrays of the same shape and dtype; param writeable;\n"
+           "grad may be param itself but must not partly overlap it.");
+
+static PyObject *sgd_update_body(Call *c)
+{
+    /* lr was converted first (its __float__ may run code); then the arrays are
+       checked, and nothing else runs before the kernel */
+    PyArrayObject *a[2];
+    if (check_update_arrays(c, a, 2) < 0 || check_writeable(a[0], "param") < 0)
         return NULL;
-    }
-    if (!PyArray_ISWRITEABLE(p)) {
-        PyErr_SetString(PyExc_ValueError, "param: the array is read-only");
-        return NULL;
-    }
-    if (PyArray_DATA(p) != PyArray_DATA(g) && args_overlap(p, g)) {
+    if (PyArray_DATA(a[0]) != PyArray_DATA(a[1]) && args_overlap(a[0], a[1])) {
         PyErr_SetString(PyExc_ValueError, "grad: partly overlaps param");
         return NULL;
     }
-    const npy_intp n = PyArray_SIZE(p);
-    void *pp = PyArray_DATA(p);
-    const void *gg = PyArray_DATA(g);
-    const int f32 = PyArray_TYPE(p) == NPY_FLOAT;
+    const npy_intp n = PyArray_SIZE(a[0]);
+    void *pp = PyArray_DATA(a[0]);
+    const void *gg = PyArray_DATA(a[1]);
+    const double lr = call_float(c, "lr");
+    const int f32 = PyArray_TYPE(a[0]) == NPY_FLOAT;
     Py_BEGIN_ALLOW_THREADS
     if (f32) sgd_update_f32(pp, gg, lr, n);
     else sgd_update_f64(pp, gg, lr, n);
@@ -159,80 +161,43 @@ static PyObject *py_sgd_update(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
-/* ---- adam_update ---- */
+CORE_FN(adam_update,
+    .kernel = "adam_update",
+    .args = {
+        ANY_ARRAY("param", ROLE_OUTPUT),
+        ANY_ARRAY("grad", ROLE_INPUT),
+        ANY_ARRAY("m", ROLE_OUTPUT),
+        ANY_ARRAY("v", ROLE_OUTPUT),
+        FLOAT_ARG("c1"),
+        FLOAT_ARG("c2"),
+        FLOAT_ARG("lr_t"),
+    },
+    .doc = "The book's Adam step for one array, in place, in one pass:\n"
+           "m += c1 * (grad - m); v += c2 * (grad**2 - v);\n"
+           "param -= lr_t * m / (sqrt(v) + 1e-7), with NumPy's numbers for those\n"
+           "expressions when c1, c2 are Python floats and lr_t a NumPy float64 (the\n"
+           "moments in the arrays' dtype, the step in float64 rounded into param).\n"
+           "The four arrays: C-contiguous, aligned, float32 or float64 of one dtype and\n"
+           "shape; param, m, v writeable; no two of them overlapping.");
 
-PyDoc_STRVAR(adam_update_doc,
-"adam_update(param, grad, m, v, c1, c2, lr_t) -> None\n\n"
-"The book's Adam step for one array, in place, in one pass:\n"
-"m += c1 * (grad - m); v += c2 * (grad**2 - v);\n"
-"param -= lr_t * m / (sqrt(v) + 1e-7), with NumPy's numbers for those\n"
-"expressions when c1, c2 are Python floats and lr_t a NumPy float64 (the\n"
-"moments in the arrays' dtype, the step in float64 rounded into param).\n"
-"The four arrays: C-contiguous, aligned, float32 or float64 of one dtype and\n"
-"shape; param, m, v writeable; no two of them overlapping.");
-
-static PyObject *py_adam_update(PyObject *self, PyObject *args, PyObject *kw)
+static PyObject *adam_update_body(Call *c)
 {
-    static char *kwlist[] = {"param", "grad", "m", "v", "c1", "c2", "lr_t", NULL};
-    PyObject *objs[4];
-    double c1, c2, lr_t;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOddd:adam_update", kwlist, &objs[0],
-                                     &objs[1], &objs[2], &objs[3], &c1, &c2, &lr_t))
-        return NULL;
-    const char *names[4] = {"param", "grad", "m", "v"};
+    PyArrayObject *a[4];
+    if (check_update_arrays(c, a, 4) < 0) return NULL;
     for (int i = 0; i < 4; i++) {
-        if (!PyArray_Check(objs[i])) {
-            PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray, got %s", names[i],
-                         Py_TYPE(objs[i])->tp_name);
-            return NULL;
-        }
-        PyArrayObject *a = (PyArrayObject *)objs[i];
-        int t = PyArray_TYPE(a);
-        if ((t != NPY_FLOAT && t != NPY_DOUBLE) || !PyArray_ISNOTSWAPPED(a)) {
-            PyErr_Format(PyExc_TypeError, "%s: expected a float32 or float64 array, got dtype %S",
-                         names[i], (PyObject *)PyArray_DESCR(a));
-            return NULL;
-        }
-        if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
-            PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous, aligned array", names[i]);
-            return NULL;
-        }
-    }
-    PyArrayObject *p = (PyArrayObject *)objs[0];
-    for (int i = 1; i < 4; i++) {
-        PyArrayObject *a = (PyArrayObject *)objs[i];
-        if (PyArray_TYPE(a) != PyArray_TYPE(p)) {
-            PyErr_Format(PyExc_TypeError, "%s: expected dtype %S (from param), got %S", names[i],
-                         (PyObject *)PyArray_DESCR(p), (PyObject *)PyArray_DESCR(a));
-            return NULL;
-        }
-        if (!PyArray_SAMESHAPE(p, a)) {
-            PyObject *ps = shape_tuple(p), *as = ps ? shape_tuple(a) : NULL;
-            if (as)
-                PyErr_Format(PyExc_ValueError, "%s: expected shape %R (from param), got %R",
-                             names[i], ps, as);
-            Py_XDECREF(ps);
-            Py_XDECREF(as);
-            return NULL;
-        }
-    }
-    for (int i = 0; i < 4; i++) {
-        if (i != 1 && !PyArray_ISWRITEABLE((PyArrayObject *)objs[i])) {
-            PyErr_Format(PyExc_ValueError, "%s: the array is read-only", names[i]);
-            return NULL;
-        }
+        const char *name = c->fn->args[i].name;
+        if (i != 1 && check_writeable(a[i], name) < 0) return NULL;
         for (int j = 0; j < i; j++)
-            if (PyArray_SIZE(p) > 0 &&
-                args_overlap((PyArrayObject *)objs[i], (PyArrayObject *)objs[j])) {
-                PyErr_Format(PyExc_ValueError, "%s: overlaps %s", names[i], names[j]);
+            if (PyArray_SIZE(a[0]) > 0 && args_overlap(a[i], a[j])) {
+                PyErr_Format(PyExc_ValueError, "%s: overlaps %s", name, c->fn->args[j].name);
                 return NULL;
             }
     }
-    const npy_intp n = PyArray_SIZE(p);
-    void *pp = PyArray_DATA(p), *mm = PyArray_DATA((PyArrayObject *)objs[2]);
-    void *vv = PyArray_DATA((PyArrayObject *)objs[3]);
-    const void *gg = PyArray_DATA((PyArrayObject *)objs[1]);
-    const int f32 = PyArray_TYPE(p) == NPY_FLOAT;
+    const npy_intp n = PyArray_SIZE(a[0]);
+    void *pp = PyArray_DATA(a[0]), *mm = PyArray_DATA(a[2]), *vv = PyArray_DATA(a[3]);
+    const void *gg = PyArray_DATA(a[1]);
+    const double c1 = call_float(c, "c1"), c2 = call_float(c, "c2"), lr_t = call_float(c, "lr_t");
+    const int f32 = PyArray_TYPE(a[0]) == NPY_FLOAT;
     Py_BEGIN_ALLOW_THREADS
     if (f32) adam_update_f32(pp, gg, mm, vv, c1, c2, lr_t, n);
     else adam_update_f64(pp, gg, mm, vv, c1, c2, lr_t, n);
@@ -240,35 +205,19 @@ static PyObject *py_adam_update(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
-/* ---- sum_squares ---- */
+CORE_FN(sum_squares,
+    .kernel = "sum_squares",
+    .returns_text = "numpy scalar",
+    .args = {ANY_ARRAY("x", ROLE_INPUT)},
+    .doc = "np.sum(x ** 2) as a scalar of x's dtype, bit for bit (the squares rounded to\n"
+           "the dtype, NumPy's pairwise summation), without the array of squares. x: a\n"
+           "C-contiguous, aligned float32 or float64 array.");
 
-PyDoc_STRVAR(sum_squares_doc,
-"sum_squares(x) -> numpy scalar (of x's dtype)\n\n"
-"np.sum(x ** 2) bit for bit (the squares rounded to the dtype, NumPy's pairwise\n"
-"summation), without the array of squares. x: a C-contiguous, aligned float32\n"
-"or float64 array.");
-
-static PyObject *py_sum_squares(PyObject *self, PyObject *args, PyObject *kw)
+static PyObject *sum_squares_body(Call *c)
 {
-    static char *kwlist[] = {"x", NULL};
-    PyObject *arg;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:sum_squares", kwlist, &arg))
-        return NULL;
-    if (!PyArray_Check(arg)) {
-        PyErr_Format(PyExc_TypeError, "x: expected a numpy.ndarray, got %s", Py_TYPE(arg)->tp_name);
-        return NULL;
-    }
-    PyArrayObject *a = (PyArrayObject *)arg;
+    PyArrayObject *a;
+    if (check_update_arrays(c, &a, 1) < 0) return NULL;
     const int t = PyArray_TYPE(a);
-    if ((t != NPY_FLOAT && t != NPY_DOUBLE) || !PyArray_ISNOTSWAPPED(a)) {
-        PyErr_Format(PyExc_TypeError, "x: expected a float32 or float64 array, got dtype %S",
-                     (PyObject *)PyArray_DESCR(a));
-        return NULL;
-    }
-    if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
-        PyErr_SetString(PyExc_ValueError, "x: expected a C-contiguous, aligned array");
-        return NULL;
-    }
     const npy_intp n = PyArray_SIZE(a);
     const void *x = PyArray_DATA(a);
     float r32 = 0;
@@ -392,11 +341,12 @@ static PyObject *py_set_blas(PyObject *self, PyObject *arg)
 
 /* ---- the family's tables ---- */
 
+CoreFn *const rs_util_fns[] = {
+    &matmul_fn, &sgd_update_fn, &adam_update_fn, &sum_squares_fn, NULL,
+};
+
+/* the functions of one argument or none (METH_O, METH_NOARGS) */
 PyMethodDef rs_util_methods[] = {
-    METHOD(matmul),
-    METHOD(sgd_update),
-    METHOD(adam_update),
-    METHOD(sum_squares),
     {"set_num_threads", py_set_num_threads, METH_O,
      "set_num_threads(n): use at most n threads in the kernels (results do not depend on n)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,
@@ -416,9 +366,4 @@ PyMethodDef rs_util_methods[] = {
     {"available_simd_paths", py_available_simd_paths, METH_NOARGS,
      "available_simd_paths() -> list of the kernel paths this CPU supports."},
     {NULL, NULL, 0, NULL},
-};
-
-const ArgTable rs_util_tables[] = {
-    ARG_TABLE("matmul", matmul_args),
-    {NULL, NULL, 0},
 };

@@ -19,7 +19,7 @@
  */
 
 /* mr and nv are compile-time constants in every instance (see KNAME(kern)). */
-static inline __attribute__((always_inline)) KTARGET void
+RS_FORCE_INLINE KTARGET void
 KNAME(tile)(const int mr, const int nv, const int half, const int arow, ptrdiff_t kc,
             const REAL *RS_RESTRICT a, /* (mr, kc) */
             ptrdiff_t ka,

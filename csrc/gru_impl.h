@@ -23,6 +23,7 @@
 #define GATED_PFX gru
 #include "seq_util.h"
 
+#if RS_TU_BASE
 ptrdiff_t FN(time_gru_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
 {
     (void)N; (void)T; (void)D;
@@ -59,6 +60,8 @@ ptrdiff_t FN(gru_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H)
 {
     return FN(time_gru_backward_work_size)(N, 1, D, H);
 }
+
+#endif /* RS_TU_BASE */
 
 /* ---- the elementwise loops of one row (see SU_PATHED) ---- */
 
@@ -123,6 +126,7 @@ SU_PATHED(FN(gru_mid_loops), FN(gru_mid_loop),
           (REAL *dtr, REAL *G, const REAL *dhr, const REAL *a, const REAL *hp, ptrdiff_t H),
           (dtr, G, dhr, a, hp, H))
 
+#if RS_TU_BASE /* the kernels; a SIMD path's TU has only its loops (compat.h) */
 /* ---- forward ---- */
 
 /* Epilogues of step t, rows [i0,i1). */
@@ -331,6 +335,8 @@ void FN(gru_backward)(REAL *dx, REAL *dh_prev, REAL *dWx, REAL *dWh, REAL *db, R
     FN(time_gru_backward)(dx, dh_prev, dWx, dWh, db, work, dh_next, x, h_prev, NULL, cache,
                           Wx, Wh, N, 1, D, H);
 }
+
+#endif /* RS_TU_BASE */
 
 #undef SU
 #undef GATED_PFX

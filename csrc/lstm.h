@@ -23,13 +23,99 @@
  * gradient of the last cell, no bias, no bias gradient. Any size may be 0.
  * Results do not depend on the number of threads (bit-identical).
  */
+#ifndef RS_DECLS
 #ifndef RNNSCRATCH_LSTM_H
 #define RNNSCRATCH_LSTM_H
 
 #include <stddef.h>
 #include "compat.h"
 
-#define RS_TEMPLATE "lstm_decl.h"
+/* the prototypes below, for float and double: template.h includes this
+   file again with RS_DECLS defined */
+#define RS_DECLS
+#define RS_TEMPLATE "lstm.h"
 #include "template.h"
+#undef RS_DECLS
 
-#endif
+#endif /* RNNSCRATCH_LSTM_H */
+
+#else /* RS_DECLS: the prototypes, a template (template.h); definitions: lstm_impl.h */
+
+/* A whole sequence, from (h0, c0). */
+void FN(time_lstm_forward)(
+    REAL *hs,        /* (N,T,H) out */
+    REAL *cs,        /* (N,T,H) out: the cell state of every step */
+    REAL *gates,     /* (N,T,4H) out: f, g, i, o of every step (for backward) */
+    REAL *work,      /* time_lstm_forward_work_size() elements, 64-byte aligned */
+    const REAL *xs,  /* (N,T,D) */
+    const REAL *h0,  /* (N,H) or NULL = zeros */
+    const REAL *c0,  /* (N,H) or NULL = zeros */
+    const REAL *Wx,  /* (D,4H) */
+    const REAL *Wh,  /* (H,4H) */
+    const REAL *b,   /* (4H,) or NULL */
+    ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+
+/* Backpropagation through time over the whole sequence. */
+void FN(time_lstm_backward)(
+    REAL *dxs,          /* (N,T,D) out */
+    REAL *dh0,          /* (N,H) out: gradient w.r.t. h0 */
+    REAL *dc0,          /* (N,H) out: gradient w.r.t. c0 */
+    REAL *dWx,          /* (D,4H) += */
+    REAL *dWh,          /* (H,4H) += */
+    REAL *db,           /* (4H,) += or NULL */
+    REAL *work,         /* time_lstm_backward_work_size() elements, 64-byte aligned */
+    const REAL *dhs,    /* (N,T,H) upstream gradient of every hs */
+    const REAL *dcT,    /* (N,H) upstream gradient of the last cs, or NULL = zeros */
+    const REAL *xs,     /* (N,T,D) */
+    const REAL *h0,     /* (N,H) or NULL = zeros */
+    const REAL *c0,     /* (N,H) or NULL = zeros */
+    const REAL *hs,     /* (N,T,H) forward output (may be NULL when T <= 1) */
+    const REAL *cs,     /* (N,T,H) forward output */
+    const REAL *gates,  /* (N,T,4H) forward output */
+    const REAL *Wx,     /* (D,4H) */
+    const REAL *Wh,     /* (H,4H) */
+    ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+
+/* One step: the sequence kernels with T = 1. */
+void FN(lstm_forward)(
+    REAL *h_next,        /* (N,H) out */
+    REAL *c_next,        /* (N,H) out */
+    REAL *gates,         /* (N,4H) out: f, g, i, o */
+    REAL *work,          /* lstm_forward_work_size() elements, 64-byte aligned */
+    const REAL *x,       /* (N,D) */
+    const REAL *h_prev,  /* (N,H) or NULL = zeros */
+    const REAL *c_prev,  /* (N,H) or NULL = zeros */
+    const REAL *Wx,      /* (D,4H) */
+    const REAL *Wh,      /* (H,4H) */
+    const REAL *b,       /* (4H,) or NULL */
+    ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+
+void FN(lstm_backward)(
+    REAL *dx,            /* (N,D) out */
+    REAL *dh_prev,       /* (N,H) out */
+    REAL *dc_prev,       /* (N,H) out */
+    REAL *dWx,           /* (D,4H) += */
+    REAL *dWh,           /* (H,4H) += */
+    REAL *db,            /* (4H,) += or NULL */
+    REAL *work,          /* lstm_backward_work_size() elements, 64-byte aligned */
+    const REAL *dh_next, /* (N,H) */
+    const REAL *dc_next, /* (N,H) or NULL = zeros */
+    const REAL *x,       /* (N,D) */
+    const REAL *h_prev,  /* (N,H) or NULL = zeros */
+    const REAL *c_prev,  /* (N,H) or NULL = zeros */
+    const REAL *c_next,  /* (N,H) forward output */
+    const REAL *gates,   /* (N,4H) forward output */
+    const REAL *Wx,      /* (D,4H) */
+    const REAL *Wh,      /* (H,4H) */
+    ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+
+/* Workspace, in elements of REAL (-1 when the count overflows):
+ *   time_lstm_forward:  Wh packed for the per-step product
+ *   time_lstm_backward: Whᵀ packed, dA (N,T,4H), h_{t-1} of every step (N,T,H)
+ *   lstm_forward / lstm_backward: the same with T = 1 */
+ptrdiff_t FN(time_lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(time_lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+ptrdiff_t FN(lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+
+#endif /* RS_DECLS */

@@ -4,10 +4,10 @@
  *   kernels   rnn.c, lstm.c, gru.c, lm.c, gemm.c, act.c, sgd.c, threads.c (plain C, no Python.h)
  *   machinery args.h/args.c: argument tables, conversion, dtype rule, shapes,
  *             overlaps, write-back (the only other file that knows NumPy)
- *   bindings  bind_<family>.c: one per layer family, each with its method table
- *             and its argument tables (bindings.h lists them)
- *   module    this file: the module definition, its constants, and the check
- *             of every argument table at import
+ *   bindings  bind_<family>.c: one per layer family, each function one table
+ *             (CoreFn: arguments, results, kernel) and one body
+ *   module    this file: the module definition, its constants, the check of
+ *             every table at import, and _signatures(), the tables for Python
  *
  * Adding a layer family: a kernel file (and its template), a bind_<family>.c,
  * one line in bindings.h and one in FAMILIES below.
@@ -19,16 +19,46 @@
 #include "threads.h"
 #include "blas.h"
 
-static const struct {
-    PyMethodDef *methods;
-    const ArgTable *tables;
-} FAMILIES[] = {
-    {rs_rnn_methods, rs_rnn_tables},
-    {rs_gated_methods, rs_gated_tables},
-    {rs_lm_methods, rs_lm_tables},
-    {rs_attention_methods, rs_attention_tables},
-    {rs_util_methods, rs_util_tables},
+static CoreFn *const *const FAMILIES[] = {
+    rs_rnn_fns, rs_gated_fns, rs_lm_fns, rs_attention_fns, rs_util_fns,
 };
+#define NFAMILIES (sizeof(FAMILIES) / sizeof(FAMILIES[0]))
+
+static PyObject *py_signatures(PyObject *self, PyObject *noargs)
+{
+    PyObject *all = PyDict_New();
+    for (size_t i = 0; all && i < NFAMILIES; i++) {
+        PyObject *d = args_signatures(FAMILIES[i]);
+        if (!d || PyDict_Update(all, d) < 0) Py_CLEAR(all);
+        Py_XDECREF(d);
+    }
+    return all;
+}
+
+static PyMethodDef module_methods[] = {
+    {"_signatures", py_signatures, METH_NOARGS,
+     "_signatures() -> dict: every table of the module's functions (csrc/bind_*.c), for\n"
+     "the contract test and _core.pyi: {name: {'args': [(name, kind, shape, role,\n"
+     "nullable[, default])], 'returns': [(name, shape)], 'kernel': str, 'order': [the\n"
+     "arrays in the order they are checked]}}."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int add_functions(PyObject *m, CoreFn *const *fns)
+{
+    PyObject *modname = PyModule_GetNameObject(m);
+    if (!modname) return -1;
+    int rc = args_check_tables(fns);
+    for (CoreFn *const *f = fns; rc == 0 && *f; f++) {
+        PyObject *func = PyCFunction_NewEx(&(*f)->def, m, modname);
+        if (!func || PyModule_AddObject(m, (*f)->name, func) < 0) {
+            Py_XDECREF(func);
+            rc = -1;
+        }
+    }
+    Py_DECREF(modname);
+    return rc;
+}
 
 static int core_exec(PyObject *m)
 {
@@ -36,10 +66,10 @@ static int core_exec(PyObject *m)
     if (_import_array() < 0) return -1;
     if (args_init() < 0) return -1;
     (void)rs_cpu_best_path();
-    for (size_t i = 0; i < sizeof(FAMILIES) / sizeof(FAMILIES[0]); i++) {
-        if (args_check_tables(FAMILIES[i].tables) < 0) return -1;
-        if (PyModule_AddFunctions(m, FAMILIES[i].methods) < 0) return -1;
-    }
+    for (size_t i = 0; i < NFAMILIES; i++)
+        if (add_functions(m, FAMILIES[i]) < 0) return -1;
+    if (PyModule_AddFunctions(m, rs_util_methods) < 0) return -1;
+    if (PyModule_AddFunctions(m, module_methods) < 0) return -1;
     if (PyModule_AddStringConstant(m, "compiler",
 #if defined(__clang__)
                                    "clang " __clang_version__

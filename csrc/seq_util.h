@@ -93,10 +93,10 @@ static inline void SU(build_xh)(REAL *XH, const REAL *xs, const REAL *h0, const 
 #  else
 #    define SU_INLINE static inline
 #  endif
-#  if RS_X86_DISPATCH
+#  if RS_X86_DISPATCH && RS_TU_BASE
 #    define SU_PATHED(name, body, params, args)                                       \
-        static RS_TARGET_AVX512 void RS_CAT(name, avx512) params { body args; }       \
-        static RS_TARGET_AVX2 void RS_CAT(name, avx2) params { body args; }           \
+        RS_SIMD_FN(AVX512, void, RS_CAT(name, avx512), params) { body args; }         \
+        RS_SIMD_FN(AVX2, void, RS_CAT(name, avx2), params) { body args; }             \
         static void name params                                                       \
         {                                                                             \
             switch (rs_get_path()) {                                                  \
@@ -105,6 +105,10 @@ static inline void SU(build_xh)(REAL *XH, const REAL *xs, const REAL *h0, const 
             default: body args; return;                                               \
             }                                                                         \
         }
+#  elif RS_X86_DISPATCH /* a SIMD path's translation unit (compat.h, RS_SPLIT_TU) */
+#    define SU_PATHED(name, body, params, args)                                       \
+        RS_SIMD_FN(AVX512, void, RS_CAT(name, avx512), params) { body args; }         \
+        RS_SIMD_FN(AVX2, void, RS_CAT(name, avx2), params) { body args; }
 #  else
 #    define SU_PATHED(name, body, params, args) static void name params { body args; }
 #  endif

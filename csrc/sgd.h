@@ -16,12 +16,33 @@
  * lr_t a NumPy float64 (its product with m is float64), bit for bit. The four
  * arrays must not overlap. Large arrays are split over the threads (an
  * elementwise pass: the split changes nothing). */
+#ifndef RS_DECLS
 #ifndef RNNSCRATCH_SGD_H
 #define RNNSCRATCH_SGD_H
 
 #include <stddef.h>
 
-#define RS_TEMPLATE "sgd_decl.h"
+/* the prototypes below, for float and double: template.h includes this
+   file again with RS_DECLS defined */
+#define RS_DECLS
+#define RS_TEMPLATE "sgd.h"
 #include "template.h"
+#undef RS_DECLS
 
-#endif
+#endif /* RNNSCRATCH_SGD_H */
+
+#else /* RS_DECLS: the prototypes, a template (template.h); definitions: sgd_impl.h */
+
+void FN(sgd_update)(REAL *param,       /* (n,) updated in place */
+                    const REAL *grad,  /* (n,) */
+                    double lr, ptrdiff_t n);
+void FN(adam_update)(REAL *param,      /* (n,) updated in place */
+                     const REAL *grad, /* (n,) */
+                     REAL *m,          /* (n,) first moment, updated in place */
+                     REAL *v,          /* (n,) second moment, updated in place */
+                     double c1, double c2, double lr_t, ptrdiff_t n);
+/* NumPy's np.sum(x ** 2) for a C-contiguous x of n elements: the squares rounded
+   to REAL, added by NumPy's pairwise summation (in REAL) */
+REAL FN(sum_squares)(const REAL *x, ptrdiff_t n);
+
+#endif /* RS_DECLS */

@@ -1,10 +1,12 @@
 /* sgd_impl.h -- the SGD and Adam steps (sgd.h), a template (template.h) instantiated by sgd.c. */
+#if RS_TU_BASE
 void FN(sgd_update)(REAL *param, const REAL *grad, double lr, ptrdiff_t n)
 {
     /* no restrict: grad == param is allowed (each element read, then written) */
     const REAL a = (REAL)lr;
     for (ptrdiff_t i = 0; i < n; i++) param[i] = param[i] - a * grad[i];
 }
+#endif
 
 /* elements [i0, i1) of the Adam step; every operation rounded as NumPy's */
 SGD_INLINE void FN(adam_body)(REAL *RS_RESTRICT p, const REAL *RS_RESTRICT g, REAL *RS_RESTRICT m,
@@ -31,19 +33,21 @@ SGD_INLINE void FN(adam_body)(REAL *RS_RESTRICT p, const REAL *RS_RESTRICT g, RE
     }
 }
 
-/* the same loop compiled for each SIMD path (no contraction: same bits on all) */
+/* the same loop compiled for each SIMD path (no contraction: same bits on all;
+   split builds: in csrc/simd/sgd_*.c, see compat.h) */
 #if RS_X86_DISPATCH
-static RS_TARGET_AVX512 void FN(adam_avx512)(REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
-                                             double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1)
+RS_SIMD_FN(AVX512, void, FN(adam_avx512), (REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
+                                           double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1))
 {
     FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
 }
-static RS_TARGET_AVX2 void FN(adam_avx2)(REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
-                                         double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1)
+RS_SIMD_FN(AVX2, void, FN(adam_avx2), (REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
+                                       double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1))
 {
     FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
 }
 #endif
+#if RS_TU_BASE
 static void FN(adam_range)(REAL *p, const REAL *g, REAL *m, REAL *v, double c1, double c2,
                            double lr_t, ptrdiff_t i0, ptrdiff_t i1)
 {
@@ -86,6 +90,8 @@ void FN(adam_update)(REAL *param, const REAL *grad, REAL *m, REAL *v, double c1,
         FN(adam_range)(param, grad, m, v, c1, c2, lr_t, 0, n);
 }
 
+#endif /* RS_TU_BASE */
+
 /* ---- sum of squares, NumPy's pairwise summation ----
  * NumPy (umath/loops_utils.h.src, pairwise_sum) adds n values as: n < 8: a
  * running sum from 0; n <= 128: eight running sums over the blocks of 8, then
@@ -119,8 +125,7 @@ SGD_INLINE REAL FN(pw_block)(const REAL *RS_RESTRICT x, ptrdiff_t n)
     return res;
 }
 
-#define SGD_SSQ(name, target)                                                \
-    static target REAL name(const REAL *x, ptrdiff_t n)                      \
+#define SGD_SSQ_BODY(name)                                                   \
     {                                                                        \
         if (n <= 128)                                                        \
             return FN(pw_block)(x, n);                                       \
@@ -128,13 +133,16 @@ SGD_INLINE REAL FN(pw_block)(const REAL *RS_RESTRICT x, ptrdiff_t n)
         n2 -= n2 % 8;                                                        \
         return name(x, n2) + name(x + n2, n - n2); /* depth log2(n/128) */   \
     }
-SGD_SSQ(FN(ssq_portable), )
-#if RS_X86_DISPATCH
-SGD_SSQ(FN(ssq_avx2), RS_TARGET_AVX2)
-SGD_SSQ(FN(ssq_avx512), RS_TARGET_AVX512)
+#if RS_TU_BASE
+static REAL FN(ssq_portable)(const REAL *x, ptrdiff_t n) SGD_SSQ_BODY(FN(ssq_portable))
 #endif
-#undef SGD_SSQ
+#if RS_X86_DISPATCH
+RS_SIMD_FN(AVX2, REAL, FN(ssq_avx2), (const REAL *x, ptrdiff_t n)) SGD_SSQ_BODY(FN(ssq_avx2))
+RS_SIMD_FN(AVX512, REAL, FN(ssq_avx512), (const REAL *x, ptrdiff_t n)) SGD_SSQ_BODY(FN(ssq_avx512))
+#endif
+#undef SGD_SSQ_BODY
 
+#if RS_TU_BASE
 REAL FN(sum_squares)(const REAL *x, ptrdiff_t n)
 {
 #if RS_X86_DISPATCH
@@ -146,3 +154,4 @@ REAL FN(sum_squares)(const REAL *x, ptrdiff_t n)
 #endif
     return FN(ssq_portable)(x, n);
 }
+#endif /* RS_TU_BASE */

@@ -11,6 +11,24 @@
  *   #define RS_TEMPLATE "rnn_impl.h"
  *   #include "template.h"
  *
+ * A family's public header declares its kernels this way, as its own
+ * template: its public part, under the include guard, instantiates the file
+ * itself with RS_DECLS defined, and the part under RS_DECLS holds the
+ * prototypes (rnn.h):
+ *
+ *   #ifndef RS_DECLS
+ *   #ifndef RNNSCRATCH_RNN_H
+ *   #define RNNSCRATCH_RNN_H
+ *   ... the formulas, types and plain functions ...
+ *   #define RS_DECLS
+ *   #define RS_TEMPLATE "rnn.h"
+ *   #include "template.h"
+ *   #undef RS_DECLS
+ *   #endif
+ *   #else
+ *   void FN(rnn_forward)(REAL *h_next, ...);
+ *   #endif
+ *
  * A template #undefs the macros it defines itself; the ones above are
  * defined and undefined here, so no instantiating file keeps a list of them.
  * (Not include-guarded: it is meant to be included many times.)

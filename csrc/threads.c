@@ -92,13 +92,80 @@ double rs_par_min_flops(void)
     return v;
 }
 
-#if RS_HAVE_PTHREADS
+#if RS_HAVE_THREADS
 
-#include <pthread.h>
+/* ---- the few OS primitives the pool needs: POSIX threads, or Win32 ----
+ *   rs_mutex_t / rs_cond_t, mutex_lock, mutex_unlock, mutex_trylock (0: got
+ *   it), cond_wait, cond_broadcast, thread_start (detached, 4 MiB stack; 0 on
+ *   success), thread_yield, now_ns (a monotonic clock), cpu_relax, pool_once
+ * (C11 atomics on both: MSVC needs /experimental:c11atomics, see setup.py) */
 #include <stdatomic.h>
+
+#if RS_WIN32_THREADS
+#ifndef WIN32_LEAN_AND_MEAN
+#  define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+
+typedef SRWLOCK rs_mutex_t;
+typedef CONDITION_VARIABLE rs_cond_t;
+#define RS_MUTEX_INIT SRWLOCK_INIT
+#define RS_COND_INIT CONDITION_VARIABLE_INIT
+static void mutex_lock(rs_mutex_t *m) { AcquireSRWLockExclusive(m); }
+static void mutex_unlock(rs_mutex_t *m) { ReleaseSRWLockExclusive(m); }
+/* an SRW lock is not recursive: the owner's own try fails, as a nested call's must */
+static int mutex_trylock(rs_mutex_t *m) { return TryAcquireSRWLockExclusive(m) ? 0 : -1; }
+static void cond_wait(rs_cond_t *c, rs_mutex_t *m) { SleepConditionVariableSRW(c, m, INFINITE, 0); }
+static void cond_broadcast(rs_cond_t *c) { WakeAllConditionVariable(c); }
+static void thread_yield(void) { SwitchToThread(); }
+#define cpu_relax() YieldProcessor()
+
+static long long now_ns(void)
+{
+    static LARGE_INTEGER freq; /* constant while the system runs */
+    LARGE_INTEGER t;
+    if (!freq.QuadPart)
+        QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&t);
+    return (long long)(t.QuadPart / freq.QuadPart) * 1000000000LL +
+           (long long)(t.QuadPart % freq.QuadPart) * 1000000000LL / freq.QuadPart;
+}
+
+static void *worker_main(void *p);
+static DWORD WINAPI worker_entry(LPVOID p)
+{
+    worker_main(p);
+    return 0;
+}
+
+static int thread_start(void *arg)
+{
+    HANDLE h = CreateThread(NULL, (SIZE_T)4 << 20, worker_entry, arg,
+                            STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+    if (!h)
+        return -1;
+    CloseHandle(h); /* detached: the thread runs on without its handle */
+    return 0;
+}
+
+static void pool_once(void) {} /* no fork on Windows: nothing to register */
+
+#else /* POSIX threads */
+#include <pthread.h>
 #include <unistd.h>
 #include <sched.h>
 #include <time.h>
+
+typedef pthread_mutex_t rs_mutex_t;
+typedef pthread_cond_t rs_cond_t;
+#define RS_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
+#define RS_COND_INIT PTHREAD_COND_INITIALIZER
+static void mutex_lock(rs_mutex_t *m) { pthread_mutex_lock(m); }
+static void mutex_unlock(rs_mutex_t *m) { pthread_mutex_unlock(m); }
+static int mutex_trylock(rs_mutex_t *m) { return pthread_mutex_trylock(m) == 0 ? 0 : -1; }
+static void cond_wait(rs_cond_t *c, rs_mutex_t *m) { pthread_cond_wait(c, m); }
+static void cond_broadcast(rs_cond_t *c) { pthread_cond_broadcast(c); }
+static void thread_yield(void) { sched_yield(); }
 
 #if defined(__x86_64__) || defined(__i386__)
 #  define cpu_relax() __builtin_ia32_pause()
@@ -108,21 +175,41 @@ double rs_par_min_flops(void)
 #  define cpu_relax() ((void)0)
 #endif
 
-/* Waiting: spin with pause for a few microseconds, then keep polling with
-   sched_yield (so a preempted thread on the same core can run) for up to
-   RS_SPIN_NS, then block on a condition variable. Waking a blocked thread costs
-   50-100 us on a VM, so back-to-back jobs (one per RNN time step) never block. */
-#define SPIN_PAUSE 256
-#ifndef RS_SPIN_NS
-#  define RS_SPIN_NS 1000000L
-#endif
-
 static long long now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
+
+static void *worker_main(void *p);
+static int thread_start(void *arg)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    int ok = pthread_attr_init(&attr) == 0;
+    if (ok) {
+        pthread_attr_setstacksize(&attr, (size_t)4 << 20);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        ok = pthread_create(&th, &attr, worker_main, arg) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    return ok ? 0 : -1;
+}
+
+static pthread_once_t pool_once_flag = PTHREAD_ONCE_INIT;
+static void pool_init(void);
+static void pool_once(void) { pthread_once(&pool_once_flag, pool_init); }
+#endif
+
+/* Waiting: spin with pause for a few microseconds, then keep polling with
+   sched_yield / SwitchToThread (so a preempted thread on the same core can run) for up to
+   RS_SPIN_NS, then block on a condition variable. Waking a blocked thread costs
+   50-100 us on a VM, so back-to-back jobs (one per RNN time step) never block. */
+#define SPIN_PAUSE 256
+#ifndef RS_SPIN_NS
+#  define RS_SPIN_NS 1000000L
+#endif
 
 /* Poll until (atomic_load(flag) == value) == want_eq; returns 0 when the spin
    budget ran out first. */
@@ -138,19 +225,18 @@ static int spin_until(atomic_int *flag, int value, int want_eq)
         for (int i = 0; i < 16; i++) {
             if ((atomic_load(flag) == value) == want_eq)
                 return 1;
-            sched_yield();
+            thread_yield();
         }
         if (now_ns() - t0 > RS_SPIN_NS)
             return 0;
     }
 }
 
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t use_lock = PTHREAD_MUTEX_INITIALIZER; /* one job at a time */
-static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;      /* sleeping / waking */
-static pthread_cond_t cv_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t cv_done = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t ws_lock = PTHREAD_MUTEX_INITIALIZER;  /* workspace cache */
+static rs_mutex_t use_lock = RS_MUTEX_INIT; /* one job at a time */
+static rs_mutex_t mtx = RS_MUTEX_INIT;      /* sleeping / waking */
+static rs_cond_t cv_work = RS_COND_INIT;
+static rs_cond_t cv_done = RS_COND_INIT;
+static rs_mutex_t ws_lock = RS_MUTEX_INIT;  /* workspace cache */
 
 static int nworkers;                   /* started (under use_lock) */
 static atomic_int num_threads;         /* 0: not yet read */
@@ -187,9 +273,9 @@ static void run_tasks(unsigned g)
             continue;
         fn(arg, t, n);
         if (atomic_fetch_sub(&job_left, 1) == 1) {
-            pthread_mutex_lock(&mtx);
-            pthread_cond_broadcast(&cv_done);
-            pthread_mutex_unlock(&mtx);
+            mutex_lock(&mtx);
+            cond_broadcast(&cv_done);
+            mutex_unlock(&mtx);
         }
     }
 }
@@ -201,12 +287,12 @@ static void *worker_main(void *p)
         spin_until(&gen_pub, (int)seen, 0);
         unsigned g = gen_of(atomic_load(&state));
         if (g == seen) {
-            pthread_mutex_lock(&mtx);
+            mutex_lock(&mtx);
             atomic_fetch_add(&sleepers, 1);
             while ((g = gen_of(atomic_load(&state))) == seen)
-                pthread_cond_wait(&cv_work, &mtx);
+                cond_wait(&cv_work, &mtx);
             atomic_fetch_sub(&sleepers, 1);
-            pthread_mutex_unlock(&mtx);
+            mutex_unlock(&mtx);
         }
         seen = g;
         run_tasks(g);
@@ -214,6 +300,7 @@ static void *worker_main(void *p)
     return NULL;
 }
 
+#if !RS_WIN32_THREADS
 static void atfork_prepare(void)
 {
     pthread_mutex_lock(&use_lock); /* waits for a running job to finish */
@@ -244,9 +331,22 @@ static void pool_init(void)
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+#endif
+
 static int default_threads(void)
 {
-#ifdef _SC_NPROCESSORS_ONLN
+#if RS_WIN32_THREADS
+    /* the CPUs of this process' affinity mask (its processor group), else all */
+    long n = (long)GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+    DWORD_PTR mine, all;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &mine, &all) && mine) {
+        long c = 0;
+        for (; mine; mine &= mine - 1)
+            c++;
+        if (c >= 1 && (n < 1 || c < n))
+            n = c;
+    }
+#elif defined(_SC_NPROCESSORS_ONLN)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 #else
     long n = 1;
@@ -317,29 +417,20 @@ void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks)
         run_serial(fn, arg, ntasks);
         return;
     }
-    pthread_once(&pool_once, pool_init);
-    if (pthread_mutex_trylock(&use_lock) != 0) { /* busy, or nested call */
+    pool_once();
+    if (mutex_trylock(&use_lock) != 0) { /* busy, or nested call */
         run_serial(fn, arg, ntasks);
         return;
     }
     int want = (ntasks < nt ? ntasks : nt) - 1;
     unsigned g = gen_of(atomic_load(&state));
     while (nworkers < want) {
-        pthread_attr_t attr;
-        pthread_t th;
-        int ok = pthread_attr_init(&attr) == 0;
-        if (ok) {
-            pthread_attr_setstacksize(&attr, (size_t)4 << 20);
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            ok = pthread_create(&th, &attr, worker_main, (void *)(uintptr_t)g) == 0;
-            pthread_attr_destroy(&attr);
-        }
-        if (!ok)
+        if (thread_start((void *)(uintptr_t)g) != 0)
             break; /* fewer workers: the caller runs the remaining tasks */
         nworkers++;
     }
     if (nworkers == 0) {
-        pthread_mutex_unlock(&use_lock);
+        mutex_unlock(&use_lock);
         run_serial(fn, arg, ntasks);
         return;
     }
@@ -354,18 +445,18 @@ void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks)
     atomic_store(&state, (unsigned long long)g << 32);
     atomic_store(&gen_pub, (int)g);
     if (atomic_load(&sleepers) > 0) {
-        pthread_mutex_lock(&mtx);
-        pthread_cond_broadcast(&cv_work);
-        pthread_mutex_unlock(&mtx);
+        mutex_lock(&mtx);
+        cond_broadcast(&cv_work);
+        mutex_unlock(&mtx);
     }
     run_tasks(g);
     if (!spin_until(&job_left, 0, 1)) {
-        pthread_mutex_lock(&mtx);
+        mutex_lock(&mtx);
         while (atomic_load(&job_left) > 0)
-            pthread_cond_wait(&cv_done, &mtx);
-        pthread_mutex_unlock(&mtx);
+            cond_wait(&cv_done, &mtx);
+        mutex_unlock(&mtx);
     }
-    pthread_mutex_unlock(&use_lock);
+    mutex_unlock(&use_lock);
 }
 
 /* ---- workspace cache: a few buffers kept for reuse ---- */
@@ -376,8 +467,8 @@ static void *ws_slot[WS_SLOTS];
 void *rs_ws_get(size_t bytes)
 {
     void *p = NULL;
-    pthread_once(&pool_once, pool_init); /* the fork handlers guard ws_lock too */
-    pthread_mutex_lock(&ws_lock);
+    pool_once(); /* the fork handlers guard ws_lock too */
+    mutex_lock(&ws_lock);
     int best = -1;
     for (int i = 0; i < WS_SLOTS; i++)
         if (ws_slot[i] && ws_head_of(ws_slot[i]).cap >= bytes &&
@@ -387,7 +478,7 @@ void *rs_ws_get(size_t bytes)
         p = ws_slot[best];
         ws_slot[best] = NULL;
     }
-    pthread_mutex_unlock(&ws_lock);
+    mutex_unlock(&ws_lock);
     if (p)
         return p;
     /* round up so that slightly bigger requests reuse it later */
@@ -400,7 +491,7 @@ void rs_ws_put(void *p)
     if (!p)
         return;
     void *drop = p;
-    pthread_mutex_lock(&ws_lock);
+    mutex_lock(&ws_lock);
     int slot = -1;
     for (int i = 0; i < WS_SLOTS && slot < 0; i++)
         if (!ws_slot[i])
@@ -417,7 +508,7 @@ void rs_ws_put(void *p)
         drop = ws_slot[slot];
         ws_slot[slot] = p;
     }
-    pthread_mutex_unlock(&ws_lock);
+    mutex_unlock(&ws_lock);
     if (drop)
         free(ws_head_of(drop).base);
 }
@@ -466,7 +557,7 @@ long rs_pool_selftest(long jobs)
     return atomic_load(&selftest_bad);
 }
 
-#else /* no POSIX threads: everything on the calling thread */
+#else /* no threads (neither POSIX nor Win32): everything on the calling thread */
 
 static int num_threads_st = 0;
 

@@ -20,8 +20,10 @@
  *                          unavailable, the caller runs all tasks itself.
  *
  * Workers are created lazily; after fork() the child starts with no workers
- * and recreates them on first use (the parent is unaffected). Without POSIX
- * threads (e.g. _WIN32 for now) everything runs on the calling thread.
+ * and recreates them on first use (the parent is unaffected). The pool runs on
+ * POSIX threads or, on Windows (MSVC and MinGW), on Win32 threads
+ * (CreateThread, SRW locks, condition variables); where there is neither,
+ * everything runs on the calling thread.
  *
  *   rs_ws_get(bytes)       a 64-byte aligned buffer of at least `bytes`
  *                          bytes, reused between calls (thread-safe), or
@@ -33,11 +35,17 @@
 
 #include <stddef.h>
 
-#if !defined(_WIN32) && (defined(__unix__) || defined(__APPLE__))
+#if defined(_WIN32)
+#  define RS_HAVE_PTHREADS 0
+#  define RS_WIN32_THREADS 1
+#elif defined(__unix__) || defined(__APPLE__)
 #  define RS_HAVE_PTHREADS 1
+#  define RS_WIN32_THREADS 0
 #else
 #  define RS_HAVE_PTHREADS 0
+#  define RS_WIN32_THREADS 0
 #endif
+#define RS_HAVE_THREADS (RS_HAVE_PTHREADS || RS_WIN32_THREADS)
 
 #define RS_MAX_THREADS 64
 

@@ -265,6 +265,7 @@ def matmul(
 def set_num_threads(n: int, /) -> None: ...
 def get_num_threads() -> int: ...
 def _pool_selftest(jobs: int, /) -> int: ...  # for the tests: 0 when the thread pool is sound
+def _signatures() -> dict: ...  # the C tables of the functions here (csrc/bind_*.c), for the tests
 max_threads: int
 build_flags: str
 blas: str                         # the gemm's CBLAS backend: "none", "openblas (...)", "accelerate"

@@ -110,6 +110,7 @@ class _State:
         # (module, name, original, replacement) of every rebinding made
         self.records = []
         self.modules_before = frozenset()
+        self.gpu_warned = set()
 
 
 _state = _State()
@@ -124,10 +125,22 @@ def _replacement(attr):
         obj = getattr(obj, part, None)
         if obj is None:
             return None
-    module = getattr(obj, "__module__", "") or ""
-    if module.startswith("rnnscratch.reference"):
+    if _numpy_only(obj):
         return None  # only compiled classes replace the book's
     return obj
+
+
+def _numpy_only(obj):
+    """Whether obj is NumPy code of rnnscratch.reference: a reference class, or
+    a class of the package that runs the reference's forward (Softmax,
+    Dropout, ... under their compiled-package names)."""
+    module = getattr(obj, "__module__", "") or ""
+    if module.startswith("rnnscratch.reference"):
+        return True
+    if isinstance(obj, type):
+        forward = getattr(obj, "forward", None)
+        return (getattr(forward, "__module__", "") or "").startswith("rnnscratch.reference")
+    return False
 
 
 def _exists(attr):
@@ -165,9 +178,13 @@ def _apply(module, suffix):
     """Put ours into a book module (just executed, or already loaded)."""
     package = module.__name__.rpartition(".")[0]
     if _gpu_mode(package):
-        warnings.warn("rnnscratch.patch(): %s.config.GPU is True (CuPy arrays); the compiled "
-                      "classes take NumPy arrays, so %s is left as it is"
-                      % (package, module.__name__), RuntimeWarning, stacklevel=3)
+        if package not in _state.gpu_warned:  # once per package, not once per module
+            _state.gpu_warned.add(package)
+            warnings.warn("rnnscratch.patch(): %s/config.py says GPU is True (CuPy arrays), "
+                          "and the compiled classes take NumPy arrays, so the book's classes "
+                          "are left as they are. To use rnnscratch, set GPU = False in "
+                          "%s/config.py." % (package.replace(".", "/"), package.replace(".", "/")),
+                          RuntimeWarning, stacklevel=3)
         return []
     done = []
     for mod_suffix, name, attr in TABLE:
@@ -301,6 +318,7 @@ def patch(exclude=None, packages=PACKAGES):
         _state.exclude = exclude
         _state.packages = packages
         _state.records = []
+        _state.gpu_warned = set()
         _state.modules_before = frozenset(sys.modules)
         _state.finder = _Finder()
         sys.meta_path.insert(0, _state.finder)
@@ -405,7 +423,123 @@ def _script_traceback(exc, code_filename):
     traceback.print_exception(type(exc), exc, tb if tb is not None else exc.__traceback__)
 
 
-def run_path(script, args=(), exclude=None, packages=PACKAGES):
+# A module the book's scripts import, by the name pip installs it under when
+# that differs from the module's (matplotlib comes with rnnscratch's `book` extra).
+PIP_NAMES = {
+    "matplotlib": '"rnnscratch[book]"',
+    "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "cv2": "opencv-python",
+    "yaml": "pyyaml",
+}
+# rnnscratch's own optional dependencies: a missing one is a missing module,
+# wherever it is imported from (rnnscratch's RnnlmTrainer.plot imports matplotlib)
+_OPTIONAL = ("matplotlib", "torch")
+
+
+def _import_site(exc):
+    """The file of the innermost frame that is not the import machinery."""
+    site = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith("<frozen importlib"):
+            site = filename
+        tb = tb.tb_next
+    return site
+
+
+def _own_file(filename):
+    here = os.path.dirname(os.path.realpath(__file__))
+    return bool(filename) and os.path.realpath(filename).startswith(here + os.sep)
+
+
+def _missing_module_line(exc, script, script_dir):
+    """One line for a ModuleNotFoundError the script met (a module that is not
+    installed, or a book module that is not on the path), or None when the
+    error is rnnscratch's own and its traceback must show."""
+    name = getattr(exc, "name", None)
+    if not isinstance(exc, ModuleNotFoundError) or not name:
+        return None
+    top = name.partition(".")[0]
+    if top == "rnnscratch":
+        return None
+    if _own_file(_import_site(exc)) and top not in _OPTIONAL:
+        return None
+    where = os.path.basename(script)
+    if top == "cupy":
+        return ("rnnscratch run: %s imports cupy (the book's common/config.py says GPU = True), "
+                "which is not installed: set GPU = False in common/config.py to run on the "
+                "CPU with rnnscratch" % where)
+    if name != top:
+        import importlib.util
+
+        try:
+            top_found = importlib.util.find_spec(top) is not None
+        except (ImportError, ValueError):
+            top_found = False
+        if top_found:  # a package without that submodule: not an install problem
+            return None
+    parent = os.path.dirname(script_dir)
+    if os.path.isdir(os.path.join(parent, top)) or os.path.isfile(os.path.join(parent,
+                                                                          top + ".py")):
+        # the book's `sys.path.append('..')` counts from the working directory
+        return ("rnnscratch run: No module named %r: the book's %s is in %s, which the "
+                "script's sys.path.append('..') reaches only when run from its own folder: "
+                "cd %s and run python -m rnnscratch run %s"
+                % (top, top, parent, script_dir, where))
+    # a module of the book that lives in another chapter's folder?
+    try:
+        siblings = sorted(os.listdir(parent))
+    except OSError:
+        siblings = []
+    for d in siblings:
+        folder = os.path.join(parent, d)
+        if folder != script_dir and (os.path.isfile(os.path.join(folder, top + ".py"))
+                                     or os.path.isfile(os.path.join(folder, top,
+                                                                    "__init__.py"))):
+            return ("rnnscratch run: No module named %r: it is the book's %s/%s.py, and "
+                    "%s is not on sys.path (add sys.path.append('../%s') to %s)"
+                    % (top, d, top, os.path.join("..", d), d, where))
+    return ("rnnscratch run: %s needs the module %r, which is not installed: "
+            "pip install %s" % (where, top, PIP_NAMES.get(top, top)))
+
+
+def _imported_names(code_source, filename):
+    """The top-level module names a script imports (at any depth of its code)."""
+    import ast
+
+    try:
+        tree = ast.parse(code_source, filename)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def _book_layout_paths(source, abspath, script_dir):
+    """Folders to add for the book's ch08 layout: a script in ch08/ that imports
+    chapter 7's modules (``from ch07.peeky_seq2seq import ...``, whose file
+    imports ``seq2seq`` relative to ch07: the book's own bug) gets ../ch07."""
+    if os.path.basename(script_dir) != "ch08":
+        return []
+    ch07 = os.path.join(os.path.dirname(script_dir), "ch07")
+    if not os.path.isdir(ch07):
+        return []
+    names = _imported_names(source, abspath)
+    if "ch07" in names or any(
+            os.path.isfile(os.path.join(ch07, n + ".py"))
+            and not os.path.isfile(os.path.join(script_dir, n + ".py")) for n in names):
+        return [ch07]
+    return []
+
+
+def run_path(script, args=(), exclude=None, packages=PACKAGES, verbose=False):
     """Run SCRIPT with ARGS as ``python SCRIPT ARGS`` would, with patch() on.
 
     sys.argv = [SCRIPT, *ARGS]; sys.path[0] is the script's directory (in
@@ -413,6 +547,15 @@ def run_path(script, args=(), exclude=None, packages=PACKAGES):
     left as it is; the script runs as ``__main__`` with ``__file__`` set.
     Returns the exit status: 0, the script's sys.exit() code, or 1 after an
     uncaught exception (its traceback printed from the script's frame on).
+
+    Two things differ from plain python, both for the book's repository:
+    a script in ``ch08/`` that imports chapter 7's modules gets ``../ch07``
+    at the end of sys.path (the book's ch07/peeky_seq2seq.py imports
+    ``seq2seq`` relative to ch07, so ch08/train.py fails under plain python);
+    and a module the script needs that is not installed (matplotlib, ...) is
+    one line naming it and the pip command, status 1, no traceback. A
+    ModuleNotFoundError raised in rnnscratch's own code keeps its traceback.
+    ``verbose`` says what was added to sys.path (stderr).
     """
     path = os.fspath(script)
     abspath = os.path.abspath(path)
@@ -436,6 +579,14 @@ def run_path(script, args=(), exclude=None, packages=PACKAGES):
         sys.path[0] = script_dir
     else:
         sys.path.insert(0, script_dir)
+    for folder in _book_layout_paths(source, abspath, script_dir):
+        if folder not in sys.path:
+            sys.path.append(folder)
+            if verbose:
+                print("rnnscratch run: %s is in the book's ch08/ and imports chapter 7's "
+                      "modules; ch07/peeky_seq2seq.py imports seq2seq relative to ch07 (the "
+                      "book's own bug), so %s was added to sys.path"
+                      % (os.path.basename(path), folder), file=sys.stderr)
     sys.argv = [path, *args]
     sys.modules["__main__"] = main
 
@@ -452,6 +603,10 @@ def run_path(script, args=(), exclude=None, packages=PACKAGES):
         return 1
     except BaseException as e:  # as the interpreter: traceback, status 1
         sys.stdout.flush()
+        line = _missing_module_line(e, path, script_dir) if isinstance(e, ImportError) else None
+        if line is not None:
+            print(line, file=sys.stderr)
+            return 1
         _script_traceback(e, abspath)
         return 130 if isinstance(e, KeyboardInterrupt) else 1
     finally:

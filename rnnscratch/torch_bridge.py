@@ -79,7 +79,17 @@ def _t(a):
 
 
 def _np(t):
+    if t.dtype not in (torch.float16, torch.float32, torch.float64):
+        raise TypeError(f"from_torch: the module's parameters are {t.dtype}, which NumPy has "
+                        f"no dtype for; convert the module first (module.float() or "
+                        f"module.double())")
     return t.detach().cpu().numpy().copy()
+
+
+def _check_hidden(layer, H):
+    if H < 1:
+        raise ValueError(f"to_torch: a {type(layer).__name__} with hidden size H={H} has no "
+                         f"torch counterpart (torch needs hidden_size >= 1)")
 
 
 def _torch_dtype(*arrays):
@@ -148,6 +158,7 @@ class BookGRU(nn.Module):
 def _rnn_to_torch(layer):
     params = list(layer.params)
     Wx, Wh = params[0], params[1]
+    _check_hidden(layer, np.shape(Wh)[0])
     b = params[2] if len(params) > 2 else None
     activation = getattr(layer, "activation", "tanh")
     if activation not in ("tanh", "relu"):
@@ -168,6 +179,7 @@ def _rnn_to_torch(layer):
 def _lstm_to_torch(layer):
     Wx, Wh, b = layer.params
     D, H = np.shape(Wx)[0], np.shape(Wh)[0]
+    _check_hidden(layer, H)
     m = nn.LSTM(D, H, batch_first=True, dtype=_torch_dtype(Wx, Wh, b))
     with torch.no_grad():
         m.weight_ih_l0.copy_(_t(lstm_to_torch_order(Wx, axis=1).T))
@@ -179,6 +191,7 @@ def _lstm_to_torch(layer):
 
 def _gru_to_torch(layer):
     Wx, Wh, b = layer.params
+    _check_hidden(layer, np.shape(Wh)[0])
     m = BookGRU(np.shape(Wx)[0], np.shape(Wh)[0], dtype=_torch_dtype(Wx, Wh, b))
     with torch.no_grad():
         m.Wx.copy_(_t(Wx))
@@ -215,6 +228,7 @@ def _dropout_to_torch(layer):
 def _layer_to_torch(layer):
     kind = _kind(layer)
     if kind in ("TimeRNN", "TimeLSTM", "TimeGRU"):
+        _check_hidden(layer, np.shape(layer.params[1])[0])  # the gate count needs H >= 1
         G = _gate_count(layer)
         return {1: _rnn_to_torch, 4: _lstm_to_torch, 3: _gru_to_torch}[G](layer)
     convert = {"TimeEmbedding": _embedding_to_torch, "TimeAffine": _affine_to_torch,

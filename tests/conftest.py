@@ -207,6 +207,22 @@ def assert_close(actual, expected, dtype, what="", terms=1):
                                err_msg=what)
 
 
+
+def assert_close_to_scale(ours, theirs, what, rtol):
+    """|ours - theirs| <= rtol * max(1, max|theirs|), the same shape, ours finite: the
+    comparison with another implementation (the book's, the reference) whose sums run
+    in another order."""
+    o = np.asarray(ours, dtype=np.float64)
+    t = np.asarray(theirs, dtype=np.float64)
+    assert o.shape == t.shape, "%s: shape %s, expected %s" % (what, o.shape, t.shape)
+    if t.size == 0:
+        return
+    assert np.all(np.isfinite(o)), what + ": non-finite values"
+    scale = max(1.0, float(np.max(np.abs(t))))
+    err = float(np.max(np.abs(o - t)))
+    assert err <= rtol * scale, "%s: largest difference %.3g (scale %.3g, tolerance %.3g)" % (
+        what, err, scale, rtol * scale)
+
 def _token_re(name):
     return re.compile(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(name))
 

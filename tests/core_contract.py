@@ -1,37 +1,35 @@
-"""The contract of ``rnnscratch._core``, as one table.
+"""The contract of ``rnnscratch._core``, from its one statement: the C tables.
 
-For each function: its arguments in order (name, default), the shape of each
-array argument in the package's legend (N batch, T time steps, D input
+Each _core function is one table in csrc/bind_*.c (CoreFn, csrc/args.h): its
+arguments in order (name, kind, shape, role, whether None is accepted, the
+default), its results and its kernel. ``_core._signatures()`` hands them to
+Python; CONTRACT below is built from them, plus what a table cannot say (the
+functions of one argument or none, which have no table). tests/test_contract.py checks every other statement of the
+contract against it: rnnscratch/_core.pyi (signatures and shape comments), the
+README's kernel list, the functions themselves (called with keywords, and
+positionally), and the first paragraph of each docstring (made from the table
+at import). test_fuzz.py,
+test_memory.py and test_core_errors.py take their argument lists and shapes
+from it.
+
+Shapes are written in the package's legend (N batch, T time steps, D input
 features, H hidden units, V vocabulary, S encoder steps; M, K, N for the plain
-matrix product),
-its role, and what it returns. The other statements of the contract are
-checked against this table by tests/test_contract.py: the real functions
-(called with keywords, and positionally), rnnscratch/_core.pyi (signatures and
-shape comments), the first paragraph of each docstring, and the kernel list of
-the README. test_fuzz.py and test_core_errors.py take their argument lists and
-shapes from it.
-
-Why here and not in the package: nothing in the package reads it (the C code
-parses its own arguments, the classes call the kernels by keyword or position
-as written), so shipping it would add a second copy of the contract to the
-installed package with no user. The statements users and type checkers read
-are _core.pyi, the docstrings and the README; this table is what ties them to
-the C functions, and it belongs with the tests that do the tying.
+matrix product) without spaces: "D4H" is (D, 4H), the gated layers' weights;
+"*" is any shape (the same for the arguments marked so).
 
 Roles
   P    parameter: decides the compute dtype (float32 when the result type of the
        P arguments is float16/float32, else float64)
   I    input array (any numeric dtype, converted)
   ids  integer ids (word ids, labels) in [0, V)
-  O    gradient array written in place (floating, writeable, no overlap)
+  O    gradient array written in place (floating, writeable, no overlap),
+       or added to with accumulate=True
   R    result buffer the caller may pass (C-contiguous, compute dtype)
   S    scalar (activation name, flags, labels, factors, counts)
 optional=True: None is accepted (h_prev/h0 = zeros, no bias, no db).
-A shape of "*" is any shape (the same for the arguments marked so). A legend
-letter may carry a multiplier: "D4H" is (D, 4H), the gated layers' weights.
 
-Adding a kernel: one ``Fn`` entry below; test_contract.py then requires it in
-_core, in _core.pyi, in its docstring and in the README's list.
+Adding a kernel: its table in csrc/bind_<family>.c; test_contract.py then
+requires it in _core.pyi, in its docstring and in the README's list.
 """
 import re
 from dataclasses import dataclass
@@ -48,6 +46,7 @@ class A:
     role: str = "I"
     optional: bool = False   # None accepted
     default: object = REQUIRED
+    kind: str = ""           # the C table's kind: array, activation, bool, float, int, out
 
     @property
     def has_default(self):
@@ -100,136 +99,26 @@ class Fn:
         return s + " -> (%s)" % ", ".join(r.name for r in self.returns)
 
 
-ACT = A("activation", role="S", default="tanh")
-ACC = A("accumulate", role="S", default=False)
-IGN = A("ignore_label", role="S", default=-1)
+def _legend(spec):
+    """the C table's shape "N T 4H" as this module writes it: "NT4H" ("*": any shape)"""
+    return (spec or "").replace(" ", "")
 
 
-def _gated(kind):
-    """LSTM (gate blocks f, g, i, o: Wx (D,4H)) or GRU (z, r, h~: Wx (D,3H)); the cache
-    the forward returns is (N,[T,]4H) for both."""
-    k = "4H" if kind == "lstm" else "3H"
-    W = (A("Wx", "D" + k, "P"), A("Wh", "H" + k, "P"))
-    b = A("b", k, "P", optional=True, default=None)
-    grads = (A("dWx", "D" + k, "O"), A("dWh", "H" + k, "O"),
-             A("db", k, "O", optional=True, default=None), ACC, b)
-    if kind == "lstm":
-        return (
-            Fn("lstm_forward", (
-                A("x", "ND"), A("h_prev", "NH", optional=True),
-                A("c_prev", "NH", optional=True)) + W + (b,),
-                (Ret("h_next", "NH"), Ret("c_next", "NH"), Ret("cache", "N4H"))),
-            Fn("lstm_backward", (
-                A("dh_next", "NH"), A("dc_next", "NH", optional=True), A("x", "ND"),
-                A("h_prev", "NH", optional=True), A("c_prev", "NH", optional=True),
-                A("c_next", "NH"), A("cache", "N4H")) + W + grads,
-                (Ret("dx", "ND"), Ret("dh_prev", "NH"), Ret("dc_prev", "NH"))),
-            Fn("time_lstm_forward", (
-                A("xs", "NTD"), A("h0", "NH", optional=True),
-                A("c0", "NH", optional=True)) + W + (b,),
-                (Ret("hs", "NTH"), Ret("cs", "NTH"), Ret("cache", "NT4H"))),
-            Fn("time_lstm_backward", (
-                A("dhs", "NTH"), A("dcT", "NH", optional=True), A("xs", "NTD"),
-                A("h0", "NH", optional=True), A("c0", "NH", optional=True), A("hs", "NTH"),
-                A("cs", "NTH"), A("cache", "NT4H")) + W + grads,
-                (Ret("dxs", "NTD"), Ret("dh0", "NH"), Ret("dc0", "NH"))),
-        )
-    return (
-        Fn("gru_forward", (A("x", "ND"), A("h_prev", "NH", optional=True)) + W + (b,),
-           (Ret("h_next", "NH"), Ret("cache", "N4H"))),
-        Fn("gru_backward", (
-            A("dh_next", "NH"), A("x", "ND"), A("h_prev", "NH", optional=True),
-            A("cache", "N4H")) + W + grads,
-            (Ret("dx", "ND"), Ret("dh_prev", "NH"))),
-        Fn("time_gru_forward", (A("xs", "NTD"), A("h0", "NH", optional=True)) + W + (b,),
-           (Ret("hs", "NTH"), Ret("cache", "NT4H"))),
-        Fn("time_gru_backward", (
-            A("dhs", "NTH"), A("xs", "NTD"), A("h0", "NH", optional=True), A("hs", "NTH"),
-            A("cache", "NT4H")) + W + grads,
-            (Ret("dxs", "NTD"), Ret("dh0", "NH"))),
-    )
+def _from_table(name, entry):
+    """One Fn from the C table of a _core function (_core._signatures())."""
+    args = []
+    for t in entry["args"]:
+        aname, kind, spec, role, nullable = t[:5]
+        args.append(A(aname, _legend(spec), role, nullable,
+                      t[5] if len(t) > 5 else REQUIRED, kind))
+    update = any(kind == "array" and spec == "*" for _, kind, spec, *_ in entry["args"])
+    return Fn(name, tuple(args), tuple(Ret(r, _legend(s)) for r, s in entry["returns"]),
+              returns_text=entry["returns_text"], kind="update" if update else "kernel")
 
 
-CONTRACT = (
-    Fn("rnn_forward", (
-        A("x", "ND"), A("h_prev", "NH", optional=True), A("Wx", "DH", "P"), A("Wh", "HH", "P"),
-        A("b", "H", "P", optional=True, default=None), ACT),
-        (Ret("h_next", "NH"),)),
-    Fn("rnn_backward", (
-        A("dh_next", "NH"), A("x", "ND"), A("h_prev", "NH", optional=True), A("h_next", "NH"),
-        A("Wx", "DH", "P"), A("Wh", "HH", "P"), A("dWx", "DH", "O"), A("dWh", "HH", "O"),
-        A("db", "H", "O", optional=True, default=None), ACT, ACC,
-        A("b", "H", "P", optional=True, default=None)),
-        (Ret("dx", "ND"), Ret("dh_prev", "NH"))),
-    Fn("time_rnn_forward", (
-        A("xs", "NTD"), A("h0", "NH", optional=True), A("Wx", "DH", "P"), A("Wh", "HH", "P"),
-        A("b", "H", "P", optional=True, default=None), ACT),
-        (Ret("hs", "NTH"),)),
-    Fn("time_rnn_backward", (
-        A("dhs", "NTH"), A("xs", "NTD"), A("h0", "NH", optional=True), A("hs", "NTH"),
-        A("Wx", "DH", "P"), A("Wh", "HH", "P"), A("dWx", "DH", "O"), A("dWh", "HH", "O"),
-        A("db", "H", "O", optional=True, default=None), ACT, ACC,
-        A("b", "H", "P", optional=True, default=None)),
-        (Ret("dxs", "NTD"), Ret("dh0", "NH"))),
-    *_gated("lstm"),
-    *_gated("gru"),
-    Fn("embedding_forward", (A("xs", "NT", "ids"), A("W", "VD", "P")),
-       (Ret("out", "NTD"),)),
-    Fn("embedding_backward", (
-        A("dout", "NTD"), A("xs", "NT", "ids"), A("W", "VD", "P"), A("dW", "VD", "O"), ACC),
-        ()),
-    Fn("time_affine_forward", (
-        A("x", "NTD"), A("W", "DV", "P"), A("b", "V", "P", optional=True, default=None)),
-        (Ret("out", "NTV"),)),
-    Fn("time_affine_backward", (
-        A("dout", "NTV"), A("x", "NTD"), A("W", "DV", "P"), A("dW", "DV", "O"),
-        A("db", "V", "O", optional=True, default=None), ACC),
-        (Ret("dx", "NTD"),)),
-    # chapter 6: the backward of the tied head, dE in the embedding's own layout
-    Fn("tied_affine_backward", (
-        A("dout", "NTV"), A("x", "NTD"), A("E", "VD", "P"), A("dE", "VD", "O"),
-        A("db", "V", "O", optional=True, default=None), ACC),
-        (Ret("dx", "NTD"),)),
-    Fn("softmax_cross_entropy_forward", (A("xs", "NTV", "P"), A("ts", "NT", "ids"), IGN),
-       (Ret("loss"), Ret("ys", "NTV"))),
-    Fn("softmax_cross_entropy_backward", (
-        A("ys", "NTV", "P"), A("ts", "NT", "ids"), A("dout", role="S", default=1.0), IGN),
-        (Ret("dxs", "NTV"),)),
-    Fn("affine_softmax_cross_entropy", (
-        A("x", "NTD"), A("W", "DV", "P"), A("ts", "NT", "ids"),
-        A("b", "V", "P", optional=True, default=None), IGN,
-        A("out", "NTV", "R", optional=True, default=None)),
-        (Ret("loss"), Ret("dscore", "NTV"))),
-    # chapter 6 (branch ch6): the head of a weight-tied model, W = E.T read without a copy
-    Fn("tied_affine_softmax_cross_entropy", (
-        A("x", "NTD"), A("E", "VD", "P"), A("ts", "NT", "ids"),
-        A("b", "V", "P", optional=True, default=None), IGN,
-        A("out", "NTV", "R", optional=True, default=None)),
-        (Ret("loss"), Ret("dscore", "NTV"))),
-    Fn("matmul", (A("a", "MK", "P"), A("b", "KN", "P"), A("packed", role="S", default=False)),
-       (Ret("c", "MN"),)),
-    # attention (chapter 8): S the encoder's steps, T the decoder's
-    Fn("attention_weight_forward", (A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P")),
-       (Ret("a", "NTS"),)),
-    Fn("weight_sum_forward", (A("hs_enc", "NSH", "P"), A("a", "NTS")),
-       (Ret("c", "NTH"),)),
-    Fn("time_attention_forward", (A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P")),
-       (Ret("c", "NTH"), Ret("a", "NTS"))),
-    Fn("weight_sum_backward", (A("dc", "NTH"), A("hs_enc", "NSH", "P"), A("a", "NTS")),
-       (Ret("dhs_enc", "NSH"), Ret("da", "NTS"))),
-    Fn("attention_weight_backward", (
-        A("da", "NTS"), A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P"), A("a", "NTS")),
-        (Ret("dhs_enc", "NSH"), Ret("dhs_dec", "NTH"))),
-    Fn("time_attention_backward", (
-        A("dc", "NTH"), A("hs_enc", "NSH", "P"), A("hs_dec", "NTH", "P"), A("a", "NTS")),
-        (Ret("dhs_enc", "NSH"), Ret("dhs_dec", "NTH"))),
-    Fn("sgd_update", (A("param", "*", "O"), A("grad", "*", "I"), A("lr", role="S")),
-       (), kind="update"),
-    Fn("adam_update", (A("param", "*", "O"), A("grad", "*", "I"), A("m", "*", "O"),
-                       A("v", "*", "O"), A("c1", role="S"), A("c2", role="S"),
-                       A("lr_t", role="S")),
-       (), kind="update"),
-    Fn("sum_squares", (A("x", "*", "I"),), returns_text="numpy scalar", kind="update"),
+# What the C tables do not say: the functions of one argument or none, which
+# take no table (METH_O, METH_NOARGS: positional only).
+CONTROL = (
     Fn("set_num_threads", (A("n", role="S"),), kind="control", positional_only=True),
     Fn("get_num_threads", (), returns_text="int", kind="control"),
     Fn("_pool_selftest", (A("jobs", role="S"),), returns_text="int", kind="control",
@@ -239,8 +128,16 @@ CONTRACT = (
     Fn("get_simd_path", (), returns_text="str", kind="control"),
     Fn("set_simd_path", (A("name", role="S"),), kind="control", positional_only=True),
     Fn("available_simd_paths", (), returns_text="list", kind="control"),
+    Fn("_signatures", (), returns_text="dict", kind="control"),
 )
 
+
+def _contract():
+    from rnnscratch import _core
+    return tuple(_from_table(n, e) for n, e in _core._signatures().items()) + CONTROL
+
+
+CONTRACT = _contract()
 BY_NAME = {f.name: f for f in CONTRACT}
 KERNELS = tuple(f for f in CONTRACT if f.kind == "kernel")
 

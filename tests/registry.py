@@ -462,6 +462,36 @@ class RNNEntry(Entry):
         ]
 
 
+def _sequence_bad(sz, wx_cols):
+    """The precise bad cases of a sequence layer's xs and dhs (TimeRNN, TimeLSTM,
+    TimeGRU): Wx has ``wx_cols`` columns."""
+    N, T, D, H = sz.N, sz.T, sz.D, sz.H
+    f, b = "forward", "backward"
+    return [
+        Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
+        Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
+            shown("xs", (N, T, D, 1))),
+        Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
+            "%s|%s" % (shown("xs", (N, T, D + 1)), shown("Wx", (D, wx_cols)))),
+        Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
+            shown("xs", np.dtype(complex))),
+        Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
+            shown("xs", np.dtype(object))),
+        Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
+        Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
+            shown("dhs", (N, T + 1, H))),
+        Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
+            shown("dhs", (N, T, H - 1))),
+        Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
+            shown("dhs", (N + 1, T, H))),
+        Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
+            shown("dhs", (N, T * H))),
+        Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
+            shown("dhs", np.dtype(complex))),
+        Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
+    ]
+
+
 class TimeRNNEntry(Entry):
     name = "TimeRNN"
     variants = {"sigmoid": {"activation": "sigmoid"},
@@ -491,30 +521,8 @@ class TimeRNNEntry(Entry):
 
     def extra_bad(self, sz, opts):
         N, T, D, H = sz.N, sz.T, sz.D, sz.H
-        f, b = "forward", "backward"
-        out = [
-            Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
-            Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
-                shown("xs", (N, T, D, 1))),
-            Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
-                "%s|%s" % (shown("xs", (N, T, D + 1)), shown("Wx", (D, H)))),
-            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
-                shown("xs", np.dtype(complex))),
-            Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
-                shown("xs", np.dtype(object))),
-            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
-            Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
-                shown("dhs", (N, T + 1, H))),
-            Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
-                shown("dhs", (N, T, H - 1))),
-            Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
-                shown("dhs", (N + 1, T, H))),
-            Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
-                shown("dhs", (N, T * H))),
-            Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
-                shown("dhs", np.dtype(complex))),
-            Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
-        ]
+        f = "forward"
+        out = _sequence_bad(sz, H)
         if opts.get("stateful"):  # the state h was left by a batch of another size
             out.append(Bad("forward xs other batch than h", f, "xs",
                            np.zeros((N + 1, T, D)), ValueError, shown("h", (N, H))))
@@ -544,11 +552,12 @@ class TimeEmbeddingEntry(Entry):
 
     def extra_bad(self, sz, opts):
         N, T, D, V = sz.N, sz.T, sz.D, sz.V
+        x = self.forward_args[0].name  # xs (TimeEmbedding), idx (Embedding)
         return [
-            Bad("forward xs id out of range", "forward", "xs", np.full((N, T), V), ValueError,
-                shown("xs", "range")),
-            Bad("forward xs float ids message", "forward", "xs", np.zeros((N, T)), TypeError,
-                shown("xs", np.dtype(np.float64))),
+            Bad("forward %s id out of range" % x, "forward", x, np.full((N, T), V), ValueError,
+                shown(x, "range")),
+            Bad("forward %s float ids message" % x, "forward", x, np.zeros((N, T)), TypeError,
+                shown(x, np.dtype(np.float64))),
             Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
                 shown("dout", (N, T, D + 1))),
         ]
@@ -599,30 +608,35 @@ class _AttentionEntry(Entry):
         return np.asarray(rng.uniform(-1.0, 1.0, shape)).astype(dtype) \
             if np.dtype(dtype).kind == "f" else rng.integers(-1, 2, size=shape).astype(dtype)
 
+    # (call, argument, legend letter): that size one too large, the message shows it
+    wrong_sizes = ()
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        # hidden states in (-1, 1) of the dtype; the weights a (WeightSum) in [0, 1)
+        return [rng.uniform(0.0, 1.0, shape_of(a.shape, sz)) if a.name == "a" else
+                self.states(rng, shape_of(a.shape, sz), dtype) for a in self.forward_args]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, *shape_of(a.shape, sz)) for a in self.backward_args]
+
+    def extra_bad(self, sz, opts):
+        out = []
+        for call, name, letter in self.wrong_sizes:
+            args = self.forward_args if call == "forward" else self.backward_args
+            legend = next(a.shape for a in args if a.name == name)
+            shape = tuple(sz[c] + (c == letter) for c in legend)
+            out.append(Bad("%s %s %s+1" % (call, name, "S" if letter == "D" else letter), call,
+                           name, np.ones(shape), ValueError, shown(name, shape)))
+        return out
+
 
 class TimeAttentionEntry(_AttentionEntry):
     name = "TimeAttention"
     forward_args = (Arg("hs_enc", "NDH"), Arg("hs_dec", "NTH"))
     backward_args = (Arg("dout", "NTH"),)
     state_attrs = ("attention_weights",)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
-                self.states(rng, (sz.N, sz.T, sz.H), dtype)]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.T, sz.H)]
-
-    def extra_bad(self, sz, opts):
-        N, S, T, H = sz.N, sz.D, sz.T, sz.H
-        return [
-            Bad("forward hs_dec H+1", "forward", "hs_dec", np.ones((N, T, H + 1)), ValueError,
-                shown("hs_dec", (N, T, H + 1))),
-            Bad("forward hs_dec N+1", "forward", "hs_dec", np.ones((N + 1, T, H)), ValueError,
-                shown("hs_dec", (N + 1, T, H))),
-            Bad("backward dout T+1", "backward", "dout", np.ones((N, T + 1, H)), ValueError,
-                shown("dout", (N, T + 1, H))),
-        ]
+    wrong_sizes = (("forward", "hs_dec", "H"), ("forward", "hs_dec", "N"),
+                   ("backward", "dout", "T"))
 
 
 class AttentionEntry(_AttentionEntry):
@@ -630,54 +644,21 @@ class AttentionEntry(_AttentionEntry):
     forward_args = (Arg("hs", "NDH"), Arg("h", "NH"))
     backward_args = (Arg("dout", "NH"),)
     state_attrs = ("attention_weight",)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
-                self.states(rng, (sz.N, sz.H), dtype)]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.H)]
-
-    def extra_bad(self, sz, opts):
-        N, S, H = sz.N, sz.D, sz.H
-        return [Bad("forward h H+1", "forward", "h", np.ones((N, H + 1)), ValueError,
-                    shown("h", (N, H + 1)))]
+    wrong_sizes = (("forward", "h", "H"),)
 
 
 class AttentionWeightEntry(_AttentionEntry):
     name = "AttentionWeight"
     forward_args = (Arg("hs", "NDH"), Arg("h", "NH"))
     backward_args = (Arg("da", "ND"),)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype),
-                self.states(rng, (sz.N, sz.H), dtype)]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.D)]
-
-    def extra_bad(self, sz, opts):
-        N, S, H = sz.N, sz.D, sz.H
-        return [Bad("backward da S+1", "backward", "da", np.ones((N, S + 1)), ValueError,
-                    shown("da", (N, S + 1)))]
+    wrong_sizes = (("backward", "da", "D"),)
 
 
 class WeightSumEntry(_AttentionEntry):
     name = "WeightSum"
     forward_args = (Arg("hs", "NDH"), Arg("a", "ND"))
     backward_args = (Arg("dc", "NH"),)
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        a = rng.uniform(0.0, 1.0, (sz.N, sz.D))
-        return [self.states(rng, (sz.N, sz.D, sz.H), dtype), a]
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.H)]
-
-    def extra_bad(self, sz, opts):
-        N, S, H = sz.N, sz.D, sz.H
-        return [Bad("forward a S+1", "forward", "a", np.ones((N, S + 1)), ValueError,
-                    shown("a", (N, S + 1)))]
+    wrong_sizes = (("forward", "a", "D"),)
 
 
 class TimeSoftmaxWithLossEntry(Entry):
@@ -1071,31 +1052,8 @@ class TimeLSTMEntry(Entry):
 
     def extra_bad(self, sz, opts):
         N, T, D, H = sz.N, sz.T, sz.D, sz.H
-        f, b = "forward", "backward"
-        out = [
-            Bad("forward xs 2-d", f, "xs", np.ones((N, D)), ValueError, shown("xs", (N, D))),
-            Bad("forward xs 4-d", f, "xs", np.ones((N, T, D, 1)), ValueError,
-                shown("xs", (N, T, D, 1))),
-            Bad("forward xs D+1", f, "xs", np.ones((N, T, D + 1)), ValueError,
-                "%s|%s" % (shown("xs", (N, T, D + 1)),
-                           shown("Wx", (D, self.G * H)))),
-            Bad("forward xs complex128", f, "xs", np.ones((N, T, D), complex), TypeError,
-                shown("xs", np.dtype(complex))),
-            Bad("forward xs object dtype", f, "xs", np.ones((N, T, D), object), TypeError,
-                shown("xs", np.dtype(object))),
-            Bad("forward xs a str", f, "xs", "xs", TypeError, shown("xs")),
-            Bad("backward dhs T+1", b, "dhs", np.ones((N, T + 1, H)), ValueError,
-                shown("dhs", (N, T + 1, H))),
-            Bad("backward dhs H-1", b, "dhs", np.ones((N, T, H - 1)), ValueError,
-                shown("dhs", (N, T, H - 1))),
-            Bad("backward dhs N+1", b, "dhs", np.ones((N + 1, T, H)), ValueError,
-                shown("dhs", (N + 1, T, H))),
-            Bad("backward dhs 2-d", b, "dhs", np.ones((N, T * H)), ValueError,
-                shown("dhs", (N, T * H))),
-            Bad("backward dhs complex128", b, "dhs", np.ones((N, T, H), complex), TypeError,
-                shown("dhs", np.dtype(complex))),
-            Bad("backward dhs is None", b, "dhs", None, TypeError, shown("dhs")),
-        ]
+        f = "forward"
+        out = _sequence_bad(sz, self.G * H)
         if opts.get("stateful"):
             for s in self.state_names:
                 out += [
@@ -1536,42 +1494,19 @@ class DropoutEntry(_AnyShapeEntry):
                     shown("dout", (N, T, D + 1)))]
 
 
-class EmbeddingEntry(_AnyShapeEntry):
+class EmbeddingEntry(_AnyShapeEntry, TimeEmbeddingEntry):
+    """common/layers.py's Embedding: TimeEmbedding's weights, inputs and cases, its ids
+    named idx and of any shape."""
     name = "Embedding"
+    guards_backward = Entry.guards_backward
     forward_args = (Arg("idx", "NT", "ids"),)
-    backward_args = (Arg("dout", "NTD"),)
-    grad_cases = ((0, "readonly"), (0, "int"))
-    fuzz_dtypes = ("float64", "float32", "float16", "int64")
     any_shape_args = ("idx",)
     any_ndim_args = ("idx",)
-
-    def build(self, cls, dtype, rng, sz, layout, **opts):
-        return cls(layout(weights(rng, sz.V, sz.D, dtype=dtype, scale=3.0)))
-
-    def inputs(self, rng, sz, dtype=np.float64, **opts):
-        return [ids(rng, (sz.N, sz.T), sz.V)]
-
-    def inputs_valid(self, sz, opts):
-        return sz.V > 0 or sz.N * sz.T == 0
-
-    def douts(self, rng, sz, **opts):
-        return [randn(rng, sz.N, sz.T, sz.D)]
 
     def bad_cases(self, sz=Sizes(), variant=""):
         # 'wrong ndim' of ids keeps integer ids valid at any shape; a float one is not
         return [b for b in super().bad_cases(sz, variant)
                 if not (b.call == "forward" and b.label.endswith(("wrong shape", "wrong ndim")))]
-
-    def extra_bad(self, sz, opts):
-        N, T, D, V = sz.N, sz.T, sz.D, sz.V
-        return [
-            Bad("forward idx id out of range", "forward", "idx", np.full((N, T), V), ValueError,
-                shown("idx", "range")),
-            Bad("forward idx float ids message", "forward", "idx", np.zeros((N, T)), TypeError,
-                shown("idx", np.dtype(np.float64))),
-            Bad("backward dout D+1", "backward", "dout", np.ones((N, T, D + 1)), ValueError,
-                shown("dout", (N, T, D + 1))),
-        ]
 
 
 class Seq2seqEntry(Entry):
@@ -1629,15 +1564,138 @@ class AttentionSeq2seqEntry(Seq2seqEntry):
     name = "AttentionSeq2seq"
 
 
+class RnnlmEntry(SimpleRnnlmEntry):
+    """The chapter-6 model: forward(xs (N,T) ids, ts (N,T) ids) -> loss,
+    backward(dout=1); the LSTM's state carries over (stateful)."""
+    name = "Rnnlm"
+    grad_cases = ((5, "readonly"),)   # the affine's b: the first gradient backward writes
+    unnamed = frozenset()
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd)] + [np.array(g, copy=True) for g in layer.grads] + \
+            [layer.lstm_layer.h, layer.lstm_layer.c]
+
+
+class RnnlmGenEntry(RnnlmEntry):
+    name = "RnnlmGen"
+
+
+class BetterRnnlmEntry(RnnlmEntry):
+    """Two LSTM layers, dropout, the embedding tied to the output head. Every
+    forward draws its dropout masks from np.random seeded the same way, so the
+    compiled model and its twin see the same masks."""
+    name = "BetterRnnlm"
+    variants = {"": {"dropout_ratio": 0.5}, "no dropout": {"dropout_ratio": 0.0}}
+    options = {"dropout_ratio": (0.0, 0.5)}
+    grad_cases = ((7, "readonly"),)   # the output head's b: the first gradient backward writes
+
+    def build(self, cls, dtype, rng, sz, layout, dropout_ratio=0.5, **opts):
+        seed = int(rng.integers(2**31))
+        with NP_RANDOM_LOCK:
+            np.random.seed(seed)
+            return cls(sz.V, sz.H, sz.H, dropout_ratio)  # tied: wordvec_size = hidden_size
+
+    def opts_of(self, layer):
+        return {}
+
+    @staticmethod
+    def forward(layer, inputs):
+        with NP_RANDOM_LOCK:  # the dropout masks: the same draws for both twins
+            np.random.seed(1234)
+            return layer.forward(*inputs)
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.float64(fwd)] + [np.array(g, copy=True) for g in layer.grads] + \
+            [x for lstm in layer.lstm_layers for x in (lstm.h, lstm.c)]
+
+
+class BetterRnnlmGenEntry(BetterRnnlmEntry):
+    name = "BetterRnnlmGen"
+
+
+class EncoderEntry(Entry):
+    """The chapter-7 encoder: forward(xs (N,T) ids) -> h (N,H), backward(dh) -> None."""
+    name = "Encoder"
+    impls = MODEL_IMPLS
+    guards_backward = ()
+    dtypes = (np.float32,)  # the parts draw their own float32 weights, as the book's do
+    fuzz_dtypes = ("float32",)
+    fuzz_sizes = {"V": (1, 2, 3, 5), "D": (1, 2, 3, 5), "H": (1, 2, 3, 5)}
+    fuzz_terms = 100
+    forward_args = (Arg("xs", "NT", "ids"),)
+    backward_args = (Arg("dh", "NH", "float"),)
+    grad_cases = ((3, "readonly"),)   # the LSTM's b: the first gradient backward writes
+
+    def build(self, cls, dtype, rng, sz, layout, **opts):
+        seed = int(rng.integers(2**31))
+        with NP_RANDOM_LOCK:  # the parts draw from np.random: one thread at a time
+            np.random.seed(seed)
+            return cls(sz.V, sz.D, sz.H)
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V)]
+
+    def inputs_valid(self, sz, opts):
+        return sz.T >= 1 and sz.V > 0
+
+    def comparable(self, inputs, sz, valid):
+        return valid
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.H)]
+
+    def outputs(self, layer, fwd, bwd):
+        return [np.asarray(fwd)] + [np.array(g, copy=True) for g in layer.grads]
+
+
+class AttentionEncoderEntry(EncoderEntry):
+    """forward(xs) -> hs (N,T,H), backward(dhs (N,T,H)) -> None."""
+    name = "AttentionEncoder"
+    backward_args = (Arg("dhs", "NTH", "float"),)
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.H)]
+
+
+class DecoderEntry(EncoderEntry):
+    """forward(xs (N,T) ids, h (N,H)) -> score (N,T,V), backward(dscore) -> dh."""
+    name = "Decoder"
+    forward_args = (Arg("xs", "NT", "ids"), Arg("h", "NH", "float"))
+    backward_args = (Arg("dscore", "NTV", "float"),)
+    grad_cases = ((5, "readonly"),)   # the affine's b: the first gradient backward writes
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V), randn(rng, sz.N, sz.H)]
+
+    def douts(self, rng, sz, **opts):
+        return [randn(rng, sz.N, sz.T, sz.V)]
+
+
+class PeekyDecoderEntry(DecoderEntry):
+    name = "PeekyDecoder"
+
+
+class AttentionDecoderEntry(DecoderEntry):
+    """forward(xs (N,T) ids, enc_hs (N,T',H)) -> score, backward(dscore) -> denc_hs."""
+    name = "AttentionDecoder"
+    forward_args = (Arg("xs", "NT", "ids"), Arg("enc_hs", "NTH", "float"))
+
+    def inputs(self, rng, sz, dtype=np.float64, **opts):
+        return [ids(rng, (sz.N, sz.T), sz.V), randn(rng, sz.N, sz.T, sz.H)]
+
+
 REGISTRY = [RNNEntry(), TimeRNNEntry(), TimeEmbeddingEntry(), TimeAffineEntry(),
             TimeSoftmaxWithLossEntry(), SimpleRnnlmEntry(), SimpleRNNEntry(),
             LSTMEntry(), TimeLSTMEntry(), GRUEntry(), TimeGRUEntry(), TimeBiLSTMEntry(),
             TimeDropoutEntry(), TimeSigmoidWithLossEntry(),
             TimeAttentionEntry(), AttentionEntry(), AttentionWeightEntry(), WeightSumEntry()]
-# seq2seq branch: common/layers.py and the chapters 7-8 models
 REGISTRY += [MatMulEntry(), AffineEntry(), SoftmaxEntry(), BasicSoftmaxWithLossEntry(),
-             SigmoidEntry(), SigmoidWithLossEntry(), DropoutEntry(), EmbeddingEntry(),
-             Seq2seqEntry(), PeekySeq2seqEntry(), AttentionSeq2seqEntry()]
+             SigmoidEntry(), SigmoidWithLossEntry(), DropoutEntry(), EmbeddingEntry()]
+# the models and their parts (twins: rnnscratch.models.reference)
+REGISTRY += [RnnlmEntry(), RnnlmGenEntry(), BetterRnnlmEntry(), BetterRnnlmGenEntry(),
+             EncoderEntry(), DecoderEntry(), PeekyDecoderEntry(), AttentionEncoderEntry(),
+             AttentionDecoderEntry(), Seq2seqEntry(), PeekySeq2seqEntry(),
+             AttentionSeq2seqEntry()]
 BY_ID = {e.id: e for e in REGISTRY}
 
 

@@ -212,6 +212,32 @@ def test_ignore_label_accepts_integer_scalars():
     assert np.isclose(loss, np.log(3))
 
 
+@pytest.mark.parametrize("bad", [None, "0.5", [0.5], object()])
+def test_float_argument_errors_name_it(bad):
+    """A float argument that is no real number: a TypeError naming it (PyArg's "d"
+    said only "must be real number"); nothing is written."""
+    kind = type(bad).__name__
+    ys = np.full((1, 2, 3), 1 / 3)
+    ts = np.zeros((1, 2), dtype=np.int64)
+    with pytest.raises(TypeError, match=r"^dout: expected a real number, got %s$" % kind):
+        _core.softmax_cross_entropy_backward(ys, ts, dout=bad)
+    p, g, m, v = (np.ones(3) for _ in range(4))
+    with pytest.raises(TypeError, match=r"^lr: expected a real number, got %s$" % kind):
+        _core.sgd_update(p, g, bad)
+    for i, name in enumerate(("c1", "c2", "lr_t")):
+        scalars = [0.1, 0.1, 0.1]
+        scalars[i] = bad
+        with pytest.raises(TypeError, match=r"^%s: expected a real number, got %s$" % (name, kind)):
+            _core.adam_update(p, g, m, v, *scalars)
+    assert (p == 1).all() and (m == 1).all() and (v == 1).all()
+
+
+def test_float_argument_other_errors_pass_through():
+    """OverflowError (an int too large for a float) is not turned into a TypeError."""
+    with pytest.raises(OverflowError):
+        _core.sgd_update(np.ones(3), np.ones(3), 10 ** 400)
+
+
 class _NoArithmetic(np.ndarray):
     """A gradient array whose own arithmetic raises: the write-back must not
     depend on it (it works on base-class views)."""

@@ -285,7 +285,7 @@ def text_corpus(tmp_path_factory):
 
 
 def train_args(corpus, out, *extra):
-    return train_cli._parser().parse_args(
+    return train_cli.parse_args(
         ["--corpus", corpus, "--out-dir", str(out), "--batch-size", "4", "--time-size", "6",
          "--eval-batch-size", "3", "--eval-interval", "5", "--lr", "5", "--quiet", *extra])
 
@@ -316,13 +316,11 @@ def test_train_interrupted_and_resumed_equals_uninterrupted(text_corpus, tmp_pat
                        stop_after=lambda s: s.epoch == 1 and s.iteration == 9999)
     assert r2["finished"]
     assert r2["test_ppl"] == r_full["test_ppl"] and r2["best_ppl"] == r_full["best_ppl"]
-    with open(full / "state.pkl", "rb") as f:
-        a = pickle.load(f)
-    with open(part / "state.pkl", "rb") as f:
-        b = pickle.load(f)
-    for p, q in zip(a["params"], b["params"]):
+    a = train_cli.read_state(full / "state.npz")
+    b = train_cli.read_state(part / "state.npz")
+    for p, q in zip(a.params, b.params):
         assert np.array_equal(p, q)
-    assert a["lr"] == b["lr"] and a["epoch"] == b["epoch"] == 3
+    assert a.lr == b.lr and a.epoch == b.epoch == 3
     assert log_rows(full) == log_rows(part)
     name = train_cli.MODELS[model][0]
     with open(full / f"{name}.pkl", "rb") as f1, open(part / f"{name}.pkl", "rb") as f2:
@@ -373,9 +371,8 @@ def test_train_max_minutes_stops_and_resumes(text_corpus, tmp_path):
     flags = ["--model", "rnnlm", "--epochs", "1", "--wordvec", "4", "--hidden", "4"]
     r = train_cli.run(train_args(text_corpus, out, "--max-minutes", "0", *flags))
     assert r["stopped"] == "--max-minutes reached" and r["epochs"] == 0
-    with open(out / "state.pkl", "rb") as f:
-        st = pickle.load(f)
-    assert st["iteration"] == 1 and st["time_idx"] == 6
+    st = train_cli.read_state(out / "state.npz")
+    assert st.iteration == 1 and st.time_idx == 6
     assert train_cli.run(train_args(text_corpus, out, "--resume", *flags))["finished"]
 
 
@@ -385,16 +382,24 @@ def test_train_resume_errors(text_corpus, tmp_path):
         train_cli.run(train_args(text_corpus, out, "--resume", "--model", "rnnlm"))
     train_cli.run(train_args(text_corpus, out, "--model", "rnnlm", "--epochs", "1",
                              "--wordvec", "4", "--hidden", "4", "--max-minutes", "0"))
-    with pytest.raises(SystemExit, match="--hidden 5 \\(saved 4\\)"):
+    with pytest.raises(SystemExit, match="--hidden 5 differs from the saved run.s 4"):
         train_cli.run(train_args(text_corpus, out, "--resume", "--model", "rnnlm", "--epochs", "1",
                                  "--wordvec", "4", "--hidden", "5"))
 
 
 @pytest.mark.parametrize("flags,msg", [
-    (["--epochs", "0"], "--epochs must be at least 1"),
-    (["--batch-size", "0"], "--batch-size must be at least 1"),
-    (["--lr", "0"], "--lr must be > 0"),
-    (["--lr-decay", "0.5"], "--lr-decay >= 1"),
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--batch-size", "0"], "argument --batch-size: must be at least 1"),
+    (["--lr", "0"], "argument --lr: must be a finite number > 0"),
+    (["--lr-decay", "0.5"], "argument --lr-decay: must be a finite number >= 1"),
+])
+def test_train_bad_flags_refused_by_the_parser(text_corpus, tmp_path, flags, msg, capsys):
+    with pytest.raises(SystemExit) as e:
+        train_args(text_corpus, tmp_path / "r", "--model", "rnnlm", *flags)
+    assert e.value.code == 2 and msg in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags,msg", [
     (["--train-words", "20"], "too few for one batch"),
     (["--val-words", "10"], "validation words are too few"),
 ])
@@ -402,6 +407,7 @@ def test_train_bad_flags(text_corpus, tmp_path, flags, msg):
     with pytest.raises(SystemExit, match=msg):
         train_cli.run(train_args(text_corpus, tmp_path / "r", "--model", "rnnlm",
                                  "--wordvec", "4", "--hidden", "4", *flags))
+    assert not (tmp_path / "r").exists()  # nothing created by a run that did not start
 
 
 def test_train_command_line(text_corpus, tmp_path, capsys):

@@ -197,6 +197,8 @@ def test_save_params_files_both_ways(book, name, mod, tmp_path, monkeypatch):
     theirs2.load_params("ours.pkl")
     for p, q in zip(ours2.params, theirs2.params):
         assert np.array_equal(q, p.astype(np.float16).astype("f"))
+    theirs2.save_params("theirs2.pkl")  # the same float16 values: the same bytes
+    assert open("theirs2.pkl", "rb").read() == open("ours.pkl", "rb").read()
     if name == "BetterRnnlm":  # the tie survives a load on both sides
         assert np.shares_memory(ours.params[7], ours.params[0])
         assert np.array_equal(ours.params[7], ours.params[0].T)
@@ -259,3 +261,23 @@ def test_ch6_bench_and_fidelity_small(book):
     assert fid["iterations"] == 6 and len(fid["losses"]) == 6
     assert fid["worst_rel_diff"] < 1e-4
     assert any("fidelity" in ln for ln in lines) and res["info"]["time_lstm"]
+
+
+@pytest.mark.parametrize("name,G", [("TimeLSTM", 4), ("TimeRNN", 1)])
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_h0_none_with_inf_or_nan_in_wh_like_the_book(book, name, G, bad):
+    """Step 0 from h = None: the book computes h·Wh with a zero state, so an
+    inf or NaN in Wh gives NaN in its column (issue 24)."""
+    time_layers = course.load(COURSE_DIR, "common.time_layers").time_layers
+    rng = np.random.default_rng(4)
+    N, T, D, H = 2, 3, 4, 5
+    Wx = rng.standard_normal((D, G * H)).astype("f")
+    Wh = rng.standard_normal((H, G * H)).astype("f")
+    b = rng.standard_normal(G * H).astype("f")
+    Wh[1, 2] = bad
+    xs = rng.standard_normal((N, T, D)).astype("f")
+    with np.errstate(all="ignore"):
+        theirs = getattr(time_layers, name)(Wx, Wh, b).forward(xs)
+        ours = getattr(rnnscratch, name)(Wx, Wh, b).forward(xs)
+    assert np.isnan(theirs[:, 0]).any()
+    assert np.array_equal(np.isnan(ours), np.isnan(theirs))

@@ -1,8 +1,10 @@
-"""The table of the _core contract (tests/core_contract.py) against every
-other statement of it: the C functions themselves (they accept exactly the
-table's arguments, by keyword and by position, with the table's defaults),
-rnnscratch/_core.pyi (the same signatures and shape comments), the first
-paragraph of each docstring, and the README's kernel list."""
+"""The _core contract's one statement, the C tables (csrc/bind_*.c, handed to
+Python by _core._signatures() and read by tests/core_contract.py), against
+every other statement of it: rnnscratch/_core.pyi (the same signatures, shape
+comments and scalar types: the one check of the hand-written stub), the
+functions themselves (they accept exactly the table's arguments, by keyword
+and by position, with the table's defaults), the first paragraph of each
+docstring (made from the table at import), and the README's kernel list."""
 import ast
 import io
 import pathlib
@@ -16,7 +18,8 @@ from core_contract import BY_NAME, CONTRACT, good_arguments, tokens
 from rnnscratch import _core
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PYI = ROOT / "rnnscratch" / "_core.pyi"
+# the stub beside the imported module: the checkout's, or the installed wheel's (.ci/wheel_tests.py)
+PYI = pathlib.Path(_core.__file__).resolve().parent / "_core.pyi"
 README = ROOT / "README.md"
 
 
@@ -117,6 +120,10 @@ def _legend(shape):
     return "(%s)" % (", ".join(t) + ("," if len(t) == 1 else ""))
 
 
+_ANNOTATION = {"activation": "Activation", "bool": "bool", "float": "float", "int": "int",
+               "out": "Optional[NDArray[np.floating]]"}
+
+
 def _pyi_functions():
     source = PYI.read_text()
     tree = ast.parse(source)
@@ -136,6 +143,10 @@ def test_pyi_declares_the_table():
         has_default = [False] * (len(args) - n_defaults) + [True] * n_defaults
         assert has_default == [a.has_default for a in fn.args], fn.name
         for node, a in zip(args, fn.args):
+            if a.kind in _ANNOTATION:  # the scalars and out=: the type the table's kind takes
+                assert ast.unparse(node.annotation) == _ANNOTATION[a.kind], (
+                    "%s(%s): .pyi annotation %s, table kind %s" % (
+                        fn.name, a.name, ast.unparse(node.annotation), a.kind))
             if a.role == "S" or a.shape == "*":
                 continue
             c = comments.get(node.lineno, "")
@@ -185,7 +196,8 @@ def test_readme_lists_every_kernel_with_the_table_signature():
         elif line.strip():
             entries.append(line.strip())
     want = [f.signature() for f in CONTRACT if f.kind != "control"]
-    assert entries == want
+    # every kernel once, with the table's signature (in the README's own order)
+    assert sorted(entries) == sorted(want) and len(set(entries)) == len(entries)
     for f in CONTRACT:  # the other functions are named in the text
         if f.kind == "control" and not f.name.startswith("_"):
             assert f.name in section, f.name

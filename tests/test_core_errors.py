@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from conftest import assert_close
 
-from core_contract import BY_NAME
+from contract_calls import array_args, kernel_args, shape_of
+from core_contract import BY_NAME, KERNELS, tokens
 from registry import REGISTRY, Sizes
+from rnnscratch import _core
 from rnnscratch import reference as R
 
 N, T, D, H = 2, 3, 5, 4       # all different, so a shape in a message is unambiguous
@@ -534,3 +536,67 @@ def test_ids_changed_by_another_thread_during_the_call():
         stop.set()
         t.join()
     assert np.isfinite(dW).all()
+
+
+# --------------------------------------------------------------------------
+# every kernel of the contract: each array argument made bad in turn
+# --------------------------------------------------------------------------
+# Generic over tests/core_contract.py (the hand-written CASES above are the RNN
+# kernels' finer cases). A bad argument raises, the message names it (or, for a
+# size another argument fixes too, that other argument) with the actual shape or
+# dtype, the gradient arrays keep their content, and the next good call works.
+
+
+# all different: a shape in a message is unambiguous (M, K: the plain product's)
+KDIMS = {"N": 2, "T": 3, "D": 5, "H": 4, "V": 7, "S": 6, "M": 3, "K": 5}
+
+
+def _kernel_bad_cases():
+    out = []
+    for fname in sorted(f.name for f in KERNELS):
+        args = array_args(fname)
+        for name, legend, role, optional in args:
+            shape = shape_of(legend, KDIMS)
+            ids = role == "ids"
+            bad = [("ndim+1", np.ones(shape + (1,), int if ids else float), ValueError,
+                    [(name, shape + (1,))]),
+                   ("complex", np.ones(shape, complex), TypeError, [(name, dt(complex))]),
+                   ("str", np.full(shape, "a"), TypeError, [(name, None)])]
+            if ids:
+                bad.append(("float ids", np.zeros(shape), TypeError, [(name, dt(float))]))
+            if not optional:
+                bad.append(("None", None, TypeError, [(name, None)]))
+            if role == "O":
+                ro = np.full(shape, SENTINEL)
+                ro.flags.writeable = False
+                bad.append(("read-only", ro, ValueError, [(name, None)]))
+                bad.append(("int", np.zeros(shape, np.int64), TypeError,
+                            [(name, dt(np.int64))]))
+            for k, tok in enumerate(tokens(legend)):
+                letter = tok[-1]
+                others = [(o, shape_of(ol, KDIMS)) for o, ol, _, _ in args
+                          if o != name and letter in ol]
+                if not others:  # nothing else fixes this size: any is valid
+                    continue
+                wrong = shape[:k] + (shape[k] + int(tok[:-1] or 1),) + shape[k + 1:]
+                bad.append(("%s+1" % letter, np.ones(wrong, int if ids else float),
+                            ValueError, [(name, wrong)] + others))
+            for label, value, exc, cand in bad:
+                out.append(pytest.param(fname, name, value, exc, cand,
+                                        id="%s-%s-%s" % (fname, name, label)))
+    return out
+
+
+@pytest.mark.parametrize("fname,arg,value,exc,candidates", _kernel_bad_cases())
+def test_every_kernel_names_a_bad_argument(tools, fname, arg, value, exc, candidates):
+    good = kernel_args(fname, KDIMS, np.float64, 0)
+    kw = dict(good, **{arg: value})
+    grads = [n for n, _, role, _ in array_args(fname) if role == "O" and n != arg]
+    for n in grads:
+        kw[n][...] = SENTINEL
+    with pytest.raises(exc) as info:
+        getattr(_core, fname)(**kw)
+    tools.assert_message(info, candidates)
+    for n in grads:
+        assert np.all(kw[n] == SENTINEL), "%s: %s written by a failed call" % (fname, n)
+    getattr(_core, fname)(**kernel_args(fname, KDIMS, np.float64, 0))  # usable again

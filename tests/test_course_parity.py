@@ -41,6 +41,7 @@ import zlib
 import numpy as np
 import pytest
 
+from conftest import assert_close_to_scale  # noqa: E402
 from needs import course_dir  # noqa: E402
 
 COURSE_DIR = course_dir("common", "time_layers.py")
@@ -106,17 +107,7 @@ LAYOUTS = ("C", "F", "strided", "permuted")
 
 
 def close(ours, theirs, what, rtol=RTOL32):
-    """|ours - theirs| <= rtol * max(1, max|theirs|), same shape."""
-    o = np.asarray(ours, dtype=np.float64)
-    t = np.asarray(theirs, dtype=np.float64)
-    assert o.shape == t.shape, "%s: shape %s, the book's %s" % (what, o.shape, t.shape)
-    if t.size == 0:
-        return
-    assert np.all(np.isfinite(o)), what + ": non-finite values"
-    scale = max(1.0, float(np.max(np.abs(t))))
-    err = float(np.max(np.abs(o - t)))
-    assert err <= rtol * scale, "%s: largest difference %.3g (scale %.3g, tolerance %.3g)" % (
-        what, err, scale, rtol * scale)
+    assert_close_to_scale(ours, theirs, what, rtol)
 
 
 def seeded(*key):

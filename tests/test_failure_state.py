@@ -10,7 +10,8 @@ failing call must raise the registry's exception with a message matching its
 regex (the argument's name), and leave every parameter, every gradient array
 (values and identity) and the layer state (h, dh, cache, idx, x, ...) exactly
 as they were; the next good call must give bit-identical results to a twin
-layer that never saw the failing call.
+layer that never saw the failing call. And the state a layer keeps is its own,
+not a view of an array it returned.
 """
 import re
 import warnings
@@ -112,3 +113,32 @@ def test_simple_rnnlm_failed_forward_keeps_state_direct():
     with pytest.raises(ValueError):
         m.forward(ids, ids + 5)  # label 5 out of range
     assert np.array_equal(m.rnn_layer.h, h)
+
+
+def _state_cases():
+    return [pytest.param(e, v, impl, id="%s-%s-%s" % (e.id, v, impl.rsplit(".", 1)[-1]))
+            for e in REGISTRY if e.state_attrs for v in e.variants for impl in e.impls]
+
+
+@pytest.mark.parametrize("entry,variant,impl", _state_cases())
+def test_state_is_not_a_view_of_what_the_call_returned(entry, variant, impl):
+    """The state a layer keeps (TimeRNN's h, TimeLSTM's h and c, ...) is its own: a
+    caller writing into the arrays forward and backward returned (hs, dxs, ...)
+    does not change it."""
+    opts = entry.variants[variant]
+    L = entry.make(impl, entry.dtypes[-1], np.random.default_rng(3), SZ, variant)
+    rng = np.random.default_rng(4)
+    returned = []
+    for r in (entry.forward(L, entry.inputs(rng, SZ, entry.dtypes[-1], **opts)),
+              entry.backward(L, entry.douts(rng, SZ, **opts))):
+        returned += [a for a in (r if isinstance(r, tuple) else (r,))
+                     if isinstance(a, np.ndarray) and a.flags.writeable]
+    kept = {a: np.array(getattr(L, a), copy=True) for a in entry.state_attrs
+            if isinstance(getattr(L, a), np.ndarray)}
+    # (the adapters of the stateful gated layers return the state gradients dh, dc
+    # themselves, as the gradient check's inputs: those are the state, not views of it)
+    for a in returned:
+        if not any(a is getattr(L, name) for name in kept):
+            a[...] = 12345
+    for name, before in kept.items():
+        np.testing.assert_array_equal(getattr(L, name), before, err_msg="%s.%s" % (entry.id, name))

@@ -199,3 +199,46 @@ def test_registry_gradcheck(entry, variant, impl):
     for i, (x, a) in enumerate(zip(float_inputs, back)):
         check(np.asarray(a, dtype=np.float64), numeric(x), "%s input %d" % (entry.id, i))
     assert any(np.any(a != 0) for a in analytic + [np.asarray(b) for b in back]), entry.id
+
+
+# --------------------------------------------------------------------------
+# every layer of the registry: the gradient arrays are kept, and overwritten
+# --------------------------------------------------------------------------
+
+def _grads_cases():
+    from registry import REGISTRY, Sizes
+    out = []
+    for e in REGISTRY:
+        for impl in e.impls:
+            variant = next(iter(e.variants))
+            layer = e.make(impl, e.dtypes[-1], np.random.default_rng(0), Sizes(), variant)
+            if e.grads(layer):  # a layer with parameters
+                out.append(pytest.param(e, variant, impl,
+                                        id="%s-%s" % (e.id, impl.rsplit(".", 1)[-1])))
+    return out
+
+
+@pytest.mark.parametrize("entry,variant,impl", _grads_cases())
+def test_registry_grads_kept_and_overwritten(entry, variant, impl):
+    """The course's optimizers hold ``layer.grads``' arrays: backward writes into the
+    same arrays at each call (never new ones), and overwrites them (never adds): a
+    second forward+backward on other inputs gives the gradients a fresh layer gives."""
+    from registry import Sizes
+
+    sz, opts, dtype = Sizes(), entry.variants[variant], entry.dtypes[-1]
+    L = entry.make(impl, dtype, np.random.default_rng(1), sz, variant)
+    fresh = entry.make(impl, dtype, np.random.default_rng(1), sz, variant)
+    held = entry.grads(L)
+    rng = np.random.default_rng(2)
+    entry.forward(L, entry.inputs(rng, sz, dtype, **opts))
+    entry.backward(L, entry.douts(rng, sz, **opts))
+    inputs, douts = entry.inputs(rng, sz, dtype, **opts), entry.douts(rng, sz, **opts)
+    if hasattr(L, "reset_state"):  # the second call starts from the state a fresh one has
+        L.reset_state()
+    for layer in (L, fresh):
+        entry.forward(layer, inputs)
+        entry.backward(layer, douts)
+    assert len(entry.grads(L)) == len(held)
+    for i, (h, g, f) in enumerate(zip(held, entry.grads(L), entry.grads(fresh))):
+        assert g is h, "%s: grads[%d] is a new array" % (entry.id, i)
+        np.testing.assert_array_equal(g, f, err_msg="%s grads[%d]" % (entry.id, i))

@@ -14,14 +14,16 @@ import pytest
 import rnnscratch
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]  # the checkout these tests belong to
-PACKAGE = ROOT / "rnnscratch"
+# the imported package: the checkout's, or the installed wheel's (.ci/wheel_tests.py runs these
+# tests on a copy of tests/ beside no sources)
+PACKAGE = pathlib.Path(rnnscratch.__file__).resolve().parent
 
 
 def _modules():
     """{module name: path} of every .py file of the package."""
     out = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        parts = path.relative_to(ROOT).with_suffix("").parts
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
         if parts[-1] == "__init__":
             parts = parts[:-1]
         out[".".join(parts)] = path

@@ -1,9 +1,11 @@
 """The language-model layers (TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss,
-SimpleRnnlm): compiled against the NumPy twins, float64 finite differences,
-ignore_label, one-hot targets, repeated ids, the tied (transposed) affine
-weight, and the errors."""
-import re
-
+SimpleRnnlm) and the fused head (_core.affine_softmax_cross_entropy): repeated ids
+summed in a fixed order, the tied (transposed) affine weight, ignore_label, one-hot
+targets, extreme logits, the fused head bit for bit the layers on every SIMD path,
+the model's initialisation, state and buffers, finite differences through a whole
+model, and the messages' positions. Compiled against the NumPy twins on any shape,
+dtype, layout, SIMD path and thread count, and every argument named in errors:
+the registry suites (notes/tests-merged.md)."""
 import numpy as np
 import pytest
 
@@ -42,24 +44,6 @@ def rng(request):
 # TimeEmbedding
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N%d-T%d-D%d-V%d" % s)
-def test_embedding_matches_reference(rng, dtype, shape):
-    N, T, D, V = shape
-    W = rng.standard_normal((V, D)).astype(dtype)
-    xs = rng.integers(0, V, (N, T), dtype=np.int32)
-    dout = rng.standard_normal((N, T, D)).astype(dtype)
-    a, b = C.TimeEmbedding(W), R.TimeEmbedding(W)
-    out = a.forward(xs)
-    assert out.dtype == dtype and out.shape == (N, T, D)
-    close(out, b.forward(xs), dtype, "out")
-    g = a.grads[0]
-    assert a.backward(dout) is None
-    b.backward(dout)
-    assert a.grads[0] is g and g.dtype == dtype
-    close(a.grads[0], b.grads[0], dtype, "dW")
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
 def test_embedding_repeated_ids_add_up(rng, dtype):
     V, D, N, T = 6, 4, 5, 7
     W = rng.standard_normal((V, D)).astype(dtype)
@@ -83,16 +67,6 @@ def test_embedding_repeated_ids_add_up(rng, dtype):
     np.testing.assert_array_equal(dW[3], expect)
 
 
-def test_embedding_id_dtypes_and_layouts(rng):
-    W = rng.standard_normal((9, 3))
-    xs = rng.integers(0, 9, (4, 5))
-    expect = W[xs]
-    for ids in (xs.astype(np.uint8), xs.astype(np.int16), np.asfortranarray(xs), xs.T.copy().T,
-                xs.tolist()):
-        np.testing.assert_array_equal(C.TimeEmbedding(W).forward(ids), expect)
-    np.testing.assert_array_equal(C.TimeEmbedding(np.asfortranarray(W)).forward(xs), expect)
-
-
 @pytest.mark.parametrize("bad", [9, -1, 2**40])
 def test_embedding_out_of_range_ids(rng, bad):
     W = rng.standard_normal((9, 3)).astype(np.float32)
@@ -110,43 +84,8 @@ def test_embedding_out_of_range_ids(rng, bad):
         _core.embedding_backward(np.zeros((2, 3, 3), np.float32), xs, W, layer.grads[0])
 
 
-def test_embedding_errors(rng):
-    W = rng.standard_normal((9, 3)).astype(np.float32)
-    layer = C.TimeEmbedding(W)
-    with pytest.raises(TypeError, match=r"^xs: .*integer"):
-        layer.forward(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"^xs: .*\(N, T\).*\(2, 3, 1\)"):
-        layer.forward(np.zeros((2, 3, 1), dtype=int))
-    with pytest.raises(RuntimeError):
-        C.TimeEmbedding(W).backward(np.zeros((2, 3, 3), np.float32))
-    layer.forward(np.zeros((2, 3), dtype=int))
-    with pytest.raises(ValueError) as e:
-        layer.backward(np.zeros((2, 3, 4), np.float32))
-    assert str(e.value).startswith("dout:") and "(2, 3, 4)" in str(e.value)
-
-
 # --------------------------------------------------------------------------
 # TimeAffine
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N%d-T%d-D%d-V%d" % s)
-def test_affine_matches_reference(rng, dtype, shape):
-    N, T, D, V = shape
-    W = rng.standard_normal((D, V)).astype(dtype)
-    b = rng.standard_normal(V).astype(dtype)
-    x = rng.standard_normal((N, T, D)).astype(dtype)
-    dout = rng.standard_normal((N, T, V)).astype(dtype)
-    a, r = C.TimeAffine(W, b), R.TimeAffine(W, b)
-    out = a.forward(x)
-    assert out.dtype == dtype
-    close(out, r.forward(x), dtype, "out")
-    grads = list(a.grads)
-    dx = a.backward(dout)
-    close(dx, r.backward(dout), dtype, "dx")
-    assert all(g is h for g, h in zip(a.grads, grads))
-    close(a.grads[0], r.grads[0], dtype, "dW")
-    close(a.grads[1], r.grads[1], dtype, "db")
-
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_affine_tied_transposed_weight(rng, dtype):
@@ -169,56 +108,8 @@ def test_affine_tied_transposed_weight(rng, dtype):
     close(dW, r.grads[0], dtype, "dW (F order)")
 
 
-def test_affine_without_bias_and_integer_params(rng):
-    W = rng.integers(-3, 4, (5, 4))
-    x = rng.standard_normal((2, 3, 5))
-    layer = C.TimeAffine(W)
-    assert len(layer.params) == 1 and layer.grads[0].dtype == np.float64
-    np.testing.assert_allclose(layer.forward(x), x @ W, rtol=1e-12)
-    dx = layer.backward(np.ones((2, 3, 4)))
-    np.testing.assert_allclose(dx, np.ones((2, 3, 4)) @ W.T, rtol=1e-12)
-
-
-def test_affine_errors(rng):
-    W = rng.standard_normal((5, 4)).astype(np.float32)
-    b = np.zeros(4, np.float32)
-    layer = C.TimeAffine(W, b)
-    with pytest.raises(ValueError) as e:
-        layer.forward(np.zeros((2, 3, 6), np.float32))
-    assert str(e.value).startswith("x:") and "D=5" in str(e.value) and "(2, 3, 6)" in str(e.value)
-    with pytest.raises(ValueError, match=r"^b:.*V=4.*\(3,\)"):
-        C.TimeAffine(W, np.zeros(3, np.float32)).forward(np.zeros((2, 3, 5), np.float32))
-    layer.forward(np.zeros((2, 3, 5), np.float32))
-    with pytest.raises(ValueError, match=r"^dout:.*\(2, 3, 5\)"):
-        layer.backward(np.zeros((2, 3, 5), np.float32))
-    with pytest.raises(TypeError, match=r"^x:"):
-        layer.forward(np.array([["a"]]))
-
-
 # --------------------------------------------------------------------------
 # TimeSoftmaxWithLoss
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N%d-T%d-D%d-V%d" % s)
-def test_softmax_matches_reference(rng, dtype, shape):
-    N, T, _, V = shape
-    xs = (rng.standard_normal((N, T, V)) * 3).astype(dtype)
-    ts = rng.integers(0, V, (N, T))
-    a, r = C.TimeSoftmaxWithLoss(), R.TimeSoftmaxWithLoss()
-    la, lr = a.forward(xs, ts), r.forward(xs, ts)
-    assert isinstance(la, float)
-    assert abs(la - lr) <= tol(dtype) * max(1, abs(lr))
-    dx = a.backward()
-    assert dx.dtype == dtype
-    close(dx, r.backward(), dtype, "dxs")
-    close(a.backward(2.5), r.backward(2.5), dtype, "dxs with dout=2.5")
-    # the course's formula: -mean log softmax
-    x = xs.astype(np.float64).reshape(-1, V)
-    p = np.exp(x - x.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    expect = -np.mean(np.log(p[np.arange(N * T), ts.reshape(-1)]))
-    assert abs(la - expect) <= 10 * tol(dtype) * max(1, expect)
-
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_softmax_ignore_label(rng, dtype):
@@ -363,22 +254,6 @@ def test_finite_differences_float64(rng):
         np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
 
 
-def test_finite_differences_layer_inputs(rng):
-    """dx of the affine layer and dxs of the softmax-CE layer."""
-    N, T, D, V = 2, 3, 4, 5
-    W, b = rng.standard_normal((D, V)), rng.standard_normal(V)
-    x = rng.standard_normal((N, T, D))
-    ts = rng.integers(0, V, (N, T))
-    aff, sm = C.TimeAffine(W, b), C.TimeSoftmaxWithLoss()
-
-    def loss():
-        return sm.forward(aff.forward(x), ts)
-
-    loss()
-    dx = aff.backward(sm.backward())
-    np.testing.assert_allclose(dx, numerical_grad(loss, x), rtol=1e-6, atol=1e-8)
-
-
 # --------------------------------------------------------------------------
 # SimpleRnnlm
 
@@ -509,28 +384,6 @@ def test_fused_head_ignore_label_and_all_ignored(rng):
     assert np.isnan(loss) and not g.any()
 
 
-def test_fused_head_layouts_and_threads(rng):
-    """Any layout of x, W (a tied embed_W.T), b, ts; 1 and 2 threads give the same bits."""
-    import rnnscratch
-
-    N, T, D, V = 20, 35, 24, 3000
-    x = rng.standard_normal((T, N, D)).astype(np.float32).transpose(1, 0, 2)
-    embed_W = rng.standard_normal((V, D)).astype(np.float32)
-    b = rng.standard_normal(2 * V).astype(np.float32)[::2]
-    ts = np.asfortranarray(rng.integers(0, V, (N, T)).astype(np.int16))
-    want = _layered_head(np.ascontiguousarray(x), np.ascontiguousarray(embed_W.T), ts,
-                         np.ascontiguousarray(b))
-    n0 = rnnscratch.get_num_threads()
-    try:
-        for n in (1, 2):
-            rnnscratch.set_num_threads(n)
-            loss, g = _core.affine_softmax_cross_entropy(x, embed_W.T, ts, b)
-            np.testing.assert_array_equal(g, want[1])
-            assert loss == want[0]
-    finally:
-        rnnscratch.set_num_threads(n0)
-
-
 def test_fused_head_finite_differences(rng):
     """float64: d loss / d score from the fused head, chained to x, W and b by hand."""
     N, T, D, V = 2, 3, 4, 6
@@ -560,6 +413,7 @@ def test_fused_head_extreme_scores():
 
 
 def test_fused_head_errors(rng):
+    """The label's position and where V came from (each argument named: test_core_errors)."""
     x = rng.standard_normal((2, 3, 4))
     W = rng.standard_normal((4, 5))
     ts = rng.integers(0, 5, (2, 3))
@@ -568,17 +422,6 @@ def test_fused_head_errors(rng):
         bad = ts.copy()
         bad[1, 2] = 5
         f(x, W, bad)
-    with pytest.raises(ValueError, match=r"W: expected shape \(D, V\) with D=4 \(from x\)"
-                                         r"|x: expected shape \(N, T, D\) with D=5 \(from W\)"):
-        f(x, rng.standard_normal((5, 5)), ts)
-    with pytest.raises(ValueError, match=r"ts: expected shape \(N, T\) with T=3"):
-        f(x, W, ts[:, :2])
-    with pytest.raises(ValueError, match=r"b: expected shape \(V,\) with V=5"):
-        f(x, W, ts, np.zeros(4))
-    with pytest.raises(TypeError, match=r"ts: expected an array of integer ids, got dtype float64"):
-        f(x, W, ts.astype(float))
-    with pytest.raises(TypeError, match=r"x: expected an array of numbers"):
-        f("x", W, ts)
     with pytest.raises(TypeError):
         f(x, W, ts, None, "nope")
 
@@ -628,30 +471,6 @@ def test_simple_rnnlm_fused_errors_leave_the_model_as_it_was():
                                          r"= \(2, 3, 20\)"):
         model.forward(xs, np.zeros((2, 3, 19)))
     np.testing.assert_array_equal(model.rnn_layer.h, h)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(4, 7, 29, 130), (3, 5, 100, 418), (1, 9, 8, 300),
-                                   (2, 4, 13, 9)], ids=lambda s: "N%d-T%d-D%d-V%d" % s)
-def test_affine_backward_every_simd_path(rng, dtype, shape):
-    """dx goes through a transposed copy of W (8x8 SIMD blocks and scalar edges)."""
-    N, T, D, V = shape
-    x = rng.standard_normal((N, T, D)).astype(dtype)
-    W = rng.standard_normal((D, V)).astype(dtype)
-    dout = rng.standard_normal((N, T, V)).astype(dtype)
-    want_dx = (dout.reshape(-1, V).astype(np.float64) @ W.T.astype(np.float64)).reshape(N, T, D)
-    want_dW = x.reshape(-1, D).T.astype(np.float64) @ dout.reshape(-1, V)
-    old = _core.get_simd_path()
-    try:
-        for path in _core.available_simd_paths():
-            _core.set_simd_path(path)
-            dW, db = np.zeros((D, V), dtype), np.zeros(V, dtype)
-            dx = _core.time_affine_backward(dout, x, W, dW, db)
-            close(dx, want_dx, dtype, f"{path} dx")
-            close(dW, want_dW, dtype, f"{path} dW")
-            close(db, dout.reshape(-1, V).sum(axis=0), dtype, f"{path} db")
-    finally:
-        _core.set_simd_path(old)
 
 
 def test_simple_rnnlm_with_a_layer_of_your_own():

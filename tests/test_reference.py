@@ -2,8 +2,10 @@
 
 The reference is what the compiled classes are compared against, so it is
 checked here against hand computations, the course's worked example and the
-step-by-step definition; its gradients are checked numerically in
-test_gradcheck.py.
+step-by-step definition, float32 against float64, and the sigmoid's extreme
+values; its gradients are checked numerically in test_gradcheck.py, its dtype
+rule in test_time_rnn.py, its errors, sizes 0 and gradient arrays by the
+registry suites (notes/tests-merged.md).
 """
 
 import numpy as np
@@ -106,30 +108,6 @@ def test_params_are_the_objects_and_grads_are_zero(rng, tools):
     assert R.RNN(Wx, Wh).cache is None
 
 
-@pytest.mark.parametrize("dtypes, expected", [
-    ((np.float32, np.float32, np.float32), np.float32),
-    ((np.float16, np.float16, np.float16), np.float32),
-    ((np.float16, np.float32, np.float16), np.float32),
-    ((np.float64, np.float64, np.float64), np.float64),
-    ((np.float32, np.float64, np.float32), np.float64),
-    ((np.float64, np.float64, np.int64), np.float64),
-    ((np.int32, np.int32, np.int32), np.float64),
-    ((np.float32, np.float32, np.int64), np.float64),  # result_type -> float64
-])
-def test_compute_dtype_rule(rng, dtypes, expected):
-    Wx = (rng.standard_normal((2, 3)) * 3).astype(dtypes[0])
-    Wh = (rng.standard_normal((3, 3)) * 3).astype(dtypes[1])
-    b = (rng.standard_normal(3) * 3).astype(dtypes[2])
-    layer = R.TimeRNN(Wx, Wh, b)
-    assert all(g.dtype == expected for g in layer.grads)
-    hs = layer.forward(rng.standard_normal((2, 4, 2)))  # float64 input is cast
-    assert hs.dtype == expected
-    dxs = layer.backward(np.ones((2, 4, 3), dtype=np.float64))
-    assert dxs.dtype == expected and layer.dh.dtype == expected
-    r = R.RNN(Wx, Wh, b)
-    assert r.forward(np.ones((2, 2), np.float32), np.zeros((2, 3), np.float32)).dtype == expected
-
-
 def test_float32_close_to_float64(rng, tools):
     """The float32 path is the float64 path up to float32 rounding."""
     N, T, D, H = 4, 20, 5, 7
@@ -144,39 +122,6 @@ def test_float32_close_to_float64(rng, tools):
         tools.assert_close(g32, g64, np.float32)
 
 
-def test_grads_written_in_place_not_accumulated(rng, tools):
-    Wx, Wh, b = tools.make_weights(rng, 3, 4)
-    layer = R.RNN(Wx, Wh, b)
-    ids = [id(g) for g in layer.grads]
-    x, h = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
-    layer.forward(x, h)
-    layer.backward(np.ones((2, 4)))
-    first = [g.copy() for g in layer.grads]
-    layer.backward(np.ones((2, 4)))
-    assert [id(g) for g in layer.grads] == ids
-    for g, f in zip(layer.grads, first):
-        np.testing.assert_array_equal(g, f)  # overwritten, not doubled
-
-
-def test_empty_batch_and_empty_sequence(rng, tools):
-    Wx, Wh, b = tools.make_weights(rng, 3, 4)
-    layer = R.TimeRNN(Wx, Wh, b)
-    hs = layer.forward(np.zeros((0, 5, 3)))
-    assert hs.shape == (0, 5, 4) and layer.h.shape == (0, 4)
-    assert layer.backward(np.zeros((0, 5, 4))).shape == (0, 5, 3)
-    assert all(not g.any() for g in layer.grads)
-
-    layer = R.TimeRNN(Wx, Wh, b, stateful=True)
-    h0 = rng.standard_normal((2, 4))
-    layer.set_state(h0)
-    hs = layer.forward(np.zeros((2, 0, 3)))
-    assert hs.shape == (2, 0, 4)
-    np.testing.assert_array_equal(layer.h, h0)
-    dxs = layer.backward(np.zeros((2, 0, 4)))
-    assert dxs.shape == (2, 0, 3)
-    np.testing.assert_array_equal(layer.dh, np.zeros((2, 4)))
-
-
 def test_sigmoid_does_not_overflow_and_keeps_precision():
     layer = R.RNN(np.array([[1000.0]]), np.array([[0.0]]), activation="sigmoid")
     with np.errstate(over="raise", invalid="raise"):
@@ -187,51 +132,3 @@ def test_sigmoid_does_not_overflow_and_keeps_precision():
     np.testing.assert_allclose(layer.forward(a, np.zeros((5, 1))),
                                1 / (1 + np.exp(-a)), rtol=1e-15)
 
-
-def test_errors(rng, tools):
-    Wx, Wh, b = tools.make_weights(rng, 3, 4)
-    with pytest.raises(ValueError) as e:
-        R.RNN(Wx, Wh, b, activation="softmax")
-    assert "activation" in str(e.value) and "tanh" in str(e.value) and "relu" in str(e.value)
-    with pytest.raises(ValueError) as e:
-        R.RNN(Wx, Wh[:, :3], b)
-    tools.assert_message(e, [("Wh", (4, 3))])
-    with pytest.raises(ValueError) as e:
-        R.TimeRNN(Wx, Wh, b[:3])
-    tools.assert_message(e, [("b", (3,))])
-    with pytest.raises(TypeError) as e:
-        R.RNN(Wx.astype(complex), Wh, b)
-    tools.assert_message(e, [("Wx", np.dtype(complex))])
-
-    layer = R.RNN(Wx, Wh, b)
-    with pytest.raises(RuntimeError):
-        layer.backward(np.ones((2, 4)))
-    with pytest.raises(ValueError) as e:
-        layer.forward(np.ones((2, 5)), np.ones((2, 4)))
-    tools.assert_message(e, [("x", (2, 5))])
-    with pytest.raises(ValueError) as e:
-        layer.forward(np.ones((2, 3)), np.ones((3, 4)))
-    tools.assert_message(e, [("h_prev", (3, 4))])
-    layer.forward(np.ones((2, 3)), np.ones((2, 4)))
-    with pytest.raises(ValueError) as e:
-        layer.backward(np.ones((2, 3)))
-    tools.assert_message(e, [("dh_next", (2, 3))])
-
-    t = R.TimeRNN(Wx, Wh, b, stateful=True)
-    with pytest.raises(RuntimeError):
-        t.backward(np.ones((2, 1, 4)))
-    with pytest.raises(ValueError) as e:
-        t.forward(np.ones((2, 3)))
-    tools.assert_message(e, [("xs", (2, 3))])
-    t.set_state(np.zeros((5, 4)))
-    with pytest.raises(ValueError) as e:
-        t.forward(np.ones((2, 6, 3)))
-    tools.assert_message(e, [("h", (5, 4))])
-    t.reset_state()
-    t.forward(np.ones((2, 6, 3)))
-    with pytest.raises(ValueError) as e:
-        t.backward(np.ones((2, 5, 4)))
-    tools.assert_message(e, [("dhs", (2, 5, 4))])
-    with pytest.raises(TypeError) as e:
-        t.forward(np.array([["a"]]))
-    tools.assert_message(e, [("xs", None)])

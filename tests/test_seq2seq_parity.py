@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import assert_close_to_scale  # noqa: E402
 from needs import course_dir  # noqa: E402
 
 COURSE_DIR = course_dir("ch07", "seq2seq.py")
@@ -54,13 +55,7 @@ def book():
 
 
 def close(ours, theirs, what, rtol=RTOL32):
-    o = np.asarray(ours, dtype=np.float64)
-    t = np.asarray(theirs, dtype=np.float64)
-    assert o.shape == t.shape, "%s: shape %s, the book's %s" % (what, o.shape, t.shape)
-    if t.size == 0:
-        return
-    err = np.max(np.abs(o - t))
-    assert err <= rtol * max(1.0, float(np.max(np.abs(t)))), "%s: max error %g" % (what, err)
+    assert_close_to_scale(ours, theirs, what, rtol)
 
 
 IMPLS = (rnnscratch, reference)

@@ -196,19 +196,21 @@ def failing_names(report):
     return set(report.failures)
 
 
-@pytest.mark.parametrize("cls", [CourseRNN, reference.RNN])
-def test_correct_rnn_passes(cls):
-    report = check_rnn(cls)
-    assert report.ok, str(report)
-    assert report and str(report).startswith("check_rnn(%s): OK" % cls.__name__)
-    assert_rnn(cls)
+CORRECT = [(check_rnn, assert_rnn, c) for c in (CourseRNN, reference.RNN)] + \
+    [(check_time_rnn, assert_time_rnn, c)
+     for c in (CourseTimeRNN, reference.TimeRNN, Float32TimeRNN)] + \
+    [(check_simple_rnn, assert_simple_rnn, c)
+     for c in (CourseSimpleRNN, diveintocode.SimpleRNN, SimpleRNNSequences)]
 
 
-@pytest.mark.parametrize("cls", [CourseTimeRNN, reference.TimeRNN, Float32TimeRNN])
-def test_correct_time_rnn_passes(cls):
-    report = check_time_rnn(cls)
-    assert report.ok, str(report)
-    assert_time_rnn(cls)
+@pytest.mark.parametrize("check,assert_ok,cls", CORRECT,
+                         ids=["%s-%s" % (c.__name__, k.__name__) for c, _, k in CORRECT])
+def test_correct_layers_pass(check, assert_ok, cls):
+    """check_X says OK (its report's first line names the class), assert_X does not raise."""
+    report = check(cls)
+    assert report.ok and report, str(report)
+    assert str(report).startswith("%s(%s): OK" % (check.__name__, cls.__name__))
+    assert_ok(cls)
 
 
 def test_course_time_rnn_returns_float32_and_still_passes():
@@ -216,13 +218,6 @@ def test_course_time_rnn_returns_float32_and_still_passes():
     layer = CourseTimeRNN(np.ones((4, 5)), np.ones((5, 5)), np.ones(5))
     assert layer.forward(xs).dtype == np.float32
     assert check_time_rnn(CourseTimeRNN).ok
-
-
-@pytest.mark.parametrize("cls", [CourseSimpleRNN, diveintocode.SimpleRNN, SimpleRNNSequences])
-def test_correct_simple_rnn_passes(cls):
-    report = check_simple_rnn(cls)
-    assert report.ok, str(report)
-    assert_simple_rnn(cls)
 
 
 def test_wrong_dwh_is_named_with_error_and_index():

@@ -104,13 +104,16 @@ class StudentTimeLSTM:
         dh, dc = 0, 0
         sums = [0, 0, 0]
         for t in reversed(range(T)):
-            dx, dh, dc = self.layers[t].backward(dhs[:, t] + dh, dc)
+            dx, dh, dc = self.layers[t].backward(dhs[:, t] + dh, self._dc_to_step(dc))
             dxs[:, t] = dx
             sums = [s + g for s, g in zip(sums, self.layers[t].grads)]
         for g, s in zip(self.grads, sums):
             g[...] = s
         self.dh = dh
         return dxs
+
+    def _dc_to_step(self, dc):
+        return dc
 
 
 class StudentGRU:
@@ -231,19 +234,8 @@ class TimeLSTMWithoutC(reference.TimeLSTM):
 class TimeLSTMDroppingDcBetweenSteps(StudentTimeLSTM):
     """Passes dc = 0 to every step (forgets the cell's gradient path)."""
 
-    def backward(self, dhs):
-        N, T, _ = dhs.shape
-        dxs = np.empty((N, T, self.params[0].shape[0]))
-        dh = 0
-        sums = [0, 0, 0]
-        for t in reversed(range(T)):
-            dx, dh, _ = self.layers[t].backward(dhs[:, t] + dh, 0)
-            dxs[:, t] = dx
-            sums = [s + g for s, g in zip(sums, self.layers[t].grads)]
-        for g, s in zip(self.grads, sums):
-            g[...] = s
-        self.dh = dh
-        return dxs
+    def _dc_to_step(self, dc):
+        return 0
 
 
 class GRUResetAfterProduct(StudentGRU):

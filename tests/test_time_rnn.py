@@ -1,14 +1,15 @@
-"""The compiled ``rnnscratch.TimeRNN`` (and ``_core.time_rnn_forward`` /
-``_core.time_rnn_backward``) against the NumPy reference, and the course
-behaviour of the class (state, identity of grads, params read at each call)."""
+"""``TimeRNN`` (compiled and reference): the course's worked example and usage,
+the class's state semantics (stateful, set_state/reset_state, truncated BPTT,
+params read at each call), its compute-dtype rule, and kernel properties no class
+shows (unaligned/byte-swapped/list/broadcast memory, gradient buffers aliasing a
+parameter). Compiled against reference on any shape, dtype, layout and SIMD path,
+sizes 0, accumulate, errors, gradients and threads: the registry suites
+(tests/registry.py TimeRNNEntry, test_simd_paths.py; notes/tests-merged.md)."""
 
 import numpy as np
 import pytest
 
-import rnnscratch
 from rnnscratch import reference as R
-
-DTYPES = [np.float32, np.float64]
 
 WORKED_X = np.array([[[1, 2], [2, 3], [3, 4]]]) / 100
 WORKED_WX = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100
@@ -16,116 +17,6 @@ WORKED_WH = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]]) 
 WORKED_B = np.array([1, 1, 1, 1])  # integers, as in the course
 WORKED_FIRST = [0.76188798, 0.76213958, 0.76239095, 0.76255841]
 WORKED_LAST = [[0.79494228, 0.81839002, 0.83939649, 0.85584174]]
-
-
-def _masks_agree(a, b):
-    return np.array_equal(np.asarray(a) > 0, np.asarray(b) > 0)
-
-
-def _f64(*arrays):
-    return [None if a is None else np.asarray(a, dtype=np.float64) for a in arrays]
-
-
-def _run_pair(Wx, Wh, b, xs, h0, dhs, activation, layout, tools):
-    """Forward+backward on the reference (C order) and on the compiled class
-    (every array in ``layout``).  h0 None = stateless.  The reference runs in
-    float64 from the same (possibly float32) numbers: the compiled float32
-    results are then judged against the exact values, not against a second
-    float32 rounding."""
-    ref = R.TimeRNN(*_f64(Wx, Wh, b), stateful=h0 is not None, activation=activation)
-    L = lambda a: None if a is None else tools.with_layout(a, layout)
-    layer = rnnscratch.TimeRNN(L(Wx), L(Wh), L(b), stateful=h0 is not None,
-                               activation=activation)
-    if h0 is not None:
-        ref.set_state(h0)
-        layer.set_state(L(h0))
-    hs_ref = ref.forward(xs)
-    hs = layer.forward(L(xs))
-    return ref, layer, hs_ref, hs, L
-
-
-# --------------------------------------------------------------------------
-# compiled class vs reference on random shapes, dtypes, layouts
-# --------------------------------------------------------------------------
-
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_time_rnn_matches_reference(seq_shape, dtype, activation, rng, tools):
-    N, T, D, H = seq_shape
-    cases = [(bias, layout) for bias in (True, False) for layout in tools.LAYOUTS]
-    for i, (bias, layout) in enumerate(cases):
-        stateful = i % 2 == 1  # half of the cases start from a given h0
-        for attempt in range(5):
-            Wx, Wh, b = tools.make_weights(rng, D, H, dtype=dtype, bias=bias)
-            xs = tools.randn(rng, (N, T, D), dtype)
-            h0 = tools.randn(rng, (N, H), dtype) * dtype(0.5) if stateful else None
-            dhs = tools.randn(rng, (N, T, H), dtype)
-            ref, layer, hs_ref, hs, L = _run_pair(Wx, Wh, b, xs, h0, dhs, activation,
-                                                  layout, tools)
-            # relu: a pre-activation rounding to the other side of 0 in one of
-            # the two implementations flips a derivative; not a bug, redraw
-            if activation != "relu" or _masks_agree(hs, hs_ref):
-                break
-        else:
-            pytest.fail("relu masks kept disagreeing: forward is wrong")
-        what = "bias=%s layout=%s stateful=%s" % (bias, layout, stateful)
-        assert hs.dtype == np.dtype(dtype), what
-        tools.assert_close(hs, hs_ref, dtype, "hs " + what)
-        tools.assert_close(layer.h, ref.h, dtype, "h " + what)
-
-        dxs = layer.backward(L(dhs))
-        dxs_ref = ref.backward(dhs)
-        assert dxs.dtype == np.dtype(dtype), what
-        tools.assert_close(dxs, dxs_ref, dtype, "dxs " + what)
-        tools.assert_close(layer.dh, ref.dh, dtype, "dh " + what)
-        assert len(layer.grads) == (3 if bias else 2)
-        for name, g, gr in zip(("dWx", "dWh", "db"), layer.grads, ref.grads):
-            assert g.dtype == np.dtype(dtype), name
-            tools.assert_close(g, gr, dtype, name + " " + what, terms=N * T)
-
-
-@pytest.mark.parametrize("stateful", [False, True])
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("N, T", [(0, 5), (3, 0), (0, 0)])
-def test_time_rnn_empty(N, T, dtype, stateful, rng, tools):
-    D, H = 3, 4
-    Wx, Wh, b = tools.make_weights(rng, D, H, dtype=dtype)
-    layer = rnnscratch.TimeRNN(Wx, Wh, b, stateful=stateful)
-    ref = R.TimeRNN(Wx, Wh, b, stateful=stateful)
-    h0 = tools.randn(rng, (N, H), dtype)
-    if stateful:
-        layer.set_state(h0)
-        ref.set_state(h0)
-    for g in layer.grads:
-        g[...] = 5
-    hs = layer.forward(np.zeros((N, T, D), dtype))
-    assert hs.shape == (N, T, H) and hs.dtype == np.dtype(dtype)
-    assert layer.h.shape == (N, H)
-    hs_ref = ref.forward(np.zeros((N, T, D), dtype))
-    tools.assert_close(layer.h, ref.h, dtype, "h")
-    if T == 0:
-        np.testing.assert_array_equal(layer.h, h0 if stateful else 0)
-    else:
-        tools.assert_close(layer.h, hs_ref[:, -1], dtype, "h")
-    dxs = layer.backward(np.zeros((N, T, H), dtype))
-    assert dxs.shape == (N, T, D) and dxs.dtype == np.dtype(dtype)
-    assert np.asarray(layer.dh).shape == (N, H)
-    np.testing.assert_array_equal(layer.dh, 0)
-    for g in layer.grads:
-        np.testing.assert_array_equal(g, 0)
-
-
-def test_time_rnn_mixed_input_dtypes_are_cast(rng, tools):
-    Wx, Wh, b = tools.make_weights(rng, 3, 5, dtype=np.float32)
-    xs = rng.standard_normal((4, 6, 3))  # float64 input, float32 params
-    layer, ref = rnnscratch.TimeRNN(Wx, Wh, b), R.TimeRNN(Wx, Wh, b)
-    hs = layer.forward(xs)
-    assert hs.dtype == np.float32
-    tools.assert_close(hs, ref.forward(xs), np.float32)
-    dhs = rng.integers(-2, 3, (4, 6, 5))  # integer gradient input
-    tools.assert_close(layer.backward(dhs), ref.backward(dhs), np.float32)
-    for g, gr in zip(layer.grads, ref.grads):
-        tools.assert_close(g, gr, np.float32)
 
 
 # --------------------------------------------------------------------------
@@ -186,25 +77,6 @@ def test_time_rnn_attributes(impl, rng, tools):
     assert len(layer.params) == 2 and len(layer.grads) == 2 and layer.activation == "relu"
     layer.forward(rng.standard_normal((2, 3, 3)))
     layer.backward(np.ones((2, 3, 4)))
-
-
-def test_time_rnn_grads_keep_identity(impl, rng, tools):
-    Wx, Wh, b = tools.make_weights(rng, 3, 4)
-    layer = impl.TimeRNN(Wx, Wh, b, activation="tanh")
-    ref = R.TimeRNN(Wx, Wh, b)
-    held = list(layer.grads)
-    ids = [id(g) for g in layer.grads]
-    for i in range(25):
-        T = 1 + i % 6
-        xs, dhs = rng.standard_normal((5, T, 3)), rng.standard_normal((5, T, 4))
-        layer.forward(xs)
-        layer.backward(dhs)
-        ref.forward(xs)
-        ref.backward(dhs)
-        assert [id(g) for g in layer.grads] == ids
-        for h, g, r in zip(held, layer.grads, ref.grads):
-            assert h is g
-            np.testing.assert_allclose(h, r, rtol=1e-12, atol=1e-14)  # not accumulated
 
 
 def test_time_rnn_params_are_read_at_each_call(impl, rng, tools):
@@ -330,128 +202,6 @@ def _core_problem(rng, tools, N=3, T=5, D=4, H=6, dtype=np.float64, activation="
                 dWx=ref.grads[0], dWh=ref.grads[1], db=ref.grads[2] if bias else None)
 
 
-@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed", "permuted"])
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_core_time_rnn_matches_reference(core, rng, tools, layout, activation, dtype):
-    for attempt in range(5):
-        p = _core_problem(rng, tools, N=5, T=7, D=9, H=11, dtype=dtype, activation=activation)
-        L = lambda a: tools.with_layout(a, layout)
-        hs = core.time_rnn_forward(L(p["xs"]), L(p["h0"]), L(p["Wx"]), L(p["Wh"]), L(p["b"]),
-                                   activation=activation)
-        if activation != "relu" or _masks_agree(hs, p["hs"]):
-            break
-    assert hs.flags.c_contiguous and hs.dtype == np.dtype(dtype)
-    tools.assert_close(hs, p["hs"], dtype, "hs")
-    dWx, dWh, db = (L(np.zeros(s, dtype)) for s in ((9, 11), (11, 11), (11,)))
-    dxs, dh0 = core.time_rnn_backward(L(p["dhs"]), L(p["xs"]), L(p["h0"]), L(hs),
-                                      L(p["Wx"]), L(p["Wh"]), dWx, dWh, db,
-                                      activation=activation)
-    assert dxs.flags.c_contiguous and dh0.flags.c_contiguous
-    assert dxs.dtype == np.dtype(dtype) and dh0.dtype == np.dtype(dtype)
-    got = dict(dxs=dxs, dh0=dh0, dWx=dWx, dWh=dWh, db=db)
-    for name, value in got.items():
-        tools.assert_close(value, p[name], dtype, name)
-
-
-def test_core_time_rnn_h0_none_and_no_bias(core, rng, tools):
-    p = _core_problem(rng, tools, bias=False, with_h0=False)
-    hs = core.time_rnn_forward(p["xs"], None, p["Wx"], p["Wh"])
-    tools.assert_close(hs, p["hs"], np.float64, "hs")
-    np.testing.assert_allclose(
-        hs, core.time_rnn_forward(p["xs"], np.zeros((3, 6)), p["Wx"], p["Wh"], None),
-        rtol=0, atol=0)
-    dWx, dWh = np.zeros((4, 6)), np.zeros((6, 6))
-    dxs, dh0 = core.time_rnn_backward(p["dhs"], p["xs"], None, hs, p["Wx"], p["Wh"],
-                                      dWx, dWh)
-    for name, value in dict(dxs=dxs, dh0=dh0, dWx=dWx, dWh=dWh).items():
-        tools.assert_close(value, p[name], np.float64, name)
-
-
-@pytest.mark.parametrize("kind", ["F", "strided", "reversed", "permuted",
-                                  "f32_buffers_f64_compute", "f64_buffers_f32_compute"])
-def test_core_time_rnn_backward_write_back(core, rng, tools, kind):
-    compute = np.float32 if kind == "f64_buffers_f32_compute" else np.float64
-    p = _core_problem(rng, tools, N=4, T=6, D=5, H=7, dtype=compute)
-    shapes = ((5, 7), (7, 7), (7,))
-    if kind == "f32_buffers_f64_compute":
-        bufs = [np.zeros(s, np.float32) for s in shapes]
-    elif kind == "f64_buffers_f32_compute":
-        bufs = [np.zeros(s, np.float64) for s in shapes]
-    else:
-        bufs = [tools.with_layout(np.zeros(s, compute), kind) for s in shapes]
-    bases = [b.base for b in bufs]
-    snapshot = [None if bb is None else bb.copy() for bb in bases]
-    dxs, dh0 = core.time_rnn_backward(p["dhs"], p["xs"], p["h0"], p["hs"],
-                                      p["Wx"], p["Wh"], *bufs)
-    tol = np.float32 if np.float32 in (compute, bufs[0].dtype) else np.float64
-    for name, buf in zip(("dWx", "dWh", "db"), bufs):
-        tools.assert_close(buf, p[name], tol, name + " " + kind)
-    if kind == "strided":  # nothing outside the view was touched (still NaN)
-        for base, snap in zip(bases, snapshot):
-            mask = np.ones(base.shape, bool)
-            mask[tuple(slice(1, None, 2) for _ in base.shape)] = False
-            np.testing.assert_array_equal(base[mask], snap[mask])
-    tools.assert_close(dxs, p["dxs"], compute, "dxs")
-    tools.assert_close(dh0, p["dh0"], compute, "dh0")
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_core_time_rnn_backward_accumulate(core, rng, tools, dtype):
-    p = _core_problem(rng, tools, dtype=dtype)
-    start = [tools.randn(rng, s, dtype) for s in ((4, 6), (6, 6), (6,))]
-    bufs = [tools.with_layout(s, "F") for s in start]
-    args = (p["dhs"], p["xs"], p["h0"], p["hs"], p["Wx"], p["Wh"])
-    core.time_rnn_backward(*args, *bufs, accumulate=True)
-    for name, buf, s in zip(("dWx", "dWh", "db"), bufs, start):
-        tools.assert_close(buf, s + p[name], dtype, name)
-    core.time_rnn_backward(*args, *bufs, accumulate=True)  # twice: two gradients added
-    for name, buf, s in zip(("dWx", "dWh", "db"), bufs, start):
-        tools.assert_close(buf, s + 2 * p[name], dtype, name)
-    core.time_rnn_backward(*args, *bufs)  # default: overwrite
-    for name, buf in zip(("dWx", "dWh", "db"), bufs):
-        tools.assert_close(buf, p[name], dtype, name)
-
-
-@pytest.mark.parametrize("params_dtype, expected", [
-    ((np.float32, np.float32, np.float32), np.float32),
-    ((np.float16, np.float16, np.float16), np.float32),
-    ((np.float64, np.float64, np.int64), np.float64),
-    ((np.int32, np.int32, np.int32), np.float64),
-    ((np.float32, np.float32, np.int64), np.float64),
-])
-def test_core_time_rnn_compute_dtype(core, rng, params_dtype, expected):
-    Wx = (rng.standard_normal((3, 4)) * 2).astype(params_dtype[0])
-    Wh = (rng.standard_normal((4, 4)) * 0.5).astype(params_dtype[1])
-    b = (rng.standard_normal(4) * 2).astype(params_dtype[2])
-    xs = rng.standard_normal((2, 5, 3))
-    hs = core.time_rnn_forward(xs, None, Wx, Wh, b)
-    assert hs.dtype == expected and hs.flags.c_contiguous
-    ref = R.TimeRNN(Wx, Wh, b).forward(xs)
-    assert ref.dtype == expected
-    np.testing.assert_allclose(hs, ref, rtol=1e-5 if expected == np.float32 else 1e-12,
-                               atol=1e-6 if expected == np.float32 else 1e-14)
-    dWx, dWh, db = np.zeros((3, 4)), np.zeros((4, 4)), np.zeros(4)
-    dxs, dh0 = core.time_rnn_backward(np.ones((2, 5, 4)), xs, None, hs, Wx, Wh, dWx, dWh, db)
-    # backward takes no b: its compute dtype can only follow (Wx, Wh)
-    if np.result_type(Wx, Wh) == np.result_type(Wx, Wh, b):
-        assert dxs.dtype == expected and dh0.dtype == expected
-
-
-def test_core_time_rnn_repeatable_and_new_arrays(core, rng, tools):
-    p = _core_problem(rng, tools, N=8, T=12, D=16, H=32)
-    a = core.time_rnn_forward(p["xs"], p["h0"], p["Wx"], p["Wh"], p["b"])
-    b = core.time_rnn_forward(p["xs"], p["h0"], p["Wx"], p["Wh"], p["b"])
-    np.testing.assert_array_equal(a, b)  # bit-identical
-    assert not np.shares_memory(a, b) and not np.shares_memory(a, p["xs"])
-    g1 = [np.zeros((16, 32)), np.zeros((32, 32)), np.zeros(32)]
-    g2 = [np.zeros((16, 32)), np.zeros((32, 32)), np.zeros(32)]
-    r1 = core.time_rnn_backward(p["dhs"], p["xs"], p["h0"], a, p["Wx"], p["Wh"], *g1)
-    r2 = core.time_rnn_backward(p["dhs"], p["xs"], p["h0"], a, p["Wx"], p["Wh"], *g2)
-    for x, y in zip(list(r1) + g1, list(r2) + g2):
-        np.testing.assert_array_equal(x, y)
-
-
 @pytest.mark.parametrize("params_dtype, expected", [
     ((np.float32, np.float32, np.float32), np.float32),
     ((np.float16, np.float16, np.float16), np.float32),
@@ -459,6 +209,9 @@ def test_core_time_rnn_repeatable_and_new_arrays(core, rng, tools):
     ((np.int64, np.int64, np.int64), np.float64),
     ((np.float32, np.float32, np.int64), np.float64),    # the worked example's int bias
     ((np.float32, np.float32, np.float64), np.float64),
+    ((np.float16, np.float32, np.float16), np.float32),
+    ((np.float32, np.float64, np.float32), np.float64),
+    ((np.float64, np.float64, np.int64), np.float64),
 ])
 def test_class_compute_dtype_rule(impl, rng, params_dtype, expected):
     """One compute dtype, np.result_type(*params) -> float32/float64, for
@@ -483,45 +236,6 @@ def test_class_compute_dtype_rule(impl, rng, params_dtype, expected):
     h = step.forward(xs[:, 0], np.zeros((2, 4), np.float32))
     dx, dh_prev = step.backward(np.ones((2, 4)))
     assert (h.dtype, dx.dtype, dh_prev.dtype) == (np.dtype(expected),) * 3
-
-
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_core_every_simd_path_matches_reference(core, simd_path, rng, tools, dtype,
-                                                activation):
-    """Sizes off the SIMD/blocking grid, on each kernel path the CPU offers."""
-    for N, T, D, H in [(1, 3, 1, 2), (3, 5, 17, 33), (9, 4, 31, 15), (16, 3, 64, 65),
-                       (2, 2, 100, 7)]:
-        for attempt in range(5):
-            p = _core_problem(rng, tools, N=N, T=T, D=D, H=H, dtype=dtype,
-                              activation=activation)
-            hs = core.time_rnn_forward(p["xs"], p["h0"], p["Wx"], p["Wh"], p["b"],
-                                       activation=activation)
-            if activation != "relu" or _masks_agree(hs, p["hs"]):
-                break
-        what = "%s N%d T%d D%d H%d" % (simd_path, N, T, D, H)
-        tools.assert_close(hs, p["hs"], dtype, "hs " + what)
-        bufs = [tools.with_layout(np.zeros(s, dtype), "F") for s in ((D, H), (H, H), (H,))]
-        dxs, dh0 = core.time_rnn_backward(p["dhs"], p["xs"], p["h0"], hs, p["Wx"], p["Wh"],
-                                          *bufs, activation=activation)
-        for name, value in zip(("dxs", "dh0", "dWx", "dWh", "db"), [dxs, dh0] + bufs):
-            tools.assert_close(value, p[name], dtype, name + " " + what)
-        # the one-step kernels too
-        x, h_prev = p["xs"][:, 0], p["h0"]
-        h = core.rnn_forward(x, h_prev, p["Wx"], p["Wh"], p["b"], activation=activation)
-        ref = R.RNN(p["Wx"], p["Wh"], p["b"], activation=activation)
-        h_ref = ref.forward(x, h_prev)
-        if activation == "relu" and not _masks_agree(h, h_ref):
-            continue
-        tools.assert_close(h, h_ref, dtype, "h_next " + what)
-        g = p["dhs"][:, 0]
-        bufs = [np.zeros(s, dtype) for s in ((D, H), (H, H), (H,))]
-        dx, dh_prev = core.rnn_backward(g, x, h_prev, h, p["Wx"], p["Wh"], *bufs,
-                                        activation=activation)
-        rdx, rdh = ref.backward(g)
-        for name, value, want in zip(("dx", "dh_prev", "dWx", "dWh", "db"),
-                                     [dx, dh_prev] + bufs, [rdx, rdh] + ref.grads):
-            tools.assert_close(value, want, dtype, name + " " + what)
 
 
 def _unaligned(a):

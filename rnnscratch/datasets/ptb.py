@@ -30,7 +30,7 @@ import urllib.request
 
 import numpy as np
 
-__all__ = ["load_data", "load_vocab", "cache_dir", "search_dirs", "script_dir", "URL_BASE",
+__all__ = ["load_data", "load_vocab", "cache_dir", "search_dirs", "script_dir", "locate", "URL_BASE",
            "FILES"]
 
 URL_BASE = "https://raw.githubusercontent.com/tomsercu/lstm/master/data/"
@@ -60,8 +60,14 @@ def cache_dir():
 
 def script_dir():
     """The directory of the running script (__main__.__file__), or the working
-    directory in a notebook or the interactive interpreter."""
+    directory in a notebook, the interactive interpreter or under
+    `python -m rnnscratch ...` (the tools)."""
     main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and (spec.name or "").split(".")[0] == __name__.split(".")[0]:
+        # `python -m rnnscratch train` started in the book's ch06: the
+        # running script is ours, the book is where the user stands
+        return os.getcwd()
     f = getattr(main, "__file__", None)
     if isinstance(f, str) and f and not f.startswith("<") and os.path.isfile(f):
         return os.path.dirname(os.path.abspath(f))
@@ -97,19 +103,24 @@ def _download(file_name):
     dest_dir = cache_dir()
     os.makedirs(dest_dir, exist_ok=True)
     dest = os.path.join(dest_dir, file_name)
-    tmp = dest + ".part"
     url = URL_BASE + file_name
     print("Downloading " + url + " ...", file=sys.stderr)
-    with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
-        while True:
-            chunk = r.read(1 << 20)
-            if not chunk:
-                break
-            f.write(chunk)
-    if _md5(tmp) != MD5[file_name]:
-        os.remove(tmp)
-        raise OSError(f"{url}: the downloaded file does not have the expected MD5 {MD5[file_name]}")
-    os.replace(tmp, dest)
+
+    def write(f):  # checked before it replaces anything: a bad download leaves nothing
+        h = hashlib.md5()
+        with urllib.request.urlopen(url, timeout=60) as r:
+            while True:
+                chunk = r.read(1 << 20)
+                if not chunk:
+                    break
+                h.update(chunk)
+                f.write(chunk)
+        if h.hexdigest() != MD5[file_name]:
+            raise OSError(f"{url}: the downloaded file does not have the expected MD5 "
+                          f"{MD5[file_name]}")
+    from ..models.files import atomic_write
+
+    atomic_write(dest, write)
     return dest
 
 
@@ -136,7 +147,19 @@ def _read(path):
     """(text, content key) of a file: the key is a hash of its bytes."""
     with open(path, "rb") as f:
         data = f.read()
-    return data.decode("utf-8"), hashlib.blake2b(data, digest_size=20).hexdigest()
+    return decode_text(data, path), hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def decode_text(data, path):
+    """bytes -> str as UTF-8 (a leading byte-order mark dropped, as the
+    downloaded files have none); ValueError naming the file, the line and the
+    byte when it is not UTF-8 text (a binary file, Latin-1, ...)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ValueError(f"{path}: line {line}: not UTF-8 text (byte 0x{data[e.start]:02x} at "
+                         f"offset {e.start}); expected a UTF-8 text file") from None
 
 
 def _words(text):
@@ -159,6 +182,13 @@ def _build_vocab(path, text):
             word_to_id[w] = len(word_to_id)
     id_to_word = {i: w for w, i in word_to_id.items()}
     return word_to_id, id_to_word
+
+
+def locate(data_dir=None, download=True):
+    """The directory that holds ptb.train.txt (found as load_data finds it,
+    downloaded into the cache when allowed): FileNotFoundError with the
+    search path in one line when there is none."""
+    return os.path.dirname(_find(FILES["train"], data_dir, download))
 
 
 def load_vocab(data_dir=None, download=True):

@@ -29,9 +29,12 @@ Each returns the text (and writes it to file_name when given).
 """
 import datetime
 import inspect
+import io
 import os
 
 import numpy as np
+
+from .ptb import decode_text
 
 __all__ = ["load_data", "get_vocab", "reset_vocab", "find_file", "make_addition", "make_dates",
            "ENV_VAR"]
@@ -108,9 +111,18 @@ def find_file(file_name="addition.txt", data_dir=None):
 
 def load_data(file_name="addition.txt", seed=1984, data_dir=None):
     """The book's split: ((x_train, t_train), (x_test, t_test)); see the module doc."""
+    if seed is not None:  # checked before anything is read or changed
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed: expected an integer (or None), got {seed!r}")
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"seed: expected an integer in [0, 2**32), got {seed}")
+        seed = int(seed)
     path = find_file(file_name, data_dir)
     questions, answers = [], []
-    with open(path, "r") as f:
+    with open(path, "rb") as f:
+        data = f.read()
+    text = decode_text(data, path)  # a byte-order mark dropped, not a character of line 1
+    with io.StringIO(text, newline=None) as f:  # universal newlines, as open(path, "r")
         for lineno, line in enumerate(f, 1):
             idx = line.find("_")
             if idx < 0:
@@ -124,9 +136,7 @@ def load_data(file_name="addition.txt", seed=1984, data_dir=None):
             raise ValueError(f"{path}, line {i + 1}: question/answer of widths "
                              f"{len(q)}/{len(a)}, the first line's {len(questions[0])}/"
                              f"{len(answers[0])}: every line must be padded alike")
-    # validate everything before the vocabulary and the generator change
-    if seed is not None:
-        seed = int(seed)
+    # everything is valid: now the vocabulary and the generator change
     for q, a in zip(questions, answers):
         _update_vocab(q)
         _update_vocab(a)
@@ -152,9 +162,10 @@ def _size(size):
 
 
 def _write(text, file_name):
-    if file_name is not None:
-        with open(file_name, "w") as f:
-            f.write(text)
+    if file_name is not None:  # all or nothing (UTF-8, "\n" line ends)
+        from ..models.files import atomic_write
+
+        atomic_write(file_name, lambda f: f.write(text), mode="w")
     return text
 
 

@@ -12,8 +12,8 @@ attributes and return values, compiled where it pays.
     Softmax, Sigmoid, SigmoidWithLoss, Dropout
                        one vectorised NumPy pass each: a kernel would save nothing
                        (Dropout must draw its mask from NumPy's global generator
-                       to reproduce the book's runs). They are the reference
-                       twins' code under the same names.
+                       to reproduce the book's runs): the classes of
+                       rnnscratch.reference.numpy_layers, which both sides share.
 
 Shapes: N batch, D input features, H outputs, V classes. The formulas are in
 rnnscratch.reference.basic, the NumPy twins of these classes.
@@ -24,6 +24,7 @@ from .._loader import _core
 from .._policy import grads_like
 from ..reference import basic as _ref
 from ..reference._checks import check_ndim, check_shape
+from ..reference.numpy_layers import Dropout, Sigmoid, SigmoidWithLoss, Softmax  # noqa: F401
 
 __all__ = ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss",
            "Dropout", "Embedding"]
@@ -162,20 +163,3 @@ class Embedding:
         check_shape("dout", d, self.idx.shape + (D,), "idx.shape + (D,)")
         _core.embedding_backward(d.reshape(1, -1, D), self.idx.reshape(1, -1), W, self.grads[0])
         return None
-
-
-class Softmax(_ref.Softmax):
-    __doc__ = _ref.Softmax.__doc__
-
-
-class Sigmoid(_ref.Sigmoid):
-    __doc__ = _ref.Sigmoid.__doc__
-
-
-class SigmoidWithLoss(_ref.SigmoidWithLoss):
-    __doc__ = _ref.SigmoidWithLoss.__doc__
-
-
-class Dropout(_ref.Dropout):
-    __doc__ = _ref.Dropout.__doc__
-

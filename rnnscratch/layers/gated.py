@@ -22,7 +22,7 @@ import numpy as np
 
 from .._loader import _core
 from .._policy import NUMERIC_KINDS, check_numeric, compute_dtype, grads_like
-from ..reference.gated import TimeDropout, TimeSigmoidWithLoss
+from ..reference.numpy_layers import TimeDropout, TimeSigmoidWithLoss  # noqa: F401 (shared)
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout",
            "TimeSigmoidWithLoss"]

@@ -9,8 +9,11 @@ RnnlmBase   the chapter-5 model's composition, shared by the compiled
 """
 import os
 import pickle
+import threading
 
 import numpy as np
+
+from .files import atomic_write, load_weights
 
 
 class BaseModel:
@@ -22,6 +25,13 @@ class BaseModel:
     tied embed_W.T of BetterRnnlm included, exactly as the book writes it.
     load_params checks the count and every shape before writing anything:
     a file that does not fit raises ValueError and changes no parameter.
+
+    The file is read by a restricted unpickler (models.files.load_weights):
+    only lists and NumPy arrays can come out of it, and a file naming
+    anything else (a crafted pickle that would run code) is refused with a
+    ValueError naming it, before anything in it is called. save_params
+    writes all or nothing (models.files.atomic_write): an interruption
+    leaves the previous file whole.
     """
 
     params = None
@@ -38,15 +48,13 @@ class BaseModel:
     def save_params(self, file_name=None):
         file_name = BaseModel._file(self, file_name)  # also for any object with params
         params = [np.asarray(p).astype(np.float16) for p in self.params]
-        with open(file_name, "wb") as f:
-            pickle.dump(params, f)
+        atomic_write(file_name, lambda f: pickle.dump(params, f))
 
     def load_params(self, file_name=None):
         file_name = BaseModel._file(self, file_name)
         if not os.path.exists(file_name):
             raise IOError("No file: " + file_name)
-        with open(file_name, "rb") as f:
-            loaded = pickle.load(f)
+        loaded = load_weights(file_name)
         BaseModel.set_params(self, loaded, source=file_name)
 
     def set_params(self, arrays, source="arrays"):
@@ -69,6 +77,127 @@ class BaseModel:
             new.append(a.astype("f"))  # the book's load: float16 -> float32
         for p, a in zip(self.params, new):
             p[...] = a
+
+
+# --------------------------------------------------------------------------
+# All or nothing: the one guard of the models' calls
+# --------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+class _Snapshot:
+    """What a guarded call may change, as it was before the call: the
+    attributes of every object (a shallow copy of each __dict__: layer
+    caches, states, flags such as dropout's train_flg), NumPy's global
+    generator, and copies of the arrays the call announced (keep()) before
+    writing them in place."""
+
+    def __init__(self):
+        self.objs, self.dicts, self.kept = [], [], {}
+        self.rng = np.random.get_state()
+
+    def add(self, objs):
+        seen = {id(o) for o in self.objs}
+        for o in objs:
+            if id(o) not in seen and hasattr(o, "__dict__"):
+                seen.add(id(o))
+                self.objs.append(o)
+                self.dicts.append(dict(vars(o)))
+
+    def keep(self, arrays):
+        for a in arrays:
+            if isinstance(a, np.ndarray) and id(a) not in self.kept:
+                self.kept[id(a)] = (a, a.copy())
+
+    def restore(self):
+        for a, copy in self.kept.values():
+            a[...] = copy
+        for o, d in zip(self.objs, self.dicts):
+            o.__dict__.clear()
+            o.__dict__.update(d)
+        np.random.set_state(self.rng)
+
+
+def all_or_nothing(objs, fn):
+    """fn(keep) with everything restored when it raises (any exception, a
+    KeyboardInterrupt included): the attributes of `objs`, NumPy's global
+    generator, and the arrays fn passed to keep(arrays) before writing them
+    in place (the grads: copied only when fn asks, so a call that needs no
+    copy costs none). Nested calls (a Seq2seq calling its encoder, generate
+    calling predict) join the outermost one, which restores."""
+    outer = getattr(_local, "snap", None)
+    if outer is not None:
+        outer.add(objs)
+        return fn(outer.keep)
+    snap = _Snapshot()
+    snap.add(objs)
+    _local.snap = snap
+    try:
+        return fn(snap.keep)
+    except BaseException:
+        snap.restore()
+        raise
+    finally:
+        _local.snap = None
+
+
+def _layer_marks(layers):
+    """Identity marks of the layers' attributes, params and grads after a
+    forward: backward compares them to know that nothing has touched the
+    layers since (then the compiled layers' backward, each checked against
+    its own cache, cannot fail half way and no grads need copying)."""
+    return [(layer, dict(vars(layer)), tuple(getattr(layer, "params", ())),
+             tuple(getattr(layer, "grads", ()))) for layer in layers]
+
+
+def _trusted():
+    """The compiled layer classes with the backward they were defined with:
+    each checks its arguments against its own cache before writing, so in a
+    chain fresh from forward none can fail half way."""
+    from .. import layers as L
+
+    return {cls: cls.__dict__["backward"] for cls in (
+        L.TimeEmbedding, L.TimeAffine, L.TimeSoftmaxWithLoss, L.TimeRNN, L.TimeLSTM,
+        L.TimeDropout) if "backward" in cls.__dict__}
+
+
+_TRUSTED = _trusted()
+
+
+def _untouched(marks, layers):
+    if marks is None or len(marks) != len(layers):
+        return False
+    for (layer, d, params, grads), now in zip(marks, layers):
+        if layer is not now:
+            return False
+        cls = type(layer)
+        if _TRUSTED.get(cls) is None or cls.__dict__.get("backward") is not _TRUSTED[cls]:
+            return False  # a class of someone else's, or one patched since import
+        v = vars(layer)
+        if len(v) != len(d) or any(v.get(k, _local) is not x for k, x in d.items()):
+            return False
+        if tuple(layer.params) != params or tuple(layer.grads) != grads:
+            return False
+        for p, g in zip(params, grads):
+            if not (isinstance(g, np.ndarray) and isinstance(p, np.ndarray)
+                    and g.shape == p.shape and g.dtype == p.dtype and g.flags.writeable):
+                return False
+    return True
+
+
+def _backward_chain(model, layers, run):
+    """run(keep) as one all-or-nothing call. keep(grads) is a no-op when the
+    layers are exactly as the model's last forward left them (the usual
+    forward/backward pair: no copy at all); otherwise it copies the grads a
+    layer is about to overwrite, so that a later layer's failure restores
+    them."""
+    fast = _untouched(getattr(model, "_marks", None), layers)
+    model._marks = None  # a second backward after one forward takes the copying path
+
+    def body(keep):
+        return run((lambda arrays: None) if fast else keep)
+    return all_or_nothing([model] + list(layers), body)
 
 
 class RnnlmBase(BaseModel):
@@ -115,20 +244,22 @@ class RnnlmBase(BaseModel):
         # A call that raises (say, a label out of range, found by the loss layer
         # after the RNN has moved its state on) leaves the model as it was.
         layers = self.layers + [self.loss_layer]
-        saved = [dict(layer.__dict__) for layer in layers]
-        try:
-            return self.loss_layer.forward(self.predict(xs), ts)
-        except BaseException:
-            for layer, state in zip(layers, saved):
-                layer.__dict__.clear()
-                layer.__dict__.update(state)
-            raise
+        loss = all_or_nothing([self] + layers,
+                              lambda keep: self.loss_layer.forward(self.predict(xs), ts))
+        self._marks = _layer_marks(layers)
+        return loss
 
     def backward(self, dout=1):
-        dout = self.loss_layer.backward(dout)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
+        layers = self.layers + [self.loss_layer]
+
+        def run(keep):
+            keep(self.loss_layer.grads if hasattr(self.loss_layer, "grads") else ())
+            d = self.loss_layer.backward(dout)
+            for layer in reversed(self.layers):
+                keep(layer.grads)
+                d = layer.backward(d)
+            return d
+        return _backward_chain(self, layers, run)
 
     def reset_state(self):
         self.rnn_layer.reset_state()
@@ -249,19 +380,14 @@ class LstmLmBase(BaseModel):
         return _core.affine_softmax_cross_entropy(hs, W, ts, b, ignore, out=out)
 
     def _guarded(self, run):
-        """run() with the layers' state and NumPy's global generator restored
-        when it raises: a failed call changes nothing."""
+        """run() all or nothing (see all_or_nothing); the layers' marks kept
+        for backward."""
         layers = self.layers + [self.loss_layer]
-        saved = [dict(layer.__dict__) for layer in layers]
-        rng = np.random.get_state()
-        try:
-            return run()
-        except BaseException:
-            for layer, state in zip(layers, saved):
-                layer.__dict__.clear()
-                layer.__dict__.update(state)
-            np.random.set_state(rng)
-            raise
+        # not the model itself: its _dscore/_eval_out are set after the call, and
+        # a snapshot holding them would stop _reusable from writing over them
+        out = all_or_nothing(layers, lambda keep: run())
+        self._marks = _layer_marks(layers)
+        return out
 
     def forward(self, xs, ts, train_flg=True):
         if not self._fused():
@@ -313,31 +439,48 @@ class LstmLmBase(BaseModel):
         return out
 
     def backward(self, dout=1):
+        """All or nothing: a failure in any layer leaves params, grads, the
+        layers' state and flags as they were. Right after forward (the
+        layers untouched since) no grads are copied; otherwise the grads a
+        layer overwrites are copied first."""
+        layers = self.layers + [self.loss_layer]
         if not self._fused():
-            d = self.loss_layer.backward(dout)
-            for layer in reversed(self.layers):
-                d = layer.backward(d)
-            if self._tied:
-                self._merge_tied()
-            return d
+            def run(keep):
+                keep(getattr(self.loss_layer, "grads", ()))
+                d = self.loss_layer.backward(dout)
+                for layer in reversed(self.layers):
+                    keep(layer.grads)
+                    d = layer.backward(d)
+                if self._tied:
+                    keep(self.grads)
+                    self._merge_tied()
+                return d
+            return _backward_chain(self, layers, run)
         if self._dscore is None:
             raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
-        d = self._dscore  # (N,T,V), the gradient of the scores for dout = 1
-        if dout != 1:
-            d = d * d.dtype.type(dout)
-        if self._tied:
-            d = self._tied_head_backward(d)
-            for layer in reversed(self.layers[1:-1]):
-                d = layer.backward(d)
-            from .._loader import _core
 
-            embed = self.layers[0]
-            _core.embedding_backward(d, embed.idx, embed.params[0], embed.grads[0],
-                                     accumulate=True)
-            return None
-        for layer in reversed(self.layers):
-            d = layer.backward(d)
-        return d
+        def run(keep):
+            d = self._dscore  # (N,T,V), the gradient of the scores for dout = 1
+            if dout != 1:
+                d = d * d.dtype.type(dout)
+            if self._tied:
+                keep(self.layers[-1].grads)
+                keep(self.layers[0].grads)
+                d = self._tied_head_backward(d)
+                for layer in reversed(self.layers[1:-1]):
+                    keep(layer.grads)
+                    d = layer.backward(d)
+                from .._loader import _core
+
+                embed = self.layers[0]
+                _core.embedding_backward(d, embed.idx, embed.params[0], embed.grads[0],
+                                         accumulate=True)
+                return None
+            for layer in reversed(self.layers):
+                keep(layer.grads)
+                d = layer.backward(d)
+            return d
+        return _backward_chain(self, layers, run)
 
     def _tied_head_backward(self, d):
         """The affine layer's backward with W = E.T (E the embedding matrix,

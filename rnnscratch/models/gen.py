@@ -9,6 +9,7 @@ the LSTM state(s).
 """
 import numpy as np
 
+from .base import all_or_nothing
 from .better_rnnlm import BetterRnnlm
 from .rnnlm import Rnnlm
 
@@ -22,6 +23,12 @@ def _softmax1d(x):
 
 class GenMixin:
     def generate(self, start_id, skip_ids=None, sample_size=100):
+        """The book's generate, all or nothing: when it raises, the LSTM
+        state, dropout's flags and np.random are as before the call."""
+        return all_or_nothing([self] + list(self.layers) + [self.loss_layer],
+                              lambda keep: self._generate(start_id, skip_ids, sample_size))
+
+    def _generate(self, start_id, skip_ids, sample_size):
         word_ids = [start_id]
         x = start_id
         while len(word_ids) < sample_size:

@@ -28,12 +28,11 @@ float64 is what the gradient checks use.
 A call that raises (a bad argument found by any layer) leaves the model and
 its layers as they were.
 """
-import threading
-
 import numpy as np
 
 from .._policy import check_id_range
-from .base import BaseModel, compiled_layers, reference_layers  # noqa: F401 (re-exported)
+from .base import (BaseModel, all_or_nothing, compiled_layers,  # noqa: F401 (re-exported)
+                   reference_layers)
 
 __all__ = ["Encoder", "Decoder", "Seq2seq", "PeekyDecoder", "PeekySeq2seq",
            "AttentionEncoder", "AttentionDecoder", "AttentionSeq2seq",
@@ -97,27 +96,11 @@ def _objects(model):
     return out
 
 
-_guard = threading.local()
-
-
 def _atomic(model, fn, *args):
-    """fn(*args); when it raises, every object of the model gets its attributes
-    back. Nested calls (a Seq2seq calling its encoder) are covered by the
-    outermost one."""
-    if getattr(_guard, "active", False):
-        return fn(*args)
-    objs = _objects(model)
-    saved = [dict(vars(o)) for o in objs]
-    _guard.active = True
-    try:
-        return fn(*args)
-    except BaseException:
-        for o, state in zip(objs, saved):
-            o.__dict__.clear()
-            o.__dict__.update(state)
-        raise
-    finally:
-        _guard.active = False
+    """fn(*args); when it raises, every object of the model gets its
+    attributes back (the shared guard, base.all_or_nothing). Nested calls
+    (a Seq2seq calling its encoder) are covered by the outermost one."""
+    return all_or_nothing(_objects(model), lambda keep: fn(*args))
 
 
 def _single(name, a):

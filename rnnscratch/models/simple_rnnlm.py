@@ -7,7 +7,7 @@ import numpy as np
 from .._loader import _core
 from .._policy import compute_dtype, label_ids
 from ..layers.lm import TimeAffine, TimeSoftmaxWithLoss
-from .base import RnnlmBase, compiled_layers
+from .base import RnnlmBase, _backward_chain, _layer_marks, all_or_nothing, compiled_layers
 
 __all__ = ["SimpleRnnlm"]
 
@@ -37,23 +37,21 @@ class SimpleRnnlm(RnnlmBase):
             self._dscore = None
             return super().forward(xs, ts)
         embed, rnn, affine = self.layers
-        # a call that raises leaves the model as it was (the RNN's state included)
-        saved = [dict(layer.__dict__) for layer in self.layers]
-        try:
+
+        def run(keep):  # a call that raises leaves the model as it was (RNN state included)
             hs = rnn.forward(embed.forward(xs))
             W = affine.params[0]
             b = affine.params[1] if len(affine.params) > 1 else None
             shape = hs.shape[:2] + (np.shape(W)[-1],)
-            ts = label_ids(ts, shape, "the scores")
+            t = label_ids(ts, shape, "the scores")
             loss, dscore = _core.affine_softmax_cross_entropy(
-                hs, W, ts, b, self.loss_layer.ignore_label, out=self._reusable(shape, W, b))
-        except BaseException:
-            for layer, state in zip(self.layers, saved):
-                layer.__dict__.clear()
-                layer.__dict__.update(state)
-            raise
-        affine.x = hs
-        self._dscore = dscore
+                hs, W, t, b, self.loss_layer.ignore_label, out=self._reusable(shape, W, b))
+            affine.x = hs
+            return loss, dscore
+        # the layers only: a snapshot of the model would hold _dscore and stop
+        # _reusable from writing over it
+        loss, self._dscore = all_or_nothing(self.layers, run)
+        self._marks = _layer_marks(self.layers)
         return loss
 
     def _reusable(self, shape, W, b):
@@ -70,9 +68,13 @@ class SimpleRnnlm(RnnlmBase):
             return super().backward(dout)
         if self._dscore is None:
             raise RuntimeError("SimpleRnnlm.backward() called before forward()")
-        d = self._dscore  # (N,T,V), the gradient for dout = 1
-        if dout != 1:
-            d = d * d.dtype.type(dout)
-        for layer in reversed(self.layers):
-            d = layer.backward(d)
-        return d
+
+        def run(keep):
+            d = self._dscore  # (N,T,V), the gradient for dout = 1
+            if dout != 1:
+                d = d * d.dtype.type(dout)
+            for layer in reversed(self.layers):
+                keep(layer.grads)
+                d = layer.backward(d)
+            return d
+        return _backward_chain(self, self.layers, run)

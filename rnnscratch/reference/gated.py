@@ -38,40 +38,27 @@ TimeLSTM / TimeGRU chain the cells over T steps (zero initial state unless
 last step, sums the parameter gradients over time and keeps the gradient of
 the initial state in ``dh`` (and, for the LSTM, ``dc``).
 
-TimeDropout draws ``np.random.rand(*xs.shape) > dropout_ratio`` from NumPy's
-global generator (the book's call, so ``np.random.seed`` reproduces the book)
-and scales the kept entries by 1 / (1 - dropout_ratio).
-
 TimeBiLSTM runs one TimeLSTM over xs and another over xs reversed in time,
 and concatenates [forward hs, backward hs re-reversed] on the feature axis.
-
-TimeSigmoidWithLoss: xs (N, T) logits, ts (N, T) labels 0/1, y = sigma(xs)::
-
-    loss = -1/(N T) sum_{n,t} log(p[n,t] + 1e-7),  p = y where ts == 1, 1 - y where ts == 0
-    dxs  = (y - ts) * dout / (N T)
-
-(the book's epsilon is in the loss, not in its gradient, as in the book).
 
 Conventions of every reference twin: ``params``/``grads`` lists, gradients
 written in place (the arrays keep their identity), parameters re-read at each
 call; compute dtype float32 when the parameters are float16/float32, else
-float64 (TimeDropout and TimeSigmoidWithLoss: the input's dtype by the same
-rule); inputs of any layout are accepted and cast; bad input raises
+float64; inputs of any layout are accepted and cast; bad input raises
 ValueError/TypeError naming the argument, and a call that raises changes no
 parameter, gradient or state.
 """
-import numbers
-
 import numpy as np
 
 from .._policy import check_numeric, compute_dtype
 from ._checks import check_ndim, check_shape
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM",
-           "TimeSigmoidWithLoss"]
+           "TimeSigmoidWithLoss"]  # TimeDropout, TimeSigmoidWithLoss: numpy_layers'
 
-_NUMERIC_KINDS = "biuf"
-SIGMOID_LOSS_EPS = 1e-7  # the book's epsilon inside the log of the binary cross-entropy
+# the layers both sides share (rnnscratch.layers imports the same classes)
+from .numpy_layers import TimeDropout, TimeSigmoidWithLoss, _sigmoid  # noqa: E402
+
 
 
 # --------------------------------------------------------------------------
@@ -124,17 +111,6 @@ def _check_unchanged(cls, D, H, fD, fH, Wx):
 
 def _state(name, value, N, H, dt):
     return _array(name, value, (N, H), "(N, H) with N = %d, H = %d" % (N, H), dt)
-
-
-# --------------------------------------------------------------------------
-# activations
-# --------------------------------------------------------------------------
-
-def _sigmoid(a):
-    """1/(1+e^-a) without overflow: e^a/(1+e^a) for a < 0."""
-    e = np.exp(-np.abs(a))
-    s = 1 / (1 + e)
-    return np.where(a >= 0, s, e * s)
 
 
 # --------------------------------------------------------------------------
@@ -453,64 +429,6 @@ class TimeGRU:
 
 
 # --------------------------------------------------------------------------
-# TimeDropout
-# --------------------------------------------------------------------------
-
-def _input_dtype(arr):
-    return compute_dtype([arr])
-
-
-class TimeDropout:
-    """Inverted dropout over any array (the book's TimeDropout).
-
-    With ``train_flg`` True, forward(xs) draws ``np.random.rand(*xs.shape) >
-    dropout_ratio`` from NumPy's global generator (exactly the book's call),
-    keeps ``mask = kept / (1 - dropout_ratio)`` and returns ``xs * mask``;
-    backward(dout) returns ``dout * mask``. With ``train_flg`` False forward
-    returns xs unchanged and backward returns dout unchanged (identity).
-    """
-
-    def __init__(self, dropout_ratio=0.5):
-        self.params, self.grads = [], []
-        self.dropout_ratio = self._ratio(dropout_ratio)
-        self.mask = None
-        self.train_flg = True
-        self._shape = None  # shape seen by the last forward; None before any
-
-    @staticmethod
-    def _ratio(value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError("dropout_ratio must be a real number in [0, 1), got %r (type %s)"
-                            % (value, type(value).__name__))
-        if not 0 <= value < 1:
-            raise ValueError("dropout_ratio must be in [0, 1), got %r" % (value,))
-        return value
-
-    def forward(self, xs):
-        ratio = self._ratio(self.dropout_ratio)
-        xs = _numeric("xs", xs)
-        dt = _input_dtype(xs)
-        if not self.train_flg:
-            self._shape, self.mask = (xs.shape, False), None
-            return xs
-        # (np.asarray: for a 0-d xs, rand() is a Python float and the comparison a bool)
-        kept = np.asarray(np.random.rand(*xs.shape) > ratio)
-        mask = kept.astype(dt) * dt.type(1 / (1.0 - ratio))
-        self._shape, self.mask = (xs.shape, True), mask
-        return xs.astype(dt, copy=False) * mask
-
-    def backward(self, dout):
-        if self._shape is None:
-            raise RuntimeError("TimeDropout.backward called before forward")
-        shape, trained = self._shape
-        dout = _numeric("dout", dout)
-        _shape("dout", dout, shape, "like the forward input xs")
-        if not trained:
-            return dout
-        return dout.astype(self.mask.dtype, copy=False) * self.mask
-
-
-# --------------------------------------------------------------------------
 # TimeBiLSTM
 # --------------------------------------------------------------------------
 
@@ -565,53 +483,3 @@ class TimeBiLSTM:
     def reset_state(self):
         self.forward_lstm.reset_state()
         self.backward_lstm.reset_state()
-
-
-# --------------------------------------------------------------------------
-# TimeSigmoidWithLoss
-# --------------------------------------------------------------------------
-
-class TimeSigmoidWithLoss:
-    """Binary cross-entropy of sigmoid(xs) against 0/1 labels, averaged over N and T.
-
-    forward(xs (N,T), ts (N,T) of 0/1) -> loss (a float); backward(dout=1) ->
-    dxs (N,T) = (sigmoid(xs) - ts) * dout / (N T). See the module docstring.
-    """
-
-    def __init__(self):
-        self.params, self.grads = [], []
-        self.xs_shape = None
-        self._cache = None
-
-    def forward(self, xs, ts):
-        xs = _numeric("xs", xs)
-        _ndim("xs", xs, 2, "(N, T)")
-        dt = _input_dtype(xs)
-        ts = _numeric("ts", ts)
-        _shape("ts", ts, xs.shape, "(N, T) like xs")
-        bad = (ts != 0) & (ts != 1)
-        if bad.any():
-            pos = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError("ts must hold labels 0 or 1, got %r at index %s"
-                             % (ts[pos].item(), pos))
-        xs = xs.astype(dt, copy=False)
-        t = ts.astype(dt)
-        y = _sigmoid(xs)
-        p = np.where(t == 1, y, 1 - y)
-        N, T = xs.shape
-        loss = -float(np.sum(np.log(p.astype(np.float64) + SIGMOID_LOSS_EPS))) / (N * T) \
-            if xs.size else float("nan")
-        self.xs_shape = xs.shape
-        self._cache = (y, t)
-        return loss
-
-    def backward(self, dout=1):
-        if self._cache is None:
-            raise RuntimeError("TimeSigmoidWithLoss.backward called before forward")
-        if isinstance(dout, bool) or not isinstance(dout, (numbers.Real, np.ndarray)) \
-                or np.ndim(dout) != 0 or np.asarray(dout).dtype.kind not in _NUMERIC_KINDS:
-            raise TypeError("dout must be a real scalar, got %r (type %s)"
-                            % (dout, type(dout).__name__))
-        y, t = self._cache
-        N, T = y.shape
-        return (y - t) * y.dtype.type(float(dout) / (N * T)) if y.size else (y - t)

@@ -28,6 +28,7 @@ import types
 
 import numpy as np
 
+from ..models.files import atomic_write
 from . import course
 from .course import find_course_dir
 
@@ -647,7 +648,8 @@ def plot(result, path):
         ax.legend()
     fig.suptitle(f"{result['info']['machine']}, {result['info']['date']}")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    atomic_write(path, lambda f: fig.savefig(f, dpi=100, format=fmt))
 
 
 def main(argv=None):
@@ -691,8 +693,7 @@ def main(argv=None):
                                       course_dir=args.course_dir, models=models,
                                       fidelity=args.fidelity)
         if args.json:
-            with open(args.json, "w") as f:
-                json.dump(result, f, indent=2)
+            atomic_write(args.json, lambda f: json.dump(result, f, indent=2), mode="w")
         return 0
     if args.only == "seq2seq":
         import rnnscratch
@@ -716,8 +717,7 @@ def main(argv=None):
               "and batches:")
         result["lm"] = run_lm_bench(quick=args.quick)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+        atomic_write(args.json, lambda f: json.dump(result, f, indent=2), mode="w")
     if args.plot:
         plot(result, args.plot)
     return 0

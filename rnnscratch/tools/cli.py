@@ -2,9 +2,6 @@
 import argparse
 import os
 import sys
-import time
-
-import numpy as np
 
 
 def cmd_info(args):
@@ -15,36 +12,19 @@ def cmd_info(args):
 
 
 def cmd_check(args):
-    """Compare the compiled TimeRNN with the NumPy reference on random data."""
-    import rnnscratch
-    from rnnscratch import reference
-    from rnnscratch._policy import ACTIVATIONS
+    """Every compiled class against its NumPy reference twin, on random data."""
+    from .check import check_compiled, format_rows
 
-    rng = np.random.default_rng(0)
-    N, T, D, H = args.batch, args.time, args.input, args.hidden
-    worst = 0.0
-    for dtype in (np.float32, np.float64):
-        for act in ACTIVATIONS:
-            Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
-            Wh = (rng.standard_normal((H, H)) * 0.5 / np.sqrt(H)).astype(dtype)
-            b = (rng.standard_normal(H) * 0.1).astype(dtype)
-            xs = rng.standard_normal((N, T, D)).astype(dtype)
-            dhs = rng.standard_normal((N, T, H)).astype(dtype)
-            outs = []
-            for mod in (rnnscratch, reference):
-                layer = mod.TimeRNN(Wx, Wh, b, activation=act)
-                t0 = time.perf_counter()
-                hs = layer.forward(xs)
-                dxs = layer.backward(dhs)
-                outs.append(([hs, dxs, layer.dh, *layer.grads], time.perf_counter() - t0))
-            (a, ta), (r, tr) = outs
-            err = max(float(np.max(np.abs(x - y) / (1 + np.abs(y)), initial=0)) for x, y in zip(a, r))
-            worst = max(worst, err / (1e-4 if dtype == np.float32 else 1e-10))
-            print(f"{np.dtype(dtype).name:8s} {act:8s} max rel. difference {err:.2e}   "
-                  f"compiled {ta * 1e3:7.2f} ms   reference {tr * 1e3:7.2f} ms")
-    ok = worst <= 1
-    print("OK: compiled and reference agree" if ok else "MISMATCH between compiled and reference")
-    return 0 if ok else 1
+    rows = check_compiled(N=args.batch, T=args.time, D=args.input, H=args.hidden,
+                          seed=args.seed)
+    print(format_rows(rows, title="rnnscratch's compiled classes compared with "
+                                  "rnnscratch.reference (NumPy)"))
+    bad = [r.name for r in rows if r.result != "matches"]
+    if bad:
+        print("MISMATCH: %s" % ", ".join(bad))
+        return 1
+    print("OK: every compiled class agrees with its NumPy reference (%d comparisons)" % len(rows))
+    return 0
 
 
 def cmd_course(args):
@@ -65,7 +45,8 @@ def _run_parser():
     p.add_argument("--exclude", metavar="NAME", action="append", default=[],
                    help="keep the book's (or your own) class NAME (repeatable)")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="print what was replaced (to stderr) when the script ends")
+                   help="print what was replaced (to stderr) when the script ends, and "
+                        "what was added to sys.path")
     p.add_argument("script", metavar="SCRIPT", help="the Python file to run")
     p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER,
                    help="the script's own arguments")
@@ -84,7 +65,8 @@ def cmd_run(argv):
     except ValueError as e:
         p.error("argument --exclude: " + str(e).partition(": ")[2])
     try:
-        status = run_path(args.script, args.args, exclude=args.exclude)
+        status = run_path(args.script, args.args, exclude=args.exclude,
+                          verbose=args.verbose)
     finally:
         if args.verbose:
             print(report(), file=sys.stderr)
@@ -117,12 +99,14 @@ def main(argv=None):
     sub.add_parser("bench", help="time TimeRNN against the NumPy reference and torch; bench --help")
     p = sub.add_parser("info", help="show the kernel path, threads, compiler and flags")
     p.set_defaults(func=cmd_info)
-    p = sub.add_parser("check", help="compare compiled and reference TimeRNN on random data; "
-                                     "--course DIR: the classes of DIR/common/ with ours")
-    p.add_argument("--batch", type=positive_int, default=20)
-    p.add_argument("--time", type=positive_int, default=35)
-    p.add_argument("--input", type=positive_int, default=100)
-    p.add_argument("--hidden", type=positive_int, default=100)
+    p = sub.add_parser("check", help="compare every compiled class with its NumPy reference "
+                                     "on random data; --course DIR: the classes of "
+                                     "DIR/common/ with ours")
+    p.add_argument("--batch", type=positive_int, default=4, help="N of the layers' data")
+    p.add_argument("--time", type=positive_int, default=6, help="T of the layers' data")
+    p.add_argument("--input", type=positive_int, default=5, help="D of the layers' data")
+    p.add_argument("--hidden", type=positive_int, default=7, help="H of the layers' data")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random data (default 0)")
     p.add_argument("--course", metavar="DIR", default=None,
                    help="a course folder (the book's, or your own) holding common/: "
                         "compare each of its classes with ours, as a table")

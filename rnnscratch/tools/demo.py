@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from ..models.files import atomic_write
+
 __all__ = ["main", "stdlib_text", "tokenize", "to_ids", "train_chapter5"]
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[.!?](?=\s|$)")
@@ -289,7 +291,8 @@ def main(argv=None):
         ax.set_xlabel("epochs")
         ax.set_ylabel("perplexity")
         ax.set_title(f"{Model.__name__}, {source.split(' (')[0]}")
-        fig.savefig(args.plot)
+        fmt = os.path.splitext(args.plot)[1].lstrip(".").lower() or "png"
+        atomic_write(args.plot, lambda f: fig.savefig(f, format=fmt))
         plt.close(fig)
         print(f"perplexity curve saved to {args.plot}")
     return 0
