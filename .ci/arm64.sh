@@ -167,11 +167,11 @@ fi
 # parity with the book's classes. ARM64_SUITES / ARM64_K override it.
 SUITES=${ARM64_SUITES:-"tests/test_simd_paths.py tests/test_gemm_threads.py tests/test_rnn.py tests/test_gated_core.py tests/test_optim.py tests/test_attention.py tests/test_lm_layers.py tests/test_gradcheck.py tests/test_course_parity.py"}
 # Left out besides the slow ones: the two tests whose oracle is NumPy's own
-# float32 arithmetic (np.sum's pairwise order; the book's Adam expression):
+# float32 arithmetic (np.sum's pairwise order, also in clip_grads; the book's Adam):
 # Debian bookworm's NumPy 1.24 on aarch64 differs from ours (= NumPy 2.x on
 # x86) there, on the portable and the NEON path alike (an open question, see
 # notes/BENCHMARKS-arm.md), not a kernel-path difference.
-KEXPR=${ARM64_K:-"not test_edges_against_triple_loop and not large_products and not head_on_both and not test_sum_squares_is_numpys_bit_for_bit and not test_adam_one_pass_is_the_books_bit_for_bit"}
+KEXPR=${ARM64_K:-"not test_edges_against_triple_loop and not large_products and not head_on_both and not test_sum_squares_is_numpys_bit_for_bit and not test_adam_one_pass_is_the_books_bit_for_bit and not test_clip_grads_is_the_books_bit_for_bit"}
 status=0
 summary=""
 for path in portable neon; do
