@@ -35,8 +35,10 @@ COMPILE_FLAGS = {
     # C11 atomics (the thread pool) need /experimental:c11atomics (VS 2022 17.5+)
     "msvc": ["/O2", "/std:c11", "/experimental:c11atomics", "/fp:precise", "/W3",
              "/D_CRT_SECURE_NO_WARNINGS"],
+    # -ffp-contract=off: a*b+c is never fused behind our back (clang fuses by
+    # default, on ARM too; gcc outside ISO C mode); the SIMD paths fuse explicitly
     "gcc": ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
-            "-fno-math-errno"],
+            "-fno-math-errno", "-ffp-contract=off"],
 }
 # Release builds: no debug info, only the module's init function exported.
 RELEASE_COMPILE_FLAGS = {
@@ -103,7 +105,7 @@ class BuildExt(build_ext):
             if kind != "msvc":
                 ext.define_macros.append(("RS_SPLIT_TU", "1"))
         ext.extra_compile_args = cflags
-        ext.extra_link_args = ldflags
+        ext.extra_link_args = ldflags + BLAS_LINK_ARGS
         shown = " ".join(cflags).replace('"', "'")
         ext.define_macros.append(("RS_BUILD_FLAGS", '"%s"' % shown))
 
@@ -128,15 +130,69 @@ class BuildExt(build_ext):
             self.compiler.compile = compile_all
 
 
+# ---- the gemm's CBLAS backend for large products (csrc/blas.h) ----
+# RNNSCRATCH_BLAS=openblas | accelerate | none; default: accelerate on macOS,
+# none elsewhere. OpenBLAS is found with pkg-config (Debian: libopenblas-dev).
+define_macros = [("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")]
+include_dirs = [numpy.get_include(), "csrc"]
+libraries = []
+library_dirs = []
+BLAS_LINK_ARGS = []
+blas = os.environ.get("RNNSCRATCH_BLAS", "").strip().lower() or (
+    "accelerate" if sys.platform == "darwin" else "none")
+if blas not in ("openblas", "accelerate", "none"):
+    sys.exit("setup.py: RNNSCRATCH_BLAS=%r: expected openblas, accelerate or none" % blas)
+if blas == "accelerate":
+    if sys.platform != "darwin":
+        sys.exit("setup.py: RNNSCRATCH_BLAS=accelerate needs macOS")
+    define_macros += [("RS_CBLAS", "1"), ("RS_CBLAS_ACCELERATE", "1"),
+                      ("ACCELERATE_NEW_LAPACK", "1")]
+    BLAS_LINK_ARGS += ["-framework", "Accelerate"]
+elif blas == "openblas":
+    import shutil
+    import subprocess
+
+    def _pkg(flag):
+        try:
+            out = subprocess.run(["pkg-config", flag, "openblas"], capture_output=True,
+                                 text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return out.split()
+
+    cflags, libs = _pkg("--cflags"), _pkg("--libs")
+    if cflags is None or libs is None:
+        if shutil.which("pkg-config") is None:
+            sys.exit("setup.py: RNNSCRATCH_BLAS=openblas: pkg-config not found")
+        sys.exit("setup.py: RNNSCRATCH_BLAS=openblas: pkg-config knows no 'openblas' "
+                 "(Debian/Ubuntu: apt-get install libopenblas-dev)")
+    include_dirs += [f[2:] for f in cflags if f.startswith("-I")]
+    library_dirs += [f[2:] for f in libs if f.startswith("-L")]
+    libraries += [f[2:] for f in libs if f.startswith("-l")]
+    if sys.platform.startswith("linux"):
+        BLAS_LINK_ARGS += ["-Wl,-rpath," + d for d in library_dirs]
+    define_macros += [("RS_CBLAS", "1"), ("RS_CBLAS_OPENBLAS", "1")]
+
+if blas != "none" and os.environ.get("RNNSCRATCH_BLAS_MIN_FLOPS", "").strip():
+    _v = os.environ["RNNSCRATCH_BLAS_MIN_FLOPS"].strip()
+    try:
+        if not 0 <= float(_v) < 1e300:
+            raise ValueError
+    except ValueError:
+        sys.exit("setup.py: RNNSCRATCH_BLAS_MIN_FLOPS=%r: expected a number >= 0" % _v)
+    define_macros.append(("RS_BLAS_MIN_FLOPS", repr(float(_v))))
+
 setup(
     cmdclass={"build_ext": BuildExt},
     ext_modules=[
         Extension(
             "rnnscratch._core",
             sources=sorted(glob.glob(os.path.join("csrc", "*.c"))),
-            include_dirs=[numpy.get_include(), "csrc"],
+            include_dirs=include_dirs,
             depends=sorted(glob.glob(os.path.join("csrc", "*.h"))),
-            define_macros=[("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")],
+            define_macros=define_macros,
+            libraries=libraries,
+            library_dirs=library_dirs,
         )
     ],
 )

@@ -34,6 +34,9 @@
 #if RS_X86_DISPATCH
 #include <immintrin.h>
 #endif
+#if RS_ARM_NEON
+#include <arm_neon.h>
+#endif
 
 /* The portable path must not fuse a*b+c (clang does so by default); gcc does
    not contract in ISO C mode. This keeps the backward bitwise NumPy's. */

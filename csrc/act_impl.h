@@ -123,6 +123,33 @@ RS_ACT_INLINE REAL FN(select_mask)(UREAL mask, REAL t, REAL f)
 #include "act_impl.h"
 #endif /* RS_X86_DISPATCH */
 
+#if RS_ARM_NEON
+/* ---- NEON (aarch64): 128-bit vectors. Each operation is the x86 one's
+   (the selects and min/max keep the x86 operand order for NaNs), so the
+   bits are those of the AVX2 / AVX-512 paths. */
+#define RS_LANE neon
+#define RS_LANE_ATTR
+#define V RS_NV
+#define VLEN ((int)(16 / sizeof(REAL)))
+#define V_SET1(c) N_DUP((REAL)(c))
+#define V_LOAD(p) NQF(vld1)(p)
+#define V_STORE(p, v) NQF(vst1)(p, v)
+#define V_ADD(a, b) NQF(vadd)(a, b)
+#define V_SUB(a, b) NQF(vsub)(a, b)
+#define V_MUL(a, b) NQF(vmul)(a, b)
+#define V_DIV(a, b) NQF(vdiv)(a, b)
+#define V_FMA(a, b, c) NQF(vfma)(c, a, b)
+#define V_ABS(x) NQF(vabs)(x)
+#define V_COPYSIGN(m, s) \
+    N_U2F(NQU(vorr)(N_F2U(m), NQU(vand)(N_F2U(s), N_F2U(N_DUP((REAL)-0.0)))))
+#define V_CLAMP_HI(x, c) NQF(vbsl)(NQF(vclt)(c, x), c, x) /* c < x ? c : x */
+#define V_SELECT_NEG(s, t, f) NQF(vbsl)(N_SIGNS(s), t, f)
+#define V_RELU(x) NQF(vbsl)(NQF(vcle)(x, N_DUP((REAL)0)), N_DUP((REAL)0), x)
+#define V_MAX(a, b) NQF(vbsl)(NQF(vcgt)(a, b), a, b)
+#define V_POW2(kf, one) N_U2F(NQU(vadd)(N_SHL_MANT(N_F2U(kf)), N_F2U(one)))
+#include "act_impl.h"
+#endif /* RS_ARM_NEON */
+
 /* y = f(x [+ b]) on the path in use. x may equal y. */
 static void FN(act_run)(REAL *y, const REAL *x, const REAL *b, ptrdiff_t n, int act)
 {
@@ -134,6 +161,11 @@ static void FN(act_run)(REAL *y, const REAL *x, const REAL *b, ptrdiff_t n, int 
     case RS_PATH_AVX2: RS_CAT(FN(act_array), avx2)(y, x, b, n, act); return;
     default: break;
     }
+#elif RS_ARM_NEON
+    if (rs_get_path() == RS_PATH_NEON) {
+        RS_CAT(FN(act_array), neon)(y, x, b, n, act);
+        return;
+    }
 #endif
     RS_CAT(FN(act_array), portable)(y, x, b, n, act);
 }
@@ -144,6 +176,9 @@ static void FN(act_run)(REAL *y, const REAL *x, const REAL *b, ptrdiff_t n, int 
     (rs_get_path() == RS_PATH_AVX512 ? RS_CAT(FN(name), avx512)        \
      : rs_get_path() == RS_PATH_AVX2 ? RS_CAT(FN(name), avx2)          \
                                      : RS_CAT(FN(name), portable))
+#elif RS_ARM_NEON
+#  define RS_PATHED(name) \
+    (rs_get_path() == RS_PATH_NEON ? RS_CAT(FN(name), neon) : RS_CAT(FN(name), portable))
 #else
 #  define RS_PATHED(name) RS_CAT(FN(name), portable)
 #endif

@@ -35,6 +35,16 @@
 #  define RS_M256 __m256
 #  define RS_M512 __m512
 #endif
+#if RS_ARM_NEON
+#  define NQF(op) op##q_f32                /* vaddq_f32 */
+#  define NQU(op) op##q_u32
+#  define N_DUP vdupq_n_f32
+#  define N_F2U vreinterpretq_u32_f32
+#  define N_U2F vreinterpretq_f32_u32
+#  define N_SIGNS(x) vreinterpretq_u32_s32(vshrq_n_s32(vreinterpretq_s32_f32(x), 31))
+#  define N_SHL_MANT(u) vshlq_n_u32(u, 23)
+#  define RS_NV float32x4_t
+#endif
 #else /* double */
 #define UREAL uint64_t
 #define RS_FABS fabs
@@ -73,6 +83,16 @@
 #  define RS_M256 __m256d
 #  define RS_M512 __m512d
 #endif
+#if RS_ARM_NEON
+#  define NQF(op) op##q_f64
+#  define NQU(op) op##q_u64
+#  define N_DUP vdupq_n_f64
+#  define N_F2U vreinterpretq_u64_f64
+#  define N_U2F vreinterpretq_f64_u64
+#  define N_SIGNS(x) vreinterpretq_u64_s64(vshrq_n_s64(vreinterpretq_s64_f64(x), 63))
+#  define N_SHL_MANT(u) vshlq_n_u64(u, 52)
+#  define RS_NV float64x2_t
+#endif
 #endif
 #else /* RS_ACT_TYPES_UNDEF */
 #undef UREAL
@@ -100,5 +120,13 @@
 #undef MM512_SIGNS
 #undef RS_M256
 #undef RS_M512
+#undef NQF
+#undef NQU
+#undef N_DUP
+#undef N_F2U
+#undef N_U2F
+#undef N_SIGNS
+#undef N_SHL_MANT
+#undef RS_NV
 #undef RS_ACT_TYPES_UNDEF
 #endif

@@ -21,9 +21,9 @@
  * IR rows of Y share their loads; `fused`: multiply-adds fused (the SIMD
  * paths, where the function is compiled for the path and its loops
  * vectorized by the compiler) or two operations (portable). */
-#if RS_X86_DISPATCH && (defined(__GNUC__) || defined(__clang__)) && RS_F64
+#if (RS_X86_DISPATCH || RS_ARM_NEON) && (defined(__GNUC__) || defined(__clang__)) && RS_F64
 #  define ATT_FMA(a, b, c) __builtin_fma((a), (b), (c))
-#elif RS_X86_DISPATCH && (defined(__GNUC__) || defined(__clang__))
+#elif (RS_X86_DISPATCH || RS_ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
 #  define ATT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #elif RS_X86_DISPATCH && RS_F64 /* MSVC: <math.h>'s, one instruction under /arch:AVX2 */
 #  define ATT_FMA(a, b, c) fma((a), (b), (c))
@@ -110,14 +110,24 @@ static void FN(att_dots_portable)(REAL *C, ptrdiff_t ldc, const REAL *X, const R
     FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 0);
 }
 
+#if RS_ARM_NEON
+/* NEON is the aarch64 baseline: the fused loops vectorize to fmla as they are */
+static void FN(att_dots_neon)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
+                              ptrdiff_t M, ptrdiff_t Nc, ptrdiff_t H)
+{
+    FN(att_dots_all)(C, ldc, X, Y, M, Nc, H, 1);
+}
+#endif
 /* the path in use (rs_get_path(), read at every call) */
 static void FN(att_dots)(REAL *C, ptrdiff_t ldc, const REAL *X, const REAL *Y,
                          ptrdiff_t M, ptrdiff_t Nc, ptrdiff_t H)
 {
 #if RS_X86_DISPATCH
     const int path = rs_get_path();
-    if (path >= RS_PATH_AVX512) { FN(att_dots_avx512)(C, ldc, X, Y, M, Nc, H); return; }
-    if (path >= RS_PATH_AVX2) { FN(att_dots_avx2)(C, ldc, X, Y, M, Nc, H); return; }
+    if (path == RS_PATH_AVX512) { FN(att_dots_avx512)(C, ldc, X, Y, M, Nc, H); return; }
+    if (path == RS_PATH_AVX2) { FN(att_dots_avx2)(C, ldc, X, Y, M, Nc, H); return; }
+#elif RS_ARM_NEON
+    if (rs_get_path() == RS_PATH_NEON) { FN(att_dots_neon)(C, ldc, X, Y, M, Nc, H); return; }
 #endif
     FN(att_dots_portable)(C, ldc, X, Y, M, Nc, H);
 }

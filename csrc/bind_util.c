@@ -10,6 +10,7 @@
 #include "gemm.h"
 #include "sgd.h"
 #include "threads.h"
+#include "blas.h"
 
 CORE_FN(matmul,
     .kernel = "rs_gemm",
@@ -269,7 +270,8 @@ static PyObject *py_pool_selftest(PyObject *self, PyObject *arg)
 
 /* ---- kernel paths (for tests and benchmarks) ---- */
 
-static const char *const PATH_NAMES[] = {"portable", "avx2", "avx512"};
+/* indexed by enum rs_path */
+static const char *const PATH_NAMES[RS_PATH_COUNT] = {"portable", "avx2", "avx512", "neon"};
 
 static PyObject *py_get_simd_path(PyObject *self, PyObject *noargs)
 {
@@ -289,11 +291,12 @@ static PyObject *py_set_simd_path(PyObject *self, PyObject *arg)
     }
     int path = -1;
     if (strcmp(name, "best") == 0) path = rs_cpu_best_path();
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < RS_PATH_COUNT; i++)
         if (strcmp(name, PATH_NAMES[i]) == 0) path = i;
     if (path < 0) {
         PyErr_Format(PyExc_ValueError,
-                     "path: expected 'portable', 'avx2', 'avx512' or 'best', got %R", arg);
+                     "path: expected 'portable', 'avx2', 'avx512', 'neon' or 'best', got %R",
+                     arg);
         return NULL;
     }
     if (rs_set_path(path) < 0) {
@@ -306,15 +309,34 @@ static PyObject *py_set_simd_path(PyObject *self, PyObject *arg)
 
 static PyObject *py_available_simd_paths(PyObject *self, PyObject *noargs)
 {
-    int best = rs_cpu_best_path();
     PyObject *list = PyList_New(0);
     if (!list) return NULL;
-    for (int i = 0; i <= best; i++) {
+    for (int i = 0; i < RS_PATH_COUNT; i++) {
+        if (!rs_path_available(i))
+            continue;
         PyObject *s = PyUnicode_FromString(PATH_NAMES[i]);
         if (!s || PyList_Append(list, s) < 0) { Py_XDECREF(s); Py_DECREF(list); return NULL; }
         Py_DECREF(s);
     }
     return list;
+}
+
+/* ---- the CBLAS backend switch (for tests and benchmarks) ---- */
+
+static PyObject *py_set_blas(PyObject *self, PyObject *arg)
+{
+    if (!PyBool_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "on: expected True or False, got %s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    const int before = rs_blas_get();
+    if (rs_blas_set(arg == Py_True) < 0 && arg == Py_True) {
+        PyErr_SetString(PyExc_ValueError,
+                        "on: this build has no CBLAS backend (built with RNNSCRATCH_BLAS=none)");
+        return NULL;
+    }
+    return PyBool_FromLong(before);
 }
 
 /* ---- the family's tables ---- */
@@ -334,9 +356,13 @@ PyMethodDef rs_util_methods[] = {
      "alternating sizes; returns how many tasks ran twice, not at all, or after "
      "their job ended (0 when the pool is sound). Not for concurrent use."},
     {"get_simd_path", py_get_simd_path, METH_NOARGS,
-     "get_simd_path() -> str: the kernel path in use ('portable', 'avx2' or 'avx512')."},
+     "get_simd_path() -> str: the kernel path in use ('portable', 'avx2', 'avx512' or 'neon')."},
     {"set_simd_path", py_set_simd_path, METH_O,
-     "set_simd_path(name): force a kernel path ('portable', 'avx2', 'avx512' or 'best')."},
+     "set_simd_path(name): force a kernel path ('portable', 'avx2', 'avx512', 'neon' or 'best')."},
+    {"_set_blas", py_set_blas, METH_O,
+     "_set_blas(on) -> bool: for tests and benchmarks. In a CBLAS build (_core.blas), "
+     "whether the large products go to CBLAS (True, the default) or to our kernels; "
+     "returns the previous setting."},
     {"available_simd_paths", py_available_simd_paths, METH_NOARGS,
      "available_simd_paths() -> list of the kernel paths this CPU supports."},
     {NULL, NULL, 0, NULL},

@@ -8,6 +8,8 @@
  *                      (empty under MSVC: it has no per-function targets; its
  *                      intrinsics need none, and the loops that rely on the
  *                      compiler's vectorization are split out, see below)
+ *   RS_ARM_NEON        1 on aarch64 (gcc/clang), where Advanced SIMD is part of
+ *                      the base ISA: the NEON path needs no target attribute
  *   RS_ALIGNED(n)      variable alignment
  *   RS_FORCE_INLINE    static inline, always inlined (always_inline / __forceinline)
  *   RS_SPLIT_TU, RS_TU_PATH, RS_TU_BASE, RS_SIMD_FN: SIMD paths in their own
@@ -45,6 +47,12 @@
 #  define RS_X86_DISPATCH 0
 #  define RS_TARGET_AVX2
 #  define RS_TARGET_AVX512
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__) && defined(__ARM_NEON)
+#  define RS_ARM_NEON 1
+#else
+#  define RS_ARM_NEON 0
 #endif
 
 /* ---- SIMD paths in their own translation units ----
@@ -107,15 +115,20 @@
 #  endif
 #endif
 
-/* Kernel paths, in increasing order of capability. */
+/* Kernel paths. The x86 ones are in increasing order of capability; NEON is
+   the one SIMD path of aarch64 (never available together with the x86 ones). */
 enum rs_path {
     RS_PATH_PORTABLE = 0, /* plain C, any CPU */
     RS_PATH_AVX2 = 1,     /* x86-64 with AVX2 and FMA */
-    RS_PATH_AVX512 = 2    /* x86-64 with AVX-512 F/DQ/VL/BW */
+    RS_PATH_AVX512 = 2,   /* x86-64 with AVX-512 F/DQ/VL/BW */
+    RS_PATH_NEON = 3,     /* aarch64 Advanced SIMD (fused multiply-adds) */
+    RS_PATH_COUNT = 4
 };
 
 /* The best path this CPU supports (detected once). */
 int rs_cpu_best_path(void);
+/* 1 if this CPU (and build) supports the path, else 0. */
+int rs_path_available(int path);
 /* The path in use: the best one unless forced lower by rs_set_path(). */
 int rs_get_path(void);
 /* Force a path (for tests and benchmarks). Returns 0, or -1 when the CPU

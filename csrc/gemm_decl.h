@@ -5,6 +5,12 @@ void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
                  const REAL *B, ptrdiff_t rsb, ptrdiff_t csb, /* (K,N) */
                  REAL *C, ptrdiff_t ldc, int accumulate);     /* (M,N) */
 
+void FN(rs_gemm_epi)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                     const REAL *A, ptrdiff_t rsa, ptrdiff_t csa, /* (M,K) */
+                     const REAL *B, ptrdiff_t rsb, ptrdiff_t csb, /* (K,N) */
+                     REAL *C, ptrdiff_t ldc, int accumulate,      /* (M,N) */
+                     rs_epilogue epi, void *ctx);
+
 size_t FN(rs_gemm_packed_size)(ptrdiff_t K, ptrdiff_t N); /* elements */
 
 void FN(rs_gemm_pack_b)(REAL *Bp, /* (rs_gemm_packed_size(K,N),) */

@@ -337,6 +337,159 @@ enum { FN(nr_avx2) = KNV * VL, FN(mr_avx2) = KMR };
 
 #endif /* RS_X86_DISPATCH */
 
+#if RS_ARM_NEON
+/* ---- NEON (aarch64): 6 rows x 4 q-registers (16 floats / 8 doubles) ----
+ * 24 accumulators + 4 B vectors + 2 (float) or 3 (double) A vectors of the
+ * 32 v-registers. The full tile (mr = 6, A packed or with contiguous
+ * columns) loads the 6 A values of a step as vectors and multiplies by lane
+ * (fmla v.4s, v.4s, v.s[lane]); every other tile (edges, A read along its
+ * rows) is gemm_kern.h with broadcasts. Both are fused multiply-adds, one
+ * chain per C element over k in order from 0 or C: the bits of the x86
+ * SIMD paths. */
+#if RS_F64
+#  define VEC float64x2_t
+#  define VL 2
+#  define V_ZERO() vdupq_n_f64(0.0)
+#  define V_LOAD(p) vld1q_f64(p)
+#  define V_BCAST(x) vdupq_n_f64(x)
+#  define V_FMA(a, b, c) vfmaq_f64(c, a, b)
+#  define V_STORE(p, v) vst1q_f64(p, v)
+#else
+#  define VEC float32x4_t
+#  define VL 4
+#  define V_ZERO() vdupq_n_f32(0.0f)
+#  define V_LOAD(p) vld1q_f32(p)
+#  define V_BCAST(x) vdupq_n_f32(x)
+#  define V_FMA(a, b, c) vfmaq_f32(c, a, b)
+#  define V_STORE(p, v) vst1q_f32(p, v)
+#endif
+/* NEON has no masked loads and stores: a partial vector goes through a
+   zero-padded buffer (edge tiles only) */
+static inline VEC FN(neon_load_part)(const REAL *p, int n)
+{
+    REAL t[VL] = {0};
+    for (int i = 0; i < n; i++)
+        t[i] = p[i];
+    return V_LOAD(t);
+}
+static inline void FN(neon_store_part)(REAL *p, int n, VEC v)
+{
+    REAL t[VL];
+    V_STORE(t, v);
+    for (int i = 0; i < n; i++)
+        p[i] = t[i];
+}
+#define V_MASK_T int
+#define V_MASK(n) (n)
+#define V_LOAD_MASK(p, m) FN(neon_load_part)(p, m)
+#define V_STORE_MASK(p, m, v) FN(neon_store_part)(p, m, v)
+#define KNAME(x) RS_CAT(RS_CAT(x, neonb), RS_SUFFIX)
+#define KHALF 0
+#define KTARGET
+#define KMR 6
+#define KNV 4
+#include "gemm_kern.h"
+enum { FN(nr_neon) = KNV * VL, FN(mr_neon) = KMR };
+
+/* The full 6 x NR tile, A by lane. a(i,p) = a[p*ka + i]. The 24 accumulators
+   are named variables (gcc keeps an array of 24 vectors on the stack). */
+#define NT_ROW(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3)
+#define NT_ALL(X) NT_ROW(X, 0) NT_ROW(X, 1) NT_ROW(X, 2) NT_ROW(X, 3) NT_ROW(X, 4) NT_ROW(X, 5)
+#define NT_DECL(i, v) VEC t##i##v = acc ? V_LOAD(c + i * ldc + v * VL) : V_ZERO();
+#define NT_STORE(i, v) V_STORE(c + i * ldc + v * VL, t##i##v);
+/* NT_A##i is "vector, lane": expanded before the call (clang's lane
+   intrinsics are function-like macros that count their arguments first) */
+#define NT_CALL(f, ...) f(__VA_ARGS__)
+#if RS_F64
+#  define NT_FMA(i, v) t##i##v = NT_CALL(vfmaq_laneq_f64, t##i##v, b##v, NT_A##i);
+#  define NT_A0 a01, 0
+#  define NT_A1 a01, 1
+#  define NT_A2 a23, 0
+#  define NT_A3 a23, 1
+#  define NT_A4 a45, 0
+#  define NT_A5 a45, 1
+#else
+#  define NT_FMA(i, v) t##i##v = NT_CALL(NT_LANE##i, t##i##v, b##v, NT_A##i);
+#  define NT_LANE0 vfmaq_laneq_f32
+#  define NT_LANE1 vfmaq_laneq_f32
+#  define NT_LANE2 vfmaq_laneq_f32
+#  define NT_LANE3 vfmaq_laneq_f32
+#  define NT_LANE4 vfmaq_lane_f32
+#  define NT_LANE5 vfmaq_lane_f32
+#  define NT_A0 a03, 0
+#  define NT_A1 a03, 1
+#  define NT_A2 a03, 2
+#  define NT_A3 a03, 3
+#  define NT_A4 a45, 0
+#  define NT_A5 a45, 1
+#endif
+static void FN(tile_neon)(ptrdiff_t kc, const REAL *RS_RESTRICT a, ptrdiff_t ka,
+                          const REAL *RS_RESTRICT b, ptrdiff_t ldb,
+                          REAL *RS_RESTRICT c, ptrdiff_t ldc, int acc)
+{
+    NT_ALL(NT_DECL)
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const VEC b0 = V_LOAD(b), b1 = V_LOAD(b + VL), b2 = V_LOAD(b + 2 * VL),
+                  b3 = V_LOAD(b + 3 * VL);
+#if RS_F64
+        const float64x2_t a01 = vld1q_f64(a), a23 = vld1q_f64(a + 2), a45 = vld1q_f64(a + 4);
+#else
+        const float32x4_t a03 = vld1q_f32(a);
+        const float32x2_t a45 = vld1_f32(a + 4);
+#endif
+        NT_ALL(NT_FMA)
+        a += ka;
+        b += ldb;
+    }
+    NT_ALL(NT_STORE)
+}
+#undef NT_ROW
+#undef NT_ALL
+#undef NT_DECL
+#undef NT_STORE
+#undef NT_CALL
+#undef NT_FMA
+#undef NT_LANE0
+#undef NT_LANE1
+#undef NT_LANE2
+#undef NT_LANE3
+#undef NT_LANE4
+#undef NT_LANE5
+#undef NT_A0
+#undef NT_A1
+#undef NT_A2
+#undef NT_A3
+#undef NT_A4
+#undef NT_A5
+
+static void FN(kern_neon)(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t kc,
+                          const REAL *a, ptrdiff_t ka, int arow,
+                          const REAL *b, ptrdiff_t ldb,
+                          REAL *c, ptrdiff_t ldc, int acc)
+{
+    if (mr == KMR && nr == KNV * VL && !arow)
+        FN(tile_neon)(kc, a, ka, b, ldb, c, ldc, acc);
+    else
+        FN(kern_neonb)(mr, nr, kc, a, ka, arow, b, ldb, c, ldc, acc);
+}
+#undef KHALF
+#undef KNAME
+#undef KTARGET
+#undef KMR
+#undef KNV
+#undef VEC
+#undef VL
+#undef V_ZERO
+#undef V_LOAD
+#undef V_BCAST
+#undef V_FMA
+#undef V_STORE
+#undef V_MASK_T
+#undef V_MASK
+#undef V_LOAD_MASK
+#undef V_STORE_MASK
+#endif /* RS_ARM_NEON */
+
 /* ---- path geometry ---- */
 
 typedef struct {
@@ -355,6 +508,11 @@ static FN(geom) FN(geom_of)(int path)
     } else if (path == RS_PATH_AVX2) {
         g.mr = FN(mr_avx2); g.nr = FN(nr_avx2);
         g.kern = FN(kern_avx2); g.copy = FN(copy_panel_avx2);
+    }
+#elif RS_ARM_NEON
+    if (path == RS_PATH_NEON) {
+        g.mr = FN(mr_neon); g.nr = FN(nr_neon);
+        g.kern = FN(kern_neon); g.copy = FN(copy_panel_neonb);
     }
 #else
     (void)path;
@@ -530,18 +688,143 @@ static void FN(zero_rows)(ptrdiff_t M, ptrdiff_t N, REAL *C, ptrdiff_t ldc)
             C[i * ldc + j] = 0;
 }
 
-void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
-                 const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
-                 const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
-                 REAL *C, ptrdiff_t ldc, int accumulate)
+#if RS_CBLAS
+/* ---- the CBLAS backend (blas.h) ----
+ * C = [C +] A·B as cblas_?gemm calls, row-major. An operand is described to
+ * CBLAS when one of its strides is 1 and the other a valid leading dimension;
+ * else (and below RS_BLAS_MIN_FLOPS, or with int overflow) the product stays
+ * ours. Our pool splits C into row blocks, one single-threaded CBLAS call
+ * per block (with an epilogue: calls of at most GEMM_BLAS_ROWS rows, each
+ * handed to epi in pieces of GEMM_SMALL_M rows as soon as it is computed).
+ *
+ * Bits: OpenBLAS's sgemm (0.3.21, Zen kernels, measured) rounds an element
+ * differently when it falls in a partial register tile, and how it chunks
+ * the columns depends on N. So C is split by rows only (CBLAS's N, whose
+ * chunking is the same for every block), at multiples of GEMM_BLAS_ALIGN
+ * rows (96 = a multiple of every register-tile height from 2 to 32 and of
+ * 24), which keeps the tiles where a single call would put them: the same
+ * bits for any thread count (tests/test_gemm_threads.py checks it; OpenBLAS
+ * does not promise it). Measured counter-examples: rows split at 16 or 400
+ * changed up to a third of the elements; columns split anywhere, too. A
+ * product with fewer than 2 x 96 rows runs as one call. */
+#define GEMM_BLAS_ALIGN 96   /* blocks start at multiples of this (see below) */
+#define GEMM_BLAS_ROWS 288   /* rows per call with an epilogue (3 x ALIGN) */
+
+typedef struct {
+    ptrdiff_t M, N, K;
+    const REAL *A; ptrdiff_t lda; int ta;
+    const REAL *B; ptrdiff_t ldb; int tb;
+    REAL *C; ptrdiff_t ldc;
+    int acc;
+    rs_epilogue epi; void *ctx;
+} FN(bjob);
+
+/* one operand X(r, c) = X[r*rs + c*cs] of shape (R, Cn): 1 and its leading
+   dimension when CBLAS can read it (trans: 0 NoTrans, 1 Trans), else 0 */
+static int FN(blas_operand)(ptrdiff_t R, ptrdiff_t Cn, ptrdiff_t rs, ptrdiff_t cs,
+                            ptrdiff_t *ld, int *trans)
+{
+    if (cs == 1 && rs >= rs_max(1, Cn) && rs <= INT32_MAX) {
+        *ld = rs; *trans = 0; return 1;
+    }
+    if (rs == 1 && cs >= rs_max(1, R) && cs <= INT32_MAX) {
+        *ld = cs; *trans = 1; return 1;
+    }
+    if (R == 1 && cs == 1) {   /* one row: any row stride */
+        *ld = rs_max(1, Cn); *trans = 0; return 1;
+    }
+    if (Cn == 1 && rs == 1) {  /* one column */
+        *ld = rs_max(1, R); *trans = 1; return 1;
+    }
+    return 0;
+}
+
+/* C rows [m0, m1): one CBLAS call */
+static void FN(blas_block)(const FN(bjob) *J, ptrdiff_t m0, ptrdiff_t m1)
+{
+    const REAL *a = J->A + (J->ta ? m0 : m0 * J->lda);
+#if RS_F64
+    cblas_dgemm(
+#else
+    cblas_sgemm(
+#endif
+        CblasRowMajor, J->ta ? CblasTrans : CblasNoTrans, J->tb ? CblasTrans : CblasNoTrans,
+        (int)(m1 - m0), (int)J->N, (int)J->K, (REAL)1, a, (int)J->lda, J->B, (int)J->ldb,
+        J->acc ? (REAL)1 : (REAL)0, J->C + m0 * J->ldc, (int)J->ldc);
+}
+
+static void FN(blas_task)(void *arg, int t, int nt)
+{
+    const FN(bjob) *J = (const FN(bjob) *)arg;
+    const ptrdiff_t nb = (J->M + GEMM_BLAS_ALIGN - 1) / GEMM_BLAS_ALIGN;
+    const ptrdiff_t m0 = rs_min(J->M, t * nb / nt * GEMM_BLAS_ALIGN);
+    const ptrdiff_t m1 = rs_min(J->M, (t + 1) * nb / nt * GEMM_BLAS_ALIGN);
+    const ptrdiff_t step = J->epi ? GEMM_BLAS_ROWS : rs_max(1, m1 - m0);
+    for (ptrdiff_t i = m0; i < m1; i += step) {
+        const ptrdiff_t i1 = rs_min(m1, i + step);
+        FN(blas_block)(J, i, i1);
+        if (J->epi)
+            for (ptrdiff_t r = i; r < i1; r += GEMM_SMALL_M)
+                J->epi(J->ctx, r, rs_min(i1, r + GEMM_SMALL_M));
+    }
+}
+
+/* 1 when CBLAS computed the product (and ran the epilogue), 0 when it is ours */
+static int FN(blas_run)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                        const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                        const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
+                        REAL *C, ptrdiff_t ldc, int accumulate, rs_epilogue epi, void *ctx)
+{
+    const double flops = 2.0 * (double)M * (double)N * (double)K;
+    if (!rs_blas_get() || flops < RS_BLAS_MIN_FLOPS)
+        return 0;
+    if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || ldc < N || ldc > INT32_MAX)
+        return 0;
+    FN(bjob) J;
+    memset(&J, 0, sizeof J);
+    if (!FN(blas_operand)(M, K, rsa, csa, &J.lda, &J.ta) ||
+        !FN(blas_operand)(K, N, rsb, csb, &J.ldb, &J.tb))
+        return 0;
+    J.M = M; J.N = N; J.K = K; J.A = A; J.B = B; J.C = C; J.ldc = ldc;
+    J.acc = accumulate != 0; J.epi = epi; J.ctx = ctx;
+#if defined(RS_CBLAS_ACCELERATE)
+    /* one call: Accelerate threads itself, and its matrix unit (AMX) is
+       shared by a cluster's cores, so calls from our threads would queue */
+    int nt = 1;
+#else
+    int nt = flops >= GEMM_PAR_FLOPS ? rs_get_num_threads() : 1;
+#endif
+    const ptrdiff_t blocks = (M + GEMM_BLAS_ALIGN - 1) / GEMM_BLAS_ALIGN;
+    if ((ptrdiff_t)nt > blocks)
+        nt = (int)blocks;
+    if (nt < 1)
+        nt = 1;
+    rs_parallel_run(FN(blas_task), &J, nt);
+    return 1;
+}
+#undef GEMM_BLAS_ROWS
+#undef GEMM_BLAS_ALIGN
+#endif /* RS_CBLAS */
+
+void FN(rs_gemm_epi)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                     const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                     const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
+                     REAL *C, ptrdiff_t ldc, int accumulate, rs_epilogue epi, void *ctx)
 {
     if (M <= 0 || N <= 0)
         return;
     if (K <= 0) {
         if (!accumulate)
             FN(zero_rows)(M, N, C, ldc);
+        if (epi)
+            for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
+                epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
         return;
     }
+#if RS_CBLAS
+    if (FN(blas_run)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, epi, ctx))
+        return;
+#endif
     FN(job) J;
     memset(&J, 0, sizeof J);
     J.g = FN(geom_of)(rs_get_path());
@@ -549,7 +832,8 @@ void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     J.A = A; J.rsa = rsa; J.csa = csa;
     J.B = B; J.rsb = rsb; J.csb = csb;
     J.C = C; J.ldc = ldc; J.acc = accumulate != 0;
-    const int nt = FN(plan_tasks)(&J, 0);
+    J.epi = epi; J.ctx = ctx;
+    const int nt = FN(plan_tasks)(&J, epi != NULL);
     J.adirect = FN(a_direct)(&J, nt);
     const ptrdiff_t rows = J.split_m ? (M + nt - 1) / nt : M;
     void *heap = NULL;
@@ -573,6 +857,17 @@ void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     }
     rs_parallel_run(FN(task), &J, nt);
     rs_ws_put(heap);
+    if (!J.split_m && epi) /* column split: rows are final only now */
+        for (ptrdiff_t i = 0; i < M; i += GEMM_SMALL_M)
+            epi(ctx, i, rs_min(M, i + GEMM_SMALL_M));
+}
+
+void FN(rs_gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                 const REAL *A, ptrdiff_t rsa, ptrdiff_t csa,
+                 const REAL *B, ptrdiff_t rsb, ptrdiff_t csb,
+                 REAL *C, ptrdiff_t ldc, int accumulate)
+{
+    FN(rs_gemm_epi)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, NULL, NULL);
 }
 
 /* ---- pre-packed B ---- */
@@ -634,7 +929,7 @@ int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     if (M < 0) M = 0;
     if (h.magic != GEMM_MAGIC || h.elem != (int32_t)sizeof(REAL) ||
         h.K != (int64_t)(K < 0 ? 0 : K) || h.N != (int64_t)(N < 0 ? 0 : N) ||
-        h.path < RS_PATH_PORTABLE || h.path > rs_cpu_best_path())
+        !rs_path_available(h.path))
         return -1;
     if (M == 0)
         return 0;

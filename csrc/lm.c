@@ -8,6 +8,7 @@
 #include "act.h"
 #include "lm.h"
 #include "threads.h"
+#include "blas.h"
 
 static inline ptrdiff_t rs_lm_min(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 

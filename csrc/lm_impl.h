@@ -295,6 +295,9 @@ double FN(affine_softmax_ce_forward)(REAL *G, ptrdiff_t *count, REAL *work, cons
     if ((double)R * (double)V * sizeof(REAL) <= 262144.0) {
         FN(rs_gemm)(R, V, D, x, D, 1, W, rsw, csw, G, V, 0);
         FN(head_rows)(&ctx, 0, R);
+    } else if (rs_blas_get() && 2.0 * (double)R * (double)V * (double)D >= RS_BLAS_MIN_FLOPS) {
+        /* a CBLAS build: the platform BLAS, head_rows on its row blocks */
+        FN(rs_gemm_epi)(R, V, D, x, D, 1, W, rsw, csw, G, V, 0, FN(head_rows), &ctx);
     } else {
         FN(rs_gemm_pack_b)(Wp, D, V, W, rsw, csw);
         FN(rs_gemm_packed)(R, V, D, x, D, 1, Wp, G, V, 0, FN(head_rows), &ctx);

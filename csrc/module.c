@@ -17,6 +17,7 @@
 #include "bindings.h"
 #include "compat.h"
 #include "threads.h"
+#include "blas.h"
 
 static CoreFn *const *const FAMILIES[] = {
     rs_rnn_fns, rs_gated_fns, rs_lm_fns, rs_attention_fns, rs_util_fns,
@@ -86,6 +87,10 @@ static int core_exec(PyObject *m)
 #endif
     if (PyModule_AddStringConstant(m, "build_flags", RS_BUILD_FLAGS) < 0) return -1;
     if (PyModule_AddIntConstant(m, "max_threads", RS_MAX_THREADS) < 0) return -1;
+    rs_blas_init();
+    if (PyModule_AddStringConstant(m, "blas", rs_blas_name()) < 0) return -1;
+    if (PyModule_AddObject(m, "blas_min_flops", PyFloat_FromDouble(RS_BLAS_MIN_FLOPS)) < 0)
+        return -1;
     return 0;
 }
 

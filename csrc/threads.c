@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__APPLE__)
+#  include <sys/types.h>
+#  include <sys/sysctl.h>          /* sysctlbyname: the performance cores */
+#endif
 #include "threads.h"
 
 /* ---- aligned allocation with a small header (size, original pointer) ---- */
@@ -346,6 +350,18 @@ static int default_threads(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 #else
     long n = 1;
+#endif
+#if defined(__APPLE__)
+    /* Apple silicon: the performance cores only. Work is split evenly, so a
+       task on an efficiency core (~1/3 of the speed) would hold up the rest.
+       hw.perflevel0 exists on macOS 12+ (on Intel Macs it is all cores). */
+    {
+        int perf = 0;
+        size_t len = sizeof perf;
+        if (sysctlbyname("hw.perflevel0.physicalcpu", &perf, &len, NULL, 0) == 0 &&
+            perf >= 1 && (n < 1 || perf < n))
+            n = perf;
+    }
 #endif
 #if defined(__linux__) && defined(CPU_COUNT)
     /* the CPUs this process may run on (taskset, a container's cpuset) */

@@ -9,7 +9,8 @@
  *                          one); n <= 0: back to the default.
  *   rs_get_num_threads()   the current limit. Default: the number of online
  *                          CPUs (on Linux: that this process may run on,
- *                          sched_getaffinity), capped by RNNSCRATCH_NUM_THREADS, else by
+ *                          sched_getaffinity; on macOS: the performance
+ *                          cores, hw.perflevel0.physicalcpu), capped by RNNSCRATCH_NUM_THREADS, else by
  *                          OMP_NUM_THREADS, when set (read at first use).
  *   rs_parallel_run(fn, arg, ntasks)
  *                          runs fn(arg, t, ntasks) for every t in [0, ntasks),

@@ -12,7 +12,7 @@ def set_num_threads(n):
 
     The results do not depend on n: every output element is summed by one
     thread in a fixed order. The default is the number of CPUs this process
-    may run on, capped by
+    may run on (on Apple silicon: its performance cores), capped by
     $RNNSCRATCH_NUM_THREADS or else $OMP_NUM_THREADS when set.
     """
     _core.set_num_threads(n)
@@ -35,6 +35,8 @@ def config():
         "threads": _core.get_num_threads(),
         "compiler": _core.compiler,
         "build_flags": _core.build_flags,
+        "blas": getattr(_core, "blas", "none"),
+        "blas_min_flops": getattr(_core, "blas_min_flops", None),
         "numpy": np.__version__,
         "python": sys.version.split()[0],
         "machine": platform.machine(),
@@ -48,6 +50,9 @@ def show_config(file=None):
         f"rnnscratch {c['version']} ({c['extension']})",
         f"kernel path: {c['kernel_path']} (this CPU supports: {', '.join(c['available_paths'])})",
         f"threads: {c['threads']}",
+        "gemm backend: " + ("our kernels (no CBLAS)" if c["blas"] == "none" else
+                            "our kernels; products of >= %.3g flops: CBLAS %s"
+                            % (c["blas_min_flops"], c["blas"])),
         f"compiler: {c['compiler']}",
         f"flags: {c['build_flags']}",
         f"numpy {c['numpy']}, Python {c['python']}, {c['machine']}",

@@ -268,9 +268,12 @@ def _pool_selftest(jobs: int, /) -> int: ...  # for the tests: 0 when the thread
 def _signatures() -> dict: ...  # the C tables of the functions here (csrc/bind_*.c), for the tests
 max_threads: int
 build_flags: str
+blas: str                         # the gemm's CBLAS backend: "none", "openblas (...)", "accelerate"
+blas_min_flops: float             # products of at least this many flops (2MNK) go to it
 
+def _set_blas(on: bool, /) -> bool: ...  # for tests/benchmarks: large products to CBLAS or ours
 def get_simd_path() -> str: ...
-def set_simd_path(name: Literal["portable", "avx2", "avx512", "best"], /) -> None: ...
+def set_simd_path(name: Literal["portable", "avx2", "avx512", "neon", "best"], /) -> None: ...
 def available_simd_paths() -> list: ...
 
 # --- attention (chapter 8; S encoder steps, T decoder steps). hs_enc and

@@ -99,6 +99,17 @@ def core():
     return _core
 
 
+def pytest_configure(config):
+    """RNNSCRATCH_SIMD_PATH=name runs the whole session on that kernel path
+    (the arm64 lane runs its suites once on 'neon' and once on 'portable');
+    tests that iterate the paths still visit each one and restore it."""
+    import os
+    name = os.environ.get("RNNSCRATCH_SIMD_PATH")
+    if name:
+        from rnnscratch import _core
+        _core.set_simd_path(name)  # ValueError names an unknown/unsupported path
+
+
 def _simd_paths():
     from rnnscratch import _core
     return _core.available_simd_paths()
@@ -106,8 +117,9 @@ def _simd_paths():
 
 @pytest.fixture(params=_simd_paths())
 def simd_path(request, core):
-    """Run the test on each SIMD path this CPU offers (test_simd_paths checks
-    that the list holds every path the CPU supports)."""
+    """Run the test on each SIMD path this CPU offers: 'portable' and the x86
+    ones ('avx2', 'avx512') or 'neon' (aarch64); test_simd_paths checks that
+    the list holds every path the CPU supports."""
     before = core.get_simd_path()
     core.set_simd_path(request.param)
     try:

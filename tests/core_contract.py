@@ -123,6 +123,8 @@ CONTROL = (
     Fn("get_num_threads", (), returns_text="int", kind="control"),
     Fn("_pool_selftest", (A("jobs", role="S"),), returns_text="int", kind="control",
        positional_only=True),
+    Fn("_set_blas", (A("on", role="S"),), returns_text="bool", kind="control",
+       positional_only=True),
     Fn("get_simd_path", (), returns_text="str", kind="control"),
     Fn("set_simd_path", (A("name", role="S"),), kind="control", positional_only=True),
     Fn("available_simd_paths", (), returns_text="list", kind="control"),
@@ -188,7 +190,8 @@ def good_arguments(fn, rng, dims=DIMS, mixed=False):
                 from rnnscratch import _core
                 kw[a.name] = {"lr": 0.1, "c1": 0.1, "c2": 0.001, "lr_t": 0.001,
                               "n": _core.get_num_threads(), "jobs": 0,
-                              "name": _core.get_simd_path()}[a.name]
+                              "name": _core.get_simd_path(),
+                              "on": _core.blas != "none"}[a.name]  # the default
             continue
         shape = _shape(a.shape, dims)
         if a.role == "ids":

@@ -125,6 +125,28 @@ def test_num_threads_api(threads):
     assert rnnscratch.get_num_threads() == 2
 
 
+def test_simd_paths_of_this_machine():
+    """aarch64 offers 'neon' (always: it is the base ISA) and no x86 path;
+    x86-64 never offers 'neon'. A path the machine lacks is refused by name."""
+    import platform
+    paths = _core.available_simd_paths()
+    machine = platform.machine().lower()
+    if machine in ("aarch64", "arm64"):
+        assert paths == ["portable", "neon"]
+        missing = ["avx2", "avx512"]
+    else:
+        assert "neon" not in paths
+        missing = ["neon"] + [p for p in ("avx2", "avx512") if p not in paths]
+    old = _core.get_simd_path()
+    try:
+        for p in missing:
+            with pytest.raises(ValueError, match="does not support '%s'" % p):
+                _core.set_simd_path(p)
+            assert _core.get_simd_path() == old
+    finally:
+        _core.set_simd_path(old)
+
+
 def test_simd_path_api():
     paths = _core.available_simd_paths()
     assert paths[0] == "portable"
@@ -156,3 +178,84 @@ def test_show_config(capsys):
     assert "kernel path: " + _core.get_simd_path() in out
     assert f"threads: {rnnscratch.get_num_threads()}" in out
     assert "-O3" in out and "march=native" not in out and "fast-math" not in out
+
+
+def test_blas_switch():
+    """_set_blas: in a CBLAS build (_core.blas != 'none') it switches the large
+    products between CBLAS and our kernels; without one, True is refused."""
+    with pytest.raises(TypeError, match="^on: expected True or False"):
+        _core._set_blas(1)
+    if _core.blas == "none":
+        assert _core._set_blas(False) is False
+        with pytest.raises(ValueError, match="^on: this build has no CBLAS backend"):
+            _core._set_blas(True)
+        assert _core._set_blas(False) is False
+    else:
+        assert _core._set_blas(False) is True
+        assert _core._set_blas(True) is False
+        assert _core._set_blas(True) is True
+
+
+# chapter-6 shapes (TimeLSTM 20x35, D = H = 650; the 10000-word head) and
+# shapes whose rows do not fill the 96-row CBLAS blocks
+BIG_SHAPES = [(700, 2600, 650), (650, 2600, 700), (700, 650, 2600), (197, 1000, 300),
+              (1001, 333, 129)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_products_both_backends(threads, dtype):
+    """Above _core.blas_min_flops a CBLAS build hands the product to CBLAS: it
+    must agree with our kernels within the dot-product error bound and, like
+    them, not change a bit with the thread count (tests the row-block split
+    of csrc/gemm_impl.h). Without CBLAS: our kernels, the same checks."""
+    rng = np.random.default_rng(23)
+    backends = [False] + ([True] if _core.blas != "none" else [])
+    before = _core._set_blas(False)
+    try:
+        for M, N, K in BIG_SHAPES:
+            assert 2.0 * M * N * K >= _core.blas_min_flops
+            a = rng.uniform(-1, 1, (M, K)).astype(dtype)
+            b = rng.uniform(-1, 1, (K, N)).astype(dtype)
+            exact = a.astype(np.float64) @ b.astype(np.float64)
+            bound = (np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)) * tol(dtype, K)
+            for on in backends:
+                _core._set_blas(on)
+                for x in (a, np.asfortranarray(a)):
+                    got = []
+                    for n in (1, 2):
+                        rnnscratch.set_num_threads(n)
+                        got.append(_core.matmul(x, b))
+                    assert np.array_equal(got[0], got[1]), (M, N, K, on)
+                    assert np.all(np.abs(got[0] - exact) <= bound), (M, N, K, on)
+    finally:
+        _core._set_blas(before)
+
+
+def test_head_on_both_backends(threads):
+    """The 10000-word output head (softmax cross-entropy fused on the product's
+    row blocks): CBLAS and our kernels agree to float32 rounding, each is the
+    same for 1 and 2 threads."""
+    rng = np.random.default_rng(29)
+    N, T, D, V = 20, 35, 650, 10000
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    W = (rng.standard_normal((D, V)) * 0.05).astype(np.float32)
+    b = (rng.standard_normal(V) * 0.1).astype(np.float32)
+    ts = rng.integers(0, V, (N, T))
+    backends = [False] + ([True] if _core.blas != "none" else [])
+    before = _core._set_blas(False)
+    res = {}
+    try:
+        for on in backends:
+            _core._set_blas(on)
+            got = []
+            for n in (1, 2):
+                rnnscratch.set_num_threads(n)
+                got.append(_core.affine_softmax_cross_entropy(x, W, ts, b))
+            assert got[0][0] == got[1][0] and np.array_equal(got[0][1], got[1][1]), on
+            res[on] = got[0]
+    finally:
+        _core._set_blas(before)
+    loss, d = res[False]
+    for on, (l2, d2) in res.items():
+        assert abs(l2 - loss) <= 1e-5 * abs(loss)
+        assert np.max(np.abs(d2 - d)) <= 1e-6 * np.max(np.abs(d)) + 1e-9

@@ -5,7 +5,7 @@ import pytest
 from rnnscratch.training.optim import SGD, AdaGrad, Adam, Momentum, clip_grads
 
 
-def setup(dtype=np.float32):
+def make_params(dtype=np.float32):
     rng = np.random.default_rng(0)
     params = [rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal(4).astype(dtype)]
     grads = [[rng.standard_normal(p.shape).astype(dtype) for p in params] for _ in range(3)]
@@ -21,7 +21,7 @@ def run(opt, params, grads_seq):
 
 
 def test_sgd():
-    params, gs = setup()
+    params, gs = make_params()
     expect = [p.copy() for p in params]
     for g in gs:
         for e, gi in zip(expect, g):
@@ -33,7 +33,7 @@ def test_sgd():
 
 
 def test_momentum():
-    params, gs = setup(np.float64)
+    params, gs = make_params(np.float64)
     expect = [p.copy() for p in params]
     v = [np.zeros_like(p) for p in params]
     for g in gs:
@@ -46,7 +46,7 @@ def test_momentum():
 
 
 def test_adagrad():
-    params, gs = setup(np.float64)
+    params, gs = make_params(np.float64)
     expect = [p.copy() for p in params]
     h = [np.zeros_like(p) for p in params]
     for g in gs:
@@ -59,7 +59,7 @@ def test_adagrad():
 
 
 def test_adam():
-    params, gs = setup(np.float64)
+    params, gs = make_params(np.float64)
     expect = [p.copy() for p in params]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
@@ -76,7 +76,7 @@ def test_adam():
     for p, e in zip(params, expect):
         np.testing.assert_allclose(p, e, rtol=1e-12)
     # float32 parameters stay float32
-    p32, g32 = setup(np.float32)
+    p32, g32 = make_params(np.float32)
     run(Adam(), p32, g32)
     assert all(p.dtype == np.float32 for p in p32)
 

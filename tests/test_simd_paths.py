@@ -34,13 +34,17 @@ def _cpu_flags():
 
 def expected_paths():
     machine = platform.machine().lower()
-    flags = _cpu_flags()
     paths = ["portable"]
     if machine in ("x86_64", "amd64"):
+        flags = _cpu_flags()
         if {"avx2", "fma"} <= flags:
             paths.append("avx2")
             if {"avx512f", "avx512dq", "avx512vl", "avx512bw"} <= flags:
                 paths.append("avx512")
+    elif machine in ("aarch64", "arm64"):
+        # Advanced SIMD is part of the aarch64 base ISA (no flag to read: under
+        # qemu user emulation /proc/cpuinfo is the host's)
+        paths.append("neon")
     return paths
 
 
