@@ -3,7 +3,7 @@
     python .ci/wheel_tests.py PROJECT_DIR [pytest arguments...]
 
 Run by cibuildwheel's test-command on every wheel and by .ci/wheel.sh. It
-copies the parts of PROJECT_DIR the tests read (tests/, notebooks/, README.md,
+copies the parts of PROJECT_DIR the tests read (tests/, notebooks/, the READMEs, BENCHMARKS.md,
 pyproject.toml; not rnnscratch/) into a temporary folder, so that neither
 pytest nor the subprocesses the tests start (PYTHONPATH = that folder) can
 import the sources; checks that `rnnscratch` and its compiled core come from
@@ -35,7 +35,8 @@ def main(argv):
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(tmp, name),
                                 ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for name in ("README.md", "pyproject.toml"):
+        for name in ("README.md", "README.ja.md", "BENCHMARKS.md", "CONTRIBUTING.md",
+                     "pyproject.toml"):
             if os.path.isfile(os.path.join(project, name)):
                 shutil.copy2(os.path.join(project, name), tmp)
         where = subprocess.run(

@@ -778,8 +778,8 @@ def test_backward_failing_in_a_middle_layer_changes_nothing(cls, size, attr, how
 
 def test_the_guard_is_written_once():
     """issue 20: one 'snapshot __dict__, restore on error' guard in rnnscratch/."""
-    hits = []
-    for root, _, names in os.walk(os.path.join(REPO, "rnnscratch")):
+    hits = []  # the imported package's sources (a checkout's, or an installed wheel's)
+    for root, _, names in os.walk(os.path.dirname(os.path.abspath(rnnscratch.__file__))):
         for n in names:
             if n.endswith(".py"):
                 text = open(os.path.join(root, n), encoding="utf-8").read()
