@@ -131,32 +131,37 @@ static int check_writeable(PyArrayObject *a, const char *name)
 
 CORE_FN(sgd_update,
     .kernel = "sgd_update",
-    .args = {ANY_ARRAY("param", ROLE_OUTPUT), ANY_ARRAY("grad", ROLE_INPUT), FLOAT_ARG("lr")},
+    .args = {ANY_ARRAY("param", ROLE_OUTPUT), ANY_ARRAY("grad", ROLE_INPUT), FLOAT_ARG("lr"),
+             FLOAT_DEFAULT("scale", 1.0)},
     .doc = "param -= lr * grad, in place, in one pass: the same numbers as NumPy's\n"
            "`param -= lr * grad` with lr a Python float (lr rounded to the arrays' dtype,\n"
-           "the product rounded, then the difference). param and grad: C-contiguous\n"
-           "float32 or float64 arrays of the same shape and dtype; param writeable;\n"
-           "grad may be param itself but must not partly overlap it.");
+           "the product rounded, then the difference). With scale != 1 (a gradient\n"
+           "clip's rate), grad *= scale first, in place, in the same pass: NumPy's\n"
+           "`grad *= scale; param -= lr * grad` for scale of the arrays' dtype. param\n"
+           "and grad: C-contiguous float32 or float64 arrays of the same shape and\n"
+           "dtype; param (and grad when scaled) writeable; grad may be param itself\n"
+           "but must not partly overlap it.");
 
 static PyObject *sgd_update_body(Call *c)
 {
     /* lr was converted first (its __float__ may run code); then the arrays are
        checked, and nothing else runs before the kernel */
     PyArrayObject *a[2];
-    if (check_update_arrays(c, a, 2) < 0 || check_writeable(a[0], "param") < 0)
+    const double scale = call_float(c, "scale");
+    if (check_update_arrays(c, a, 2) < 0 || check_writeable(a[0], "param") < 0 ||
+        (scale != 1.0 && check_writeable(a[1], "grad") < 0))
         return NULL;
     if (PyArray_DATA(a[0]) != PyArray_DATA(a[1]) && args_overlap(a[0], a[1])) {
         PyErr_SetString(PyExc_ValueError, "grad: partly overlaps param");
         return NULL;
     }
     const npy_intp n = PyArray_SIZE(a[0]);
-    void *pp = PyArray_DATA(a[0]);
-    const void *gg = PyArray_DATA(a[1]);
+    void *pp = PyArray_DATA(a[0]), *gg = PyArray_DATA(a[1]);
     const double lr = call_float(c, "lr");
     const int f32 = PyArray_TYPE(a[0]) == NPY_FLOAT;
     Py_BEGIN_ALLOW_THREADS
-    if (f32) sgd_update_f32(pp, gg, lr, n);
-    else sgd_update_f64(pp, gg, lr, n);
+    if (f32) sgd_update_f32(pp, gg, lr, scale, n);
+    else sgd_update_f64(pp, gg, lr, scale, n);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
@@ -171,22 +176,26 @@ CORE_FN(adam_update,
         FLOAT_ARG("c1"),
         FLOAT_ARG("c2"),
         FLOAT_ARG("lr_t"),
+        FLOAT_DEFAULT("scale", 1.0),
     },
     .doc = "The book's Adam step for one array, in place, in one pass:\n"
            "m += c1 * (grad - m); v += c2 * (grad**2 - v);\n"
            "param -= lr_t * m / (sqrt(v) + 1e-7), with NumPy's numbers for those\n"
            "expressions when c1, c2 are Python floats and lr_t a NumPy float64 (the\n"
            "moments in the arrays' dtype, the step in float64 rounded into param).\n"
+           "With scale != 1 (a gradient clip's rate), grad *= scale first, in place,\n"
+           "in the same pass (NumPy's numbers for scale of the arrays' dtype).\n"
            "The four arrays: C-contiguous, aligned, float32 or float64 of one dtype and\n"
            "shape; param, m, v writeable; no two of them overlapping.");
 
 static PyObject *adam_update_body(Call *c)
 {
     PyArrayObject *a[4];
+    const double scale = call_float(c, "scale");
     if (check_update_arrays(c, a, 4) < 0) return NULL;
     for (int i = 0; i < 4; i++) {
         const char *name = c->fn->args[i].name;
-        if (i != 1 && check_writeable(a[i], name) < 0) return NULL;
+        if ((i != 1 || scale != 1.0) && check_writeable(a[i], name) < 0) return NULL;
         for (int j = 0; j < i; j++)
             if (PyArray_SIZE(a[0]) > 0 && args_overlap(a[i], a[j])) {
                 PyErr_Format(PyExc_ValueError, "%s: overlaps %s", name, c->fn->args[j].name);
@@ -195,12 +204,12 @@ static PyObject *adam_update_body(Call *c)
     }
     const npy_intp n = PyArray_SIZE(a[0]);
     void *pp = PyArray_DATA(a[0]), *mm = PyArray_DATA(a[2]), *vv = PyArray_DATA(a[3]);
-    const void *gg = PyArray_DATA(a[1]);
+    void *gg = PyArray_DATA(a[1]);
     const double c1 = call_float(c, "c1"), c2 = call_float(c, "c2"), lr_t = call_float(c, "lr_t");
     const int f32 = PyArray_TYPE(a[0]) == NPY_FLOAT;
     Py_BEGIN_ALLOW_THREADS
-    if (f32) adam_update_f32(pp, gg, mm, vv, c1, c2, lr_t, n);
-    else adam_update_f64(pp, gg, mm, vv, c1, c2, lr_t, n);
+    if (f32) adam_update_f32(pp, gg, mm, vv, c1, c2, lr_t, scale, n);
+    else adam_update_f64(pp, gg, mm, vv, c1, c2, lr_t, scale, n);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
@@ -266,6 +275,58 @@ static PyObject *py_pool_selftest(PyObject *self, PyObject *arg)
     bad = rs_pool_selftest(jobs);
     Py_END_ALLOW_THREADS
     return PyLong_FromLong(bad);
+}
+
+static PyObject *py_cpu_topology(PyObject *self, PyObject *noargs)
+{
+    int logical, cores;
+    rs_cpu_topology(&logical, &cores);
+    return Py_BuildValue("(ii)", logical, cores);
+}
+
+/* _pool_timing(jobs, gap_us) -> (threads, wake_us, trip_us) */
+static PyObject *py_pool_timing(PyObject *self, PyObject *args)
+{
+    PyObject *ojobs, *ogap;
+    if (!PyArg_UnpackTuple(args, "_pool_timing", 2, 2, &ojobs, &ogap)) return NULL;
+    long jobs;
+    if (parse_long(ojobs, "jobs", LONG_MIN, LONG_MAX, &jobs) < 0) return NULL;
+    if (jobs < 0 || jobs > 1000000) {
+        PyErr_Format(PyExc_ValueError, "jobs: expected a count from 0 to 1000000, got %ld", jobs);
+        return NULL;
+    }
+    const double gap = PyFloat_AsDouble(ogap);
+    if (gap == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "gap_us: expected a number, got %s", Py_TYPE(ogap)->tp_name);
+        return NULL;
+    }
+    if (!(gap >= 0 && gap <= 1e6)) {
+        PyErr_Format(PyExc_ValueError, "gap_us: expected microseconds from 0 to 1e6, got %R", ogap);
+        return NULL;
+    }
+    double *buf = PyMem_Malloc((size_t)(jobs ? jobs : 1) * 2 * sizeof(double));
+    if (!buf) return PyErr_NoMemory();
+    int nt;
+    Py_BEGIN_ALLOW_THREADS
+    nt = rs_pool_timing(jobs, (long long)(gap * 1e3), buf, buf + jobs);
+    Py_END_ALLOW_THREADS
+    PyObject *wake = PyList_New(jobs), *trip = PyList_New(jobs), *res = NULL;
+    if (wake && trip) {
+        long j = 0;
+        for (; j < jobs; j++) {
+            PyObject *a = PyFloat_FromDouble(buf[j] / 1e3), *b = PyFloat_FromDouble(buf[jobs + j] / 1e3);
+            if (!a || !b) { Py_XDECREF(a); Py_XDECREF(b); break; }
+            PyList_SET_ITEM(wake, j, a);
+            PyList_SET_ITEM(trip, j, b);
+        }
+        if (j == jobs)
+            res = Py_BuildValue("(iOO)", nt, wake, trip);
+    }
+    Py_XDECREF(wake);
+    Py_XDECREF(trip);
+    PyMem_Free(buf);
+    return res;
 }
 
 /* ---- kernel paths (for tests and benchmarks) ---- */
@@ -355,6 +416,14 @@ PyMethodDef rs_util_methods[] = {
      "_pool_selftest(jobs) -> int: for the tests. Runs `jobs` thread-pool jobs of "
      "alternating sizes; returns how many tasks ran twice, not at all, or after "
      "their job ended (0 when the pool is sound). Not for concurrent use."},
+    {"_cpu_topology", py_cpu_topology, METH_NOARGS,
+     "_cpu_topology() -> tuple: (logical, cores), the CPUs this process may run on and the "
+     "physical cores among them (the default thread count is the cores)."},
+    {"_pool_timing", py_pool_timing, METH_VARARGS,
+     "_pool_timing(jobs, gap_us) -> tuple: (threads, wake_us, trip_us), for the benchmark. Runs "
+     "`jobs` empty thread-pool jobs (one task per thread) gap_us apart; per job how late "
+     "the slowest worker started and the fork/join round trip, in microseconds. Not for "
+     "concurrent use."},
     {"get_simd_path", py_get_simd_path, METH_NOARGS,
      "get_simd_path() -> str: the kernel path in use ('portable', 'avx2', 'avx512' or 'neon')."},
     {"set_simd_path", py_set_simd_path, METH_O,

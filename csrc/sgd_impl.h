@@ -1,21 +1,56 @@
 /* sgd_impl.h -- the SGD and Adam steps (sgd.h), a template (template.h) instantiated by sgd.c. */
 #if RS_TU_BASE
-void FN(sgd_update)(REAL *param, const REAL *grad, double lr, ptrdiff_t n)
+/* elements [i0, i1): grad *= s first when scaling (the clip's rescale, rounded
+   and written back), then param -= a * grad. No restrict: grad == param is
+   allowed (each element read, then written). */
+static void FN(sgd_range)(REAL *param, REAL *grad, REAL a, REAL s, int scale,
+                          ptrdiff_t i0, ptrdiff_t i1)
 {
-    /* no restrict: grad == param is allowed (each element read, then written) */
-    const REAL a = (REAL)lr;
-    for (ptrdiff_t i = 0; i < n; i++) param[i] = param[i] - a * grad[i];
+    if (scale)
+        for (ptrdiff_t i = i0; i < i1; i++) {
+            const REAL g = grad[i] * s;
+            grad[i] = g;
+            param[i] = param[i] - a * g;
+        }
+    else
+        for (ptrdiff_t i = i0; i < i1; i++) param[i] = param[i] - a * grad[i];
+}
+
+typedef struct {
+    REAL *p, *g;
+    REAL a, s;
+    int scale;
+    ptrdiff_t n;
+} FN(sgd_job);
+
+static void FN(sgd_task)(void *arg, int t, int nt)
+{
+    const FN(sgd_job) *J = (const FN(sgd_job) *)arg;
+    ptrdiff_t i0, i1;
+    sgd_split(J->n, t, nt, &i0, &i1);
+    FN(sgd_range)(J->p, J->g, J->a, J->s, J->scale, i0, i1);
+}
+
+void FN(sgd_update)(REAL *param, REAL *grad, double lr, double scale, ptrdiff_t n)
+{
+    FN(sgd_job) J = {param, grad, (REAL)lr, (REAL)scale, scale != 1.0, n};
+    rs_parallel_run(FN(sgd_task), &J, sgd_threads(n));
 }
 #endif
 
 /* elements [i0, i1) of the Adam step; every operation rounded as NumPy's */
-SGD_INLINE void FN(adam_body)(REAL *RS_RESTRICT p, const REAL *RS_RESTRICT g, REAL *RS_RESTRICT m,
+SGD_INLINE void FN(adam_body)(REAL *RS_RESTRICT p, REAL *RS_RESTRICT g, REAL *RS_RESTRICT m,
                            REAL *RS_RESTRICT v, double c1, double c2, double lr_t,
-                           ptrdiff_t i0, ptrdiff_t i1)
+                           double scale, ptrdiff_t i0, ptrdiff_t i1)
 {
-    const REAL a1 = (REAL)c1, a2 = (REAL)c2, eps = (REAL)1e-7;
+    const REAL a1 = (REAL)c1, a2 = (REAL)c2, eps = (REAL)1e-7, sc = (REAL)scale;
+    const int scaling = scale != 1.0;
     for (ptrdiff_t i = i0; i < i1; i++) {
-        const REAL gi = g[i];
+        REAL gi = g[i];
+        if (scaling) {                     /* g *= scale: the clip's rescale */
+            gi = gi * sc;
+            g[i] = gi;
+        }
         REAL t = gi - m[i];
         t = t * a1;
         const REAL mi = m[i] + t;          /* m += c1 * (g - m) */
@@ -36,58 +71,52 @@ SGD_INLINE void FN(adam_body)(REAL *RS_RESTRICT p, const REAL *RS_RESTRICT g, RE
 /* the same loop compiled for each SIMD path (no contraction: same bits on all;
    split builds: in csrc/simd/sgd_*.c, see compat.h) */
 #if RS_X86_DISPATCH
-RS_SIMD_FN(AVX512, void, FN(adam_avx512), (REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
-                                           double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1))
+RS_SIMD_FN(AVX512, void, FN(adam_avx512), (REAL *p, REAL *g, REAL *m, REAL *v, double c1,
+                                           double c2, double lr_t, double scale, ptrdiff_t i0,
+                                           ptrdiff_t i1))
 {
-    FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
+    FN(adam_body)(p, g, m, v, c1, c2, lr_t, scale, i0, i1);
 }
-RS_SIMD_FN(AVX2, void, FN(adam_avx2), (REAL *p, const REAL *g, REAL *m, REAL *v, double c1,
-                                       double c2, double lr_t, ptrdiff_t i0, ptrdiff_t i1))
+RS_SIMD_FN(AVX2, void, FN(adam_avx2), (REAL *p, REAL *g, REAL *m, REAL *v, double c1,
+                                       double c2, double lr_t, double scale, ptrdiff_t i0,
+                                       ptrdiff_t i1))
 {
-    FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
+    FN(adam_body)(p, g, m, v, c1, c2, lr_t, scale, i0, i1);
 }
 #endif
 #if RS_TU_BASE
-static void FN(adam_range)(REAL *p, const REAL *g, REAL *m, REAL *v, double c1, double c2,
-                           double lr_t, ptrdiff_t i0, ptrdiff_t i1)
+static void FN(adam_range)(REAL *p, REAL *g, REAL *m, REAL *v, double c1, double c2,
+                           double lr_t, double scale, ptrdiff_t i0, ptrdiff_t i1)
 {
 #if RS_X86_DISPATCH
     switch (rs_get_path()) {
-    case RS_PATH_AVX512: FN(adam_avx512)(p, g, m, v, c1, c2, lr_t, i0, i1); return;
-    case RS_PATH_AVX2: FN(adam_avx2)(p, g, m, v, c1, c2, lr_t, i0, i1); return;
+    case RS_PATH_AVX512: FN(adam_avx512)(p, g, m, v, c1, c2, lr_t, scale, i0, i1); return;
+    case RS_PATH_AVX2: FN(adam_avx2)(p, g, m, v, c1, c2, lr_t, scale, i0, i1); return;
     default: break;
     }
 #endif
-    FN(adam_body)(p, g, m, v, c1, c2, lr_t, i0, i1);
+    FN(adam_body)(p, g, m, v, c1, c2, lr_t, scale, i0, i1);
 }
 
 typedef struct {
-    REAL *p; const REAL *g; REAL *m, *v;
-    double c1, c2, lr_t;
+    REAL *p, *g, *m, *v;
+    double c1, c2, lr_t, scale;
     ptrdiff_t n;
 } FN(adam_job);
 
 static void FN(adam_task)(void *arg, int t, int nt)
 {
     const FN(adam_job) *J = (const FN(adam_job) *)arg;
-    /* split at multiples of 16 elements (whole cache lines) */
-    const ptrdiff_t blocks = (J->n + 15) / 16;
-    const ptrdiff_t i0 = SGD_MIN(J->n, blocks * t / nt * 16);
-    const ptrdiff_t i1 = SGD_MIN(J->n, blocks * (t + 1) / nt * 16);
-    FN(adam_range)(J->p, J->g, J->m, J->v, J->c1, J->c2, J->lr_t, i0, i1);
+    ptrdiff_t i0, i1;
+    sgd_split(J->n, t, nt, &i0, &i1);
+    FN(adam_range)(J->p, J->g, J->m, J->v, J->c1, J->c2, J->lr_t, J->scale, i0, i1);
 }
 
-void FN(adam_update)(REAL *param, const REAL *grad, REAL *m, REAL *v, double c1, double c2,
-                     double lr_t, ptrdiff_t n)
+void FN(adam_update)(REAL *param, REAL *grad, REAL *m, REAL *v, double c1, double c2,
+                     double lr_t, double scale, ptrdiff_t n)
 {
-    FN(adam_job) J = {param, grad, m, v, c1, c2, lr_t, n};
-    /* elementwise: the split never changes a bit; below ~128K elements one
-       thread is faster than a fork/join */
-    int nt = n >= 131072 ? rs_get_num_threads() : 1;
-    if (nt > 1)
-        rs_parallel_run(FN(adam_task), &J, nt);
-    else
-        FN(adam_range)(param, grad, m, v, c1, c2, lr_t, 0, n);
+    FN(adam_job) J = {param, grad, m, v, c1, c2, lr_t, scale, n};
+    rs_parallel_run(FN(adam_task), &J, sgd_threads(n));
 }
 
 #endif /* RS_TU_BASE */
@@ -143,7 +172,7 @@ RS_SIMD_FN(AVX512, REAL, FN(ssq_avx512), (const REAL *x, ptrdiff_t n)) SGD_SSQ_B
 #undef SGD_SSQ_BODY
 
 #if RS_TU_BASE
-REAL FN(sum_squares)(const REAL *x, ptrdiff_t n)
+static REAL FN(ssq_path)(const REAL *x, ptrdiff_t n)
 {
 #if RS_X86_DISPATCH
     switch (rs_get_path()) {
@@ -153,5 +182,63 @@ REAL FN(sum_squares)(const REAL *x, ptrdiff_t n)
     }
 #endif
     return FN(ssq_portable)(x, n);
+}
+
+/* Large arrays: the top `depth` levels of the pairwise tree are cut into
+   leaves (the same split as above), one task each, and the leaves' sums are
+   added back up the same tree: the same additions in the same order, the
+   same bits for any thread count. */
+typedef struct {
+    const REAL *x;
+    ptrdiff_t off[SSQ_LEAVES], len[SSQ_LEAVES];
+    REAL sum[SSQ_LEAVES];
+    int k;
+} FN(ssq_job);
+
+static void FN(ssq_cut)(FN(ssq_job) *J, ptrdiff_t off, ptrdiff_t n, int depth)
+{
+    if (depth == 0 || n <= 128) {
+        J->off[J->k] = off;
+        J->len[J->k++] = n;
+        return;
+    }
+    ptrdiff_t n2 = n / 2;
+    n2 -= n2 % 8;
+    FN(ssq_cut)(J, off, n2, depth - 1);
+    FN(ssq_cut)(J, off + n2, n - n2, depth - 1);
+}
+
+static REAL FN(ssq_join)(FN(ssq_job) *J, ptrdiff_t n, int depth)
+{
+    if (depth == 0 || n <= 128)
+        return J->sum[J->k++];
+    ptrdiff_t n2 = n / 2;
+    n2 -= n2 % 8;
+    const REAL left = FN(ssq_join)(J, n2, depth - 1);
+    return left + FN(ssq_join)(J, n - n2, depth - 1);
+}
+
+static void FN(ssq_task)(void *arg, int t, int nt)
+{
+    FN(ssq_job) *J = (FN(ssq_job) *)arg;
+    (void)nt;
+    J->sum[t] = FN(ssq_path)(J->x + J->off[t], J->len[t]);
+}
+
+REAL FN(sum_squares)(const REAL *x, ptrdiff_t n)
+{
+    const int nt = sgd_threads(n);
+    if (nt <= 1)
+        return FN(ssq_path)(x, n);
+    FN(ssq_job) J;
+    int depth = 0;
+    while ((1 << depth) < nt && (1 << depth) < SSQ_LEAVES)
+        depth++;
+    J.x = x;
+    J.k = 0;
+    FN(ssq_cut)(&J, 0, n, depth);
+    rs_parallel_run(FN(ssq_task), &J, J.k);
+    J.k = 0;
+    return FN(ssq_join)(&J, n, depth);
 }
 #endif /* RS_TU_BASE */

@@ -333,6 +333,75 @@ static void pool_init(void)
 
 #endif
 
+/* The CPUs this process may run on (logical) and the physical cores they sit
+   on: two hyperthreads of one core share its FMA units, so a second thread
+   there adds little to a product and makes the split uneven. Linux: the
+   affinity mask and each CPU's topology/thread_siblings_list (the smallest
+   sibling names the core); Windows: the processor cores whose mask meets the
+   process' affinity mask; elsewhere cores = logical. */
+#if defined(__linux__) && defined(CPU_COUNT)
+#include <stdio.h>
+static int core_of(int cpu)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cpu;
+    int first = -1;
+    if (fscanf(f, "%d", &first) != 1 || first < 0)
+        first = cpu; /* the list starts with its smallest CPU ("0,64", "0-1") */
+    fclose(f);
+    return first < cpu ? first : cpu;
+}
+#endif
+
+void rs_cpu_topology(int *logical, int *cores)
+{
+    int nl = 0, nc = 0;
+#if RS_WIN32_THREADS
+    DWORD_PTR mine = 0, all = 0;
+    if (!GetProcessAffinityMask(GetCurrentProcess(), &mine, &all))
+        mine = 0;
+    for (DWORD_PTR m = mine; m; m &= m - 1)
+        nl++;
+    DWORD len = 0;
+    GetLogicalProcessorInformation(NULL, &len);
+    SYSTEM_LOGICAL_PROCESSOR_INFORMATION *info = len ? malloc(len) : NULL;
+    if (info && GetLogicalProcessorInformation(info, &len)) {
+        for (DWORD i = 0; i < len / sizeof *info; i++)
+            if (info[i].Relationship == RelationProcessorCore &&
+                (info[i].ProcessorMask & mine))
+                nc++;
+    }
+    free(info);
+#elif defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+        unsigned char seen[CPU_SETSIZE];
+        memset(seen, 0, sizeof seen);
+        for (int c = 0; c < CPU_SETSIZE; c++) {
+            if (!CPU_ISSET(c, &allowed))
+                continue;
+            nl++;
+            int core = core_of(c);
+            if (core >= 0 && core < CPU_SETSIZE && !seen[core]) {
+                seen[core] = 1;
+                nc++;
+            }
+        }
+    }
+#elif defined(_SC_NPROCESSORS_ONLN)
+    nl = (int)sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    if (nl < 1)
+        nl = 1;
+    if (nc < 1 || nc > nl)
+        nc = nl;
+    *logical = nl;
+    *cores = nc;
+}
+
 static int default_threads(void)
 {
 #if RS_WIN32_THREADS
@@ -363,13 +432,14 @@ static int default_threads(void)
             n = perf;
     }
 #endif
-#if defined(__linux__) && defined(CPU_COUNT)
-    /* the CPUs this process may run on (taskset, a container's cpuset) */
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-        long c = CPU_COUNT(&allowed);
-        if (c >= 1 && (n < 1 || c < n))
-            n = c;
+#if (defined(__linux__) && defined(CPU_COUNT)) || RS_WIN32_THREADS
+    /* the cores of the CPUs this process may run on (taskset, a container's
+       cpuset): one thread per core, not per hyperthread */
+    {
+        int nl, nc;
+        rs_cpu_topology(&nl, &nc);
+        if (nc >= 1 && (n < 1 || nc < n))
+            n = nc;
     }
 #endif
     if (n < 1)
@@ -557,6 +627,63 @@ long rs_pool_selftest(long jobs)
     return atomic_load(&selftest_bad);
 }
 
+/* ---- the pool's latencies (python -m rnnscratch bench --only pool) ----
+   `jobs` jobs of one task per thread, `gap_ns` apart. Each task notes when it
+   started and waits (bounded) until every task of its job has started, so
+   each thread runs one. Per job: wake[j] = the last task's start - the time
+   the job was handed over (how late the slowest worker joined), trip[j] =
+   the return of rs_parallel_run - the handover (a fork/join of empty tasks,
+   the per-step barrier's cost). Nanoseconds. Returns the thread count used. */
+typedef struct {
+    long long t0;
+    atomic_llong last;
+    atomic_int started;
+    int n;
+} timing_job;
+
+static void timing_task(void *arg, int t, int n)
+{
+    timing_job *J = arg;
+    (void)t;
+    long long now = now_ns(), prev = atomic_load(&J->last);
+    while (now > prev && !atomic_compare_exchange_weak(&J->last, &prev, now))
+        ;
+    atomic_fetch_add(&J->started, 1);
+    const long long give_up = now + 100000000LL; /* 0.1 s */
+    while (atomic_load(&J->started) < n && now_ns() < give_up)
+        cpu_relax();
+}
+
+static void sleep_ns(long long ns)
+{
+    if (ns <= 0)
+        return;
+#if RS_WIN32_THREADS
+    Sleep((DWORD)((ns + 999999) / 1000000));
+#else
+    struct timespec ts = {(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)};
+    nanosleep(&ts, NULL);
+#endif
+}
+
+int rs_pool_timing(long jobs, long long gap_ns, double *wake, double *trip)
+{
+    const int n = rs_get_num_threads();
+    for (long j = 0; j < jobs; j++) {
+        sleep_ns(gap_ns);
+        timing_job J;
+        J.n = n;
+        atomic_init(&J.started, 0);
+        J.t0 = now_ns();
+        atomic_init(&J.last, J.t0);
+        rs_parallel_run(timing_task, &J, n);
+        const long long t1 = now_ns();
+        wake[j] = (double)(atomic_load(&J.last) - J.t0);
+        trip[j] = (double)(t1 - J.t0);
+    }
+    return n;
+}
+
 #else /* no threads (neither POSIX nor Win32): everything on the calling thread */
 
 static int num_threads_st = 0;
@@ -589,6 +716,19 @@ long rs_pool_selftest(long jobs)
 {
     (void)jobs; /* no pool: every job runs its tasks in order on the caller */
     return 0;
+}
+
+void rs_cpu_topology(int *logical, int *cores)
+{
+    *logical = *cores = 1;
+}
+
+int rs_pool_timing(long jobs, long long gap_ns, double *wake, double *trip)
+{
+    (void)gap_ns; /* no pool: nothing to wake */
+    for (long j = 0; j < jobs; j++)
+        wake[j] = trip[j] = 0;
+    return 1;
 }
 
 void rs_ws_put(void *p)

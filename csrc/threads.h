@@ -64,4 +64,12 @@ void rs_ws_put(void *p);
    ran twice, not at all, or outside their job (0 when the pool is sound) */
 long rs_pool_selftest(long jobs);
 
+/* the CPUs this process may run on and the physical cores among them */
+void rs_cpu_topology(int *logical, int *cores);
+
+/* `jobs` empty jobs of one task per thread, gap_ns apart: per job the
+   latest worker's start and the fork/join round trip after the handover, in
+   ns (wake, trip: `jobs` doubles each); returns the thread count */
+int rs_pool_timing(long jobs, long long gap_ns, double *wake, double *trip);
+
 #endif

@@ -239,6 +239,7 @@ def sgd_update(
     param: NDArray[np.floating],  # float32/float64, C-contiguous, updated in place
     grad: NDArray[np.floating],   # same shape and dtype
     lr: float,
+    scale: float = ...,           # != 1: grad *= scale first, in place (a clip's rate)
 ) -> None: ...
 
 def adam_update(
@@ -249,6 +250,7 @@ def adam_update(
     c1: float,                    # 1 - beta1
     c2: float,                    # 1 - beta2
     lr_t: float,                  # the step size (float64)
+    scale: float = ...,           # != 1: grad *= scale first, in place (a clip's rate)
 ) -> None: ...                    # the book's Adam expressions, bit for bit; no overlaps
 
 def sum_squares(
@@ -265,6 +267,8 @@ def matmul(
 def set_num_threads(n: int, /) -> None: ...
 def get_num_threads() -> int: ...
 def _pool_selftest(jobs: int, /) -> int: ...  # for the tests: 0 when the thread pool is sound
+def _pool_timing(jobs: int, gap_us: float, /) -> tuple: ...  # (threads, wake_us, trip_us): bench --only pool
+def _cpu_topology() -> tuple: ...  # (logical CPUs this process may use, physical cores among them)
 def _signatures() -> dict: ...  # the C tables of the functions here (csrc/bind_*.c), for the tests
 max_threads: int
 build_flags: str

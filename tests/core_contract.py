@@ -123,6 +123,9 @@ CONTROL = (
     Fn("get_num_threads", (), returns_text="int", kind="control"),
     Fn("_pool_selftest", (A("jobs", role="S"),), returns_text="int", kind="control",
        positional_only=True),
+    Fn("_pool_timing", (A("jobs", role="S"), A("gap_us", role="S")), returns_text="tuple",
+       kind="control", positional_only=True),
+    Fn("_cpu_topology", (), returns_text="tuple", kind="control"),
     Fn("_set_blas", (A("on", role="S"),), returns_text="bool", kind="control",
        positional_only=True),
     Fn("get_simd_path", (), returns_text="str", kind="control"),
@@ -189,7 +192,7 @@ def good_arguments(fn, rng, dims=DIMS, mixed=False):
             else:
                 from rnnscratch import _core
                 kw[a.name] = {"lr": 0.1, "c1": 0.1, "c2": 0.001, "lr_t": 0.001,
-                              "n": _core.get_num_threads(), "jobs": 0,
+                              "n": _core.get_num_threads(), "jobs": 0, "gap_us": 0.0,
                               "name": _core.get_simd_path(),
                               "on": _core.blas != "none"}[a.name]  # the default
             continue

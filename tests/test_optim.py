@@ -318,3 +318,170 @@ def test_sum_squares_errors():
         _core.sum_squares(np.zeros(3, np.int64))
     with pytest.raises(ValueError, match=r"x: expected a C-contiguous, aligned array"):
         _core.sum_squares(np.zeros((3, 2), np.float32).T)
+
+
+# ---- the clip fused into the step (clip_and_update, the kernels' scale) ----
+
+def _book_clip(grads, max_norm):
+    """The book's common/util.py clip_grads."""
+    total = 0
+    for g in grads:
+        total += np.sum(g ** 2)
+    total = np.sqrt(total)
+    rate = max_norm / (total + 1e-6)
+    if rate < 1:
+        for g in grads:
+            g *= rate
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", ["SGD", "Adam"])
+@pytest.mark.parametrize("max_norm", [0.25, 5.0, 1e9])
+def test_clip_and_update_is_clip_then_update_bit_for_bit(dtype, threads, kind, max_norm,
+                                                         monkeypatch):
+    """clip_and_update gives the book's clip_grads + update exactly: the same
+    parameters, the same rescaled gradients (and moments), on any thread count,
+    small and large arrays (a large one is split over the threads)."""
+    import types
+
+    import rnnscratch
+    from rnnscratch.training import optim
+    from rnnscratch.training.optim import clip_and_update
+
+    scales = []  # the fused path is the one taken: the kernels get the rate
+
+    def spy(name):
+        real = getattr(optim._core, name)
+
+        def call(*args):
+            scales.append(args[-1])
+            return real(*args)
+        return call
+    monkeypatch.setattr(optim, "_core", types.SimpleNamespace(
+        sgd_update=spy("sgd_update"), adam_update=spy("adam_update"),
+        sum_squares=optim._core.sum_squares))
+
+    rng = np.random.default_rng(11)
+    shapes = [(0,), (1,), (7,), (650, 2600), (3, 5, 17), (300001,)]
+    params = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    want = [p.copy() for p in params]
+    opt_w = SGD(20.0) if kind == "SGD" else Adam(0.01)
+    opt = SGD(20.0) if kind == "SGD" else Adam(0.01)
+    old = rnnscratch.get_num_threads()
+    try:
+        rnnscratch.set_num_threads(threads)
+        for it in range(3):
+            grads = [(rng.standard_normal(s) * 10.0 ** rng.uniform(-3, 1)).astype(dtype)
+                     for s in shapes]
+            gw = [g.copy() for g in grads]
+            _book_clip(gw, max_norm)
+            opt_w.update(want, gw)
+            clip_and_update(opt, params, grads, max_norm)
+            for a, b in zip(grads, gw):
+                np.testing.assert_array_equal(a, b)  # the gradients rescaled as the book's
+            for a, b in zip(params, want):
+                np.testing.assert_array_equal(a, b)
+    finally:
+        rnnscratch.set_num_threads(old)
+    if kind == "Adam":
+        for a, b in zip(opt.m + opt.v, opt_w.m + opt_w.v):
+            np.testing.assert_array_equal(a, b)
+    # the book's update (opt_w) calls the kernels with scale 1; ours carried the rate
+    rated = [s for s in scales if s != 1.0]
+    assert len(scales) == 2 * 3 * len(shapes)
+    if max_norm < 1e9:
+        assert len(rated) == 3 * len(shapes) and all(type(s) is dtype and s < 1 for s in rated)
+    else:
+        assert not rated
+
+
+def test_clip_and_update_other_cases_take_the_two_calls():
+    """float16, views, an array listed twice, another optimizer, the gradient
+    that is the parameter itself: the same numbers as clip_grads then update."""
+    from rnnscratch.training.optim import clip_and_update
+
+    rng = np.random.default_rng(12)
+    base = rng.standard_normal((6, 8)).astype(np.float32)
+    cases = [
+        (lambda: [base.astype(np.float16)], lambda: [base.astype(np.float16) * 3]),
+        (lambda: [base.copy()[:, ::2]], lambda: [rng.standard_normal((6, 4)).astype(np.float32)]),
+    ]
+    for make_p, make_g in cases:
+        for cls in (SGD, Adam, Momentum, AdaGrad):
+            p, g = make_p(), make_g()
+            pw, gw = [a.copy() for a in p], [a.copy() for a in g]
+            _book_clip(gw, 0.5)
+            cls().update(pw, gw)
+            clip_and_update(cls(), p, g, 0.5)
+            for a, b in zip(p + g, pw + gw):
+                np.testing.assert_array_equal(a, b)
+    # one gradient array listed twice: rescaled twice before either update, as the book does
+    g = base * 4
+    p1, p2 = base.copy(), base.copy() + 1
+    gw = g.copy()
+    w1, w2 = p1.copy(), p2.copy()
+    _book_clip([gw, gw], 0.5)
+    SGD(0.1).update([w1, w2], [gw, gw])
+    clip_and_update(SGD(0.1), [p1, p2], [g, g], 0.5)
+    for a, b in ((p1, w1), (p2, w2), (g, gw)):
+        np.testing.assert_array_equal(a, b)
+    # the gradient is the parameter itself
+    p = base.copy() * 5
+    w = p.copy()
+    _book_clip([w], 0.5)
+    SGD(0.1).update([w], [w])
+    clip_and_update(SGD(0.1), [p], [p], 0.5)
+    np.testing.assert_array_equal(p, w)
+
+
+def test_clip_and_update_rejects_the_scratch_call():
+    from rnnscratch.training.optim import clip_and_update
+
+    with pytest.raises(TypeError, match=r"SGD.update\(params, grads\)"):
+        clip_and_update(SGD(), type("L", (), {"W": 1})(), [np.ones(2)], 1.0)
+
+
+def test_update_kernels_scale_errors_change_nothing():
+    """A bad scale, or a read-only gradient that would be rescaled: the error
+    names the argument, no array is written."""
+    from rnnscratch import _core
+
+    p, g = np.ones(4, np.float32), np.full(4, 2, np.float32)
+    m, v = np.zeros(4, np.float32), np.zeros(4, np.float32)
+    with pytest.raises(TypeError, match="scale"):
+        _core.sgd_update(p, g, 0.1, "x")
+    with pytest.raises(TypeError, match="scale"):
+        _core.adam_update(p, g, m, v, 0.1, 0.001, np.float64(1e-3), [0.5])
+    ro = g.copy()
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match=r"grad: the array is read-only"):
+        _core.sgd_update(p, ro, 0.1, 0.5)
+    with pytest.raises(ValueError, match=r"grad: the array is read-only"):
+        _core.adam_update(p, ro, m, v, 0.1, 0.001, np.float64(1e-3), 0.5)
+    assert (p == 1).all() and (g == 2).all() and not m.any() and not v.any()
+    _core.sgd_update(p, ro, 0.5)  # scale 1: the gradient is only read
+    np.testing.assert_array_equal(p, np.zeros(4, np.float32))
+    _core.sgd_update(p, g, 0.5, 0.25)
+    np.testing.assert_array_equal(g, np.full(4, 0.5, np.float32))
+    np.testing.assert_array_equal(p, np.full(4, -0.25, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_squares_same_bits_for_any_thread_count(dtype):
+    """A large array's sum of squares is split over the threads along NumPy's
+    pairwise tree: np.sum(x ** 2) exactly, whatever the thread count."""
+    import rnnscratch
+    from rnnscratch import _core
+
+    rng = np.random.default_rng(13)
+    old = rnnscratch.get_num_threads()
+    try:
+        for n in (131072, 131073, 200003, 1 << 20, 1690000):
+            x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6)).astype(dtype)
+            want = np.sum(x ** 2)
+            for threads in (1, 2, 3, 8):
+                rnnscratch.set_num_threads(threads)
+                assert _core.sum_squares(x) == want, (n, threads)
+    finally:
+        rnnscratch.set_num_threads(old)

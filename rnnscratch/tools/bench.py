@@ -1,29 +1,25 @@
-"""python -m rnnscratch bench: TimeRNN and the language model, measured in one run.
+"""python -m rnnscratch bench: rnnscratch against NumPy, the book's classes and PyTorch, in one run.
 
-TimeRNN: forward+backward of rnnscratch.TimeRNN (C kernels) against
-rnnscratch.reference.TimeRNN (NumPy) and, when importable, torch.nn.RNN on the
-CPU with the same thread count.
-Language model (issue 4): the chapter-5 training loop (SimpleRnnlm, 1000 words,
-batch 10, 5 time steps, SGD 0.1) and one training iteration of
-SimpleRnnlm(10000, 100, 100) at batch 20 x 35 steps (the PTB setting), with the
-compiled layers against the NumPy reference layers, same weights and batches.
-Chapter 6 (issue 14, `--only ch6`): one training iteration of Rnnlm and
-BetterRnnlm at the PTB size against the book's classes and PyTorch, and
-(`--fidelity K`) the per-iteration losses of BetterRnnlm against the book's.
-Seq2seq (issue 15, --only seq2seq): one Adam iteration of Seq2seq on the
-addition data and of AttentionSeq2seq on the dates, batch 128, against the
-book's classes ($RNNSCRATCH_COURSE_DIR) and the NumPy reference models.
-Every figure is a median over repeats after a warm-up; the ratios come from
-this one run on this one machine.
+Every figure comes from interleaved rounds (tools/rounds.py): in each round
+NumPy's float32 2048² matmul, rnnscratch and each peer run back to back; the
+speedups and the share of the matmul rate are medians of per-round values,
+printed with their quartiles [q1-q3]. The first line records the CPU, its
+cores, the SIMD path, the thread count and the load average.
+
+    --only targets   the performance issue's table: each workload with its goal
+    --only rnn       TimeRNN against the NumPy reference and torch.nn.RNN
+    --only gated     TimeLSTM and TimeGRU against the book's classes and torch
+    --only lm        chapter 5: the training loop and a SimpleRnnlm PTB iteration
+    --only ch6       Rnnlm and BetterRnnlm, one PTB iteration, against the book and torch
+    --only seq2seq   Seq2seq (addition) and AttentionSeq2seq (dates), one Adam iteration
+    --only pool      the thread pool's wake-up and fork/join latencies
+The book's classes come from $RNNSCRATCH_COURSE_DIR (or --course-dir); where
+they are absent rnnscratch.reference's NumPy twins stand in, and the line says so.
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
-import sys
-import time
 import types
 
 import numpy as np
@@ -31,165 +27,222 @@ import numpy as np
 from ..models.files import atomic_write
 from . import course
 from .course import find_course_dir
+from .rounds import machine, machine_line, run_rounds, summarize, summary_dict
 
 SIZES = [(10, 5, 100, 100), (20, 35, 100, 100), (20, 35, 650, 650), (64, 100, 1024, 1024)]
+# N, T, D, H: chapter-6 Rnnlm, a BetterRnnlm layer, chapter-8 seq2seq, large
+GATED_SIZES = [(20, 35, 100, 100), (20, 35, 650, 650), (128, 29, 16, 256), (64, 100, 1024, 1024)]
+BOOK_MAX_FLOPS = 2e10  # the book's classes are not timed above this (seconds per call)
+CH6_MODELS = {"Rnnlm": (10000, 100, 100), "BetterRnnlm": (10000, 650, 650)}
 
+
+def rounds_for(quick, rounds=None):
+    return rounds or (3 if quick else 9)
+
+
+# ---- flop counts (forward + backward ≈ 3 × forward) ----
 
 def rnn_flops(N, T, D, H):
-    """Forward 2·N·T·H·(D+H); backward about twice that."""
+    """TimeRNN: forward 2·N·T·H·(D+H); backward about twice that."""
     return 3 * 2 * N * T * H * (D + H)
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def gated_flops(N, T, D, H, G):
+    """TimeLSTM (G=4) / TimeGRU (G=3)."""
+    return 3 * 2 * N * T * G * H * (D + H)
 
 
-def median_time(fn, min_time, min_repeats, warmup=2):
-    # Let the previous contender's idle worker threads (OpenBLAS, OpenMP) stop
-    # spinning first: they would take the core this one's second thread needs.
-    time.sleep(0.3)
-    for _ in range(warmup):
-        fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_repeats or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if len(times) >= 200:
-            break
-    return statistics.median(times)
+def affine_flops(rows, H, V):
+    return 3 * 2 * rows * H * V
 
 
-def make_data(N, T, D, H, dtype, seed=0):
+def lm_flops(name, V, D, H, N=20, T=35):
+    """Rnnlm: one LSTM layer and the output layer; BetterRnnlm: two layers."""
+    layers = 2 if name == "BetterRnnlm" else 1
+    return layers * gated_flops(N, T, D, H, 4) + affine_flops(N * T, H, V)
+
+
+def seq2seq_flops(attention, V, D, H, N, T_in, T_out):
+    """Encoder and decoder LSTMs, the output layer; with attention its two
+    batched products (scores and context: 2·N·T_out·T_in·H each) and the
+    output layer over [context | h]."""
+    f = gated_flops(N, T_in, D, H, 4) + gated_flops(N, T_out, D, H, 4)
+    if attention:
+        return f + 3 * 4 * N * T_out * T_in * H + affine_flops(N * T_out, 2 * H, V)
+    return f + affine_flops(N * T_out, H, V)
+
+
+# ---- the contenders' steps (each call: one forward + backward, or one iteration) ----
+
+def make_data(N, T, D, H, dtype, seed=0, G=1):
     rng = np.random.default_rng(seed)
-    Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
-    Wh = (rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype)
-    b = np.zeros(H, dtype=dtype)
+    Wx = (rng.standard_normal((D, G * H)) / np.sqrt(D)).astype(dtype)
+    Wh = (rng.standard_normal((H, G * H)) / np.sqrt(H)).astype(dtype)
+    b = np.zeros(G * H, dtype=dtype)
     xs = rng.standard_normal((N, T, D)).astype(dtype)
     dhs = rng.standard_normal((N, T, H)).astype(dtype)
     return Wx, Wh, b, xs, dhs
 
 
-def numpy_step(module, Wx, Wh, b, xs, dhs):
-    layer = module.TimeRNN(Wx, Wh, b)
+def layer_step(cls, Wx, Wh, b, xs, dhs):
+    layer = cls(Wx, Wh, b)
 
     def run():
         layer.forward(xs)
         layer.backward(dhs)
-
     return run
 
 
-def torch_step(torch, Wx, Wh, b, xs, dhs):
-    D, H = Wx.shape
+def torch_layer_step(torch, kind, Wx, Wh, b, xs, dhs):
+    """torch.nn.RNN / LSTM / GRU (batch_first) with our weights (RNN) or its own."""
+    D, GH = Wx.shape
+    H = dhs.shape[-1]
     tdtype = torch.float32 if Wx.dtype == np.float32 else torch.float64
-    rnn = torch.nn.RNN(D, H, batch_first=True, nonlinearity="tanh").to(tdtype)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wx.T)))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wh.T)))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
-        rnn.bias_hh_l0.zero_()
-    return _torch_run(torch, rnn, xs, dhs)
-
-
-def _torch_run(torch, module, xs, dhs):
-    """One timed forward + backward of a torch recurrent module (batch_first)."""
+    if kind == "RNN":
+        mod = torch.nn.RNN(D, H, batch_first=True, nonlinearity="tanh").to(tdtype)
+        with torch.no_grad():
+            mod.weight_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wx.T)))
+            mod.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(Wh.T)))
+            mod.bias_ih_l0.copy_(torch.from_numpy(b))
+            mod.bias_hh_l0.zero_()
+    else:
+        mod = getattr(torch.nn, kind)(D, H, batch_first=True).to(tdtype)
     x = torch.from_numpy(xs).requires_grad_(True)
     g = torch.from_numpy(dhs)
 
     def run():
-        module.zero_grad(set_to_none=True)
+        mod.zero_grad(set_to_none=True)
         x.grad = None
-        out, _ = module(x)
+        out, _ = mod(x)
         out.backward(g)
-
     return run
 
 
-def matmul_rate(dtype, min_time, min_repeats):
-    rng = np.random.default_rng(1)
-    a = rng.standard_normal((6400, 1024)).astype(dtype)
-    w = rng.standard_normal((1024, 1024)).astype(dtype)
-    t = median_time(lambda: a @ w, min_time, min_repeats, warmup=1)
-    return 2 * 6400 * 1024 * 1024 / t / 1e9
-
-
-def run_bench(quick=False, threads=None, sizes=None, dtypes=("float32", "float64"), out=print):
+def one_thread(step):
+    """step() on one rnnscratch thread (the per-call thread decision's check)."""
     import rnnscratch
-    from rnnscratch import reference
 
+    def run():
+        n = rnnscratch.get_num_threads()
+        rnnscratch.set_num_threads(1)
+        try:
+            step()
+        finally:
+            rnnscratch.set_num_threads(n)
+    return run
+
+
+def _torch():
     try:
         import torch
     except ImportError:
-        torch = None
+        return None
+    import rnnscratch
+    torch.set_num_threads(rnnscratch.get_num_threads())
+    return torch
+
+
+def book_layers(course_dir=None):
+    """(module with TimeRNN, TimeLSTM and TimeGRU, its name): the book's
+    classes when the course folder is found, else rnnscratch.reference."""
+    course_dir = find_course_dir(course_dir, need=os.path.join("common", "time_layers.py"))
+    if course_dir is not None:
+        return course.load(course_dir, "common.time_layers").time_layers, "the book's classes"
+    from .. import reference
+    return reference, "rnnscratch.reference (no $RNNSCRATCH_COURSE_DIR)"
+
+
+# ---- one workload measured in rounds, printed as one line ----
+
+def measure(label, steps, flops, rounds, out, ours="rnnscratch"):
+    """Time `steps` ({name: step}, ours first) in interleaved rounds; print one
+    line; return the figures (summary_dict) with the per-round times."""
+    times = run_rounds(steps, rounds)
+    s = summarize(times, flops, ours=ours)
+    parts = [f"{n} {sp.fmt('.3g')} ms" for n, sp in s["ms"].items()]
+    line = f"{label}: " + ", ".join(parts)
+    if s["vs"]:
+        line += "; " + ", ".join(f"{sp.fmt('.2f', 'x')} vs {n}" for n, sp in s["vs"].items())
+    if "share" in s:
+        line += (f"; {s['gflops'].fmt('.1f')} GFLOP/s = {s['share'].fmt('.0%')} of the matmul rate "
+                 f"({s['matmul_gflops'].fmt('.0f')} GFLOP/s)")
+    out(line)
+    res = summary_dict(s)
+    res["times_s"] = times
+    return res
+
+
+def _legacy_row(fig, names):
+    """Medians under the old keys (name_ms, speedup_vs_name), beside the spreads."""
+    row = {}
+    for n in names:
+        if n in fig["ms"]:
+            row[f"{n}_ms"] = fig["ms"][n]["median"]
+        if n in fig["vs"]:
+            row[f"speedup_vs_{n}"] = fig["vs"][n]["median"]
+    return row
+
+
+# ---- TimeRNN (--only rnn) ----
+
+def run_bench(quick=False, threads=None, sizes=None, dtypes=("float32", "float64"), out=print,
+              rounds=None):
+    import rnnscratch
+    from rnnscratch import reference
+
     if threads is not None:
         rnnscratch.set_num_threads(threads)
-    nthreads = rnnscratch.get_num_threads()
-    if torch is not None:
-        torch.set_num_threads(nthreads)
-    min_time, min_repeats = (0.2, 3) if quick else (1.0, 7)
-    sizes = sizes or SIZES
-
-    info = {
-        "date": datetime.date.today().isoformat(),
-        "machine": cpu_name(),
-        "cpus": os.cpu_count(),
-        "threads": nthreads,
-        "kernel_path": rnnscratch._core.get_simd_path(),
-        "numpy": np.__version__,
-        "torch": torch.__version__ if torch is not None else None,
-        "python": sys.version.split()[0],
-    }
-    out(f"rnnscratch bench  {info['date']}  {info['machine']}  {nthreads} thread(s)  "
-        f"kernel path {info['kernel_path']}  numpy {info['numpy']}  torch {info['torch'] or '-'}")
-    out("forward+backward of TimeRNN, median of repeats after warm-up, ms; ratios = other / rnnscratch")
-    header = (f"{'N':>3} {'T':>4} {'D':>5} {'H':>5} {'dtype':>8} {'rnnscratch':>11} {'reference':>11} "
-              f"{'torch':>9} {'vs ref':>7} {'vs torch':>9} {'GFLOP/s':>8}")
-    out(header)
+    torch = _torch()
+    info = machine()
+    out("rnnscratch bench  " + machine_line(info))
+    out("TimeRNN forward+backward: ms [quartiles of rounds]; ratios = other / rnnscratch, per round")
     rows = []
     for dtype in dtypes:
-        for (N, T, D, H) in sizes:
+        for (N, T, D, H) in sizes or SIZES:
             data = make_data(N, T, D, H, np.dtype(dtype))
-            t_ours = median_time(numpy_step(rnnscratch, *data), min_time, min_repeats)
-            t_ref = median_time(numpy_step(reference, *data), min_time, min_repeats)
-            t_torch = (median_time(torch_step(torch, *data), min_time, min_repeats)
-                       if torch is not None else None)
-            gflops = rnn_flops(N, T, D, H) / t_ours / 1e9
-            row = dict(N=N, T=T, D=D, H=H, dtype=dtype, rnnscratch_ms=t_ours * 1e3,
-                       reference_ms=t_ref * 1e3,
-                       torch_ms=t_torch * 1e3 if t_torch is not None else None,
-                       speedup_vs_reference=t_ref / t_ours,
-                       speedup_vs_torch=t_torch / t_ours if t_torch is not None else None,
-                       gflops=gflops)
+            steps = {"rnnscratch": layer_step(rnnscratch.TimeRNN, *data),
+                     "reference": layer_step(reference.TimeRNN, *data)}
+            if torch is not None:
+                steps["torch"] = torch_layer_step(torch, "RNN", *data)
+            fig = measure(f"TimeRNN {N}x{T}x{D}x{H} {dtype}", steps, rnn_flops(N, T, D, H),
+                          rounds_for(quick, rounds), out)
+            row = dict(N=N, T=T, D=D, H=H, dtype=dtype, gflops=fig["gflops"]["median"],
+                       share=fig["share"]["median"], spread=fig)
+            row.update(_legacy_row(fig, ("rnnscratch", "reference", "torch")))
             rows.append(row)
-            torch_s = f"{row['torch_ms']:9.3f}" if t_torch is not None else f"{'-':>9}"
-            vs_torch = f"{row['speedup_vs_torch']:8.1f}x" if t_torch is not None else f"{'-':>9}"
-            out(f"{N:>3} {T:>4} {D:>5} {H:>5} {dtype:>8} {row['rnnscratch_ms']:11.3f} "
-                f"{row['reference_ms']:11.3f} {torch_s} {row['speedup_vs_reference']:6.1f}x "
-                f"{vs_torch} {gflops:8.1f}")
-    rates = {}
-    for dtype in dtypes:
-        rates[dtype] = matmul_rate(np.dtype(dtype), min_time, min_repeats)
-        out(f"numpy matmul (6400x1024)@(1024x1024) {dtype}: {rates[dtype]:.1f} GFLOP/s")
-    big = [r for r in rows if (r["N"], r["T"], r["D"], r["H"]) == (64, 100, 1024, 1024)]
-    for r in big:
-        out(f"{r['dtype']} 64x100x1024x1024: rnnscratch at {r['gflops'] / rates[r['dtype']] * 100:.0f}% "
-            f"of numpy's matmul rate")
-    by = {(r["N"], r["T"], r["D"], r["H"], r["dtype"]): r for r in rows}
-    for (N, T, D, H) in sizes:
-        a, b = by.get((N, T, D, H, "float32")), by.get((N, T, D, H, "float64"))
-        if a and b:
-            out(f"float64/float32 time at {N}x{T}x{D}x{H}: {b['rnnscratch_ms'] / a['rnnscratch_ms']:.2f}")
-    return {"info": info, "rows": rows, "numpy_matmul_gflops": rates}
+    return {"info": info, "rows": rows,
+            "numpy_matmul_gflops": {"float32": statistics.median(
+                r["spread"]["matmul_gflops"]["median"] for r in rows)}}
 
+
+# ---- TimeLSTM / TimeGRU (--only gated) ----
+
+def run_gated_bench(quick=False, sizes=None, out=print, rounds=None, course_dir=None):
+    import rnnscratch
+
+    torch = _torch()
+    book, book_name = book_layers(course_dir)
+    out(f"TimeLSTM and TimeGRU, float32 forward+backward; 'book' = {book_name}")
+    rows = []
+    for kind, G in (("LSTM", 4), ("GRU", 3)):
+        for (N, T, D, H) in sizes or GATED_SIZES:
+            data = make_data(N, T, D, H, np.float32, G=G)
+            flops = gated_flops(N, T, D, H, G)
+            steps = {"rnnscratch": layer_step(getattr(rnnscratch, "Time" + kind), *data)}
+            if flops <= BOOK_MAX_FLOPS:
+                steps["book"] = layer_step(getattr(book, "Time" + kind), *data)
+            if torch is not None:
+                steps["torch"] = torch_layer_step(torch, kind, *data)
+            fig = measure(f"Time{kind} {N}x{T}x{D}x{H}", steps, flops,
+                          rounds_for(quick, rounds), out)
+            row = dict(layer="Time" + kind, N=N, T=T, D=D, H=H, gflops=fig["gflops"]["median"],
+                       peak_fraction=fig["share"]["median"], spread=fig)
+            row.update(_legacy_row(fig, ("rnnscratch", "book", "torch")))
+            rows.append(row)
+    return {"book": book_name, "rows": rows}
+
+
+# ---- language models: chapter 5 (--only lm) and chapter 6 (--only ch6) ----
 
 def _lm_corpus(words=None):
     """(ids, description): the Penn Treebank training set when it is on disk
@@ -207,99 +260,78 @@ def _lm_corpus(words=None):
     return (corpus if words is None else corpus[:words]), src
 
 
-def _alternate(contenders, blocks, out_times):
-    """Run each contender's block in turn, `blocks` times, after a pause that
-    lets the other one's idle threads stop spinning; collect its times."""
-    for _ in range(blocks):
-        for name, block in contenders:
-            time.sleep(0.3)
-            out_times[name] += block()
+def _ptb_batches(V, N, T):
+    from ..training.trainer import make_batch
+
+    corpus, src = _lm_corpus()
+    corpus = np.minimum(corpus, V - 1)
+    xs, ts = corpus[:-1], corpus[1:]
+    offsets = np.arange(N) * ((len(corpus) - 1) // N)
+
+    def batch(i):
+        return make_batch(xs, ts, offsets, i * T, T)
+    return batch, src, (len(corpus) - 1) // (N * T)
 
 
-def run_lm_bench(quick=False, out=print):
-    """The two language-model figures of issue 4, compiled vs reference layers."""
+def iteration_step(one, batch):
+    """A step that trains on the next batch each call: one(bx, bt)."""
+    pos = [0]
+
+    def run():
+        bx, bt = batch(pos[0])
+        pos[0] += 1
+        one(bx, bt)
+    return run
+
+
+def sgd_iteration(model, opt):
+    def one(bx, bt):
+        model.forward(bx, bt)
+        model.backward()
+        opt.update(model.params, model.grads)
+    return one
+
+
+def run_lm_bench(quick=False, out=print, rounds=None):
+    """Chapter 5: the training loop's epoch (SimpleRnnlm, 1000 words, batch 10 x
+    5) and one PTB iteration of SimpleRnnlm(10000, 100, 100) at batch 20 x 35,
+    compiled layers against the NumPy reference layers, same weights and batches."""
     from .demo import train_chapter5
     from ..models import SimpleRnnlm
     from ..models.reference import SimpleRnnlm as RefSimpleRnnlm
     from ..training.optim import SGD
-    from ..training.trainer import make_batch
 
     res = {}
-    # 1. the chapter-5 loop: whole epochs of train_chapter5
+    classes = (("rnnscratch", SimpleRnnlm), ("reference", RefSimpleRnnlm))
     corpus, src = _lm_corpus(1000)
     V = int(corpus.max()) + 1
-    models = {}
-    for name, cls in (("rnnscratch", SimpleRnnlm), ("reference", RefSimpleRnnlm)):
+    steps = {}
+    for name, cls in classes:
         np.random.seed(1)
-        models[name] = cls(V, 100, 100)
-    per_block = 2 if quick else 5
-    times = {"rnnscratch": [], "reference": []}
-
-    def epochs(name):
-        return lambda: train_chapter5(models[name], corpus, per_block)[1][1:]
-
-    _alternate([(n, epochs(n)) for n in times], 2 if quick else 6, times)
+        model = cls(V, 100, 100)
+        steps[name] = lambda model=model: train_chapter5(model, corpus, 1)
     iters = (len(corpus) - 1) // 50
-    ch5 = {n: statistics.median(t) for n, t in times.items()}
+    fig = measure(f"chapter-5 loop ({src}, first {len(corpus)} words, V={V}, batch 10 x 5, "
+                  f"{iters} iterations), ms per epoch", steps, None, rounds_for(quick, rounds), out)
     res["chapter5"] = dict(corpus=src, words=len(corpus), V=V, iters_per_epoch=iters,
-                           rnnscratch_ms_per_epoch=ch5["rnnscratch"] * 1e3,
-                           reference_ms_per_epoch=ch5["reference"] * 1e3,
-                           speedup=ch5["reference"] / ch5["rnnscratch"])
-    out(f"chapter-5 loop ({src}, first {len(corpus)} words, V={V}, batch 10 x 5 steps, "
-        f"{iters} iterations/epoch): rnnscratch {ch5['rnnscratch'] * 1e3:.1f} ms/epoch, "
-        f"reference {ch5['reference'] * 1e3:.1f} ms/epoch: {res['chapter5']['speedup']:.1f}x")
+                           rnnscratch_ms_per_epoch=fig["ms"]["rnnscratch"]["median"],
+                           reference_ms_per_epoch=fig["ms"]["reference"]["median"],
+                           speedup=fig["vs"]["reference"]["median"], spread=fig)
 
-    # 2. SimpleRnnlm(10000, 100, 100), batch 20 x 35: one training iteration
-    corpus, src = _lm_corpus()
     V, N, T = 10000, 20, 35
-    corpus = np.minimum(corpus, V - 1)
-    xs, ts = corpus[:-1], corpus[1:]
-    offsets = np.arange(N) * ((len(corpus) - 1) // N)
-    state = {}
-    for name, cls in (("rnnscratch", SimpleRnnlm), ("reference", RefSimpleRnnlm)):
+    batch, src, epoch_iters = _ptb_batches(V, N, T)
+    steps = {}
+    for name, cls in classes:
         np.random.seed(1)
-        state[name] = [cls(V, 100, 100), SGD(0.1), 0]
-    per_block = 3 if quick else 8
-    times = {"rnnscratch": [], "reference": []}
-
-    def iterations(name):
-        def block():
-            model, opt, pos = state[name]
-            out_t = []
-            for i in range(per_block + 1):  # the first one is a warm-up
-                bx, bt = make_batch(xs, ts, offsets, pos, T)
-                pos += T
-                t0 = time.perf_counter()
-                model.forward(bx, bt)
-                model.backward()
-                opt.update(model.params, model.grads)
-                if i:
-                    out_t.append(time.perf_counter() - t0)
-            state[name][2] = pos
-            return out_t
-        return block
-
-    _alternate([(n, iterations(n)) for n in times], 2 if quick else 8, times)
-    it = {n: statistics.median(t) for n, t in times.items()}
-    epoch_iters = (len(corpus) - 1) // (N * T)
-    res["ptb_iteration"] = dict(corpus=src, V=V, N=N, T=T,
-                                rnnscratch_ms=it["rnnscratch"] * 1e3,
-                                reference_ms=it["reference"] * 1e3,
-                                speedup=it["reference"] / it["rnnscratch"],
-                                iters_per_epoch=epoch_iters)
-    out(f"SimpleRnnlm(10000, 100, 100), batch 20 x 35 steps, SGD ({src}): rnnscratch "
-        f"{it['rnnscratch'] * 1e3:.1f} ms/iteration, reference {it['reference'] * 1e3:.1f} "
-        f"ms/iteration: {res['ptb_iteration']['speedup']:.1f}x (one epoch = {epoch_iters} "
-        f"iterations: about {it['rnnscratch'] * epoch_iters:.0f} s vs "
-        f"{it['reference'] * epoch_iters:.0f} s)")
+        steps[name] = iteration_step(sgd_iteration(cls(V, 100, 100), SGD(0.1)), batch)
+    flops = gated_flops(N, T, 100, 100, 1) + affine_flops(N * T, 100, V)
+    fig = measure(f"SimpleRnnlm(10000, 100, 100), batch 20 x 35, SGD ({src}), ms per iteration",
+                  steps, flops, rounds_for(quick, rounds), out)
+    res["ptb_iteration"] = dict(corpus=src, V=V, N=N, T=T, iters_per_epoch=epoch_iters,
+                                rnnscratch_ms=fig["ms"]["rnnscratch"]["median"],
+                                reference_ms=fig["ms"]["reference"]["median"],
+                                speedup=fig["vs"]["reference"]["median"], spread=fig)
     return res
-
-
-# --------------------------------------------------------------------------
-# chapter 6: one training iteration of Rnnlm / BetterRnnlm at the PTB size
-# --------------------------------------------------------------------------
-
-CH6_MODELS = {"Rnnlm": (10000, 100, 100), "BetterRnnlm": (10000, 650, 650)}
 
 
 def _course_dir(course_dir=None):
@@ -314,36 +346,37 @@ def _book_ch6(course_dir):
                                  trainer=b.trainer, util=b.util, SGD=b.optimizer.SGD)
 
 
-def _ch6_step_ours(model, lr=20.0, max_grad=0.25):
-    from ..training.optim import SGD, clip_grads
+def ch6_iteration_ours(model, lr=20.0, max_grad=0.25):
+    """The book's ch06 recipe with rnnscratch's trainer pieces: forward,
+    backward, the tied gradient merged, clip 0.25 and SGD in one pass."""
+    from ..training.optim import SGD, clip_and_update
     from ..training.trainer import params_and_grads
 
     opt = SGD(lr)
 
-    def step(bx, bt):
+    def one(bx, bt):
         loss = model.forward(bx, bt)
         model.backward()
         params, grads = params_and_grads(model)
-        clip_grads(grads, max_grad)
-        opt.update(params, grads)
+        clip_and_update(opt, params, grads, max_grad)
         return loss
-    return step
+    return one
 
 
-def _ch6_step_book(book, model, lr=20.0, max_grad=0.25):
+def ch6_iteration_book(book, model, lr=20.0, max_grad=0.25):
     opt = book.SGD(lr)
 
-    def step(bx, bt):
+    def one(bx, bt):
         loss = model.forward(bx, bt)
         model.backward()
         params, grads = book.trainer.remove_duplicate(model.params, model.grads)
         book.util.clip_grads(grads, max_grad)
         opt.update(params, grads)
         return loss
-    return step
+    return one
 
 
-def _ch6_step_torch(torch, name, V, D, H, lr=20.0, max_grad=0.25):
+def ch6_iteration_torch(torch, name, V, D, H, lr=20.0, max_grad=0.25):
     """The same model in PyTorch (CPU, float32): embedding, LSTM(s), dropout
     and tying as the book's, the state carried (detached) across batches."""
     nn = torch.nn
@@ -370,7 +403,7 @@ def _ch6_step_torch(torch, name, V, D, H, lr=20.0, max_grad=0.25):
     loss_fn = nn.CrossEntropyLoss()
     st = {"state": None}
 
-    def step(bx, bt):
+    def one(bx, bt):
         x = torch.from_numpy(np.ascontiguousarray(bx, dtype=np.int64))
         t = torch.from_numpy(np.ascontiguousarray(bt, dtype=np.int64))
         opt.zero_grad()
@@ -381,23 +414,33 @@ def _ch6_step_torch(torch, name, V, D, H, lr=20.0, max_grad=0.25):
         torch.nn.utils.clip_grad_norm_(net.parameters(), max_grad)
         opt.step()
         return float(loss.detach())
-    return step
+    return one
 
 
-def _ptb_batches(V, N, T):
-    corpus, src = _lm_corpus()
-    corpus = np.minimum(corpus, V - 1)
-    xs, ts = corpus[:-1], corpus[1:]
-    offsets = np.arange(N) * ((len(corpus) - 1) // N)
-    from ..training.trainer import make_batch
+def ch6_steps(name, dims, batch, book, torch, single=False):
+    """{contender: step} for one training iteration of the chapter-6 model."""
+    import rnnscratch
 
-    def batch(i):
-        return make_batch(xs, ts, offsets, i * T, T)
-    return batch, src, (len(corpus) - 1) // (N * T)
+    V, D, H = dims
+    np.random.seed(1)
+    steps = {"rnnscratch": iteration_step(
+        ch6_iteration_ours(getattr(rnnscratch, name)(V, D, H)), batch)}
+    if single:
+        np.random.seed(1)
+        steps["1 thread"] = one_thread(iteration_step(
+            ch6_iteration_ours(getattr(rnnscratch, name)(V, D, H)), batch))
+    if book is not None:
+        np.random.seed(1)
+        steps["book"] = iteration_step(ch6_iteration_book(book, getattr(book, name)(V, D, H)),
+                                       batch)
+    if torch is not None:
+        torch.manual_seed(1)
+        steps["torch"] = iteration_step(ch6_iteration_torch(torch, name, V, D, H), batch)
+    return steps
 
 
 def run_ch6_bench(quick=False, threads=None, course_dir=None, models=("Rnnlm", "BetterRnnlm"),
-                  fidelity=0, out=print, dims=None):
+                  fidelity=0, out=print, dims=None, rounds=None):
     """Chapter 6 (issue 14): one training iteration (forward, backward, merge
     of the tied gradient, clip 0.25, SGD) of Rnnlm(10000, 100, 100) and
     BetterRnnlm(10000, 650, 650) at batch 20 x 35, rnnscratch against the
@@ -408,69 +451,31 @@ def run_ch6_bench(quick=False, threads=None, course_dir=None, models=("Rnnlm", "
     import rnnscratch
 
     dims = dict(CH6_MODELS, **(dims or {}))
-    try:
-        import torch
-    except ImportError:
-        torch = None
     if threads is not None:
         rnnscratch.set_num_threads(threads)
-    nthreads = rnnscratch.get_num_threads()
-    if torch is not None:
-        torch.set_num_threads(nthreads)
+    torch = _torch()
     cdir = _course_dir(course_dir)
     book = _book_ch6(cdir) if cdir else None
     N, T = 20, 35
     batch, src, epoch_iters = _ptb_batches(min(d[0] for d in dims.values()), N, T)
     lstm_cls = rnnscratch.models.base.compiled_layers().TimeLSTM
-    res = {"info": dict(date=datetime.date.today().isoformat(), machine=cpu_name(),
-                        threads=nthreads, corpus=src, N=N, T=T, iters_per_epoch=epoch_iters,
-                        time_lstm=f"{lstm_cls.__module__}.{lstm_cls.__name__}",
-                        torch=torch.__version__ if torch is not None else None),
+    info = machine()
+    res = {"info": dict(info, corpus=src, N=N, T=T, iters_per_epoch=epoch_iters,
+                        time_lstm=f"{lstm_cls.__module__}.{lstm_cls.__name__}"),
            "models": {}}
     out(f"chapter 6: one training iteration (forward, backward, clip 0.25, SGD), batch {N} x {T}, "
-        f"{src}; {nthreads} thread(s); TimeLSTM used: {res['info']['time_lstm']}")
-    if lstm_cls.__module__.startswith("rnnscratch.reference"):
-        out("  (the compiled TimeLSTM is not there yet: rnnscratch's models run the NumPy "
-            "reference TimeLSTM/TimeDropout inside; the figures are not the compiled ones)")
-    per_block, blocks = (2, 2) if quick else (4, 4)
+        f"{src}; " + machine_line(info))
     for name in models:
         V, D, H = dims[name]
-        contenders = []
-        np.random.seed(1)
-        contenders.append(("rnnscratch", _ch6_step_ours(getattr(rnnscratch, name)(V, D, H))))
-        if book is not None:
-            np.random.seed(1)
-            contenders.append(("book", _ch6_step_book(book, getattr(book, name)(V, D, H))))
-        if torch is not None:
-            torch.manual_seed(1)
-            contenders.append(("torch", _ch6_step_torch(torch, name, V, D, H)))
-        pos = {n: 0 for n, _ in contenders}
-        times = {n: [] for n, _ in contenders}
-
-        def block_of(n, step):
-            def block():
-                ts_ = []
-                for i in range(per_block + 1):  # the first one is a warm-up
-                    bx, bt = batch(pos[n])
-                    pos[n] += 1
-                    t0 = time.perf_counter()
-                    step(bx, bt)
-                    if i:
-                        ts_.append(time.perf_counter() - t0)
-                return ts_
-            return block
-
-        _alternate([(n, block_of(n, s)) for n, s in contenders], blocks, times)
-        med = {n: statistics.median(t) * 1e3 for n, t in times.items()}
-        row = {f"{n}_ms": v for n, v in med.items()}
-        for n in med:
-            if n != "rnnscratch":
-                row[f"speedup_vs_{n}"] = med[n] / med["rnnscratch"]
+        fig = measure(f"{name}({V}, {D}, {H})", ch6_steps(name, dims[name], batch, book, torch),
+                      lm_flops(name, V, D, H, N, T), rounds_for(quick, rounds), out)
+        row = _legacy_row(fig, ("rnnscratch", "book", "torch"))
+        row["spread"] = fig
+        row["epoch_minutes"] = row["rnnscratch_ms"] * epoch_iters / 6e4
         res["models"][name] = row
-        parts = [f"{n} {v:.0f} ms" for n, v in med.items()]
-        ratios = [f"{row[k]:.2f}x vs {k[11:]}" for k in row if k.startswith("speedup_vs_")]
-        out(f"{name}({V}, {D}, {H}): " + ", ".join(parts) + ("; " + ", ".join(ratios) if ratios else "")
-            + f"; one epoch ({epoch_iters} iterations) about {med['rnnscratch'] * epoch_iters / 6e4:.0f} min")
+        out(f"  one epoch ({epoch_iters} iterations): rnnscratch about "
+            + ", ".join(f"{n} {row[n + '_ms'] * epoch_iters / 6e4:.0f} min"
+                        for n in ("rnnscratch", "book", "torch") if n + "_ms" in row))
     if fidelity:
         if book is None:
             out("fidelity: needs the book's code (--course-dir or $RNNSCRATCH_COURSE_DIR)")
@@ -492,7 +497,7 @@ def ch6_fidelity(book, iters, batch, out=print, dims=None):
     ours = rnnscratch.BetterRnnlm(V, D, H)
     np.random.seed(1)
     theirs = book.BetterRnnlm(V, D, H)
-    so, sb = _ch6_step_ours(ours), _ch6_step_book(book, theirs)
+    so, sb = ch6_iteration_ours(ours), ch6_iteration_book(book, theirs)
     worst, losses = 0.0, []
     for i in range(iters):
         bx, bt = batch(i)
@@ -508,8 +513,7 @@ def ch6_fidelity(book, iters, batch, out=print, dims=None):
     return {"iterations": iters, "worst_rel_diff": worst, "losses": losses}
 
 
-# seq2seq (chapters 7-8)
-# --------------------------------------------------------------------------
+# ---- seq2seq, chapters 7-8 (--only seq2seq) ----
 
 def book_modules(course_dir=None):
     """The book's ch07.seq2seq, ch08.attention_seq2seq and common.optimizer,
@@ -523,7 +527,7 @@ def book_modules(course_dir=None):
 
 
 def _seq2seq_data(file_name, make, size):
-    """(x, t, description): the book's file when it can be found, else generated."""
+    """(x, t, description, V): the book's file when it can be found, else generated."""
     from ..datasets import sequence
 
     sequence.reset_vocab()
@@ -540,83 +544,192 @@ def _seq2seq_data(file_name, make, size):
     return x, t, src, len(sequence.get_vocab()[0])
 
 
-def run_seq2seq_bench(quick=False, out=print, course_dir=None):
-    """One training iteration (forward, backward, clip_grads(5.0), Adam) of
-    Seq2seq(V, 16, 128) on the addition data and of AttentionSeq2seq(V, 16, 256)
-    on the dates, batch 128, for rnnscratch's models, the book's classes (when
-    $RNNSCRATCH_COURSE_DIR points at them) and rnnscratch.reference's."""
+# label, data file, generator, D, H, class, the book's module, reversed input
+SEQ2SEQ_CASES = {
+    "Seq2seq": ("addition.txt", "make_addition", 16, 128, "seq2seq", False),
+    "AttentionSeq2seq": ("date.txt", "make_dates", 16, 256, "attention_seq2seq", True),
+}
+
+
+def seq2seq_steps(label, N=128, course_dir=None, single=False, out=print):
+    """(steps, flops, description): one Adam iteration (forward, backward,
+    clip_grads(5.0), Adam) of the chapter 7-8 model on its data, for
+    rnnscratch, the book's class (or rnnscratch.reference's twin)."""
     from .. import models
     from ..datasets import sequence
     from ..models import reference
-    from ..training.optim import Adam, clip_grads
+    from ..training.optim import Adam, clip_and_update, clip_grads
 
+    fname, make, D, H, book_mod, reverse = SEQ2SEQ_CASES[label]
+    x, t, src, V = _seq2seq_data(fname, getattr(sequence, make), 50000)
+    if reverse:
+        x = x[:, ::-1]
     book = book_modules(course_dir)
-    res = {"threads": None}
-    try:
-        import rnnscratch
-        res["threads"] = rnnscratch.get_num_threads()
-        res["compiled_TimeLSTM"] = hasattr(rnnscratch, "TimeLSTM")
-        res["compiled_TimeAttention"] = hasattr(rnnscratch, "TimeAttention")
-    except Exception:  # pragma: no cover
-        pass
-    cases = [("Seq2seq", "addition.txt", sequence.make_addition, 16, 128, "Seq2seq",
-              "seq2seq", False),
-             ("AttentionSeq2seq", "date.txt", sequence.make_dates, 16, 256, "AttentionSeq2seq",
-              "attention_seq2seq", True)]
-    N = 128
-    for label, fname, make, D, H, cls_name, book_mod, reverse in cases:
-        x, t, src, V = _seq2seq_data(fname, make, 50000)
-        if reverse:
-            x = x[:, ::-1]
-        contenders = {"rnnscratch": (getattr(models, cls_name), Adam, clip_grads),
-                      "reference": (getattr(reference, cls_name), Adam, clip_grads)}
-        if book is not None:
-            contenders["book"] = (getattr(book[book_mod], cls_name), book["optimizer"].Adam,
-                                  book["util"].clip_grads)
-        state, times = {}, {}
-        for name, (cls, opt, clip) in list(contenders.items()):
-            np.random.seed(1)
-            try:
-                state[name] = [cls(V, D, H), opt(), clip, 0]
-            except ImportError as exc:  # no TimeAttention in this build
-                out(f"{label}: {name} unavailable ({exc})")
-                continue
-            times[name] = []
-        per_block = 2 if quick else 5
 
-        def iterations(name):
-            def block():
-                model, opt, clip, pos = state[name]
-                got = []
-                for i in range(per_block + 1):  # the first one is a warm-up
-                    lo = (pos * N) % (len(x) - N)
-                    bx = np.ascontiguousarray(x[lo:lo + N])
-                    bt = t[lo:lo + N]
-                    pos += 1
-                    t0 = time.perf_counter()
-                    model.forward(bx, bt)
-                    model.backward()
-                    clip(model.grads, 5.0)
-                    opt.update(model.params, model.grads)
-                    if i:
-                        got.append(time.perf_counter() - t0)
-                state[name][3] = pos
-                return got
-            return block
+    def batch(i):
+        lo = (i * N) % (len(x) - N)
+        return np.ascontiguousarray(x[lo:lo + N]), t[lo:lo + N]
 
-        _alternate([(n, iterations(n)) for n in times], 2 if quick else 4, times)
-        ms = {n: statistics.median(v) * 1e3 for n, v in times.items() if v}
-        row = dict(model=label, data=src, V=V, D=D, H=H, N=N, T_in=x.shape[1],
-                   T_out=t.shape[1] - 1, ms=ms)
-        base = "book" if "book" in ms else "reference"
-        if "rnnscratch" in ms:
-            row["speedup_vs_" + base] = ms[base] / ms["rnnscratch"]
+    def ours(model, opt):
+        def one(bx, bt):
+            model.forward(bx, bt)
+            model.backward()
+            clip_and_update(opt, model.params, model.grads, 5.0)
+        return one
+
+    def theirs(model, opt, clip):
+        def one(bx, bt):
+            model.forward(bx, bt)
+            model.backward()
+            clip(model.grads, 5.0)
+            opt.update(model.params, model.grads)
+        return one
+
+    steps = {}
+    np.random.seed(1)
+    steps["rnnscratch"] = iteration_step(ours(getattr(models, label)(V, D, H), Adam()), batch)
+    if single:
+        np.random.seed(1)
+        steps["1 thread"] = one_thread(iteration_step(ours(getattr(models, label)(V, D, H),
+                                                           Adam()), batch))
+    np.random.seed(1)
+    if book is not None:
+        steps["book"] = iteration_step(theirs(getattr(book[book_mod], label)(V, D, H),
+                                              book["optimizer"].Adam(), book["util"].clip_grads),
+                                       batch)
+    else:
+        steps["reference"] = iteration_step(theirs(getattr(reference, label)(V, D, H), Adam(),
+                                                   clip_grads), batch)
+    flops = seq2seq_flops(label == "AttentionSeq2seq", V, D, H, N, x.shape[1], t.shape[1] - 1)
+    desc = f"{label}({V}, {D}, {H}), batch {N}, {x.shape[1]} -> {t.shape[1] - 1} steps, Adam ({src})"
+    return steps, flops, desc
+
+
+def run_seq2seq_bench(quick=False, out=print, course_dir=None, rounds=None):
+    """One training iteration of Seq2seq(V, 16, 128) on the addition data and
+    of AttentionSeq2seq(V, 16, 256) on the dates, batch 128, rnnscratch
+    against the book's classes (else rnnscratch.reference's)."""
+    import rnnscratch
+
+    res = {"threads": rnnscratch.get_num_threads()}
+    for label in SEQ2SEQ_CASES:
+        steps, flops, desc = seq2seq_steps(label, course_dir=course_dir)
+        fig = measure(desc, steps, flops, rounds_for(quick, rounds), out)
+        row = dict(model=label, ms={n: v["median"] for n, v in fig["ms"].items()}, spread=fig)
+        for n, v in fig["vs"].items():
+            row["speedup_vs_" + n] = v["median"]
         res[label] = row
-        parts = ", ".join(f"{n} {v:.1f} ms" for n, v in ms.items())
-        ratio = (f": {row['speedup_vs_' + base]:.1f}x vs {base}"
-                 if "speedup_vs_" + base in row else "")
-        out(f"{label}({V}, {D}, {H}), batch {N}, {x.shape[1]} -> {t.shape[1] - 1} steps, "
-            f"Adam ({src}): {parts}{ratio}")
+    return res
+
+
+# ---- the thread pool (--only pool) ----
+
+def run_pool_bench(jobs=2000, out=print):
+    """The pool's latencies: how late the slowest worker joins a job and the
+    fork/join round trip of empty tasks, for jobs back to back (the workers
+    spinning), 100 µs apart, and 3 ms apart (the workers asleep)."""
+    from .._loader import _core
+
+    res = {}
+    out("thread pool: empty jobs of one task per thread; microseconds: median, 90th, 99th "
+        "percentile, max")
+    for gap in (0, 100, 3000):
+        n = jobs if gap < 1000 else max(50, jobs // 10)
+        nt, wake, trip = _core._pool_timing(n, gap)
+
+        def pct(xs):
+            q = statistics.quantiles(xs, n=100, method="inclusive")
+            return {"median": q[49], "p90": q[89], "p99": q[98], "max": max(xs)}
+        w, t = pct(wake), pct(trip)
+        res[f"gap_{gap}us"] = {"threads": nt, "jobs": n, "wake_us": w, "trip_us": t}
+        f = lambda d: " / ".join(f"{d[k]:.1f}" for k in ("median", "p90", "p99", "max"))  # noqa: E731
+        out(f"  {nt} threads, jobs {gap} us apart ({n}): wake-up {f(w)}; fork/join {f(t)}")
+    return res
+
+
+# ---- the performance issue's table (--only targets) ----
+
+# workload -> (goal share of the matmul rate or None, {peer: goal speedup})
+TARGETS = [
+    ("BetterRnnlm", 0.85, {"torch": 1.2}),
+    ("Rnnlm", 0.70, {"torch": 2.0}),
+    ("TimeLSTM 20x35x650x650", 0.95, {"torch": 1.5}),
+    ("TimeLSTM 64x100x1024x1024", 0.90, {"torch": 1.15}),
+    ("TimeLSTM 20x35x100x100", None, {"torch": 2.0}),
+    ("TimeLSTM 128x29x16x256", None, {"torch": 1.4}),
+    ("Seq2seq", None, {"book": 3.0}),
+    ("AttentionSeq2seq", 0.85, {}),
+    ("TimeRNN 10x5x100x100", None, {"book": 8.0}),
+]
+
+
+def target_steps(name, course_dir=None, out=print):
+    """(steps, flops, description) of one row of TARGETS, with the
+    '1 thread' contender (ours on one thread) beside the peers."""
+    import rnnscratch
+
+    torch = _torch()
+    if name in CH6_MODELS:
+        cdir = _course_dir(course_dir)
+        book = _book_ch6(cdir) if cdir and name == "Rnnlm" else None
+        V, D, H = CH6_MODELS[name]
+        batch, src, _ = _ptb_batches(V, 20, 35)
+        return (ch6_steps(name, (V, D, H), batch, book, torch, single=True),
+                lm_flops(name, V, D, H), f"{name}({V}, {D}, {H}) PTB iteration")
+    if name in SEQ2SEQ_CASES:
+        return seq2seq_steps(name, course_dir=course_dir, single=True, out=out)
+    kind, size = name.split()
+    N, T, D, H = map(int, size.split("x"))
+    G = {"TimeLSTM": 4, "TimeGRU": 3, "TimeRNN": 1}[kind]
+    data = make_data(N, T, D, H, np.float32, G=G)
+    steps = {"rnnscratch": layer_step(getattr(rnnscratch, kind), *data),
+             "1 thread": one_thread(layer_step(getattr(rnnscratch, kind), *data))}
+    if kind == "TimeRNN":
+        book, _ = book_layers(course_dir)
+        steps["book"] = layer_step(book.TimeRNN, *data)
+    if torch is not None and kind != "TimeRNN":
+        steps["torch"] = torch_layer_step(torch, kind[4:], *data)
+    return steps, gated_flops(N, T, D, H, G), f"{name} float32 forward+backward"
+
+
+def run_targets(quick=False, rounds=None, course_dir=None, only=None, out=print):
+    info = machine()
+    out("targets  " + machine_line(info))
+    out("each row: ms [quartiles of rounds]; speedup = peer / ours per round; share = of numpy's "
+        "float32 2048² matmul rate in the same round; '1 thread' = ours on one thread")
+    res = {"info": info, "rows": []}
+    for name, share_goal, vs_goal in TARGETS:
+        if only and name not in only:
+            continue
+        steps, flops, desc = target_steps(name, course_dir=course_dir, out=out)
+        fig = measure(desc, steps, flops, rounds_for(quick, rounds), out)
+        times = fig["times_s"]
+        late = sum(a > b for a, b in zip(times["rnnscratch"], times["1 thread"]))
+        verdict = []
+        if share_goal is not None:
+            got = fig["share"]["median"]
+            verdict.append(f"share {got:.0%} (goal {share_goal:.0%}: "
+                           f"{'met' if got >= share_goal else 'not met'})")
+        for peer, goal in vs_goal.items():
+            if peer == "book" and peer not in fig["vs"] and "reference" in fig["vs"]:
+                peer_key = "reference"
+            else:
+                peer_key = peer
+            if peer_key in fig["vs"]:
+                got = fig["vs"][peer_key]["median"]
+                verdict.append(f"{got:.2f}x vs {peer_key} (goal {goal}x: "
+                               f"{'met' if got >= goal else 'not met'})")
+            else:
+                verdict.append(f"vs {peer}: not measured (not available here)")
+        verdict.append(f"2 threads slower than 1 in {late} of {len(times['rnnscratch'])} rounds")
+        out("  -> " + "; ".join(verdict))
+        fig.pop("times_s")
+        res["rows"].append(dict(workload=name, description=desc, flops=flops, figures=fig,
+                                rounds_two_threads_slower=late, goal_share=share_goal,
+                                goal_vs=vs_goal))
+    info_after = machine()
+    out(f"load average after: {info_after['load_average']}")
+    res["load_average_after"] = info_after["load_average"]
     return res
 
 
@@ -637,7 +750,7 @@ def plot(result, path):
                   ("torch.nn.RNN", "torch_ms")]
         w = 0.27
         for i, (name, key) in enumerate(series):
-            vals = [r[key] for r in rs]
+            vals = [r.get(key) for r in rs]
             if any(v is None for v in vals):
                 continue
             ax.bar(x + (i - 1) * w, vals, w, label=name)
@@ -646,30 +759,38 @@ def plot(result, path):
         ax.set_ylabel("forward+backward time (ms, log)")
         ax.set_title(f"TimeRNN {dtype}, {result['info']['threads']} thread(s)")
         ax.legend()
-    fig.suptitle(f"{result['info']['machine']}, {result['info']['date']}")
+    fig.suptitle(f"{result['info']['cpu']}, {result['info']['date']}")
     fig.tight_layout()
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     atomic_write(path, lambda f: fig.savefig(f, dpi=100, format=fmt))
 
 
+ONLY = ("targets", "rnn", "lm", "gated", "ch6", "seq2seq", "pool")
+
+
 def main(argv=None):
     from .args import check_output_file, positive_int
 
-    p = argparse.ArgumentParser(prog="python -m rnnscratch bench", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats: a short run")
+    p = argparse.ArgumentParser(prog="python -m rnnscratch bench",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="3 rounds instead of 9: a short run")
+    p.add_argument("--rounds", type=positive_int, default=None,
+                   help="interleaved rounds per workload (default 9, --quick 3)")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="thread count for all contenders")
-    p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
+    p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both",
+                   help="rnn: the TimeRNN table's dtypes")
     p.add_argument("--json", metavar="FILE", help="save the numbers as JSON")
     p.add_argument("--plot", metavar="FILE", help="save a chart of the TimeRNN table "
                    "(needs matplotlib)")
-    p.add_argument("--only", choices=["rnn", "lm", "gated", "ch6", "seq2seq"], default=None,
-                   help="only the TimeRNN table, the language-model figures, the "
-                        "TimeLSTM/TimeGRU table, the chapter-6 models (Rnnlm, BetterRnnlm) or "
-                        "the chapters 7-8 encoder-decoder iterations (ch6 and seq2seq: only "
-                        "on request)")
+    p.add_argument("--only", choices=ONLY, default=None,
+                   help="one part (default: rnn, gated and lm; targets, ch6, seq2seq and pool "
+                        "only on request)")
+    p.add_argument("--workload", action="append", default=None, metavar="NAME",
+                   help="targets: only this row (repeatable), e.g. 'BetterRnnlm' or "
+                        "'TimeLSTM 20x35x650x650'")
     p.add_argument("--course-dir", metavar="DIR", default=None,
-                   help="ch6: the book's code (holding ch06/), else $RNNSCRATCH_COURSE_DIR")
+                   help="the book's code (holding ch06/, common/), else $RNNSCRATCH_COURSE_DIR")
     p.add_argument("--model", choices=["Rnnlm", "BetterRnnlm", "both"], default="both",
                    help="ch6: which model (default both)")
     p.add_argument("--fidelity", type=int, default=0, metavar="K",
@@ -677,8 +798,15 @@ def main(argv=None):
     args = p.parse_args(argv)
     dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
     # every mistake before the run, not after it (the results would be lost)
-    if args.plot and args.only in ("lm", "gated", "ch6", "seq2seq"):
+    if args.plot and args.only not in (None, "rnn"):
         p.error("argument --plot: it draws the TimeRNN table; drop --only %s" % args.only)
+    if args.workload and args.only != "targets":
+        p.error("argument --workload: goes with --only targets")
+    names = [t[0] for t in TARGETS]
+    for w in args.workload or ():
+        if w not in names:
+            p.error(f"argument --workload: expected one of {', '.join(repr(n) for n in names)}, "
+                    f"got {w!r}")
     check_output_file(p, "--json", args.json)
     check_output_file(p, "--plot", args.plot)
     if args.plot:
@@ -686,141 +814,35 @@ def main(argv=None):
             import matplotlib  # noqa: F401
         except ImportError:
             p.error("argument --plot: needs matplotlib (pip install matplotlib)")
+    import rnnscratch
+    if args.threads is not None:
+        rnnscratch.set_num_threads(args.threads)
+    kw = dict(quick=args.quick, rounds=args.rounds)
     result = {}
-    if args.only == "ch6":
+    if args.only == "targets":
+        result["targets"] = run_targets(course_dir=args.course_dir, only=args.workload, **kw)
+    elif args.only == "ch6":
         models = ("Rnnlm", "BetterRnnlm") if args.model == "both" else (args.model,)
-        result["ch6"] = run_ch6_bench(quick=args.quick, threads=args.threads,
-                                      course_dir=args.course_dir, models=models,
-                                      fidelity=args.fidelity)
-        if args.json:
-            atomic_write(args.json, lambda f: json.dump(result, f, indent=2), mode="w")
-        return 0
-    if args.only == "seq2seq":
-        import rnnscratch
-        if args.threads is not None:
-            rnnscratch.set_num_threads(args.threads)
-        print("seq2seq, one training iteration (compiled models vs the book's classes and "
-              "the NumPy reference, same weights and batches):")
-        result["seq2seq"] = run_seq2seq_bench(quick=args.quick)
-    if args.only in (None, "rnn"):
-        result = run_bench(quick=args.quick, threads=args.threads, dtypes=dtypes)
-    if args.only in (None, "gated"):
-        if args.threads is not None:
-            import rnnscratch
-            rnnscratch.set_num_threads(args.threads)
-        result["gated"] = run_gated_bench(quick=args.quick)
-    if args.only in (None, "lm"):
-        if args.only == "lm" and args.threads is not None:
-            import rnnscratch
-            rnnscratch.set_num_threads(args.threads)
-        print("language model, compiled layers vs the NumPy reference layers, same weights "
-              "and batches:")
-        result["lm"] = run_lm_bench(quick=args.quick)
+        result["ch6"] = run_ch6_bench(course_dir=args.course_dir, models=models,
+                                      fidelity=args.fidelity, **kw)
+    elif args.only == "seq2seq":
+        out = print
+        out("seq2seq, one training iteration (compiled models vs the book's classes or the NumPy "
+            "reference, same weights and batches):")
+        result["seq2seq"] = run_seq2seq_bench(course_dir=args.course_dir, **kw)
+    elif args.only == "pool":
+        result["pool"] = run_pool_bench()
+    else:
+        if args.only in (None, "rnn"):
+            result = run_bench(dtypes=dtypes, **kw)
+        if args.only in (None, "gated"):
+            result["gated"] = run_gated_bench(course_dir=args.course_dir, **kw)
+        if args.only in (None, "lm"):
+            print("language model, compiled layers vs the NumPy reference layers, same weights "
+                  "and batches:")
+            result["lm"] = run_lm_bench(**kw)
     if args.json:
         atomic_write(args.json, lambda f: json.dump(result, f, indent=2), mode="w")
     if args.plot:
         plot(result, args.plot)
     return 0
-
-
-# --- the gated layers (--only gated) ---
-# The gated-layer figures of `python -m rnnscratch bench` (--only gated):
-# forward+backward of TimeLSTM and TimeGRU, float32, against the book's own
-# classes (from $RNNSCRATCH_COURSE_DIR's common/time_layers.py when it is set,
-# else rnnscratch.reference's twins) and torch.nn.LSTM / torch.nn.GRU
-# (batch_first, same thread count) when torch is importable.
-# 
-# torch's GRU applies the reset gate after its product with Whh, the book's
-# before: the same FLOPs, a different function; it is timed as the peer, not
-# compared. GFLOP/s counts forward 2·N·T·G·H·(D+H) (G = 4 gates for the LSTM,
-# 3 for the GRU) and backward twice that.
-
-# N, T, D, H: chapter-6 Rnnlm, a BetterRnnlm layer, chapter-8 seq2seq, large
-GATED_SIZES = [(20, 35, 100, 100), (20, 35, 650, 650), (128, 29, 16, 256), (64, 100, 1024, 1024)]
-BOOK_MAX_FLOPS = 2e10  # the book's classes are not timed above this (minutes per repeat)
-
-
-def gated_flops(N, T, D, H, G):
-    return 3 * 2 * N * T * G * H * (D + H)
-
-
-def book_layers():
-    """(module with TimeLSTM and TimeGRU, its name): the book's classes when
-    $RNNSCRATCH_COURSE_DIR points at them, else rnnscratch.reference."""
-    course_dir = find_course_dir(need=os.path.join("common", "time_layers.py"))
-    if course_dir is not None:
-        return course.load(course_dir, "common.time_layers").time_layers, "the book's classes"
-    from .. import reference
-    return reference, "rnnscratch.reference (no $RNNSCRATCH_COURSE_DIR)"
-
-
-def _data(N, T, D, H, G, seed=0):
-    rng = np.random.default_rng(seed)
-    Wx = (rng.standard_normal((D, G * H)) / np.sqrt(D)).astype(np.float32)
-    Wh = (rng.standard_normal((H, G * H)) / np.sqrt(H)).astype(np.float32)
-    b = np.zeros(G * H, np.float32)
-    xs = rng.standard_normal((N, T, D)).astype(np.float32)
-    dhs = rng.standard_normal((N, T, H)).astype(np.float32)
-    return Wx, Wh, b, xs, dhs
-
-
-def _layer_step(cls, Wx, Wh, b, xs, dhs):
-    layer = cls(Wx, Wh, b)
-
-    def run():
-        layer.forward(xs)
-        layer.backward(dhs)
-
-    return run
-
-
-def _torch_step(torch, kind, N, T, D, H, xs, dhs):
-    mod = (torch.nn.LSTM if kind == "LSTM" else torch.nn.GRU)(D, H, batch_first=True)
-    return _torch_run(torch, mod, xs, dhs)
-
-
-def run_gated_bench(quick=False, sizes=None, out=print):
-    import rnnscratch
-
-    try:
-        import torch
-        torch.set_num_threads(rnnscratch.get_num_threads())
-    except ImportError:
-        torch = None
-    min_time, min_repeats = (0.2, 3) if quick else (1.0, 5)
-    book, book_name = book_layers()
-    peak = matmul_rate(np.float32, min_time, min_repeats)
-    out(f"TimeLSTM and TimeGRU, float32 forward+backward, {rnnscratch.get_num_threads()} "
-        f"thread(s); 'book' = {book_name}; ms, median of repeats; ratios = other / rnnscratch; "
-        f"% of peak = of numpy's float32 matmul rate, {peak:.0f} GFLOP/s")
-    out(f"{'layer':>8} {'N':>4} {'T':>4} {'D':>5} {'H':>5} {'rnnscratch':>11} {'book':>10} "
-        f"{'torch':>9} {'vs book':>8} {'vs torch':>9} {'GFLOP/s':>8} {'% peak':>7}")
-    rows = []
-    for kind, G in (("LSTM", 4), ("GRU", 3)):
-        for (N, T, D, H) in (sizes or GATED_SIZES):
-            Wx, Wh, b, xs, dhs = _data(N, T, D, H, G)
-            flops = gated_flops(N, T, D, H, G)
-            t_ours = median_time(_layer_step(getattr(rnnscratch, "Time" + kind), Wx, Wh, b, xs,
-                                             dhs), min_time, min_repeats)
-            t_book = (median_time(_layer_step(getattr(book, "Time" + kind), Wx, Wh, b, xs, dhs),
-                                  min_time if flops < 1e9 else 0, min(min_repeats, 3), warmup=1)
-                      if flops <= BOOK_MAX_FLOPS else None)
-            t_torch = (median_time(_torch_step(torch, kind, N, T, D, H, xs, dhs), min_time,
-                                   min_repeats) if torch is not None else None)
-            gf = flops / t_ours / 1e9
-            row = dict(layer="Time" + kind, N=N, T=T, D=D, H=H, rnnscratch_ms=t_ours * 1e3,
-                       book_ms=None if t_book is None else t_book * 1e3,
-                       torch_ms=None if t_torch is None else t_torch * 1e3,
-                       speedup_vs_book=None if t_book is None else t_book / t_ours,
-                       speedup_vs_torch=None if t_torch is None else t_torch / t_ours,
-                       gflops=gf, peak_fraction=gf / peak)
-            rows.append(row)
-
-            def f(v, w, fmt):
-                return f"{'-':>{w}}" if v is None else format(v, fmt).rjust(w)
-
-            out(f"{kind:>8} {N:>4} {T:>4} {D:>5} {H:>5} {t_ours * 1e3:11.2f} "
-                f"{f(row['book_ms'], 10, '.1f')} {f(row['torch_ms'], 9, '.2f')} "
-                f"{f(row['speedup_vs_book'], 7, '.1f')}x {f(row['speedup_vs_torch'], 8, '.2f')}x "
-                f"{gf:8.1f} {gf / peak * 100:6.0f}%")
-    return {"book": book_name, "numpy_matmul_gflops_float32": peak, "rows": rows}

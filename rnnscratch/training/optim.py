@@ -4,7 +4,9 @@
 references to them); state (velocities, squared-gradient sums) is created on
 the first call, one array per parameter, in the order of `params`.
 `clip_grads(grads, max_norm)` scales the gradient arrays in place when their
-global L2 norm exceeds max_norm.
+global L2 norm exceeds max_norm. `clip_and_update(optimizer, params, grads,
+max_norm)` is the two calls in a row, with the same numbers, the rescale done
+in the optimizer's pass over each array (SGD, Adam: one pass instead of two).
 
 These are the book's optimizers (common/optimizer.py). The scratch course's
 SGD and AdaGrad (rnnscratch.diveintocode) share two of the names but not the
@@ -17,7 +19,7 @@ import numpy as np
 
 from .._loader import _core
 
-__all__ = ["SGD", "Momentum", "AdaGrad", "Adam", "clip_grads"]
+__all__ = ["SGD", "Momentum", "AdaGrad", "Adam", "clip_grads", "clip_and_update"]
 
 
 _NOT_GIVEN = object()
@@ -67,11 +69,18 @@ class SGD:
 
     def update(self, params, grads=_NOT_GIVEN):
         _check_update_args(self, params, grads)
+        self._update(params, grads, None)
+
+    def _update(self, params, grads, rate):
+        """The step, after `g *= rate` for every g when rate is not None (the
+        clip's rescale; in the same C pass where the arithmetic allows)."""
         lr = self.lr
         for p, g in zip(params, grads):
-            if _sgd_fast(p, g, lr):
-                _core.sgd_update(p, g, lr)
+            if _sgd_fast(p, g, lr) and (rate is None or _scale_exact(g, rate)):
+                _core.sgd_update(p, g, lr, 1.0 if rate is None else rate)
             else:
+                if rate is not None:
+                    g *= rate
                 p -= lr * g
 
 
@@ -150,6 +159,11 @@ class Adam:
 
     def update(self, params, grads=_NOT_GIVEN):
         _check_update_args(self, params, grads)
+        self._update(params, grads, None)
+
+    def _update(self, params, grads, rate):
+        """The step, after `g *= rate` for every g when rate is not None (the
+        clip's rescale; in the same C pass where the arithmetic allows)."""
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
@@ -158,14 +172,16 @@ class Adam:
         c1, c2 = 1 - self.beta1, 1 - self.beta2
         for i, (p, g) in enumerate(zip(params, grads)):
             m, v = self.m[i], self.v[i]
-            if _adam_fast(p, g, m, v, c1, c2, lr_t):
+            if _adam_fast(p, g, m, v, c1, c2, lr_t) and (rate is None or _scale_exact(g, rate)):
                 # one C pass: the same operations on the same dtypes in the same
                 # order (so the same numbers, bit for bit), no temporary arrays
                 try:
-                    _core.adam_update(p, g, m, v, c1, c2, lr_t)
+                    _core.adam_update(p, g, m, v, c1, c2, lr_t, 1.0 if rate is None else rate)
                     continue
-                except ValueError:  # overlapping arrays: NumPy's way below
+                except ValueError:  # overlapping arrays (nothing written): NumPy's way below
                     pass
+            if rate is not None:
+                g *= rate
             self.m[i] += c1 * (g - self.m[i])
             self.v[i] += c2 * (g ** 2 - self.v[i])
             p -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
@@ -205,11 +221,44 @@ def clip_grads(grads, max_norm):
     few dozen iterations (measured: 3e-3 against 3e-5 after 30 iterations of
     BetterRnnlm). The squares are summed in C without an array of squares
     (float32/float64) or through a reusable per-thread buffer (other dtypes)."""
+    rate = _clip_rate(grads, max_norm)
+    if rate is not None:
+        for g in grads:
+            g *= rate
+
+
+def _clip_rate(grads, max_norm):
+    """The book's rate max_norm / (norm + 1e-6), or None when it is not below 1."""
     total_norm = 0
     for g in grads:
         total_norm += _sum_of_squares(g)
     total_norm = np.sqrt(total_norm)
     rate = max_norm / (total_norm + 1e-6)
-    if rate < 1:
+    return rate if rate < 1 else None
+
+
+def _scale_exact(g, rate):
+    """Whether the kernel's `g * (REAL)rate` is NumPy's `g *= rate`: NumPy
+    multiplies in the arrays' dtype (rate rounded to it) exactly when that is
+    the result type (NumPy 2: rate of g's dtype, as the book's float32 rate is
+    for float32 gradients)."""
+    return np.result_type(g, rate) == g.dtype
+
+
+def clip_and_update(optimizer, params, grads, max_norm):
+    """clip_grads(grads, max_norm) then optimizer.update(params, grads): the
+    same numbers and the same arrays afterwards (the gradients rescaled in
+    place, the parameters updated), with the rescale done inside the
+    optimizer's one pass over each array (rnnscratch's SGD and Adam; any
+    other optimizer gets the two calls)."""
+    rate = _clip_rate(grads, max_norm)
+    fused = getattr(optimizer, "_update", None)
+    if (fused is not None and type(optimizer) in (SGD, Adam)
+            and len({id(g) for g in grads}) == len(grads)):  # each array rescaled once
+        _check_update_args(optimizer, params, grads)
+        fused(params, grads, rate)
+        return
+    if rate is not None:
         for g in grads:
             g *= rate
+    optimizer.update(params, grads)

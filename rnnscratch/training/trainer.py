@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from .optim import clip_grads
+from .optim import clip_and_update
 
 __all__ = ["RnnlmTrainer", "eval_perplexity", "remove_duplicate", "make_batch",
            "params_and_grads", "Progress", "Trainer", "eval_seq2seq"]
@@ -78,14 +78,15 @@ def remove_duplicate(params, grads):
 
 def _step(model, optimizer, batch_x, batch_t, max_grad, params_grads):
     """One iteration of the book's trainers: forward, backward, the unique
-    (params, grads) (``params_grads()``), clip_grads when max_grad, update;
-    the loss."""
+    (params, grads) (``params_grads()``), clip_grads when max_grad, update
+    (the two in one pass over each array: clip_and_update); the loss."""
     loss = model.forward(batch_x, batch_t)
     model.backward()
     params, grads = params_grads()
     if max_grad is not None:
-        clip_grads(grads, max_grad)
-    optimizer.update(params, grads)
+        clip_and_update(optimizer, params, grads, max_grad)
+    else:
+        optimizer.update(params, grads)
     return loss
 
 
