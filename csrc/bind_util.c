@@ -329,6 +329,37 @@ static PyObject *py_pool_timing(PyObject *self, PyObject *args)
     return res;
 }
 
+/* _gemm_blocking() -> dict: the cache sizes and each dtype's blocks (this path) */
+static PyObject *py_gemm_blocking(PyObject *self, PyObject *noargs)
+{
+    long c[3];
+    ptrdiff_t f[3], d[3];
+    rs_gemm_cache_sizes(c);
+    rs_gemm_blocking(rs_get_path(), 4, f);
+    rs_gemm_blocking(rs_get_path(), 8, d);
+    return Py_BuildValue("{s:l,s:l,s:l,s:(nnn),s:(nnn)}", "l1d", c[0], "l2", c[1], "l3", c[2],
+                         "float32", f[0], f[1], f[2], "float64", d[0], d[1], d[2]);
+}
+
+/* _set_gemm_blocking(kc, mc, nc): 0 = from the caches */
+static PyObject *py_set_gemm_blocking(PyObject *self, PyObject *args)
+{
+    static const char *const names[3] = {"kc", "mc", "nc"};
+    PyObject *o[3];
+    long v[3];
+    if (!PyArg_UnpackTuple(args, "_set_gemm_blocking", 3, 3, &o[0], &o[1], &o[2])) return NULL;
+    for (int i = 0; i < 3; i++) {
+        if (parse_long(o[i], names[i], LONG_MIN, LONG_MAX, &v[i]) < 0) return NULL;
+        if (v[i] < 0 || v[i] > 65536) {
+            PyErr_Format(PyExc_ValueError, "%s: expected 0 (from the caches) to 65536, got %ld",
+                         names[i], v[i]);
+            return NULL;
+        }
+    }
+    rs_gemm_force_blocking(v[0], v[1], v[2]);
+    Py_RETURN_NONE;
+}
+
 /* ---- kernel paths (for tests and benchmarks) ---- */
 
 /* indexed by enum rs_path */
@@ -424,6 +455,13 @@ PyMethodDef rs_util_methods[] = {
      "`jobs` empty thread-pool jobs (one task per thread) gap_us apart; per job how late "
      "the slowest worker started and the fork/join round trip, in microseconds. Not for "
      "concurrent use."},
+    {"_gemm_blocking", py_gemm_blocking, METH_NOARGS,
+     "_gemm_blocking() -> dict: the cache sizes read at import (l1d, l2 per core, l3; bytes) "
+     "and the gemm's blocks (kc, mc, nc) for float32 and float64 on the current SIMD path."},
+    {"_set_gemm_blocking", py_set_gemm_blocking, METH_VARARGS,
+     "_set_gemm_blocking(kc, mc, nc) -> None: for the tests and the benchmark. Use these "
+     "blocks (0: the ones from the cache sizes); the results never change. Not while a "
+     "product runs."},
     {"get_simd_path", py_get_simd_path, METH_NOARGS,
      "get_simd_path() -> str: the kernel path in use ('portable', 'avx2', 'avx512' or 'neon')."},
     {"set_simd_path", py_set_simd_path, METH_O,

@@ -135,6 +135,8 @@ int rs_get_path(void);
    lacks it (the path is left unchanged). */
 int rs_set_path(int path);
 const char *rs_path_name(int path);
+/* L1 data and L2 per core, L3 in all, bytes (cpu.c; defaults where unknown) */
+void rs_cache_sizes(long sizes[3]);
 
 /* Token pasting for the float/double templates:
    RS_FN(gemm) -> gemm_f32 when RS_SUFFIX is f32. */

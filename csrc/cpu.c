@@ -96,3 +96,157 @@ const char *rs_path_name(int path)
     default: return "unknown";
     }
 }
+
+/* ---- cache sizes, for the gemm's blocking (gemm.c) ----
+ * L1 data and L2 per core, L3 in all (bytes): Linux's sysfs (each level's
+ * size divided among the cores that share it), macOS' sysctl (Apple silicon:
+ * the performance cluster's, its L2 shared by the cluster's cores), Windows'
+ * GetLogicalProcessorInformation. A size not found keeps its default:
+ * 32 KB, 512 KB, 8 MB (the smallest of the CPUs this package is tuned on). */
+#if defined(__linux__)
+#include <stdio.h>
+#include <stdlib.h>
+static long sysfs_long(const char *path, int *ok)
+{
+    char buf[64] = {0};
+    FILE *f = fopen(path, "r");
+    *ok = 0;
+    if (!f)
+        return 0;
+    if (fgets(buf, sizeof buf, f)) {
+        char *end;
+        long v = strtol(buf, &end, 10);
+        if (end != buf) {
+            *ok = 1;
+            if (*end == 'K') v *= 1024;
+            else if (*end == 'M') v *= 1024 * 1024;
+        }
+        fclose(f);
+        return v;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* CPUs in a list such as "0-3,8-11" */
+static long cpu_list_count(const char *path)
+{
+    char buf[256] = {0};
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    long n = 0;
+    if (fgets(buf, sizeof buf, f)) {
+        char *s = buf;
+        while (*s && *s != '\n') {
+            char *end;
+            long a = strtol(s, &end, 10), b = a;
+            if (end == s)
+                break;
+            s = end;
+            if (*s == '-') {
+                b = strtol(s + 1, &end, 10);
+                s = end;
+            }
+            n += b >= a ? b - a + 1 : 1;
+            if (*s == ',')
+                s++;
+        }
+    }
+    fclose(f);
+    return n >= 1 ? n : 1;
+}
+#elif defined(__APPLE__)
+#include <sys/types.h>
+#include <sys/sysctl.h>
+static long sysctl_long(const char *name)
+{
+    long long v = 0;
+    size_t len = sizeof v;
+    if (sysctlbyname(name, &v, &len, NULL, 0) != 0)
+        return 0;
+    return len == sizeof(int) ? (long)*(int *)&v : (long)v;
+}
+#elif defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#  define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <stdlib.h>
+#endif
+
+void rs_cache_sizes(long sizes[3])
+{
+    sizes[0] = 32L << 10;
+    sizes[1] = 512L << 10;
+    sizes[2] = 8L << 20;
+#if defined(__linux__)
+    int ok;
+    /* hyperthreads of cpu0's core: a cache shared by n CPUs serves n / smt cores */
+    long smt = cpu_list_count("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
+    for (int i = 0; i < 8; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        long level = sysfs_long(path, &ok);
+        if (!ok)
+            break;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        FILE *f = fopen(path, "r");
+        char type[32] = {0};
+        if (f) {
+            if (!fgets(type, sizeof type, f))
+                type[0] = 0;
+            fclose(f);
+        }
+        if (type[0] == 'I') /* Instruction */
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        long size = sysfs_long(path, &ok);
+        if (!ok || size <= 0)
+            continue;
+        snprintf(path, sizeof path,
+                 "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", i);
+        long cores = cpu_list_count(path) / (smt >= 1 ? smt : 1);
+        if (level == 1)
+            sizes[0] = size;
+        else if (level == 2)
+            sizes[1] = size / (cores >= 1 ? cores : 1);
+        else if (level == 3)
+            sizes[2] = size;
+    }
+#elif defined(__APPLE__)
+    long l1 = sysctl_long("hw.perflevel0.l1dcachesize");
+    long l2 = sysctl_long("hw.perflevel0.l2cachesize");
+    long per = sysctl_long("hw.perflevel0.cpusperl2");
+    if (!l1) l1 = sysctl_long("hw.l1dcachesize");
+    if (!l2) l2 = sysctl_long("hw.l2cachesize");
+    if (l1 > 0) sizes[0] = l1;
+    if (l2 > 0) sizes[1] = l2 / (per >= 1 ? per : 1);
+    long l3 = sysctl_long("hw.l3cachesize");
+    if (l3 > 0) sizes[2] = l3;
+    else if (l2 > 0) sizes[2] = l2; /* Apple silicon: no L3; the cluster's L2 */
+#elif defined(_WIN32)
+    DWORD len = 0;
+    GetLogicalProcessorInformation(NULL, &len);
+    SYSTEM_LOGICAL_PROCESSOR_INFORMATION *info = len ? malloc(len) : NULL;
+    if (info && GetLogicalProcessorInformation(info, &len)) {
+        for (DWORD i = 0; i < len / sizeof *info; i++) {
+            if (info[i].Relationship != RelationCache)
+                continue;
+            const CACHE_DESCRIPTOR *c = &info[i].Cache;
+            if (c->Type == CacheInstruction || c->Size == 0)
+                continue;
+            long cpus = 0;
+            for (ULONG_PTR m = info[i].ProcessorMask; m; m &= m - 1)
+                cpus++;
+            if (c->Level == 1)
+                sizes[0] = (long)c->Size;
+            else if (c->Level == 2)
+                sizes[1] = (long)c->Size / (cpus > 2 ? cpus / 2 : 1);
+            else if (c->Level == 3)
+                sizes[2] = (long)c->Size;
+        }
+    }
+    free(info);
+#endif
+}

@@ -35,6 +35,56 @@ static inline ptrdiff_t rs_min(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b;
 static inline ptrdiff_t rs_max(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
 static inline ptrdiff_t rs_round_up(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
 
+/* ---- blocking, per path and element size, from the cache sizes ----
+ *   kc  the A micro-panel (mr, kc) stays in L1: at most 2/3 of it, at most
+ *       256 floats / 192 doubles (the C tile is loaded and stored once per kc)
+ *   nc  the packed B block (kc, nc) stays in L2: half of the core's L2, in
+ *       whole NR panels, from 4 panels to 4096 columns
+ *   mc  the packed A block (mc, kc): about 1 MB, at most a quarter of L3
+ * The blocking never changes a bit (gemm.h): each C element is the same
+ * chain of multiply-adds whatever the blocks. gemm_forced (the tests'
+ * _core._set_gemm_blocking) replaces any of the three. */
+typedef struct {
+    ptrdiff_t kc, mc, nc;
+} gemm_blocking;
+static long gemm_caches[3] = {32L << 10, 512L << 10, 8L << 20}; /* rs_gemm_init */
+static gemm_blocking gemm_forced;                                 /* 0: derived */
+
+void rs_gemm_init(void)
+{
+    rs_cache_sizes(gemm_caches);
+}
+
+void rs_gemm_cache_sizes(long sizes[3])
+{
+    memcpy(sizes, gemm_caches, sizeof gemm_caches);
+}
+
+void rs_gemm_force_blocking(ptrdiff_t kc, ptrdiff_t mc, ptrdiff_t nc)
+{
+    gemm_forced.kc = kc;
+    gemm_forced.mc = mc;
+    gemm_forced.nc = nc;
+}
+
+static gemm_blocking gemm_blocking_of(ptrdiff_t elem, ptrdiff_t mr, ptrdiff_t nr)
+{
+    gemm_blocking b;
+    const long l1 = gemm_caches[0], l2 = gemm_caches[1], l3 = gemm_caches[2];
+    b.kc = elem == 4 ? 256 : 192;
+    while (b.kc > 64 && 3 * mr * b.kc * elem > 2 * (ptrdiff_t)l1)
+        b.kc -= 32;
+    b.nc = (ptrdiff_t)(l2 / 2) / (b.kc * elem) / nr * nr;
+    b.nc = rs_max(4 * nr, rs_min(b.nc, 4096));
+    b.mc = ((ptrdiff_t)1 << 20) / (b.kc * elem);
+    b.mc = rs_min(b.mc, (ptrdiff_t)(l3 / 4) / (b.kc * elem));
+    b.mc = rs_max(4 * mr, b.mc / mr * mr);
+    if (gemm_forced.kc > 0) b.kc = gemm_forced.kc;
+    if (gemm_forced.mc > 0) b.mc = gemm_forced.mc;
+    if (gemm_forced.nc > 0) b.nc = rs_max(nr, rs_round_up(gemm_forced.nc, nr));
+    return b;
+}
+
 /* How the driver gets B micro-panels. */
 enum gemm_bmode {
     GEMM_PACK = 0,      /* pack (kc, nc) blocks of B into a buffer */
@@ -109,3 +159,11 @@ const char *rs_blas_name(void)
 
 #define RS_TEMPLATE "gemm_impl.h"
 #include "template.h"
+
+void rs_gemm_blocking(int path, int elem, ptrdiff_t out[3])
+{
+    const gemm_blocking b = elem == 8 ? geom_of_f64(path).blk : geom_of_f32(path).blk;
+    out[0] = b.kc;
+    out[1] = b.mc;
+    out[2] = b.nc;
+}

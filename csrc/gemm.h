@@ -57,4 +57,14 @@ typedef rs_epilogue rs_epilogue_f64;
 
 /* The thread count: rs_set_num_threads / rs_get_num_threads in threads.h. */
 
+/* The cache blocks come from the cache sizes (rs_cache_sizes), read once by
+   rs_gemm_init (module init). rs_gemm_force_blocking(kc, mc, nc) replaces
+   each one that is > 0 (for the tests and the benchmark: the results never
+   change; not while a product runs). */
+void rs_gemm_init(void);
+void rs_gemm_cache_sizes(long sizes[3]);
+void rs_gemm_force_blocking(ptrdiff_t kc, ptrdiff_t mc, ptrdiff_t nc);
+/* the blocks of a path for one element size (4, 8): kc, mc, nc */
+void rs_gemm_blocking(int path, int elem, ptrdiff_t out[3]);
+
 #endif

@@ -29,16 +29,8 @@
  * the thread split, so results are bit-identical for any thread count.
  */
 
-/* ---- blocking constants (elements) ---- */
-#if RS_F64
-#  define GEMM_KC 192   /* k block: A micro-panel 14x192 doubles = 21 KB (L1) */
-#  define GEMM_MC 504   /* rows of the packed A block: 504x192 doubles = 774 KB */
-#  define GEMM_NC 320   /* cols of the packed B block: 192x320 doubles = 480 KB (L2) */
-#else
-#  define GEMM_KC 256   /* 14x256 floats = 14 KB */
-#  define GEMM_MC 1008  /* 1008x256 floats = 1 MB */
-#  define GEMM_NC 512   /* 256x512 floats = 512 KB */
-#endif
+/* ---- blocking (elements): kc, mc, nc from the cache sizes, per path (the
+   geometry's blk; gemm.c's gemm_blocking_of) ---- */
 /* small-problem buffers, on the stack (no allocation at all) */
 #define GEMM_STACK_A (65536 / (ptrdiff_t)sizeof(REAL))  /* A block */
 #define GEMM_STACK_B (32768 / (ptrdiff_t)sizeof(REAL))  /* B block / edge panel */
@@ -496,11 +488,12 @@ typedef struct {
     ptrdiff_t mr, nr;  /* register tile */
     FN(kfun) kern;
     FN(cfun) copy;
+    gemm_blocking blk; /* cache blocks for this tile and REAL */
 } FN(geom);
 
 static FN(geom) FN(geom_of)(int path)
 {
-    FN(geom) g = {4, PNR, FN(kern_portable), FN(copy_portable)};
+    FN(geom) g = {4, PNR, FN(kern_portable), FN(copy_portable), {0, 0, 0}};
 #if RS_X86_DISPATCH
     if (path == RS_PATH_AVX512) {
         g.mr = FN(mr_avx512); g.nr = FN(nr_avx512);
@@ -517,6 +510,7 @@ static FN(geom) FN(geom_of)(int path)
 #else
     (void)path;
 #endif
+    g.blk = gemm_blocking_of((ptrdiff_t)sizeof(REAL), g.mr, g.nr);
     return g;
 }
 
@@ -642,12 +636,12 @@ static void FN(block_small)(FN(job) *J, ptrdiff_t rows)
     const ptrdiff_t NR = J->g.nr;
     J->mc = rs_min(rows, GEMM_SMALL_M);
     ptrdiff_t kc = rs_min(GEMM_STACK_A / J->mc, GEMM_STACK_B / NR);
-    kc = rs_min(kc, GEMM_KC);
+    kc = rs_min(kc, J->g.blk.kc);
     J->kc = rs_min(kc, J->K);
     if (J->bmode == GEMM_PACK)
         J->nc = rs_max(NR, (GEMM_STACK_B / J->kc) / NR * NR);
     else
-        J->nc = GEMM_NC;
+        J->nc = J->g.blk.nc;
     J->ws = NULL;
     J->ws_task = 0;
 }
@@ -845,9 +839,9 @@ void FN(rs_gemm_epi)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
         J.bmode = GEMM_PACK;
         const ptrdiff_t NR = J.g.nr;
         const ptrdiff_t cols = J.split_m ? N : ((N + NR - 1) / NR + nt - 1) / nt * NR;
-        J.kc = rs_min(GEMM_KC, K);
-        J.mc = rs_min(GEMM_MC, rows);
-        J.nc = rs_min(GEMM_NC, rs_round_up(cols, NR));
+        J.kc = rs_min(J.g.blk.kc, K);
+        J.mc = rs_min(J.g.blk.mc, rows);
+        J.nc = rs_min(J.g.blk.nc, rs_round_up(cols, NR));
         J.ws_task = rs_round_up(J.mc * J.kc, 16) + J.kc * J.nc;
         heap = rs_ws_get((size_t)(nt * J.ws_task) * sizeof(REAL));
         if (heap)
@@ -975,9 +969,6 @@ int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
 }
 
 #undef PNR
-#undef GEMM_KC
-#undef GEMM_MC
-#undef GEMM_NC
 #undef GEMM_STACK_A
 #undef GEMM_STACK_B
 #undef GEMM_SMALL_M

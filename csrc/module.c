@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "threads.h"
 #include "blas.h"
+#include "gemm.h"
 
 static CoreFn *const *const FAMILIES[] = {
     rs_rnn_fns, rs_gated_fns, rs_lm_fns, rs_attention_fns, rs_util_fns,
@@ -88,6 +89,7 @@ static int core_exec(PyObject *m)
     if (PyModule_AddStringConstant(m, "build_flags", RS_BUILD_FLAGS) < 0) return -1;
     if (PyModule_AddIntConstant(m, "max_threads", RS_MAX_THREADS) < 0) return -1;
     rs_blas_init();
+    rs_gemm_init();
     if (PyModule_AddStringConstant(m, "blas", rs_blas_name()) < 0) return -1;
     if (PyModule_AddObject(m, "blas_min_flops", PyFloat_FromDouble(RS_BLAS_MIN_FLOPS)) < 0)
         return -1;

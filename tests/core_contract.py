@@ -126,6 +126,9 @@ CONTROL = (
     Fn("_pool_timing", (A("jobs", role="S"), A("gap_us", role="S")), returns_text="tuple",
        kind="control", positional_only=True),
     Fn("_cpu_topology", (), returns_text="tuple", kind="control"),
+    Fn("_gemm_blocking", (), returns_text="dict", kind="control"),
+    Fn("_set_gemm_blocking", (A("kc", role="S"), A("mc", role="S"), A("nc", role="S")),
+       kind="control", positional_only=True),
     Fn("_set_blas", (A("on", role="S"),), returns_text="bool", kind="control",
        positional_only=True),
     Fn("get_simd_path", (), returns_text="str", kind="control"),
@@ -193,6 +196,7 @@ def good_arguments(fn, rng, dims=DIMS, mixed=False):
                 from rnnscratch import _core
                 kw[a.name] = {"lr": 0.1, "c1": 0.1, "c2": 0.001, "lr_t": 0.001,
                               "n": _core.get_num_threads(), "jobs": 0, "gap_us": 0.0,
+                              "kc": 0, "mc": 0, "nc": 0,
                               "name": _core.get_simd_path(),
                               "on": _core.blas != "none"}[a.name]  # the default
             continue

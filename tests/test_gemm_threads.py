@@ -259,3 +259,45 @@ def test_head_on_both_backends(threads):
     for on, (l2, d2) in res.items():
         assert abs(l2 - loss) <= 1e-5 * abs(loss)
         assert np.max(np.abs(d2 - d)) <= 1e-6 * np.max(np.abs(d)) + 1e-9
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocking_from_the_caches_never_changes_a_bit(path, threads, dtype):
+    """The cache blocks (kc, mc, nc) come from the detected cache sizes, so
+    they differ between machines: any blocks give the same bits."""
+    info = _core._gemm_blocking()
+    assert info["l1d"] > 0 and info["l2"] > 0 and info["l3"] > 0
+    for dt in ("float32", "float64"):
+        kc, mc, nc = info[dt]
+        assert kc >= 64 and mc >= 4 and nc >= 4
+    rng = np.random.default_rng(21)
+    cases = [(300, 700, 530), (64, 1000, 300), (20, 2600, 650), (129, 65, 1031)]
+    try:
+        for M, N, K in cases:
+            a = rng.standard_normal((M, K)).astype(dtype)
+            b = rng.standard_normal((K, N)).astype(dtype)
+            rnnscratch.set_num_threads(2)
+            _core._set_gemm_blocking(0, 0, 0)
+            want = _core.matmul(a, b)
+            for blocks in [(64, 8, 16), (96, 48, 64), (300, 200, 100), (1024, 2000, 4096)]:
+                for nt in (1, 2):
+                    rnnscratch.set_num_threads(nt)
+                    _core._set_gemm_blocking(*blocks)
+                    np.testing.assert_array_equal(_core.matmul(a, b), want)
+                    np.testing.assert_array_equal(_core.matmul(a.T.copy().T, b[:, ::-1])[:, ::-1],
+                                                  want)
+    finally:
+        _core._set_gemm_blocking(0, 0, 0)
+
+
+@pytest.mark.parametrize("args, exc, message", [
+    ((-1, 0, 0), ValueError, "kc: expected 0 (from the caches) to 65536, got -1"),
+    ((0, 70000, 0), ValueError, "mc: expected 0 (from the caches) to 65536, got 70000"),
+    ((0, 0, 1.5), TypeError, "nc"),
+])
+def test_set_gemm_blocking_errors(args, exc, message):
+    before = _core._gemm_blocking()
+    with pytest.raises(exc) as e:
+        _core._set_gemm_blocking(*args)
+    assert message in str(e.value)
+    assert _core._gemm_blocking() == before  # nothing set
