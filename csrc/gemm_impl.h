@@ -38,6 +38,7 @@
 #define GEMM_PACKED_KC (768 * 4 / (ptrdiff_t)sizeof(REAL)) /* k block, A in place */
 #define GEMM_PACKED_MC 128  /* row block of a many-row product with pre-packed B */
 #define GEMM_ADIRECT_PANELS 4 /* A read in place when N <= this many panels */
+#define GEMM_PANEL_OUTER_TILES 4 /* up to this many row tiles: B panels outermost */
 #define GEMM_NR_MAX (128 / (ptrdiff_t)sizeof(REAL))     /* widest panel, any path */
 #define GEMM_HDR (64 / (ptrdiff_t)sizeof(REAL))         /* packed-B header */
 /* below this many flops (2MNK) one thread does it all */
@@ -583,27 +584,33 @@ static void FN(run_block)(const FN(job) *J, ptrdiff_t m0, ptrdiff_t m1,
                         bedge = bbuf;
                     }
                 }
-                for (ptrdiff_t r = 0; r < nt; r++) {
-                    const ptrdiff_t i0 = r * mcur / nt, i1 = (r + 1) * mcur / nt;
-                    const REAL *ap;
-                    ptrdiff_t ka;
-                    int arow = 0;
-                    if (!J->adirect) {        /* packed (kc, mr) */
-                        ap = abuf + i0 * kcur; ka = i1 - i0;
-                    } else {                  /* in place */
-                        ap = J->A + (ic + i0) * J->rsa + pc * J->csa;
-                        arow = J->csa == 1;
-                        ka = arow ? J->rsa : J->csa;
-                    }
-                    REAL *cp = J->C + (ic + i0) * J->ldc + jc;
-                    for (ptrdiff_t p = 0; p < np; p++) {
+                /* A few row tiles (a per-step recurrent product): each B panel,
+                   from L3 or memory, serves every tile while it is in L1, the
+                   A tiles staying in L1/L2; else (a large block) each A tile
+                   serves every B panel of the block, which stays in L2. */
+                const int panel_outer = nt <= GEMM_PANEL_OUTER_TILES;
+                const ptrdiff_t outer = panel_outer ? np : nt, inner = panel_outer ? nt : np;
+                for (ptrdiff_t o = 0; o < outer; o++)
+                    for (ptrdiff_t q = 0; q < inner; q++) {
+                        const ptrdiff_t r = panel_outer ? q : o, p = panel_outer ? o : q;
+                        const ptrdiff_t i0 = r * mcur / nt, i1 = (r + 1) * mcur / nt;
+                        const REAL *ap;
+                        ptrdiff_t ka;
+                        int arow = 0;
+                        if (!J->adirect) {        /* packed (kc, mr) */
+                            ap = abuf + i0 * kcur; ka = i1 - i0;
+                        } else {                  /* in place */
+                            ap = J->A + (ic + i0) * J->rsa + pc * J->csa;
+                            arow = J->csa == 1;
+                            ka = arow ? J->rsa : J->csa;
+                        }
+                        REAL *cp = J->C + (ic + i0) * J->ldc + jc + p * NR;
                         const ptrdiff_t nr = rs_min(NR, ncur - p * NR);
                         if (bedge && p == np - 1)
-                            kern(i1 - i0, nr, kcur, ap, ka, arow, bedge, NR, cp + p * NR, J->ldc, acc);
+                            kern(i1 - i0, nr, kcur, ap, ka, arow, bedge, NR, cp, J->ldc, acc);
                         else
-                            kern(i1 - i0, nr, kcur, ap, ka, arow, bb + p * ps, ldb, cp + p * NR, J->ldc, acc);
+                            kern(i1 - i0, nr, kcur, ap, ka, arow, bb + p * ps, ldb, cp, J->ldc, acc);
                     }
-                }
             }
         }
         if (call_epi && J->epi)
@@ -973,6 +980,7 @@ int FN(rs_gemm_packed)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
 #undef GEMM_STACK_B
 #undef GEMM_SMALL_M
 #undef GEMM_ADIRECT_PANELS
+#undef GEMM_PANEL_OUTER_TILES
 #undef GEMM_PACKED_KC
 #undef GEMM_PACKED_MC
 #undef GEMM_NR_MAX
