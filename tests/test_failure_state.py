@@ -142,3 +142,40 @@ def test_state_is_not_a_view_of_what_the_call_returned(entry, variant, impl):
             a[...] = 12345
     for name, before in kept.items():
         np.testing.assert_array_equal(getattr(L, name), before, err_msg="%s.%s" % (entry.id, name))
+
+
+def test_the_guard_saves_numpys_generator_only_where_a_call_may_draw(monkeypatch):
+    """The models' guard saves np.random's state (about 20 µs) only for calls
+    that may draw from it: BetterRnnlm (dropout) and the generators' generate,
+    not Rnnlm or Seq2seq; and a failed BetterRnnlm call still gives it back."""
+    from rnnscratch.models import BetterRnnlm, BetterRnnlmGen, Rnnlm, Seq2seq
+
+    saved = []
+    real = np.random.get_state
+    monkeypatch.setattr(np.random, "get_state", lambda *a: saved.append(1) or real(*a))
+    rng = np.random.default_rng(0)
+    xs, ts = rng.integers(0, 30, (2, 3)), rng.integers(0, 30, (2, 3))
+    for cls, draws in ((Rnnlm, False), (BetterRnnlm, True)):
+        m = cls(30, 8, 8)
+        saved.clear()
+        m.forward(xs, ts)
+        m.backward()
+        assert bool(saved) == draws, cls.__name__
+    s2s = Seq2seq(13, 4, 6)
+    x, t = rng.integers(0, 13, (2, 5)), rng.integers(0, 13, (2, 4))
+    saved.clear()
+    s2s.forward(x, t)
+    s2s.backward()
+    assert not saved
+    gen = BetterRnnlmGen(30, 8, 8)
+    saved.clear()
+    gen.generate(1, sample_size=3)
+    assert saved
+    # a failing call of a model with dropout: the generator as before
+    m = BetterRnnlm(30, 8, 8)
+    np.random.seed(5)
+    before = real()
+    with pytest.raises(ValueError):
+        m.forward(xs, np.full((2, 3), 99))
+    after = real()
+    assert before[1].tolist() == after[1].tolist() and before[2] == after[2]

@@ -22,6 +22,8 @@ def _softmax1d(x):
 
 
 class GenMixin:
+    _draws_random = True  # generate samples with np.random.choice (the guard saves its state)
+
     def generate(self, start_id, skip_ids=None, sample_size=100):
         """The book's generate, all or nothing: when it raises, the LSTM
         state, dropout's flags and np.random are as before the call."""
