@@ -233,11 +233,11 @@ static int check_output(PyObject *obj, const char *name)
 /* Check `a` against `spec`, fixing the letters it shows first. 0 or -1. */
 static int check_shape(Call *c, PyArrayObject *a, const char *name, const char *spec)
 {
-    char want[64];
+    char want[64]; /* "(N, T, D)": written only for an error message */
     Shape s;
     parse_spec(spec, &s); /* valid: args_check_tables */
-    spec_str(want, sizeof want, spec);
     if (PyArray_NDIM(a) != s.nd) {
+        spec_str(want, sizeof want, spec);
         PyObject *got = shape_tuple(a);
         if (got) {
             PyErr_Format(PyExc_ValueError,
@@ -252,6 +252,7 @@ static int check_shape(Call *c, PyArrayObject *a, const char *name, const char *
         const npy_intp m = s.mult[i], size = PyArray_DIM(a, i);
         if (c->dim[k] < 0) {
             if (size % m) {
+                spec_str(want, sizeof want, spec);
                 PyObject *got = shape_tuple(a);
                 if (got) {
                     PyErr_Format(PyExc_ValueError,
@@ -264,6 +265,7 @@ static int check_shape(Call *c, PyArrayObject *a, const char *name, const char *
             c->dim[k] = size / m;
             c->dim_from[k] = name;
         } else if (c->dim[k] * m != size) {
+            spec_str(want, sizeof want, spec);
             PyObject *got = shape_tuple(a);
             if (got) {
                 PyErr_Format(PyExc_ValueError, "%s: expected shape %s with %c=%zd (from %s), got %R",
