@@ -189,7 +189,9 @@ typedef struct {
     REAL *dhs_enc, *dhs_dec, *da;   /* backward outputs (N,S,H), (N,T,H), (N,T,S) */
     REAL *work;                     /* (N,T,S) */
     const REAL *hs_enc, *hs_dec;    /* (N,S,H), (N,T,H) */
-    const REAL *a_in, *da_in, *dc;  /* (N,T,S), (N,T,S), (N,T,H) */
+    const REAL *a_in;               /* (N,T,S) */
+    const REAL *d_in;               /* the upstream gradient: dc (N,T,H), or da (N,T,S)
+                                       for ATT_WEIGHT_BACK */
     ptrdiff_t N, S, T, H;
 } FN(att_job);
 
@@ -211,7 +213,7 @@ static void FN(att_row)(const FN(att_job) *J, ptrdiff_t n)
         FN(att_sum_row)(J->c + oth, enc, J->a + ots, S, T, H);
         break;
     case FN(ATT_SUM_BACK): {
-        const REAL *dc = J->dc + oth, *a = J->a_in + ots;
+        const REAL *dc = J->d_in + oth, *a = J->a_in + ots;
         /* da (T,S) = dc (T,H) · encᵀ (H,S);  dhs_enc (S,H) = aᵀ (S,T) · dc (T,H) */
         FN(att_dots)(J->da + ots, S, dc, enc, T, S, H);
         FN(rs_gemm)(S, H, T, a, 1, S, dc, H, 1, J->dhs_enc + osh, H, 0);
@@ -219,14 +221,14 @@ static void FN(att_row)(const FN(att_job) *J, ptrdiff_t n)
     }
     case FN(ATT_WEIGHT_BACK): {
         REAL *ds = J->work + ots;
-        FN(att_softmax_back_row)(ds, J->da_in + ots, J->a_in + ots, S, T);
+        FN(att_softmax_back_row)(ds, J->d_in + ots, J->a_in + ots, S, T);
         /* dhs_enc (S,H) = dsᵀ (S,T) · dec (T,H);  dhs_dec (T,H) = ds (T,S) · enc (S,H) */
         FN(rs_gemm)(S, H, T, ds, 1, S, dec, H, 1, J->dhs_enc + osh, H, 0);
         FN(rs_gemm)(T, H, S, ds, S, 1, enc, H, 1, J->dhs_dec + oth, H, 0);
         break;
     }
     case FN(ATT_BOTH_BACK): {
-        const REAL *dc = J->dc + oth, *a = J->a_in + ots;
+        const REAL *dc = J->d_in + oth, *a = J->a_in + ots;
         REAL *ds = J->work + ots;
         REAL *dhs = J->dhs_enc + osh;
         FN(att_dots)(ds, S, dc, enc, T, S, H);                  /* da */
@@ -297,8 +299,20 @@ void FN(time_attention_forward)(REAL *c, REAL *a, const REAL *hs_enc, const REAL
 void FN(weight_sum_backward)(REAL *dhs_enc, REAL *da, const REAL *dc, const REAL *hs_enc,
                              const REAL *a, ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H)
 {
-    FN(att_job) J = {.kind = FN(ATT_SUM_BACK), .dhs_enc = dhs_enc, .da = da, .dc = dc,
+    FN(att_job) J = {.kind = FN(ATT_SUM_BACK), .dhs_enc = dhs_enc, .da = da, .d_in = dc,
                      .hs_enc = hs_enc, .a_in = a, .N = N, .S = S, .T = T, .H = H};
+    FN(att_run)(&J);
+}
+
+/* attention_weight_backward (d_in = da) and time_attention_backward (d_in = dc):
+   the same arguments, a different job */
+static void FN(att_back)(int kind, REAL *dhs_enc, REAL *dhs_dec, REAL *work, const REAL *d_in,
+                         const REAL *hs_enc, const REAL *hs_dec, const REAL *a,
+                         ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H)
+{
+    FN(att_job) J = {.kind = kind, .dhs_enc = dhs_enc, .dhs_dec = dhs_dec, .work = work,
+                     .d_in = d_in, .hs_enc = hs_enc, .hs_dec = hs_dec, .a_in = a,
+                     .N = N, .S = S, .T = T, .H = H};
     FN(att_run)(&J);
 }
 
@@ -306,19 +320,13 @@ void FN(attention_weight_backward)(REAL *dhs_enc, REAL *dhs_dec, REAL *work, con
                                    const REAL *hs_enc, const REAL *hs_dec, const REAL *a,
                                    ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H)
 {
-    FN(att_job) J = {.kind = FN(ATT_WEIGHT_BACK), .dhs_enc = dhs_enc, .dhs_dec = dhs_dec,
-                     .work = work, .da_in = da, .hs_enc = hs_enc, .hs_dec = hs_dec,
-                     .a_in = a, .N = N, .S = S, .T = T, .H = H};
-    FN(att_run)(&J);
+    FN(att_back)(FN(ATT_WEIGHT_BACK), dhs_enc, dhs_dec, work, da, hs_enc, hs_dec, a, N, S, T, H);
 }
 
 void FN(time_attention_backward)(REAL *dhs_enc, REAL *dhs_dec, REAL *work, const REAL *dc,
                                  const REAL *hs_enc, const REAL *hs_dec, const REAL *a,
                                  ptrdiff_t N, ptrdiff_t S, ptrdiff_t T, ptrdiff_t H)
 {
-    FN(att_job) J = {.kind = FN(ATT_BOTH_BACK), .dhs_enc = dhs_enc, .dhs_dec = dhs_dec,
-                     .work = work, .dc = dc, .hs_enc = hs_enc, .hs_dec = hs_dec,
-                     .a_in = a, .N = N, .S = S, .T = T, .H = H};
-    FN(att_run)(&J);
+    FN(att_back)(FN(ATT_BOTH_BACK), dhs_enc, dhs_dec, work, dc, hs_enc, hs_dec, a, N, S, T, H);
 }
 #endif /* RS_TU_BASE */

@@ -19,13 +19,13 @@
  * so the thread count never changes a bit.
  */
 
-/* elements, rounded up to a multiple of 16 (64 bytes for float) */
-static ptrdiff_t FN(round16)(ptrdiff_t n) { return n < 0 ? -1 : (n + 15) / 16 * 16; }
+#define GATED_PFX rnn
+#include "seq_util.h"
 
 ptrdiff_t FN(time_rnn_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
 {
     (void)N; (void)T; (void)D;
-    return FN(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(H, H)); /* packed Wh */
+    return SU(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(H, H)); /* packed Wh */
 }
 
 ptrdiff_t FN(time_rnn_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
@@ -47,15 +47,6 @@ static void FN(act_rows)(REAL *y, ptrdiff_t R, ptrdiff_t ld, const REAL *b,
                          ptrdiff_t H, int act)
 {
     for (ptrdiff_t r = 0; r < R; r++) FN(rs_act_bias_row)(y + r * ld, b, H, act);
-}
-
-/* db (H,) += column sums of dA (R,H) contiguous, rows in order */
-static void FN(colsum_add)(REAL *db, const REAL *dA, ptrdiff_t R, ptrdiff_t H)
-{
-    for (ptrdiff_t r = 0; r < R; r++) {
-        const REAL *RS_RESTRICT row = dA + r * H;
-        for (ptrdiff_t j = 0; j < H; j++) db[j] += row[j];
-    }
 }
 
 void FN(rnn_forward)(REAL *h_next, const REAL *x, const REAL *h_prev,
@@ -84,7 +75,7 @@ void FN(rnn_backward)(REAL *dx, REAL *dh_prev, REAL *dWx, REAL *dWh, REAL *db,
     if (h_prev)
         FN(rs_gemm)(H, H, N, h_prev, 1, H, dA, H, 1, dWh, H, 1);
     if (db)
-        FN(colsum_add)(db, dA, N, H);
+        SU(colsum_add)(db, dA, N, H, H);
     /* dx (N,D) = dA (N,H) · Wxᵀ (H,D) */
     FN(rs_gemm)(N, D, H, dA, H, 1, Wx, 1, H, dx, D, 0);
     /* dh_prev (N,H) = dA (N,H) · Whᵀ (H,H) */
@@ -105,24 +96,6 @@ static void FN(fwd_epi)(void *p, ptrdiff_t i0, ptrdiff_t i1)
     FN(act_rows)(c->a + i0 * c->ld, i1 - i0, c->ld, c->b, c->H, c->act);
 }
 
-/* How many row blocks the recurrence is split into: one per thread, when each
- * has at least a few rows and the sequence enough work to pay for a wake-up. */
-static int FN(recurrence_tasks)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t H)
-{
-    const double flops = 2.0 * (double)N * (double)T * (double)H * (double)H;
-    ptrdiff_t tasks = rs_get_num_threads();
-    if (tasks > N / 4) tasks = N / 4;
-    if (flops < rs_par_min_flops() || tasks < 1) tasks = 1;
-    return (int)tasks;
-}
-
-/* rows [r0,r1) of the batch: task `task` of `ntasks` */
-static void FN(row_block)(ptrdiff_t N, int task, int ntasks, ptrdiff_t *r0, ptrdiff_t *r1)
-{
-    *r0 = N * task / ntasks;
-    *r1 = N * (task + 1) / ntasks;
-}
-
 typedef struct {
     REAL *hs;             /* (N,T,H) */
     const REAL *h0;       /* (N,H) or NULL */
@@ -138,7 +111,7 @@ static void FN(fwd_task)(void *p, int task, int ntasks)
     const FN(fwd_job_t) *J = p;
     const ptrdiff_t T = J->T, H = J->H, ld = T * H;
     ptrdiff_t r0, r1;
-    FN(row_block)(J->N, task, ntasks, &r0, &r1);
+    SU(row_block)(J->N, task, ntasks, &r0, &r1);
     REAL *hs = J->hs + r0 * ld; /* this block's rows */
     for (ptrdiff_t t = 0; t < T; t++) {
         FN(fwd_epi_t) epi = {hs + t * H, J->b, ld, H, J->act};
@@ -152,32 +125,6 @@ static void FN(fwd_task)(void *p, int task, int ntasks)
     }
 }
 
-/* h0 == NULL: the book computes step 0 as a_0 += 0·Wh with a zero state.
- * That adds ±0 (no change) in every column of Wh whose values are finite,
- * and NaN in a column that holds an inf or a NaN (0·inf = NaN). One pass
- * over Wh, just read by the packing (x - x is 0 unless x is inf or NaN),
- * finds whether there is any (about 0.1 ms for 650 x 2600); only then are
- * the columns summed as the book's product would and the NaN added to step 0
- * of every row. */
-static void FN(zero_state_nonfinite)(REAL *a, ptrdiff_t N, ptrdiff_t lda, const REAL *Wh,
-                                     ptrdiff_t H, ptrdiff_t G)
-{
-    REAL s[16] = {0}, any = 0; /* 16 running sums: vectorized without reassociating */
-    const ptrdiff_t n = H * G;
-    ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int l = 0; l < 16; l++) s[l] += Wh[i + l] - Wh[i + l];
-    for (; i < n; i++) any += Wh[i] - Wh[i];
-    for (int l = 0; l < 16; l++) any += s[l];
-    if (any == 0) return; /* every x - x was 0: Wh is finite */
-    for (ptrdiff_t j = 0; j < G; j++) {
-        REAL z = 0;
-        for (ptrdiff_t k = 0; k < H; k++) z += (REAL)0 * Wh[k * G + j];
-        if (z != z)
-            for (ptrdiff_t r = 0; r < N; r++) a[r * lda + j] += z;
-    }
-}
-
 void FN(time_rnn_forward)(REAL *hs, REAL *work, const REAL *xs, const REAL *h0,
                           const REAL *Wx, const REAL *Wh, const REAL *b,
                           ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H, int act)
@@ -187,9 +134,9 @@ void FN(time_rnn_forward)(REAL *hs, REAL *work, const REAL *xs, const REAL *h0,
     /* hs viewed as (N*T, H) = xs (N*T, D) · Wx (D,H), every step at once */
     FN(rs_gemm)(N * T, H, D, xs, D, 1, Wx, H, 1, hs, H, 0);
     FN(rs_gemm_pack_b)(Whp, H, H, Wh, H, 1);
-    if (!h0) FN(zero_state_nonfinite)(hs, N, T * H, Wh, H, H);
+    if (!h0) SU(zero_state_nonfinite)(hs, N, T * H, Wh, H, H);
     FN(fwd_job_t) job = {hs, h0, Whp, b, N, T, H, act};
-    rs_parallel_run(FN(fwd_task), &job, FN(recurrence_tasks)(N, T, H));
+    rs_parallel_run(FN(fwd_task), &job, SU(recurrence_tasks)(N, T, H, H));
 }
 
 /* Backward epilogue: rows [i0,i1) of G = dA_{t+1}·Whᵀ are final;
@@ -227,7 +174,7 @@ static void FN(bwd_task)(void *p, int task, int ntasks)
     const FN(bwd_job_t) *J = p;
     const ptrdiff_t T = J->T, H = J->H, ld = T * H;
     ptrdiff_t r0, r1;
-    FN(row_block)(J->N, task, ntasks, &r0, &r1);
+    SU(row_block)(J->N, task, ntasks, &r0, &r1);
     const ptrdiff_t R = r1 - r0;
     REAL *dA = J->dA + r0 * ld;
     const REAL *dhs = J->dhs + r0 * ld, *hs = J->hs + r0 * ld;
@@ -251,7 +198,6 @@ void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
                            const REAL *Wh, ptrdiff_t N, ptrdiff_t T, ptrdiff_t D,
                            ptrdiff_t H, int act)
 {
-    const ptrdiff_t ld = T * H;
     REAL *WhTp = work;                                     /* Whᵀ (H,H), packed */
     REAL *dA = work + FN(time_rnn_forward_work_size)(N, T, D, H); /* (N,T,H) */
     REAL *Hprev = dA + N * T * H;  /* (N,T,H): Hprev[:,t] = h_{t-1}, Hprev[:,0] = h0 */
@@ -263,20 +209,15 @@ void FN(time_rnn_backward)(REAL *dxs, REAL *dh0, REAL *dWx, REAL *dWh, REAL *db,
     }
     FN(rs_gemm_pack_b)(WhTp, H, H, Wh, 1, H);
     FN(bwd_job_t) job = {dA, dh0, dhs, hs, WhTp, N, T, H, act};
-    rs_parallel_run(FN(bwd_task), &job, FN(recurrence_tasks)(N, T, H));
+    rs_parallel_run(FN(bwd_task), &job, SU(recurrence_tasks)(N, T, H, H));
 
-    for (ptrdiff_t n = 0; n < N; n++) {
-        REAL *dst = Hprev + n * ld;
-        const REAL *src = hs + n * ld;
-        for (ptrdiff_t j = 0; j < H; j++) dst[j] = h0 ? h0[n * H + j] : 0;
-        memcpy(dst + H, src, (size_t)((T - 1) * H) * sizeof(REAL));
-    }
+    SU(build_hprev)(Hprev, h0, hs, N, T, H);
     /* dWx (D,H) += Xᵀ (D, N*T) · dA (N*T, H) */
     FN(rs_gemm)(D, H, N * T, xs, 1, D, dA, H, 1, dWx, H, 1);
     /* dWh (H,H) += Hprevᵀ (H, N*T) · dA (N*T, H) */
     FN(rs_gemm)(H, H, N * T, Hprev, 1, H, dA, H, 1, dWh, H, 1);
     if (db)
-        FN(colsum_add)(db, dA, N * T, H);
+        SU(colsum_add)(db, dA, N * T, H, H);
     /* dxs (N*T, D) = dA (N*T, H) · Wxᵀ (H, D) */
     FN(rs_gemm)(N * T, D, H, dA, H, 1, Wx, 1, H, dxs, D, 0);
 }

@@ -15,6 +15,10 @@ grads_like      zero gradient arrays shaped like the parameters, in their
                 compute dtype.
 label_ids       targets as word ids (N, T): one-hot targets (N, T, V) are read
                 as their argmax.
+backward_cache  what a layer's forward kept, for its backward; RuntimeError
+                '<Layer>.backward() called before forward()' when it has not run.
+HiddenState     set_state(h) / reset_state() of the layers with one carried
+                state `h` (TimeRNN, TimeGRU, compiled and reference).
 """
 import numpy as np
 
@@ -96,3 +100,23 @@ def check_id_range(name, a, V, ignore=None, what="id"):
         raise ValueError(f"{name}: {what} {int(a[tuple(pos)])} at {pos} is out of range: "
                          f"expected ids in [0, {V})"
                          + ("" if ignore is None else f" or ignore_label={ignore}"))
+
+
+def backward_cache(cache, layer):
+    """What the forward of `layer` (a class name, for the message) kept for
+    the backward: cache, or RuntimeError when forward has not run (None)."""
+    if cache is None:
+        raise RuntimeError(f"{layer}.backward() called before forward()")
+    return cache
+
+
+class HiddenState:
+    """The carried state of a sequence layer with one state `h` (TimeRNN,
+    TimeGRU): set_state(h) holds h for the next forward (stateful=True),
+    reset_state() forgets it."""
+
+    def set_state(self, h):
+        self.h = h
+
+    def reset_state(self):
+        self.h = None

@@ -118,13 +118,9 @@ _state = _State()
 
 def _replacement(attr):
     """The compiled rnnscratch object for a TABLE attribute, or None."""
-    import rnnscratch
-
-    obj = rnnscratch
-    for part in attr.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
+    obj = _lookup(attr)
+    if obj is None:
+        return None
     if _numpy_only(obj):
         return None  # only compiled classes replace the book's
     return obj
@@ -145,14 +141,19 @@ def _numpy_only(obj):
 
 def _exists(attr):
     """Whether rnnscratch has the attribute at all (compiled or not)."""
+    return _lookup(attr) is not None
+
+
+def _lookup(attr):
+    """rnnscratch's object at the dotted TABLE attribute, or None."""
     import rnnscratch
 
     obj = rnnscratch
     for part in attr.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
-            return False
-    return True
+            return None
+    return obj
 
 
 def _suffix_of(fullname):

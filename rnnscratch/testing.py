@@ -457,63 +457,8 @@ def check_time_rnn(cls, shapes=TIME_RNN_SHAPES, activation="tanh", rtol=None, se
     ``set_state(h0)`` (quantities named 'stateful hs', 'stateful dh', ...).
     Returns a CheckReport.
     """
-    from .layers import TimeRNN
-
-    names = ("hs", "dxs", "dh", "dWx", "dWh", "db")
-    report = CheckReport(_title("check_time_rnn", cls), names)
-    rng = np.random.default_rng(seed)
-    runs = [(shape, False) for shape in shapes]
-    if stateful and shapes:
-        runs.append((shapes[0], True))
-    for (N, T, D, H), with_state in runs:
-        label = "N=%d T=%d D=%d H=%d" % (N, T, D, H)
-        case = CaseResult(label + (", stateful=True from set_state(h0)" if with_state else ""))
-        report.cases.append(case)
-        Wx, Wh, b = _weights(rng, D, H)
-        xs, dhs, h0 = (rng.standard_normal(s) for s in ((N, T, D), (N, T, H), (N, H)))
-
-        ours = TimeRNN(Wx, Wh, b, stateful=with_state, activation=activation)
-        if with_state:
-            ours.set_state(h0)
-        hs_ref = ours.forward(xs)
-        dxs_ref = ours.backward(dhs)
-        expected = [hs_ref, dxs_ref, ours.dh] + list(ours.grads)
-
-        name = getattr(cls, "__name__", "cls")
-        stage = "%s(Wx, Wh, b%s)" % (name, ", stateful=True" if with_state else "")
-        try:
-            if build is not None:
-                layer = build(Wx.copy(), Wh.copy(), b.copy())
-                if with_state:
-                    layer.stateful = True
-            elif with_state:
-                layer = cls(Wx.copy(), Wh.copy(), b.copy(), stateful=True)
-            else:
-                layer = cls(Wx.copy(), Wh.copy(), b.copy())
-            before = _grads_before(layer)
-            if with_state:
-                stage = "set_state(h0)"
-                layer.set_state(h0.copy())
-            stage = "forward(xs)"
-            hs = layer.forward(xs.copy())
-            stage = "backward(dhs)"
-            dxs = layer.backward(dhs.copy())
-        except Exception as exc:
-            case.error = _describe_exception(stage, exc)
-            continue
-        dh = getattr(layer, "dh", None)
-        grads, problem = _grads_of(layer, names[3:])
-        if problem and problem not in report.notes:
-            report.notes.append(problem)
-        got = [hs, dxs, dh] + grads[:3]
-        case.rtol = _case_rtol(got, rtol)
-        prefix = "stateful " if with_state else ""
-        case.comparisons = [_compare(prefix + n, g, e, case.rtol)
-                            for n, g, e in zip(names, got, expected)]
-        if dh is None:
-            case.comparisons[2].problem = "missing: backward did not set the attribute dh"
-        _check_identity(case, layer, before, names[3:])
-    return report
+    return _check_time("check_time_rnn", cls, "TimeRNN", shapes, rtol, seed, build, stateful,
+                       activation=activation)
 
 
 # --------------------------------------------------------------------------
@@ -690,13 +635,15 @@ def _check_cell(fn, cls, lstm, shapes, rtol, seed, build):
     return report
 
 
-def _check_time(fn, cls, lstm, shapes, rtol, seed, build, stateful):
-    """check_time_lstm (lstm=True) and check_time_gru (lstm=False)."""
-    G = 4 if lstm else 3
+def _check_time(fn, cls, ours_name, shapes, rtol, seed, build, stateful, **ours_kw):
+    """check_time_rnn, check_time_lstm and check_time_gru: cls against our
+    class `ours_name` (built with ours_kw too)."""
+    lstm = ours_name == "TimeLSTM"
+    G = {"TimeRNN": 1, "TimeLSTM": 4, "TimeGRU": 3}[ours_name]
     names = (("hs", "c") if lstm else ("hs",)) + ("dxs", "dh", "dWx", "dWh", "db")
     report = CheckReport(_title(fn, cls), names)
     rng = np.random.default_rng(seed)
-    Ours = _ours("TimeLSTM" if lstm else "TimeGRU")
+    Ours = _ours(ours_name)
     runs = [(shape, False) for shape in shapes]
     if stateful and shapes:
         runs.append((shapes[0], True))
@@ -709,7 +656,7 @@ def _check_time(fn, cls, lstm, shapes, rtol, seed, build, stateful):
         xs, dhs = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
         state = [rng.standard_normal((N, H)) for _ in range(2 if lstm else 1)]
 
-        ours = Ours(Wx, Wh, b, stateful=with_state)
+        ours = Ours(Wx, Wh, b, stateful=with_state, **ours_kw)
         if with_state:
             ours.set_state(*state)
         hs_ref = ours.forward(xs)
@@ -796,7 +743,7 @@ def check_time_lstm(cls, shapes=TIME_RNN_SHAPES, rtol=None, seed=0, build=None,
     stateful : also check a case built with ``stateful=True`` and started
     from ``set_state(h0, c0)`` ('stateful hs', ...). Returns a CheckReport.
     """
-    return _check_time("check_time_lstm", cls, True, shapes, rtol, seed, build, stateful)
+    return _check_time("check_time_lstm", cls, "TimeLSTM", shapes, rtol, seed, build, stateful)
 
 
 def check_time_gru(cls, shapes=TIME_RNN_SHAPES, rtol=None, seed=0, build=None,
@@ -806,7 +753,7 @@ def check_time_gru(cls, shapes=TIME_RNN_SHAPES, rtol=None, seed=0, build=None,
     As check_time_rnn: hs, dxs, dh and ``grads`` compared; the stateful case
     starts from ``set_state(h0)``. Returns a CheckReport.
     """
-    return _check_time("check_time_gru", cls, False, shapes, rtol, seed, build, stateful)
+    return _check_time("check_time_gru", cls, "TimeGRU", shapes, rtol, seed, build, stateful)
 
 
 # --------------------------------------------------------------------------

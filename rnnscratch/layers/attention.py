@@ -19,7 +19,7 @@ sequence kernels with T = 1.
 import numpy as np
 
 from .._loader import _core
-from .._policy import check_numeric
+from .._policy import backward_cache, check_numeric
 
 __all__ = ["WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
 
@@ -35,6 +35,15 @@ def _checked(name, value, ndim, legend, dims=None, dims_from=None):
         raise ValueError(f"{name}: expected shape {legend} = {want} (from {dims_from}), "
                          f"got {a.shape}")
     return a
+
+
+def _states(hs, h):
+    """hs (N,S,H) and h (N,H) checked, h as (N,1,H): one decoder step's
+    arguments for the sequence kernels."""
+    hs = _checked("hs", hs, 3, "(N, S, H)")
+    N, S, H = hs.shape
+    h = _checked("h", h, 2, "(N, H)", (N, H), "hs")
+    return hs, h.reshape(N, 1, H)
 
 
 class _SoftmaxOut:
@@ -66,9 +75,7 @@ class WeightSum:
         return c.reshape(N, c.shape[2])
 
     def backward(self, dc):
-        if self.cache is None:
-            raise RuntimeError("WeightSum.backward() called before forward()")
-        hs, ar = self.cache
+        hs, ar = backward_cache(self.cache, "WeightSum")
         N, S, H = hs.shape
         dc = _checked("dc", dc, 2, "(N, H)", (N, H), "hs of forward")
         dhs, da = _core.weight_sum_backward(dc.reshape(N, 1, H), hs, ar.reshape(N, 1, S))
@@ -88,19 +95,15 @@ class AttentionWeight:
         self.cache = None
 
     def forward(self, hs, h):
-        hs = _checked("hs", hs, 3, "(N, S, H)")
+        hs, hr = _states(hs, h)
         N, S, H = hs.shape
-        h = _checked("h", h, 2, "(N, H)", (N, H), "hs")
-        hr = h.reshape(N, 1, H)
         a = _core.attention_weight_forward(hs, hr).reshape(N, S)
         self.cache = (hs, hr)
         self.softmax.out = a
         return a
 
     def backward(self, da):
-        if self.cache is None:
-            raise RuntimeError("AttentionWeight.backward() called before forward()")
-        hs, hr = self.cache
+        hs, hr = backward_cache(self.cache, "AttentionWeight")
         N, S, H = hs.shape
         da = _checked("da", da, 2, "(N, S)", (N, S), "hs of forward")
         dhs, dh = _core.attention_weight_backward(da.reshape(N, 1, S), hs, hr,
@@ -124,10 +127,8 @@ class Attention:
         self.attention_weight = None
 
     def forward(self, hs, h):
-        hs = _checked("hs", hs, 3, "(N, S, H)")
+        hs, hr = _states(hs, h)
         N, S, H = hs.shape
-        h = _checked("h", h, 2, "(N, H)", (N, H), "hs")
-        hr = h.reshape(N, 1, H)
         out, a3 = _core.time_attention_forward(hs, hr)
         a = a3.reshape(N, S)
         self.attention_weight_layer.cache = (hs, hr)
@@ -137,9 +138,7 @@ class Attention:
         return out.reshape(N, H)
 
     def backward(self, dout):
-        if self.attention_weight_layer.cache is None:
-            raise RuntimeError("Attention.backward() called before forward()")
-        hs, hr = self.attention_weight_layer.cache
+        hs, hr = backward_cache(self.attention_weight_layer.cache, "Attention")
         N, S, H = hs.shape
         dout = _checked("dout", dout, 2, "(N, H)", (N, H), "hs of forward")
         a = self.attention_weight_layer.softmax.out
@@ -174,9 +173,7 @@ class TimeAttention:
         return out
 
     def backward(self, dout):
-        if self.cache is None:
-            raise RuntimeError("TimeAttention.backward() called before forward()")
-        hs_enc, hs_dec, a = self.cache
+        hs_enc, hs_dec, a = backward_cache(self.cache, "TimeAttention")
         try:
             return _core.time_attention_backward(dout, hs_enc, hs_dec, a)
         except (ValueError, TypeError) as e:

@@ -21,7 +21,7 @@ rnnscratch.reference.basic, the NumPy twins of these classes.
 import numpy as np
 
 from .._loader import _core
-from .._policy import grads_like
+from .._policy import backward_cache, grads_like
 from ..reference import basic as _ref
 from ..reference._checks import check_ndim, check_shape
 from ..reference.numpy_layers import Dropout, Sigmoid, SigmoidWithLoss, Softmax  # noqa: F401
@@ -65,8 +65,7 @@ class MatMul:
         return out[:, 0, :]
 
     def backward(self, dout):
-        if self.x is None:
-            raise RuntimeError("MatMul.backward() called before forward()")
+        backward_cache(self.x, "MatMul")
         d3 = _as_rows("dout", dout, _out_cols(self.params[0]), "(N, H)")
         dx = _core.time_affine_backward(d3, self.x, self.params[0], self.grads[0], None)
         return dx[:, 0, :]
@@ -94,8 +93,7 @@ class Affine:
         return out[:, 0, :]
 
     def backward(self, dout):
-        if self.x is None:
-            raise RuntimeError("Affine.backward() called before forward()")
+        backward_cache(self.x, "Affine")
         d3 = _as_rows("dout", dout, _out_cols(self.params[0]), "(N, H)")
         dx = _core.time_affine_backward(d3, self.x, self.params[0], self.grads[0],
                                         self.grads[1])
@@ -126,8 +124,7 @@ class SoftmaxWithLoss:
         return loss
 
     def backward(self, dout=1):
-        if self.y is None:
-            raise RuntimeError("SoftmaxWithLoss.backward() called before forward()")
+        backward_cache(self.y, "SoftmaxWithLoss")
         dout = _ref._dout_scalar(dout)
         dx = _core.softmax_cross_entropy_backward(self.y[:, None, :], self.t[:, None], dout, -1)
         return dx[:, 0, :]
@@ -155,8 +152,7 @@ class Embedding:
         return out.reshape(a.shape + out.shape[-1:])
 
     def backward(self, dout):
-        if self.idx is None:
-            raise RuntimeError("Embedding.backward() called before forward()")
+        backward_cache(self.idx, "Embedding")
         W = self.params[0]
         D = np.shape(W)[-1]
         d = _ref.check_numeric("dout", dout)

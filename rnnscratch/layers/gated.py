@@ -21,7 +21,8 @@ import threading
 import numpy as np
 
 from .._loader import _core
-from .._policy import NUMERIC_KINDS, check_numeric, compute_dtype, grads_like
+from .._policy import (NUMERIC_KINDS, HiddenState, backward_cache, check_numeric, compute_dtype,
+                       grads_like)
 from ..reference.numpy_layers import TimeDropout, TimeSigmoidWithLoss  # noqa: F401 (shared)
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout",
@@ -116,9 +117,7 @@ class LSTM(_Gated):
         return h_next, c_next
 
     def backward(self, dh_next, dc_next):
-        if self.cache is None:
-            raise RuntimeError("LSTM.backward() called before forward()")
-        x, h_prev, c_prev, c_next, gates = self.cache
+        x, h_prev, c_prev, c_next, gates = backward_cache(self.cache, "LSTM")
         Wx, Wh, b = self.params
         dc_next = _scalar_or_array("dc_next", dc_next, c_next)  # the book passes dc = 0
         return _core.lstm_backward(dh_next, dc_next, x, h_prev, c_prev, c_next, gates, Wx, Wh,
@@ -165,9 +164,7 @@ class TimeLSTM(_Gated):
         return hs
 
     def backward(self, dhs):
-        if self.cache is None:
-            raise RuntimeError("TimeLSTM.backward() called before forward()")
-        xs, h0, c0, hs, cs, gates = self.cache
+        xs, h0, c0, hs, cs, gates = backward_cache(self.cache, "TimeLSTM")
         Wx, Wh, b = self.params
         dxs, dh0, dc0 = _core.time_lstm_backward(dhs, None, xs, h0, c0, hs, cs, gates, Wx, Wh,
                                                  self.grads[0], self.grads[1], self.grads[2],
@@ -204,15 +201,13 @@ class GRU(_Gated):
         return h_next
 
     def backward(self, dh_next):
-        if self.cache is None:
-            raise RuntimeError("GRU.backward() called before forward()")
-        x, h_prev, gates = self.cache
+        x, h_prev, gates = backward_cache(self.cache, "GRU")
         Wx, Wh, b = self.params
         return _core.gru_backward(dh_next, x, h_prev, gates, Wx, Wh,
                                   self.grads[0], self.grads[1], self.grads[2], b=b)
 
 
-class TimeGRU(_Gated):
+class TimeGRU(_Gated, HiddenState):
     """T GRU steps at once, the loop over time in C. forward(xs (N,T,D)) ->
     hs (N,T,H); backward(dhs) -> dxs, with `dh` the gradient of the initial
     h; stateful, set_state(h), reset_state() as TimeRNN."""
@@ -244,20 +239,12 @@ class TimeGRU(_Gated):
         return hs
 
     def backward(self, dhs):
-        if self.cache is None:
-            raise RuntimeError("TimeGRU.backward() called before forward()")
-        xs, h0, hs, gates = self.cache
+        xs, h0, hs, gates = backward_cache(self.cache, "TimeGRU")
         Wx, Wh, b = self.params
         dxs, dh0 = _core.time_gru_backward(dhs, xs, h0, hs, gates, Wx, Wh,
                                            self.grads[0], self.grads[1], self.grads[2], b=b)
         self.dh = dh0
         return dxs
-
-    def set_state(self, h):
-        self.h = h
-
-    def reset_state(self):
-        self.h = None
 
 
 # --------------------------------------------------------------------------

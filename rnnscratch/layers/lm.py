@@ -9,7 +9,7 @@ classes hold the state.
 import numpy as np
 
 from .._loader import _core
-from .._policy import grads_like, label_ids
+from .._policy import backward_cache, grads_like, label_ids
 
 __all__ = ["TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss"]
 
@@ -34,8 +34,7 @@ class TimeEmbedding:
         return out
 
     def backward(self, dout):
-        if self.idx is None:
-            raise RuntimeError("TimeEmbedding.backward() called before forward()")
+        backward_cache(self.idx, "TimeEmbedding")
         _core.embedding_backward(dout, self.idx, self.params[0], self.grads[0])
         return None
 
@@ -66,8 +65,7 @@ class TimeAffine:
         return out
 
     def backward(self, dout):
-        if self.x is None:
-            raise RuntimeError("TimeAffine.backward() called before forward()")
+        backward_cache(self.x, "TimeAffine")
         db = self.grads[1] if len(self.grads) > 1 else None
         return _core.time_affine_backward(dout, self.x, self.params[0], self.grads[0], db)
 
@@ -93,7 +91,5 @@ class TimeSoftmaxWithLoss:
         return loss
 
     def backward(self, dout=1):
-        if self.cache is None:
-            raise RuntimeError("TimeSoftmaxWithLoss.backward() called before forward()")
-        ts, ys, ignore = self.cache
+        ts, ys, ignore = backward_cache(self.cache, "TimeSoftmaxWithLoss")
         return _core.softmax_cross_entropy_backward(ys, ts, float(dout), ignore)

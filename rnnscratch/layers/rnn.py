@@ -8,7 +8,7 @@ features, H hidden units.
 import numpy as np
 
 from .._loader import _core
-from .._policy import check_activation, grads_like
+from .._policy import HiddenState, backward_cache, check_activation, grads_like
 
 __all__ = ["RNN", "TimeRNN"]
 
@@ -47,16 +47,14 @@ class RNN(_ParamsMixin):
         return h_next
 
     def backward(self, dh_next):
-        if self.cache is None:
-            raise RuntimeError("RNN.backward() called before forward()")
-        x, h_prev, h_next = self.cache
+        x, h_prev, h_next = backward_cache(self.cache, "RNN")
         Wx, Wh = self.params[0], self.params[1]
         return _core.rnn_backward(dh_next, x, h_prev, h_next, Wx, Wh,
                                   self.grads[0], self.grads[1], self._dbias(),
                                   self.activation, b=self._bias())
 
 
-class TimeRNN(_ParamsMixin):
+class TimeRNN(_ParamsMixin, HiddenState):
     """T time steps at once, the loop over time in C.
 
     forward(xs (N,T,D)) -> hs (N,T,H); backward(dhs (N,T,H)) -> dxs (N,T,D), with
@@ -91,18 +89,10 @@ class TimeRNN(_ParamsMixin):
         return hs
 
     def backward(self, dhs):
-        if self.cache is None:
-            raise RuntimeError("TimeRNN.backward() called before forward()")
-        xs, h0, hs = self.cache
+        xs, h0, hs = backward_cache(self.cache, "TimeRNN")
         Wx, Wh = self.params[0], self.params[1]
         dxs, dh0 = _core.time_rnn_backward(dhs, xs, h0, hs, Wx, Wh,
                                            self.grads[0], self.grads[1], self._dbias(),
                                            self.activation, b=self._bias())
         self.dh = dh0
         return dxs
-
-    def set_state(self, h):
-        self.h = h
-
-    def reset_state(self):
-        self.h = None

@@ -404,36 +404,35 @@ class LstmLmBase(BaseModel):
         return out
 
     def forward(self, xs, ts, train_flg=True):
-        if not self._fused():
-            self._dscore = None
-            return self._guarded(
-                lambda: self.loss_layer.forward(self.predict(xs, train_flg), ts))
-
-        def run():
-            hs = self._body(xs, train_flg)
-            loss, dscore = self._head(hs, ts, self._reusable(self._dscore, hs))
-            self.layers[-1].x = hs
-            return loss, dscore
-
-        loss, self._dscore = self._guarded(run)
-        return loss
+        return self._loss(xs, ts, train_flg, keep=True)
 
     def eval_loss(self, xs, ts):
         """The loss of one batch without training: dropout off, nothing kept
         for backward (the stateful LSTMs still carry h and c on). The head
         writes into a scratch buffer reused from one call to the next."""
+        return self._loss(xs, ts, False, keep=False)
+
+    def _loss(self, xs, ts, train_flg, keep):
+        """The loss of forward (keep: the fused head's dscore in _dscore, its
+        input in the affine, for backward) and of eval_loss (the head's result
+        in the scratch _eval_out, nothing kept)."""
         if not self._fused():
             self._dscore = None
             return self._guarded(
-                lambda: self.loss_layer.forward(self.predict(xs, False), ts))
+                lambda: self.loss_layer.forward(self.predict(xs, train_flg), ts))
+        buffer = "_dscore" if keep else "_eval_out"
 
         def run():
-            hs = self._body(xs, False)
-            loss, out = self._head(hs, ts, self._reusable(self._eval_out, hs))
+            hs = self._body(xs, train_flg)
+            loss, out = self._head(hs, ts, self._reusable(getattr(self, buffer), hs))
+            if keep:
+                self.layers[-1].x = hs
             return loss, out
 
-        loss, self._eval_out = self._guarded(run)
-        self._dscore = None  # the layers' caches are the evaluation's now
+        loss, out = self._guarded(run)
+        setattr(self, buffer, out)
+        if not keep:
+            self._dscore = None  # the layers' caches are the evaluation's now
         return loss
 
     def _reusable(self, out, hs):

@@ -57,6 +57,17 @@ def _dtype(dtype):
     return dt
 
 
+def _start(part, vocab_size, wordvec_size, hidden_size, dtype):
+    """The checked sizes V, D, H, the dtype and the layer namespace of a part,
+    and its part.embed, a TimeEmbedding of embed_W (V,D) / 100: the first
+    weights every part draws."""
+    V, D, H = _sizes(vocab_size, wordvec_size, hidden_size)
+    dt = _dtype(dtype)
+    L = part._layers()
+    part.embed = L.TimeEmbedding((np.random.randn(V, D) / 100).astype(dt))
+    return V, D, H, dt, L
+
+
 def _lstm_weights(dt, D, H):
     """Wx (D,4H) / sqrt(D), Wh (H,4H) / sqrt(H) in that order, b zeros."""
     Wx = (np.random.randn(D, 4 * H) / np.sqrt(D)).astype(dt)
@@ -126,6 +137,13 @@ def _score_shape(part):
     return shape
 
 
+def _affine_backward(part, dscore):
+    """The part's TimeAffine backward of dscore, checked against the scores
+    of its last forward (N, T, V)."""
+    dscore = _array("dscore", dscore, _score_shape(part), "(N, T, V)")
+    return part.affine.backward(dscore)
+
+
 def _single(name, a):
     if a.shape[0] != 1:
         raise ValueError(f"{name}: generate() takes one sequence: expected a batch of 1, "
@@ -171,12 +189,8 @@ class Encoder:
     _layers = staticmethod(compiled_layers)
 
     def __init__(self, vocab_size, wordvec_size, hidden_size, dtype=np.float32):
-        V, D, H = _sizes(vocab_size, wordvec_size, hidden_size)
-        dt = _dtype(dtype)
-        L = self._layers()
-        embed_W = (np.random.randn(V, D) / 100).astype(dt)
+        V, D, H, dt, L = _start(self, vocab_size, wordvec_size, hidden_size, dtype)
         Wx, Wh, b = _lstm_weights(dt, D, H)
-        self.embed = L.TimeEmbedding(embed_W)
         self.lstm = L.TimeLSTM(Wx, Wh, b, stateful=False)
         _collect(self, (self.embed, self.lstm))
         self.hs = None
@@ -211,14 +225,10 @@ class Decoder:
     _layers = staticmethod(compiled_layers)
 
     def __init__(self, vocab_size, wordvec_size, hidden_size, dtype=np.float32):
-        V, D, H = _sizes(vocab_size, wordvec_size, hidden_size)
-        dt = _dtype(dtype)
-        L = self._layers()
-        embed_W = (np.random.randn(V, D) / 100).astype(dt)
+        V, D, H, dt, L = _start(self, vocab_size, wordvec_size, hidden_size, dtype)
         Wx, Wh, b = _lstm_weights(dt, D, H)
         affine_W = (np.random.randn(H, V) / np.sqrt(H)).astype(dt)
         affine_b = np.zeros(V).astype(dt)
-        self.embed = L.TimeEmbedding(embed_W)
         self.lstm = L.TimeLSTM(Wx, Wh, b, stateful=True)
         self.affine = L.TimeAffine(affine_W, affine_b)
         _collect(self, (self.embed, self.lstm, self.affine))
@@ -233,8 +243,7 @@ class Decoder:
         return _atomic(self, run)
 
     def backward(self, dscore):
-        dscore = _array("dscore", dscore, _score_shape(self), "(N, T, V)")
-        dout = self.affine.backward(dscore)
+        dout = _affine_backward(self, dscore)
         dout = self.lstm.backward(dout)
         self.embed.backward(dout)
         return self.lstm.dh
@@ -309,16 +318,12 @@ class PeekyDecoder(Decoder):
     params: [embed W (V,D), lstm Wx (H+D,4H), Wh (H,4H), b (4H,), affine W (2H,V), b (V,)]."""
 
     def __init__(self, vocab_size, wordvec_size, hidden_size, dtype=np.float32):
-        V, D, H = _sizes(vocab_size, wordvec_size, hidden_size)
-        dt = _dtype(dtype)
-        L = self._layers()
-        embed_W = (np.random.randn(V, D) / 100).astype(dt)
+        V, D, H, dt, L = _start(self, vocab_size, wordvec_size, hidden_size, dtype)
         Wx = (np.random.randn(H + D, 4 * H) / np.sqrt(H + D)).astype(dt)
         Wh = (np.random.randn(H, 4 * H) / np.sqrt(H)).astype(dt)
         b = np.zeros(4 * H).astype(dt)
         affine_W = (np.random.randn(H + H, V) / np.sqrt(H + H)).astype(dt)
         affine_b = np.zeros(V).astype(dt)
-        self.embed = L.TimeEmbedding(embed_W)
         self.lstm = L.TimeLSTM(Wx, Wh, b, stateful=True)
         self.affine = L.TimeAffine(affine_W, affine_b)
         _collect(self, (self.embed, self.lstm, self.affine))
@@ -354,8 +359,7 @@ class PeekyDecoder(Decoder):
         if self.cache is None:
             raise RuntimeError("PeekyDecoder.backward() called before forward()")
         H = self.cache
-        dscore = _array("dscore", dscore, _score_shape(self), "(N, T, V)")
-        dout = self.affine.backward(dscore)
+        dout = _affine_backward(self, dscore)
         dout, dhs0 = dout[:, :, H:], dout[:, :, :H]
         dout = self.lstm.backward(dout)
         dembed, dhs1 = dout[:, :, H:], dout[:, :, :H]
@@ -401,14 +405,10 @@ class AttentionDecoder:
     _layers = staticmethod(compiled_layers)
 
     def __init__(self, vocab_size, wordvec_size, hidden_size, dtype=np.float32):
-        V, D, H = _sizes(vocab_size, wordvec_size, hidden_size)
-        dt = _dtype(dtype)
-        L = self._layers()
-        embed_W = (np.random.randn(V, D) / 100).astype(dt)
+        V, D, H, dt, L = _start(self, vocab_size, wordvec_size, hidden_size, dtype)
         Wx, Wh, b = _lstm_weights(dt, D, H)
         affine_W = (np.random.randn(2 * H, V) / np.sqrt(2 * H)).astype(dt)
         affine_b = np.zeros(V).astype(dt)
-        self.embed = L.TimeEmbedding(embed_W)
         self.lstm = L.TimeLSTM(Wx, Wh, b, stateful=True)
         self.attention = L.TimeAttention()
         self.affine = L.TimeAffine(affine_W, affine_b)
@@ -440,8 +440,7 @@ class AttentionDecoder:
         return _atomic(self, run)
 
     def backward(self, dscore):
-        dscore = _array("dscore", dscore, _score_shape(self), "(N, T, V)")
-        dout = self.affine.backward(dscore)
+        dout = _affine_backward(self, dscore)
         H = dout.shape[2] // 2
         dc, ddec_hs0 = dout[:, :, :H], dout[:, :, H:]
         denc_hs, ddec_hs1 = self.attention.backward(dc)

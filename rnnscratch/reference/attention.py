@@ -17,7 +17,7 @@ are all float16/float32, else float64); the other arguments are cast to it.
 """
 import numpy as np
 
-from .._policy import compute_dtype
+from .._policy import backward_cache, compute_dtype
 from ._checks import check_ndim, check_numeric, check_shape
 
 __all__ = ["WeightSum", "AttentionWeight", "Attention", "TimeAttention"]
@@ -76,9 +76,7 @@ class WeightSum:
         return c
 
     def backward(self, dc):
-        if self.cache is None:
-            raise RuntimeError("WeightSum.backward() called before forward()")
-        hs, ar = self.cache
+        hs, ar = backward_cache(self.cache, "WeightSum")
         N, S, H = hs.shape
         dc = _upstream("dc", dc, (N, H), "(N, H)", hs.dtype)
         dhs = ar * dc[:, None, :]
@@ -104,9 +102,7 @@ class AttentionWeight:
         return a
 
     def backward(self, da):
-        if self.cache is None:
-            raise RuntimeError("AttentionWeight.backward() called before forward()")
-        hs, hr = self.cache
+        hs, hr = backward_cache(self.cache, "AttentionWeight")
         N, S, H = hs.shape
         da = _upstream("da", da, (N, S), "(N, S)", hs.dtype)
         a = self.softmax.out
@@ -134,8 +130,7 @@ class Attention:
         return out
 
     def backward(self, dout):
-        if self.attention_weight is None:
-            raise RuntimeError("Attention.backward() called before forward()")
+        backward_cache(self.attention_weight, "Attention")
         hs = self.attention_weight_layer.cache[0]
         N, S, H = hs.shape
         dout = _upstream("dout", dout, (N, H), "(N, H)", hs.dtype)
@@ -179,8 +174,7 @@ class TimeAttention:
         return out
 
     def backward(self, dout):
-        if self.layers is None:
-            raise RuntimeError("TimeAttention.backward() called before forward()")
+        backward_cache(self.layers, "TimeAttention")
         hs_enc = self._hs_enc
         N, S, H = hs_enc.shape
         T = len(self.layers)

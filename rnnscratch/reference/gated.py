@@ -50,8 +50,9 @@ parameter, gradient or state.
 """
 import numpy as np
 
-from .._policy import check_numeric, compute_dtype
+from .._policy import HiddenState, check_numeric, compute_dtype
 from ._checks import check_ndim, check_shape
+from .rnn import _write_grads
 
 __all__ = ["LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeDropout", "TimeBiLSTM",
            "TimeSigmoidWithLoss"]  # TimeDropout, TimeSigmoidWithLoss: numpy_layers'
@@ -117,6 +118,14 @@ def _state(name, value, N, H, dt):
 # LSTM cell
 # --------------------------------------------------------------------------
 
+def _step_input(x, D, dt):
+    """A step's x (N,D) checked and cast to dt, and N."""
+    x = _numeric("x", x)
+    _ndim("x", x, 2, "(N, D)")
+    N = x.shape[0]
+    return _array("x", x, (N, D), "(N, D) with D = Wx.shape[0] = %d" % D, dt), N
+
+
 def _lstm_step(x, h_prev, c_prev, Wx, Wh, b, H):
     A = x @ Wx + h_prev @ Wh + b
     f = _sigmoid(A[:, :H])
@@ -157,10 +166,7 @@ class LSTM:
 
     def forward(self, x, h_prev, c_prev):
         Wx, Wh, b, D, H, dt = _gate_params(self.params, 4, "LSTM")
-        x = _numeric("x", x)
-        _ndim("x", x, 2, "(N, D)")
-        N = x.shape[0]
-        x = _array("x", x, (N, D), "(N, D) with D = Wx.shape[0] = %d" % D, dt)
+        x, N = _step_input(x, D, dt)
         h_prev = _state("h_prev", h_prev, N, H, dt)
         c_prev = _state("c_prev", c_prev, N, H, dt)
         h_next, c_next, gates = _lstm_step(x, h_prev, c_prev, Wx, Wh, b, H)
@@ -184,9 +190,7 @@ class LSTM:
         gates = tuple(a.astype(dt, copy=False) for a in gates)
         dx, dh_prev, dc_prev, dWx, dWh, db = _lstm_step_back(
             dh_next, dc_next, x, h_prev, c_prev, gates, Wx, Wh)
-        self.grads[0][...] = dWx
-        self.grads[1][...] = dWh
-        self.grads[2][...] = db
+        _write_grads(self.grads, dWx, dWh, db)
         return dx, dh_prev, dc_prev
 
 
@@ -276,9 +280,7 @@ class TimeLSTM:
             dWx += dWx_t
             dWh += dWh_t
             db += db_t
-        self.grads[0][...] = dWx
-        self.grads[1][...] = dWh
-        self.grads[2][...] = db
+        _write_grads(self.grads, dWx, dWh, db)
         self.dh, self.dc = dh, dc
         return dxs
 
@@ -335,10 +337,7 @@ class GRU:
 
     def forward(self, x, h_prev):
         Wx, Wh, b, D, H, dt = _gate_params(self.params, 3, "GRU")
-        x = _numeric("x", x)
-        _ndim("x", x, 2, "(N, D)")
-        N = x.shape[0]
-        x = _array("x", x, (N, D), "(N, D) with D = Wx.shape[0] = %d" % D, dt)
+        x, N = _step_input(x, D, dt)
         h_prev = _state("h_prev", h_prev, N, H, dt)
         h_next, gates = _gru_step(x, h_prev, Wx, Wh, b, H)
         self.cache = (x, h_prev, gates, D, H)
@@ -354,13 +353,11 @@ class GRU:
         x, h_prev = x.astype(dt, copy=False), h_prev.astype(dt, copy=False)
         gates = tuple(a.astype(dt, copy=False) for a in gates)
         dx, dh_prev, dWx, dWh, db = _gru_step_back(dh_next, x, h_prev, gates, Wx, Wh, H)
-        self.grads[0][...] = dWx
-        self.grads[1][...] = dWh
-        self.grads[2][...] = db
+        _write_grads(self.grads, dWx, dWh, db)
         return dx, dh_prev
 
 
-class TimeGRU:
+class TimeGRU(HiddenState):
     """The book's GRU over T time steps (batch first): xs (N,T,D) -> hs (N,T,H);
     backward(dhs) -> dxs, ``dh`` (gradient of the initial h), grads in place;
     ``stateful``, ``h``, ``set_state(h)``, ``reset_state()`` as TimeRNN."""
@@ -415,17 +412,9 @@ class TimeGRU:
             dWx += dWx_t
             dWh += dWh_t
             db += db_t
-        self.grads[0][...] = dWx
-        self.grads[1][...] = dWh
-        self.grads[2][...] = db
+        _write_grads(self.grads, dWx, dWh, db)
         self.dh = dh
         return dxs
-
-    def set_state(self, h):
-        self.h = h
-
-    def reset_state(self):
-        self.h = None
 
 
 # --------------------------------------------------------------------------

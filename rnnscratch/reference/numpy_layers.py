@@ -56,6 +56,16 @@ def _backward_ready(obj, attr):
         raise RuntimeError(f"{type(obj).__name__}.backward() called before forward()")
 
 
+def _out_and_dout(layer, dout):
+    """The backward of an elementwise layer: its forward's output y and dout
+    checked against it (the dtype and shape of y)."""
+    _backward_ready(layer, "out")
+    y = layer.out
+    dout = _float_input("dout", dout, y.dtype, ndims=(y.ndim,), legend=str(y.shape))
+    check_shape("dout", dout, y.shape, "the shape of forward's output")
+    return y, dout
+
+
 def _dout_scalar(dout):
     """The scalar dout of a loss layer's backward."""
     a = check_numeric("dout", dout)
@@ -113,10 +123,7 @@ class Softmax:
         return self.out
 
     def backward(self, dout):
-        _backward_ready(self, "out")
-        y = self.out
-        dout = _float_input("dout", dout, y.dtype, ndims=(y.ndim,), legend=str(y.shape))
-        check_shape("dout", dout, y.shape, "the shape of forward's output")
+        y, dout = _out_and_dout(self, dout)
         dx = y * dout
         dx -= y * dx.sum(axis=-1, keepdims=True)
         return dx
@@ -135,10 +142,7 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout):
-        _backward_ready(self, "out")
-        y = self.out
-        dout = _float_input("dout", dout, y.dtype, ndims=(y.ndim,), legend=str(y.shape))
-        check_shape("dout", dout, y.shape, "the shape of forward's output")
+        y, dout = _out_and_dout(self, dout)
         return dout * (1.0 - y) * y
 
 

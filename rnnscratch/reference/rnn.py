@@ -27,7 +27,7 @@ in float64. Inputs are cast to it.
 
 import numpy as np
 
-from .._policy import check_activation, compute_dtype, grads_like
+from .._policy import HiddenState, check_activation, compute_dtype, grads_like
 from ._checks import check_ndim, check_numeric, check_shape
 
 __all__ = ["RNN", "TimeRNN"]
@@ -178,7 +178,7 @@ class RNN:
         return dx, dh_prev
 
 
-class TimeRNN:
+class TimeRNN(HiddenState):
     """A vanilla RNN over T time steps (batch first).
 
     xs (N,T,D) -> hs (N,T,H).  ``backward(dhs)`` returns dxs (N,T,D), sets
@@ -261,9 +261,3 @@ class TimeRNN:
         _write_grads(self.grads, dWx, dWh, db)
         self.dh = dh
         return dxs
-
-    def set_state(self, h):
-        self.h = h
-
-    def reset_state(self):
-        self.h = None

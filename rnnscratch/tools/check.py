@@ -470,20 +470,23 @@ def check_course(course_dir, package="common", seed=0):
                 # NumPy code in rnnscratch too (never patched), but still worth comparing
                 ours = getattr(importlib.import_module("rnnscratch"), attr)
                 note = " (rnnscratch's is NumPy code: compared, not patched)"
-            if name not in COMPARISONS:  # a TABLE row without a comparison is a bug here
-                rows.append(CourseRow(modname, name, ours_name, "not compared",
-                                      "no comparison is written for %s" % name))
-                continue
-            rng = np.random.default_rng(seed)
-            try:
-                ok, detail = COMPARISONS[name](book, ours, rng)
-            except Exception as e:
-                rows.append(CourseRow(modname, name, ours_name, "raised",
-                                      testing._describe_exception(name, e)))
-                continue
-            rows.append(CourseRow(modname, name, ours_name,
-                                  "matches" if ok else "differs", detail + note))
+            # a TABLE row without a comparison is a bug here
+            rows.append(_compared(modname, name, ours_name, COMPARISONS, book, ours, seed, note))
     return rows
+
+
+def _compared(where, name, ours_name, cases, theirs, ours, seed, note=""):
+    """The row of comparing ours with theirs by cases[name] (a generator
+    seeded with seed): 'not compared' when cases has none for name, else
+    'matches', 'differs' or 'raised'."""
+    if name not in cases:
+        return CourseRow(where, name, ours_name, "not compared",
+                         "no comparison is written for %s" % name)
+    try:
+        ok, detail = cases[name](theirs, ours, np.random.default_rng(seed))
+    except Exception as e:
+        return CourseRow(where, name, ours_name, "raised", testing._describe_exception(name, e))
+    return CourseRow(where, name, ours_name, "matches" if ok else "differs", detail + note)
 
 
 # -- python -m rnnscratch check: every compiled class against its NumPy twin ---------
@@ -574,30 +577,12 @@ def check_compiled(N=4, T=6, D=5, H=7, seed=0):
             else "rnnscratch.models.reference"
         if twin is None:
             continue  # optimizers, trainers, BaseModel: no NumPy twin (check --course has them)
-        if name not in cases:
-            rows.append(CourseRow(where, name, "rnnscratch." + name, "not compared",
-                                  "no comparison is written for %s" % name))
-            continue
-        rng = np.random.default_rng(seed)
-        try:
-            ok, detail = cases[name](twin, ours, rng)
-        except Exception as e:
-            rows.append(CourseRow(where, name, "rnnscratch." + name, "raised",
-                                  testing._describe_exception(name, e)))
-            continue
-        rows.append(CourseRow(where, name, "rnnscratch." + name,
-                              "matches" if ok else "differs", detail))
+        rows.append(_compared(where, name, "rnnscratch." + name, cases, twin, ours, seed))
     # the recurrent layers' other settings: activations, float32 (the book's dtype='f')
     for label, name, case in _variant_cases(N, T, D, H):
         ours, twin = getattr(rnnscratch, name), getattr(rnnscratch.reference, name)
-        try:
-            ok, detail = case(twin, ours, np.random.default_rng(seed))
-        except Exception as e:
-            rows.append(CourseRow("rnnscratch.reference", label, "rnnscratch." + name, "raised",
-                                  testing._describe_exception(label, e)))
-            continue
-        rows.append(CourseRow("rnnscratch.reference", label, "rnnscratch." + name,
-                              "matches" if ok else "differs", detail))
+        rows.append(_compared("rnnscratch.reference", label, "rnnscratch." + name,
+                              {label: case}, twin, ours, seed))
     return rows
 
 

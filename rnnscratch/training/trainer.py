@@ -90,6 +90,37 @@ def _step(model, optimizer, batch_x, batch_t, max_grad, params_grads):
     return loss
 
 
+def _fit_loop(trainer, max_epoch, max_iters, eval_interval, epoch, max_grad, params_grads,
+              what, value_of, history):
+    """The training loop of both trainers (the book's): epoch() starts an epoch
+    and returns batch(iters) -> (batch_x, batch_t); every eval_interval-th
+    iteration value_of(the mean loss since the last report) is printed as
+    `what` and appended to history."""
+    model, optimizer = trainer.model, trainer.optimizer
+    total_loss = 0
+    loss_count = 0
+
+    start_time = time.time()
+    for _ in range(max_epoch):
+        batch = epoch()
+        for iters in range(max_iters):
+            batch_x, batch_t = batch(iters)
+
+            total_loss += _step(model, optimizer, batch_x, batch_t, max_grad, params_grads)
+            loss_count += 1
+
+            if (eval_interval is not None) and (iters % eval_interval) == 0:
+                value = value_of(total_loss / loss_count)
+                elapsed_time = time.time() - start_time
+                print('| epoch %d |  iter %d / %d | time %d[s] | %s %.2f'
+                      % (trainer.current_epoch + 1, iters + 1, max_iters, elapsed_time, what,
+                         value))
+                history.append(float(value))
+                total_loss, loss_count = 0, 0
+
+        trainer.current_epoch += 1
+
+
 def _plot(values, eval_interval, ylabel, ylim=None):
     """The book's trainers' plot(): values against iterations (x eval_interval)."""
     import matplotlib.pyplot as plt
@@ -131,28 +162,13 @@ class RnnlmTrainer:
         self.time_idx = 0
         self.ppl_list = []
         self.eval_interval = eval_interval
-        model, optimizer = self.model, self.optimizer
-        total_loss = 0
-        loss_count = 0
+        model = self.model
 
-        start_time = time.time()
-        for epoch in range(max_epoch):
-            for iters in range(max_iters):
-                batch_x, batch_t = self.get_batch(xs, ts, batch_size, time_size)
+        def epoch():
+            return lambda iters: self.get_batch(xs, ts, batch_size, time_size)
 
-                total_loss += _step(model, optimizer, batch_x, batch_t, max_grad,
-                                    lambda: params_and_grads(model))
-                loss_count += 1
-
-                if (eval_interval is not None) and (iters % eval_interval) == 0:
-                    ppl = np.exp(total_loss / loss_count)
-                    elapsed_time = time.time() - start_time
-                    print('| epoch %d |  iter %d / %d | time %d[s] | perplexity %.2f'
-                          % (self.current_epoch + 1, iters + 1, max_iters, elapsed_time, ppl))
-                    self.ppl_list.append(float(ppl))
-                    total_loss, loss_count = 0, 0
-
-            self.current_epoch += 1
+        _fit_loop(self, max_epoch, max_iters, eval_interval, epoch, max_grad,
+                  lambda: params_and_grads(model), "perplexity", np.exp, self.ppl_list)
 
     def plot(self, ylim=None):
         _plot(self.ppl_list, self.eval_interval, 'perplexity', ylim)
@@ -300,34 +316,19 @@ class Trainer:
         data_size = len(x)
         max_iters = data_size // batch_size
         self.eval_interval = eval_interval
-        model, optimizer = self.model, self.optimizer
-        total_loss = 0
-        loss_count = 0
+        model = self.model
 
-        start_time = time.time()
-        for epoch in range(max_epoch):
+        def epoch():  # the rows shuffled again, as the book does at every epoch
+            nonlocal x, t
             idx = np.random.permutation(np.arange(data_size))
             x = x[idx]
             t = t[idx]
+            return lambda iters: (x[iters * batch_size:(iters + 1) * batch_size],
+                                  t[iters * batch_size:(iters + 1) * batch_size])
 
-            for iters in range(max_iters):
-                batch_x = x[iters * batch_size:(iters + 1) * batch_size]
-                batch_t = t[iters * batch_size:(iters + 1) * batch_size]
-
-                total_loss += _step(model, optimizer, batch_x, batch_t, max_grad,
-                                    lambda: remove_duplicate(model.params, model.grads))
-                loss_count += 1
-
-                if (eval_interval is not None) and (iters % eval_interval) == 0:
-                    avg_loss = total_loss / loss_count
-                    elapsed_time = time.time() - start_time
-                    print('| epoch %d |  iter %d / %d | time %d[s] | loss %.2f'
-                          % (self.current_epoch + 1, iters + 1, max_iters, elapsed_time,
-                             avg_loss))
-                    self.loss_list.append(float(avg_loss))
-                    total_loss, loss_count = 0, 0
-
-            self.current_epoch += 1
+        _fit_loop(self, max_epoch, max_iters, eval_interval, epoch, max_grad,
+                  lambda: remove_duplicate(model.params, model.grads), "loss", lambda v: v,
+                  self.loss_list)
 
     def plot(self, ylim=None):
         _plot(self.loss_list, self.eval_interval, 'loss', ylim)
