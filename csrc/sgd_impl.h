@@ -17,24 +17,22 @@ static void FN(sgd_range)(REAL *param, REAL *grad, REAL a, REAL s, int scale,
 }
 
 typedef struct {
+    sgd_pass pass; /* first: the pass runs range() on slices */
     REAL *p, *g;
     REAL a, s;
     int scale;
-    ptrdiff_t n;
 } FN(sgd_job);
 
-static void FN(sgd_task)(void *arg, int t, int nt)
+static void FN(sgd_slice)(const sgd_pass *pass, ptrdiff_t i0, ptrdiff_t i1)
 {
-    const FN(sgd_job) *J = (const FN(sgd_job) *)arg;
-    ptrdiff_t i0, i1;
-    sgd_split(J->n, t, nt, &i0, &i1);
+    const FN(sgd_job) *J = (const FN(sgd_job) *)pass;
     FN(sgd_range)(J->p, J->g, J->a, J->s, J->scale, i0, i1);
 }
 
 void FN(sgd_update)(REAL *param, REAL *grad, double lr, double scale, ptrdiff_t n)
 {
-    FN(sgd_job) J = {param, grad, (REAL)lr, (REAL)scale, scale != 1.0, n};
-    rs_parallel_run(FN(sgd_task), &J, sgd_threads(n));
+    FN(sgd_job) J = {{FN(sgd_slice), n}, param, grad, (REAL)lr, (REAL)scale, scale != 1.0};
+    sgd_run_pass(&J.pass);
 }
 #endif
 
@@ -99,24 +97,22 @@ static void FN(adam_range)(REAL *p, REAL *g, REAL *m, REAL *v, double c1, double
 }
 
 typedef struct {
+    sgd_pass pass; /* first: the pass runs range() on slices */
     REAL *p, *g, *m, *v;
     double c1, c2, lr_t, scale;
-    ptrdiff_t n;
 } FN(adam_job);
 
-static void FN(adam_task)(void *arg, int t, int nt)
+static void FN(adam_slice)(const sgd_pass *pass, ptrdiff_t i0, ptrdiff_t i1)
 {
-    const FN(adam_job) *J = (const FN(adam_job) *)arg;
-    ptrdiff_t i0, i1;
-    sgd_split(J->n, t, nt, &i0, &i1);
+    const FN(adam_job) *J = (const FN(adam_job) *)pass;
     FN(adam_range)(J->p, J->g, J->m, J->v, J->c1, J->c2, J->lr_t, J->scale, i0, i1);
 }
 
 void FN(adam_update)(REAL *param, REAL *grad, REAL *m, REAL *v, double c1, double c2,
                      double lr_t, double scale, ptrdiff_t n)
 {
-    FN(adam_job) J = {param, grad, m, v, c1, c2, lr_t, scale, n};
-    rs_parallel_run(FN(adam_task), &J, sgd_threads(n));
+    FN(adam_job) J = {{FN(adam_slice), n}, param, grad, m, v, c1, c2, lr_t, scale};
+    sgd_run_pass(&J.pass);
 }
 
 #endif /* RS_TU_BASE */
