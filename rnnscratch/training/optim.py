@@ -238,11 +238,10 @@ def _clip_rate(grads, max_norm):
 
 
 def _scale_exact(g, rate):
-    """Whether the kernel's `g * (REAL)rate` is NumPy's `g *= rate`: NumPy
-    multiplies in the arrays' dtype (rate rounded to it) exactly when that is
-    the result type (NumPy 2: rate of g's dtype, as the book's float32 rate is
-    for float32 gradients)."""
-    return np.result_type(g, rate) == g.dtype
+    """Whether the kernel's `g * (REAL)rate` is NumPy's `g *= rate`: so when
+    rate is a NumPy scalar of g's dtype (the book's rate is float32 for float32
+    gradients); any other rate takes NumPy's own multiply."""
+    return getattr(rate, "dtype", None) == g.dtype
 
 
 def clip_and_update(optimizer, params, grads, max_norm):
