@@ -36,8 +36,10 @@ static inline ptrdiff_t rs_max(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b;
 static inline ptrdiff_t rs_round_up(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
 
 /* ---- blocking, per path and element size, from the cache sizes ----
- *   kc  the A micro-panel (mr, kc) stays in L1: at most 2/3 of it, at most
- *       256 floats / 192 doubles (the C tile is loaded and stored once per kc)
+ *   kc  the A micro-panel (mr, kc) stays in L1: at most half of it, at most
+ *       384 floats / 192 doubles (the C tile is loaded and stored once per kc;
+ *       measured on Zen 3, AVX2: kc 384 against 256 is 2-6 % faster on the
+ *       chapter-6 products, BENCHMARKS.md)
  *   nc  the packed B block (kc, nc) stays in L2: half of the core's L2, in
  *       whole NR panels, from 4 panels to 4096 columns
  *   mc  the packed A block (mc, kc): about 1 MB, at most a quarter of L3
@@ -71,8 +73,8 @@ static gemm_blocking gemm_blocking_of(ptrdiff_t elem, ptrdiff_t mr, ptrdiff_t nr
 {
     gemm_blocking b;
     const long l1 = gemm_caches[0], l2 = gemm_caches[1], l3 = gemm_caches[2];
-    b.kc = elem == 4 ? 256 : 192;
-    while (b.kc > 64 && 3 * mr * b.kc * elem > 2 * (ptrdiff_t)l1)
+    b.kc = elem == 4 ? 384 : 192;
+    while (b.kc > 64 && 2 * mr * b.kc * elem > (ptrdiff_t)l1)
         b.kc -= 32;
     b.nc = (ptrdiff_t)(l2 / 2) / (b.kc * elem) / nr * nr;
     b.nc = rs_max(4 * nr, rs_min(b.nc, 4096));
