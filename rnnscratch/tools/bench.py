@@ -473,9 +473,13 @@ def run_ch6_bench(quick=False, threads=None, course_dir=None, models=("Rnnlm", "
         row["spread"] = fig
         row["epoch_minutes"] = row["rnnscratch_ms"] * epoch_iters / 6e4
         res["models"][name] = row
-        out(f"  one epoch ({epoch_iters} iterations): rnnscratch about "
-            + ", ".join(f"{n} {row[n + '_ms'] * epoch_iters / 6e4:.0f} min"
-                        for n in ("rnnscratch", "book", "torch") if n + "_ms" in row))
+        names = [n for n in ("rnnscratch", "book", "torch") if n + "_ms" in row]
+        out(f"  one epoch ({epoch_iters} iterations): "
+            + ", ".join(f"{n} {row[n + '_ms'] * epoch_iters / 6e4:.0f} min" for n in names))
+        if name == "BetterRnnlm":  # the book's train_better_rnnlm.py: max_epoch = 40
+            row["forty_epochs_hours"] = {n: row[n + "_ms"] * epoch_iters * 40 / 3.6e6 for n in names}
+            out("  40 epochs (the book's train_better_rnnlm.py), projected: "
+                + ", ".join(f"{n} {h:.1f} h" for n, h in row["forty_epochs_hours"].items()))
     if fidelity:
         if book is None:
             out("fidelity: needs the book's code (--course-dir or $RNNSCRATCH_COURSE_DIR)")
