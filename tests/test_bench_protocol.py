@@ -11,7 +11,7 @@ from rnnscratch.tools import bench, rounds
 def test_rounds_interleave_every_contender_in_every_round():
     calls = []
     steps = {n: (lambda n=n: calls.append(n)) for n in ("rnnscratch", "book", "torch")}
-    times = rounds.run_rounds(steps, rounds=4, target=0, pause=0, warmup=1, matmul=False)
+    times = rounds.run_rounds(steps, rounds=4, target=0, pause=0, warmup=1, matmul=False, warm=0)
     assert {n: len(t) for n, t in times.items()} == {"rnnscratch": 4, "book": 4, "torch": 4}
     # warm-up + one calibration call each, then the rounds; target 0: one call per block
     body = calls[6:]

@@ -5,8 +5,9 @@ host's other guests move a 2048² float32 matmul between 150 and 300 GFLOP/s
 within minutes, and the contenders do not all suffer alike. So every workload
 is timed in interleaved rounds. In each round NumPy's float32 2048² matmul
 (the machine's rate, now), rnnscratch and each peer run back to back, each for
-a block of calls (a block lasts about `target` seconds; its figure is the
-median call). A ratio is formed per round, from times of the same round:
+a block of calls (one untimed call first, so that caches and idle threads
+are as in a training loop; then calls for about `target` seconds, the
+median call kept). A ratio is formed per round, from times of the same round:
 
     speedup vs a peer   = peer's time / our time
     share of the rate   = (workload flops / our time) / (2·2048³ / matmul time)
@@ -71,8 +72,10 @@ def matmul_step(n=MATMUL_N):
     return lambda: np.matmul(a, b, out=out)
 
 
-def _block(step, reps):
-    """The median time of `reps` calls of step()."""
+def _block(step, reps, warm=0):
+    """The median time of `reps` calls of step(), after `warm` untimed ones."""
+    for _ in range(warm):
+        step()
     ts = []
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -81,10 +84,12 @@ def _block(step, reps):
     return statistics.median(ts)
 
 
-def run_rounds(steps, rounds, target=0.15, pause=0.2, warmup=1, matmul=True):
+def run_rounds(steps, rounds, target=0.15, pause=0.2, warmup=1, matmul=True, warm=1):
     """Time every step of `steps` ({name: callable}, ours first) in `rounds`
     interleaved rounds, NumPy's matmul first in each (unless matmul=False).
-    Returns {name: [seconds per call, one per round]}."""
+    Each block starts with `warm` untimed calls: after the pause, the caches
+    and the idle threads are as a training loop's next iteration finds them,
+    not cold. Returns {name: [seconds per call, one per round]}."""
     if rounds < 1:
         raise ValueError(f"rounds: expected at least 1, got {rounds}")
     allsteps = dict(steps)
@@ -106,7 +111,7 @@ def run_rounds(steps, rounds, target=0.15, pause=0.2, warmup=1, matmul=True):
         k = r % len(rest) if rest else 0
         for name in head + rest[k:] + rest[:k]:
             time.sleep(pause)
-            times[name].append(_block(allsteps[name], reps[name]))
+            times[name].append(_block(allsteps[name], reps[name], warm))
     return times
 
 
