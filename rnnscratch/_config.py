@@ -27,12 +27,16 @@ def config():
     """The kernel path, threads, compiler and flags, as a dict."""
     from . import __version__
 
+    logical, cores = _core._cpu_topology()
     return {
         "version": __version__,
         "extension": _core.__file__,
         "kernel_path": _core.get_simd_path(),
         "available_paths": _core.available_simd_paths(),
         "threads": _core.get_num_threads(),
+        "cpus": logical,
+        "cores": cores,
+        "gemm_blocking": _core._gemm_blocking(),
         "compiler": _core.compiler,
         "build_flags": _core.build_flags,
         "blas": getattr(_core, "blas", "none"),
@@ -49,7 +53,11 @@ def show_config(file=None):
     lines = [
         f"rnnscratch {c['version']} ({c['extension']})",
         f"kernel path: {c['kernel_path']} (this CPU supports: {', '.join(c['available_paths'])})",
-        f"threads: {c['threads']}",
+        f"threads: {c['threads']} ({c['cpus']} CPUs on {c['cores']} cores for this process)",
+        "caches: L1d {l1d} KB, L2 {l2} KB per core, L3 {l3} MB; gemm blocks (kc, mc, nc): "
+        "float32 {float32}, float64 {float64}".format(
+            **dict(c["gemm_blocking"], l1d=c["gemm_blocking"]["l1d"] >> 10,
+                   l2=c["gemm_blocking"]["l2"] >> 10, l3=c["gemm_blocking"]["l3"] >> 20)),
         "gemm backend: " + ("our kernels (no CBLAS)" if c["blas"] == "none" else
                             "our kernels; products of >= %.3g flops: CBLAS %s"
                             % (c["blas_min_flops"], c["blas"])),
