@@ -213,6 +213,14 @@ static void test_pool(void)
         snprintf(ctx, sizeof ctx, "pool, %d threads", nt);
         check(rs_get_num_threads() == nt, "rs_get_num_threads returns the count set");
         check(rs_pool_selftest(3000) == 0, "pool self-test: every task once, within its job");
+        {
+            double wake[50], trip[50];
+            check(rs_pool_timing(50, c == 0 ? 0 : 2000000, wake, trip) == nt,
+                  "pool timing: one task per thread");
+            int ok = 1;
+            for (int j = 0; j < 50; j++) ok &= wake[j] >= 0 && wake[j] <= trip[j];
+            check(ok, "pool timing: each job's wake-up within its round trip");
+        }
         memset(task_runs, 0, sizeof task_runs);
         memset(task_tid, 0, sizeof task_tid);
         rs_parallel_run(record_task, NULL, nt);
@@ -245,6 +253,18 @@ static void test_pool(void)
 /* ----------------------------------------------------------- dispatch --- */
 static void test_dispatch(void)
 {
+    snprintf(ctx, sizeof ctx, "topology and caches");
+    {
+        int logical = 0, cores = 0;
+        long caches[3] = {0, 0, 0};
+        rs_cpu_topology(&logical, &cores);
+        rs_cache_sizes(caches);
+        printf("  %d CPUs on %d cores; L1d %ld KB, L2 %ld KB per core, L3 %ld KB\n", logical, cores,
+               caches[0] >> 10, caches[1] >> 10, caches[2] >> 10);
+        check(logical >= 1 && cores >= 1 && cores <= logical, "GetLogicalProcessorInformation: cores");
+        check(caches[0] >= 4096 && caches[1] >= caches[0] && caches[2] >= 65536,
+              "GetLogicalProcessorInformation: cache sizes");
+    }
     snprintf(ctx, sizeof ctx, "dispatch");
     int want = RS_PATH_PORTABLE;
 #if RS_X86_DISPATCH && (defined(__GNUC__) || defined(__clang__))
@@ -757,15 +777,26 @@ static void test_optim(void)
         wm[i] = mi; wv[i] = vi;
         wp[i] = (float)((double)wp[i] - u);
     }
-    adam_update_f32(pf, gf, mf, vf, c1, c2, lr_t, n);
+    adam_update_f32(pf, gf, mf, vf, c1, c2, lr_t, 1.0, n);
     check(memcmp(pf, wp, sizeof(float) * n) == 0 && memcmp(mf, wm, sizeof(float) * n) == 0 &&
               memcmp(vf, wv, sizeof(float) * n) == 0,
           "adam f32: the book's expressions, bit for bit");
     same_bits("adam f32", pf, sizeof(float) * n);
     double *q = dcopy(p, n), *wq = dcopy(p, n);
     for (ptrdiff_t i = 0; i < n; i++) wq[i] = wq[i] - 0.01 * g[i];
-    sgd_update_f64(q, g, 0.01, n);
+    sgd_update_f64(q, g, 0.01, 1.0, n);
     check(memcmp(q, wq, sizeof(double) * n) == 0, "sgd f64: p - lr * g, bit for bit");
+    /* the clip's rescale fused into the step: g *= s; p -= lr * g */
+    double *q2 = dcopy(p, n), *g2 = dcopy(g, n), *wq2 = dcopy(p, n), *wg2 = dcopy(g, n);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        wg2[i] = wg2[i] * 0.37;
+        wq2[i] = wq2[i] - 0.01 * wg2[i];
+    }
+    sgd_update_f64(q2, g2, 0.01, 0.37, n);
+    check(memcmp(q2, wq2, sizeof(double) * n) == 0 && memcmp(g2, wg2, sizeof(double) * n) == 0,
+          "sgd f64 with the clip's scale: g *= s, p -= lr * g, bit for bit");
+    same_bits("sgd f64 scaled", q2, sizeof(double) * n);
+    rs_ws_put(q2); rs_ws_put(g2); rs_ws_put(wq2); rs_ws_put(wg2);
     long double s = 0;
     for (ptrdiff_t i = 0; i < n; i++) s += (long double)g[i] * g[i];
     double ss = sum_squares_f64(g, n);
@@ -783,6 +814,7 @@ int main(void)
     set_env("RNNSCRATCH_PAR_FLOPS", "0");  /* split every product that can be split */
     set_env("RNNSCRATCH_NUM_THREADS", "1"); /* the default's cap (checked, then overridden) */
     setvbuf(stdout, NULL, _IONBF, 0);
+    rs_gemm_init(); /* the blocks from this machine's caches, as module init does */
     test_pool();
     test_dispatch();
     for (int path = RS_PATH_PORTABLE; path <= rs_cpu_best_path(); path++) {
