@@ -259,7 +259,7 @@ static void test_dispatch(void)
         long caches[3] = {0, 0, 0};
         rs_cpu_topology(&logical, &cores);
         rs_cache_sizes(caches);
-        printf("  %d CPUs on %d cores; L1d %ld KB, L2 %ld KB per core, L3 %ld KB\n", logical, cores,
+        printf("cpu: %d CPUs on %d cores; L1d %ld KB, L2 %ld KB per core, L3 %ld KB\n", logical, cores,
                caches[0] >> 10, caches[1] >> 10, caches[2] >> 10);
         check(logical >= 1 && cores >= 1 && cores <= logical, "GetLogicalProcessorInformation: cores");
         check(caches[0] >= 4096 && caches[1] >= caches[0] && caches[2] >= 65536,
