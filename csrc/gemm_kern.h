@@ -62,8 +62,18 @@ KNAME(tile)(const int mr, const int nv, const int half, const int arow, ptrdiff_
 #endif
     }
 
+#ifndef GEMM_KERN_UNROLL
+#  define GEMM_KERN_UNROLL 1
+#endif
+#ifndef GEMM_KERN_PF
+#  define GEMM_KERN_PF 0 /* prefetch B this many k rows ahead (0: none) */
+#endif
+    RS_UNROLL(GEMM_KERN_UNROLL)
     for (ptrdiff_t p = 0; p < kc; p++) {
         VEC bv[KNV];
+#if GEMM_KERN_PF && (defined(__GNUC__) || defined(__clang__))
+        __builtin_prefetch(b + GEMM_KERN_PF * ldb);
+#endif
         RS_UNROLL(4)
         for (int v = 0; v < KNV; v++)
             if (v < nfull)
