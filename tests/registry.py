@@ -75,9 +75,10 @@ How to add a layer (say TimeLSTM)
 2. Add an instance to ``REGISTRY`` at the bottom. Every suite now covers the
    layer; ``python -m pytest tests/test_failure_state.py tests/test_core_errors.py
    tests/test_fuzz.py tests/test_memory.py tests/test_concurrency.py`` runs them.
-3. Its kernels go into tests/core_contract.py (signatures, shapes, roles), and
-   test_contract.py checks them against _core, _core.pyi, the docstrings and
-   the README; test_fuzz.py then fuzzes them.
+3. Its kernels need no entry here: tests/core_contract.py reads their C tables
+   (_core._signatures()), test_contract.py checks them against _core.pyi, the
+   docstrings and the README, and test_fuzz.py fuzzes them once its kernel oracle
+   has the formula (CONTRIBUTING.md, "Adding a layer").
 """
 import importlib
 import re
