@@ -277,7 +277,8 @@ def test_sum_squares_is_numpys_bit_for_bit(dtype, path):
     old = _core.get_simd_path()
     try:
         _core.set_simd_path(path)
-        for n in list(range(0, 140)) + [255, 256, 257, 1000, 4097, 8193, 65536, 100003]:
+        for n in list(range(0, 140)) + [255, 256, 257, 1000, 4097, 8193, 65536, 100003,
+                                        131073, 1 << 20, 1690000]:
             x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6)).astype(dtype)
             got, want = _core.sum_squares(x), np.sum(x ** 2)
             assert type(got) is type(want) and got == want, n
@@ -340,9 +341,10 @@ def _book_clip(grads, max_norm):
 @pytest.mark.parametrize("max_norm", [0.25, 5.0, 1e9])
 def test_clip_and_update_is_clip_then_update_bit_for_bit(dtype, threads, kind, max_norm,
                                                          monkeypatch):
-    """clip_and_update gives the book's clip_grads + update exactly: the same
-    parameters, the same rescaled gradients (and moments), on any thread count,
-    small and large arrays (a large one is split over the threads)."""
+    """clip_and_update gives clip_grads then update exactly (and so the book's:
+    test_clip_grads_is_the_books_bit_for_bit): the same parameters, the same
+    rescaled gradients (and moments), on any thread count, small and large
+    arrays (a large one is split over the threads)."""
     import types
 
     import rnnscratch
@@ -375,7 +377,7 @@ def test_clip_and_update_is_clip_then_update_bit_for_bit(dtype, threads, kind, m
             grads = [(rng.standard_normal(s) * 10.0 ** rng.uniform(-3, 1)).astype(dtype)
                      for s in shapes]
             gw = [g.copy() for g in grads]
-            _book_clip(gw, max_norm)
+            clip_grads(gw, max_norm)  # the two calls (NumPy's own np.sum: the test above)
             opt_w.update(want, gw)
             clip_and_update(opt, params, grads, max_norm)
             for a, b in zip(grads, gw):
@@ -470,7 +472,9 @@ def test_update_kernels_scale_errors_change_nothing():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sum_squares_same_bits_for_any_thread_count(dtype):
     """A large array's sum of squares is split over the threads along NumPy's
-    pairwise tree: np.sum(x ** 2) exactly, whatever the thread count."""
+    pairwise tree: the same bits whatever the thread count (that they are
+    np.sum(x ** 2)'s: test_sum_squares_is_numpys_bit_for_bit, which runs the
+    split sizes too)."""
     import rnnscratch
     from rnnscratch import _core
 
@@ -479,9 +483,10 @@ def test_sum_squares_same_bits_for_any_thread_count(dtype):
     try:
         for n in (131072, 131073, 200003, 1 << 20, 1690000):
             x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6)).astype(dtype)
-            want = np.sum(x ** 2)
-            for threads in (1, 2, 3, 8):
+            rnnscratch.set_num_threads(1)
+            one = _core.sum_squares(x)
+            for threads in (2, 3, 8):
                 rnnscratch.set_num_threads(threads)
-                assert _core.sum_squares(x) == want, (n, threads)
+                assert _core.sum_squares(x) == one, (n, threads)
     finally:
         rnnscratch.set_num_threads(old)
