@@ -8,6 +8,7 @@
 
 #include "compat.h"
 #include "gemm.h"
+#include "lstm.h"
 #include "sgd.h"
 #include "threads.h"
 #include "blas.h"
@@ -360,6 +361,40 @@ static PyObject *py_set_gemm_blocking(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* _set_recurrence_split(mode): "auto", "rows" or "columns"; returns the old one */
+static const char *const SPLIT_NAMES[3] = {"auto", "rows", "columns"};
+
+static PyObject *py_set_recurrence_split(PyObject *self, PyObject *arg)
+{
+    int mode = -1;
+    if (PyUnicode_Check(arg))
+        for (int i = 0; i < 3; i++)
+            if (PyUnicode_CompareWithASCIIString(arg, SPLIT_NAMES[i]) == 0) mode = i;
+    if (mode < 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "mode: expected 'auto', 'rows' or 'columns', got %R", arg);
+        return NULL;
+    }
+    int old = rs_get_recurrence_split();
+    rs_set_recurrence_split(mode);
+    return PyUnicode_FromString(SPLIT_NAMES[old]);
+}
+
+/* _recurrence_split(N, H, dtype_is_double) -> ("rows", 0) or ("columns", tasks):
+   how TimeLSTM would split a batch of N rows of H units now */
+static PyObject *py_recurrence_split(PyObject *self, PyObject *args)
+{
+    Py_ssize_t N, H;
+    int dbl;
+    if (!PyArg_ParseTuple(args, "nnp:_recurrence_split", &N, &H, &dbl)) return NULL;
+    if (N < 0 || H < 0 || H > PY_SSIZE_T_MAX / 8) {
+        PyErr_Format(PyExc_ValueError, "N, H: expected sizes >= 0, got %zd, %zd", N, H);
+        return NULL;
+    }
+    int k = dbl ? time_lstm_column_tasks_f64(N, H) : time_lstm_column_tasks_f32(N, H);
+    return Py_BuildValue("(si)", k ? "columns" : "rows", k);
+}
+
 /* ---- kernel paths (for tests and benchmarks) ---- */
 
 /* indexed by enum rs_path */
@@ -455,6 +490,13 @@ PyMethodDef rs_util_methods[] = {
      "`jobs` empty thread-pool jobs (one task per thread) gap_us apart; per job how late "
      "the slowest worker started and the fork/join round trip, in microseconds. Not for "
      "concurrent use."},
+    {"_set_recurrence_split", py_set_recurrence_split, METH_O,
+     "_set_recurrence_split(mode) -> str: how TimeLSTM's recurrence is split over the "
+     "threads: 'auto' (the default), 'rows' (batch rows) or 'columns' (hidden units, "
+     "whenever H allows); returns the previous mode. The results never change."},
+    {"_recurrence_split", py_recurrence_split, METH_VARARGS,
+     "_recurrence_split(N, H, double) -> ('rows', 0) or ('columns', tasks): how TimeLSTM "
+     "would split the recurrence of N rows and H units now."},
     {"_gemm_blocking", py_gemm_blocking, METH_NOARGS,
      "_gemm_blocking() -> dict: the cache sizes read at import (l1d, l2 per core, l3; bytes) "
      "and the gemm's blocks (kc, mc, nc) for float32 and float64 on the current SIMD path."},

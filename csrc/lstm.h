@@ -110,12 +110,17 @@ void FN(lstm_backward)(
     ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
 
 /* Workspace, in elements of REAL (-1 when the count overflows):
- *   time_lstm_forward:  Wh packed for the per-step product
+ *   time_lstm_forward:  Wh packed for the per-step product (whole, or in
+ *                       blocks of hidden units for the column split)
  *   time_lstm_backward: Whᵀ packed, dA (N,T,4H), h_{t-1} of every step (N,T,H)
  *   lstm_forward / lstm_backward: the same with T = 1 */
 ptrdiff_t FN(time_lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
 ptrdiff_t FN(time_lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H);
 ptrdiff_t FN(lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
 ptrdiff_t FN(lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H);
+
+/* How time_lstm_forward / _backward would split the recurrence now: the
+   number of column tasks (hidden units), or 0 for blocks of rows */
+int FN(time_lstm_column_tasks)(ptrdiff_t N, ptrdiff_t H);
 
 #endif /* RS_DECLS */

@@ -27,13 +27,17 @@ ptrdiff_t FN(time_lstm_forward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D,
     (void)N; (void)T; (void)D;
     ptrdiff_t G = rs_mul_size(4, H);
     if (G < 0 || rs_mul_size(H, G) < 0) return -1;
-    return SU(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(H, G)); /* packed Wh */
+    ptrdiff_t rows = SU(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(H, G)); /* packed Wh */
+    ptrdiff_t cols = SU(col_pack_size)(H, H, 4);    /* or each task's four (H, w) blocks */
+    return cols < 0 ? -1 : rows > cols ? rows : cols;
 }
 
 /* elements of Whᵀ (4H,H) packed, rounded up to 64 bytes */
 static ptrdiff_t FN(lstm_packT_size)(ptrdiff_t H)
 {
-    return SU(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(4 * H, H));
+    ptrdiff_t rows = SU(round16)((ptrdiff_t)FN(rs_gemm_packed_size)(4 * H, H));
+    ptrdiff_t cols = SU(col_pack_size)(4 * H, H, 1); /* or each task's (4H, w) block */
+    return cols < 0 ? -1 : rows > cols ? rows : SU(round16)(cols);
 }
 
 ptrdiff_t FN(time_lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
@@ -58,57 +62,72 @@ ptrdiff_t FN(lstm_backward_work_size)(ptrdiff_t N, ptrdiff_t D, ptrdiff_t H)
     return FN(time_lstm_backward_work_size)(N, 1, D, H);
 }
 
+int FN(time_lstm_column_tasks)(ptrdiff_t N, ptrdiff_t H)
+{
+    return SU(column_tasks)(N, H, 4 * H);
+}
+
 #endif /* RS_TU_BASE */
 
-/* c = f⊙c_prev + g⊙i (c_prev NULL: g⊙i, which f⊙0 + g⊙i is), h = o⊙h */
-SU_INLINE void FN(lstm_fwd_loop)(REAL *RS_RESTRICT c,        /* (H,) out */
-                                 REAL *RS_RESTRICT h,        /* (H,) in: tanh(c); out: h */
-                                 const REAL *RS_RESTRICT a,  /* (4H,) f, g, i, o */
-                                 const REAL *RS_RESTRICT cp, /* (H,) or NULL */
-                                 ptrdiff_t H, int stage)
+/* c = f⊙c_prev + g⊙i (c_prev NULL: g⊙i, which f⊙0 + g⊙i is), h = o⊙h, over n
+   units whose four gates lie S apart in a (S == H for a whole row) */
+SU_INLINE void FN(lstm_fwd_loop)(REAL *RS_RESTRICT c,        /* (n,) out */
+                                 REAL *RS_RESTRICT h,        /* (n,) in: tanh(c); out: h */
+                                 const REAL *RS_RESTRICT a,  /* f, g, i, o at 0, S, 2S, 3S */
+                                 const REAL *RS_RESTRICT cp, /* (n,) or NULL */
+                                 ptrdiff_t n, ptrdiff_t S, int stage)
 {
-    const REAL *RS_RESTRICT f = a, *RS_RESTRICT g = a + H, *RS_RESTRICT ig = a + 2 * H;
-    const REAL *RS_RESTRICT o = a + 3 * H;
+    const REAL *RS_RESTRICT f = a, *RS_RESTRICT g = a + S, *RS_RESTRICT ig = a + 2 * S;
+    const REAL *RS_RESTRICT o = a + 3 * S;
     if (stage == 0 && cp)
-        for (ptrdiff_t j = 0; j < H; j++) c[j] = f[j] * cp[j] + g[j] * ig[j];
+        for (ptrdiff_t j = 0; j < n; j++) c[j] = f[j] * cp[j] + g[j] * ig[j];
     else if (stage == 0)
-        for (ptrdiff_t j = 0; j < H; j++) c[j] = g[j] * ig[j];
+        for (ptrdiff_t j = 0; j < n; j++) c[j] = g[j] * ig[j];
     else
-        for (ptrdiff_t j = 0; j < H; j++) h[j] = o[j] * h[j];
+        for (ptrdiff_t j = 0; j < n; j++) h[j] = o[j] * h[j];
 }
 SU_PATHED(FN(lstm_fwd_loops),  FN(lstm_fwd_loop),
-          (REAL *c, REAL *h, const REAL *a, const REAL *cp, ptrdiff_t H, int stage),
-          (c, h, a, cp, H, stage))
+          (REAL *c, REAL *h, const REAL *a, const REAL *cp, ptrdiff_t n, ptrdiff_t S, int stage),
+          (c, h, a, cp, n, S, stage))
 
 #if RS_TU_BASE
-/* One row of the forward cell.
- *   a:  (4H,) in: pre-activations without bias; out: f, g, i, o
- *   c:  (H,) out    h: (H,) out    cp: (H,) c_{t-1} or NULL    b: (4H,) or NULL */
+/* One row of the forward cell, for n hidden units whose four gates lie S apart
+ * (a whole row: n == S == H; a column task's units: n of them, S == H).
+ *   a:  f, g, i, o at a, a+S, a+2S, a+3S, n each; in: pre-activations without
+ *       bias; out: the activated gates
+ *   c:  (n,) out    h: (n,) out    cp: (n,) c_{t-1} or NULL
+ *   b:  the bias at the same offsets as a, or NULL */
 static void FN(lstm_cell_row)(REAL *a, REAL *c, REAL *h, const REAL *cp, const REAL *b,
-                              ptrdiff_t H)
+                              ptrdiff_t n, ptrdiff_t S)
 {
-    FN(rs_act_bias_row)(a, b, H, RS_ACT_SIGMOID);                            /* f */
-    FN(rs_act_bias_row)(a + H, b ? b + H : NULL, H, RS_ACT_TANH);           /* g */
-    FN(rs_act_bias_row)(a + 2 * H, b ? b + 2 * H : NULL, 2 * H, RS_ACT_SIGMOID); /* i, o */
-    FN(lstm_fwd_loops)(c, h, a, cp, H, 0);
-    FN(rs_tanh)(h, c, H);
-    FN(lstm_fwd_loops)(c, h, a, cp, H, 1);
+    FN(rs_act_bias_row)(a, b, n, RS_ACT_SIGMOID);                             /* f */
+    FN(rs_act_bias_row)(a + S, b ? b + S : NULL, n, RS_ACT_TANH);            /* g */
+    if (n == S) {
+        FN(rs_act_bias_row)(a + 2 * S, b ? b + 2 * S : NULL, 2 * n, RS_ACT_SIGMOID); /* i, o */
+    } else {
+        FN(rs_act_bias_row)(a + 2 * S, b ? b + 2 * S : NULL, n, RS_ACT_SIGMOID);     /* i */
+        FN(rs_act_bias_row)(a + 3 * S, b ? b + 3 * S : NULL, n, RS_ACT_SIGMOID);     /* o */
+    }
+    FN(lstm_fwd_loops)(c, h, a, cp, n, S, 0);
+    FN(rs_tanh)(h, c, n);
+    FN(lstm_fwd_loops)(c, h, a, cp, n, S, 1);
 }
 
 #endif /* RS_TU_BASE */
 
-/* The backward cell's arithmetic, in the book's order; da[3H..4H) holds
-   tanh(c) on entry. G or cp NULL: zeros. */
+/* The backward cell's arithmetic, in the book's order, over n units whose four
+   gates lie S apart in da and a; da[3S..3S+n) holds tanh(c) on entry. G or cp
+   NULL: zeros. */
 SU_INLINE void FN(lstm_back_loop1)(REAL *RS_RESTRICT da, REAL *RS_RESTRICT dc,
                                    const REAL *RS_RESTRICT dh, const REAL *RS_RESTRICT G,
                                    const REAL *RS_RESTRICT a, const REAL *RS_RESTRICT cp,
-                                   ptrdiff_t H)
+                                   ptrdiff_t n, ptrdiff_t S)
 {
-    REAL *RS_RESTRICT df = da, *RS_RESTRICT dg = da + H, *RS_RESTRICT di = da + 2 * H;
-    REAL *RS_RESTRICT do_ = da + 3 * H;
-    const REAL *RS_RESTRICT f = a, *RS_RESTRICT g = a + H, *RS_RESTRICT ig = a + 2 * H;
-    const REAL *RS_RESTRICT o = a + 3 * H;
-    for (ptrdiff_t j = 0; j < H; j++) {
+    REAL *RS_RESTRICT df = da, *RS_RESTRICT dg = da + S, *RS_RESTRICT di = da + 2 * S;
+    REAL *RS_RESTRICT do_ = da + 3 * S;
+    const REAL *RS_RESTRICT f = a, *RS_RESTRICT g = a + S, *RS_RESTRICT ig = a + 2 * S;
+    const REAL *RS_RESTRICT o = a + 3 * S;
+    for (ptrdiff_t j = 0; j < n; j++) {
         const REAL dhj = G ? dh[j] + G[j] : dh[j];
         const REAL tc = do_[j];
         const REAL ds = dc[j] + (dhj * o[j]) * ((REAL)1 - tc * tc);
@@ -123,28 +142,31 @@ SU_INLINE void FN(lstm_back_loop1)(REAL *RS_RESTRICT da, REAL *RS_RESTRICT dc,
 
 /* the loop specialized for G and cp present or not */
 SU_INLINE void FN(lstm_back_loop)(REAL *da, REAL *dc, const REAL *dh, const REAL *G,
-                                  const REAL *a, const REAL *cp, ptrdiff_t H)
+                                  const REAL *a, const REAL *cp, ptrdiff_t n, ptrdiff_t S)
 {
-    if (G && cp) FN(lstm_back_loop1)(da, dc, dh, G, a, cp, H);
-    else if (G) FN(lstm_back_loop1)(da, dc, dh, G, a, NULL, H);
-    else if (cp) FN(lstm_back_loop1)(da, dc, dh, NULL, a, cp, H);
-    else FN(lstm_back_loop1)(da, dc, dh, NULL, a, NULL, H);
+    if (G && cp) FN(lstm_back_loop1)(da, dc, dh, G, a, cp, n, S);
+    else if (G) FN(lstm_back_loop1)(da, dc, dh, G, a, NULL, n, S);
+    else if (cp) FN(lstm_back_loop1)(da, dc, dh, NULL, a, cp, n, S);
+    else FN(lstm_back_loop1)(da, dc, dh, NULL, a, NULL, n, S);
 }
 SU_PATHED(FN(lstm_back_loops), FN(lstm_back_loop),
           (REAL *da, REAL *dc, const REAL *dh, const REAL *G, const REAL *a, const REAL *cp,
-           ptrdiff_t H),
-          (da, dc, dh, G, a, cp, H))
+           ptrdiff_t n, ptrdiff_t S),
+          (da, dc, dh, G, a, cp, n, S))
 
 #if RS_TU_BASE /* the kernels; a SIMD path's TU has only its loops (compat.h) */
-/* One row of the backward cell.
- *   da: (4H,) out: df, dg, di, do         dc: (H,) in: dc_t; out: dc_{t-1}
- *   dh: (H,) upstream dhs_t               G:  (H,) gradient from step t+1, or NULL
- *   a:  (4H,) f, g, i, o                  c:  (H,) c_t    cp: (H,) c_{t-1} or NULL */
+/* One row of the backward cell, for n units whose gates lie S apart (as the
+ * forward's).
+ *   da: df, dg, di, do at da, da+S, da+2S, da+3S (out)
+ *   dc: (n,) in: dc_t; out: dc_{t-1}       dh: (n,) upstream dhs_t
+ *   G:  (n,) gradient from step t+1, or NULL
+ *   a:  f, g, i, o at the offsets of da    c:  (n,) c_t    cp: (n,) c_{t-1} or NULL */
 static void FN(lstm_cell_back_row)(REAL *da, REAL *dc, const REAL *dh, const REAL *G,
-                                   const REAL *a, const REAL *c, const REAL *cp, ptrdiff_t H)
+                                   const REAL *a, const REAL *c, const REAL *cp,
+                                   ptrdiff_t n, ptrdiff_t S)
 {
-    FN(rs_tanh)(da + 3 * H, c, H); /* tanh(c), in the do slot until the loop */
-    FN(lstm_back_loops)(da, dc, dh, G, a, cp, H);
+    FN(rs_tanh)(da + 3 * S, c, n); /* tanh(c), in the do slot until the loop */
+    FN(lstm_back_loops)(da, dc, dh, G, a, cp, n, S);
 }
 
 /* ---- forward ---- */
@@ -163,7 +185,7 @@ static void FN(lstm_fwd_epi)(void *p, ptrdiff_t i0, ptrdiff_t i1)
     const FN(lstm_fwd_epi_t) *e = p;
     for (ptrdiff_t i = i0; i < i1; i++)
         FN(lstm_cell_row)(e->a + i * e->lda, e->c + i * e->ldh, e->h + i * e->ldh,
-                          e->cp ? e->cp + i * e->ldp : NULL, e->b, e->H);
+                          e->cp ? e->cp + i * e->ldp : NULL, e->b, e->H, e->H);
 }
 
 typedef struct {
@@ -196,17 +218,59 @@ static void FN(lstm_fwd_task)(void *p, int task, int ntasks)
     }
 }
 
+/* The column split (seq_util.h): task k owns units [u0,u1) of every row: its
+   four packed (H, w) blocks of Wh's f, g, i, o columns, and the cell there. */
+typedef struct {
+    REAL *hs, *cs, *gates;         /* (N,T,H), (N,T,H), (N,T,4H) */
+    const REAL *h0, *c0, *b;       /* (N,H), (N,H), (4H,), each or NULL */
+    const REAL *Wh;                /* (H,4H) */
+    REAL *Bp;                      /* the tasks' blocks (SU(col_blocks)) */
+    ptrdiff_t N, T, H, t;          /* t: the step this fork/join runs */
+} FN(lstm_fwd_col_job_t);
+
+static void FN(lstm_fwd_col_task)(void *p, int task, int ntasks)
+{
+    const FN(lstm_fwd_col_job_t) *J = p;
+    const ptrdiff_t N = J->N, T = J->T, H = J->H, G = 4 * H, t = J->t;
+    const ptrdiff_t ldh = T * H, lda = T * G;
+    const ptrdiff_t u0 = SU(unit_bound)(H, task, ntasks), w = SU(unit_bound)(H, task + 1, ntasks) - u0;
+    ptrdiff_t bs;
+    REAL *Bp = SU(col_blocks)(J->Bp, H, u0, w, task, 4, &bs);
+    if (t == 0)
+        for (int g = 0; g < 4; g++) /* block g: Wh[:, g*H+u0 .. g*H+u0+w) */
+            FN(rs_gemm_pack_b)(Bp + g * bs, H, w, J->Wh + g * H + u0, G, 1);
+    REAL *a = J->gates + t * G, *c = J->cs + t * H, *h = J->hs + t * H;
+    const REAL *hp = t ? J->hs + (t - 1) * H : J->h0;
+    const REAL *cp = t ? J->cs + (t - 1) * H : J->c0;
+    const ptrdiff_t ldp = t ? ldh : H;
+    if (hp)
+        /* gates_t[:, g*H+u0 ..] (N,w) += h_{t-1} (N,H) · block g (H,w), g = f, g, i, o */
+        for (int g = 0; g < 4; g++)
+            FN(rs_gemm_packed)(N, w, H, hp, ldp, 1, Bp + g * bs, a + g * H + u0, lda, 1,
+                               NULL, NULL);
+    for (ptrdiff_t i = 0; i < N; i++)
+        FN(lstm_cell_row)(a + i * lda + u0, c + i * ldh + u0, h + i * ldh + u0,
+                          cp ? cp + i * ldp + u0 : NULL, J->b ? J->b + u0 : NULL, w, H);
+}
+
 void FN(time_lstm_forward)(REAL *hs, REAL *cs, REAL *gates, REAL *work, const REAL *xs,
                            const REAL *h0, const REAL *c0, const REAL *Wx, const REAL *Wh,
                            const REAL *b, ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
 {
     const ptrdiff_t G = 4 * H;
-    REAL *Whp = work; /* Wh (H,4H), packed once for all T steps */
+    REAL *Whp = work; /* Wh (H,4H) packed once for all T steps, or the column blocks */
     if (N == 0 || T == 0 || H == 0) return; /* every output is empty */
     /* gates viewed as (N*T, 4H) = xs (N*T, D) · Wx (D,4H), every step at once */
     FN(rs_gemm)(N * T, G, D, xs, D, 1, Wx, G, 1, gates, G, 0);
-    FN(rs_gemm_pack_b)(Whp, H, G, Wh, G, 1);
+    const int ct = SU(column_tasks)(N, H, G);
+    if (!ct) FN(rs_gemm_pack_b)(Whp, H, G, Wh, G, 1);
     if (!h0) SU(zero_state_nonfinite)(gates, N, T * G, Wh, H, G);
+    if (ct) { /* one fork/join per step; step 0 packs each task's blocks */
+        FN(lstm_fwd_col_job_t) cj = {hs, cs, gates, h0, c0, b, Wh, work, N, T, H, 0};
+        for (cj.t = 0; cj.t < T; cj.t++)
+            rs_parallel_run(FN(lstm_fwd_col_task), &cj, ct);
+        return;
+    }
     FN(lstm_fwd_job_t) job = {hs, cs, gates, h0, c0, Whp, b, N, T, H};
     rs_parallel_run(FN(lstm_fwd_task), &job, SU(recurrence_tasks)(N, T, H, G));
 }
@@ -240,7 +304,7 @@ static void FN(lstm_bwd_epi)(void *p, ptrdiff_t i0, ptrdiff_t i1)
     for (ptrdiff_t i = i0; i < i1; i++)
         FN(lstm_cell_back_row)(e->dA + i * e->lda, e->dc + i * H, e->dh + i * e->ldh,
                                e->G ? e->G + i * H : NULL, e->a + i * e->lda,
-                               e->c + i * e->ldh, e->cp ? e->cp + i * e->ldp : NULL, H);
+                               e->c + i * e->ldh, e->cp ? e->cp + i * e->ldp : NULL, H, H);
 }
 
 typedef struct {
@@ -283,6 +347,48 @@ static void FN(lstm_bwd_task)(void *p, int task, int ntasks)
     FN(rs_gemm_packed)(R, H, G4, dA, lda, 1, J->WhTp, G, H, 0, NULL, NULL);
 }
 
+/* The column split: task k owns units [u0,u1): its packed (4H, w) block of
+   Whᵀ's columns, G[:, u0:u1], dc[:, u0:u1] and dA_t's four gates there. Step
+   t = -1 is dh0 = dA_0·Whᵀ. */
+typedef struct {
+    REAL *dA, *dh0, *dc0;          /* (N,T,4H), (N,H), (N,H) */
+    const REAL *dhs, *dcT;         /* (N,T,H), (N,H) or NULL */
+    const REAL *c0, *cs, *gates;   /* (N,H) or NULL, (N,T,H), (N,T,4H) */
+    const REAL *Wh;                /* (H,4H) */
+    REAL *Bp;                      /* the tasks' blocks */
+    ptrdiff_t N, T, H, t;
+} FN(lstm_bwd_col_job_t);
+
+static void FN(lstm_bwd_col_task)(void *p, int task, int ntasks)
+{
+    const FN(lstm_bwd_col_job_t) *J = p;
+    const ptrdiff_t N = J->N, T = J->T, H = J->H, G4 = 4 * H, t = J->t;
+    const ptrdiff_t ldh = T * H, lda = T * G4;
+    const ptrdiff_t u0 = SU(unit_bound)(H, task, ntasks), w = SU(unit_bound)(H, task + 1, ntasks) - u0;
+    ptrdiff_t bs;
+    REAL *Bp = SU(col_blocks)(J->Bp, G4, u0, w, task, 1, &bs);
+    REAL *G = J->dh0 + u0, *dc = J->dc0 + u0; /* (N,w) at stride H */
+    if (t == T - 1) {
+        FN(rs_gemm_pack_b)(Bp, G4, w, J->Wh + u0 * G4, 1, G4); /* Whᵀ[:, u0:u1] */
+        for (ptrdiff_t i = 0; i < N; i++)
+            for (ptrdiff_t j = 0; j < w; j++)
+                dc[i * H + j] = J->dcT ? J->dcT[i * H + u0 + j] : 0;
+    }
+    if (t < T - 1)
+        /* G[:, u0:u1] (N,w) = dA_{t+1} (N,4H) · Whᵀ[:, u0:u1] (4H,w) */
+        FN(rs_gemm_packed)(N, w, G4, J->dA + (t + 1) * G4, lda, 1, Bp, G, H, 0, NULL, NULL);
+    if (t < 0)
+        return; /* that was dh0 */
+    const REAL *cp = t ? J->cs + (t - 1) * H : J->c0;
+    const ptrdiff_t ldp = t ? ldh : H;
+    REAL *dA = J->dA + t * G4 + u0;
+    const REAL *a = J->gates + t * G4 + u0, *c = J->cs + t * H + u0, *dh = J->dhs + t * H + u0;
+    for (ptrdiff_t i = 0; i < N; i++)
+        FN(lstm_cell_back_row)(dA + i * lda, dc + i * H, dh + i * ldh,
+                               t < T - 1 ? G + i * H : NULL, a + i * lda, c + i * ldh,
+                               cp ? cp + i * ldp + u0 : NULL, w, H);
+}
+
 void FN(time_lstm_backward)(REAL *dxs, REAL *dh0, REAL *dc0, REAL *dWx, REAL *dWh, REAL *db,
                             REAL *work, const REAL *dhs, const REAL *dcT, const REAL *xs,
                             const REAL *h0, const REAL *c0, const REAL *hs, const REAL *cs,
@@ -290,7 +396,7 @@ void FN(time_lstm_backward)(REAL *dxs, REAL *dh0, REAL *dc0, REAL *dWx, REAL *dW
                             ptrdiff_t N, ptrdiff_t T, ptrdiff_t D, ptrdiff_t H)
 {
     const ptrdiff_t G4 = 4 * H;
-    REAL *WhTp = work;                                              /* Whᵀ (4H,H), packed */
+    REAL *WhTp = work;                           /* Whᵀ (4H,H) packed, or the column blocks */
     REAL *dA = work + FN(lstm_packT_size)(H);                       /* (N,T,4H) */
     REAL *XH = dA + SU(round16)(N * T * G4);                        /* (N*T, D+H) */
     REAL *dW = XH + SU(round16)(N * T * (D + H));                   /* (D+H, 4H) */
@@ -305,9 +411,17 @@ void FN(time_lstm_backward)(REAL *dxs, REAL *dh0, REAL *dc0, REAL *dWx, REAL *dW
             memset(dc0, 0, (size_t)(N * H) * sizeof(REAL));
         return;
     }
-    FN(rs_gemm_pack_b)(WhTp, G4, H, Wh, 1, G4);
-    FN(lstm_bwd_job_t) job = {dA, dh0, dc0, dhs, dcT, c0, cs, gates, WhTp, N, T, H};
-    rs_parallel_run(FN(lstm_bwd_task), &job, SU(recurrence_tasks)(N, T, H, G4));
+    const int ct = SU(column_tasks)(N, H, G4);
+    if (ct) { /* one fork/join per step, and one for dh0 */
+        FN(lstm_bwd_col_job_t) cj = {dA, dh0, dc0, dhs, dcT, c0, cs, gates, Wh, WhTp,
+                                     N, T, H, 0};
+        for (cj.t = T - 1; cj.t >= -1; cj.t--)
+            rs_parallel_run(FN(lstm_bwd_col_task), &cj, ct);
+    } else {
+        FN(rs_gemm_pack_b)(WhTp, G4, H, Wh, 1, G4);
+        FN(lstm_bwd_job_t) job = {dA, dh0, dc0, dhs, dcT, c0, cs, gates, WhTp, N, T, H};
+        rs_parallel_run(FN(lstm_bwd_task), &job, SU(recurrence_tasks)(N, T, H, G4));
+    }
 
     /* [dWx; dWh] (D+H, 4H) += [X | Hprev]ᵀ (D+H, N*T) · dA (N*T, 4H): one product
        (a thin D-row one on its own runs far below the gemm's rate). Every element

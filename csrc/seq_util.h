@@ -27,6 +27,66 @@ static int SU(recurrence_tasks)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t H, ptrdiff_t
     return (int)tasks;
 }
 
+/* ---- the column split (TimeLSTM): tasks own blocks of hidden units ----
+ * With few batch rows per thread and a large H, a row split has every thread
+ * stream all of Wh each step for a handful of rows. Splitting the hidden units
+ * instead, each task reads only its own columns of Wh (all four gates of its
+ * units, packed once per sequence) for every row, at the price of one
+ * fork/join per step (step t's product needs all of h_{t-1}). Unit bounds are
+ * multiples of SU_COL_ALIGN, the gemm's widest panel, so the tasks' packed
+ * blocks add up to one padded H. */
+#define SU_COL_ALIGN (128 / (ptrdiff_t)sizeof(REAL))
+#ifndef SU_COL_MIN_FLOPS
+#  define SU_COL_MIN_FLOPS 2e6 /* per task and step: ~30 us, against ~1 us of fork/join */
+#endif
+#ifndef SU_COL_MAX_ROWS
+#  define SU_COL_MAX_ROWS 32   /* rows per thread at which a row split streams Wh well */
+#endif
+
+/* how many column tasks a recurrence of per-step cost 2·N·H·GH flops runs as;
+   0: split rows instead (or run on one thread) */
+static inline int SU(column_tasks)(ptrdiff_t N, ptrdiff_t H, ptrdiff_t GH)
+{
+    const int mode = rs_get_recurrence_split();
+    int tasks = rs_get_num_threads();
+    if (mode == RS_SPLIT_ROWS || N < 1) return 0;
+    if (tasks > H / SU_COL_ALIGN) tasks = (int)(H / SU_COL_ALIGN); /* >= one panel each */
+    if (tasks < 2) return 0;
+    if (mode == RS_SPLIT_COLUMNS) return tasks;
+    if (tasks > H / (2 * SU_COL_ALIGN)) tasks = (int)(H / (2 * SU_COL_ALIGN));
+    const double step = 2.0 * (double)N * (double)H * (double)GH;
+    if (tasks < 2 || step / tasks < SU_COL_MIN_FLOPS || N / tasks > SU_COL_MAX_ROWS) return 0;
+    return tasks;
+}
+
+/* the first unit of task k of n (k == n: H) */
+static inline ptrdiff_t SU(unit_bound)(ptrdiff_t H, int k, int n)
+{
+    if (k <= 0) return 0;
+    if (k >= n) return H;
+    ptrdiff_t u = (H * k / n + SU_COL_ALIGN / 2) / SU_COL_ALIGN * SU_COL_ALIGN;
+    return u < H ? u : H;
+}
+
+/* elements of nb packed blocks (K, w_k) for every task of any split: each
+   task's blocks start at nb * (k * hdr + K * u0_k) */
+static inline ptrdiff_t SU(col_pack_size)(ptrdiff_t K, ptrdiff_t H, ptrdiff_t nb)
+{
+    const ptrdiff_t hdr = (ptrdiff_t)FN(rs_gemm_packed_size)(0, 0);
+    const ptrdiff_t Hp = SU(add_size)(H, SU_COL_ALIGN - 1) / SU_COL_ALIGN * SU_COL_ALIGN;
+    if (Hp < 0) return -1;
+    return rs_mul_size(nb, SU(add_size)(RS_MAX_THREADS * hdr, rs_mul_size(K, Hp)));
+}
+
+/* task k's packed blocks: the first one, and the size of each (K, w) block */
+static inline REAL *SU(col_blocks)(REAL *Bp, ptrdiff_t K, ptrdiff_t u0, ptrdiff_t w, int k,
+                            ptrdiff_t nb, ptrdiff_t *bsize)
+{
+    const ptrdiff_t hdr = (ptrdiff_t)FN(rs_gemm_packed_size)(0, 0);
+    *bsize = (ptrdiff_t)FN(rs_gemm_packed_size)(K, w);
+    return Bp + nb * (k * hdr + K * u0);
+}
+
 /* rows [r0,r1) of the batch: task `task` of `ntasks` */
 static void SU(row_block)(ptrdiff_t N, int task, int ntasks, ptrdiff_t *r0, ptrdiff_t *r1)
 {

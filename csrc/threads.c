@@ -92,6 +92,10 @@ double rs_par_min_flops(void)
     return v;
 }
 
+static int recurrence_split; /* RS_SPLIT_AUTO; set under the GIL, not while a kernel runs */
+void rs_set_recurrence_split(int mode) { recurrence_split = mode; }
+int rs_get_recurrence_split(void) { return recurrence_split; }
+
 #if RS_HAVE_THREADS
 
 /* ---- the few OS primitives the pool needs: POSIX threads, or Win32 ----

@@ -56,6 +56,14 @@ int rs_get_num_threads(void);
 void rs_parallel_run(rs_task_fn fn, void *arg, int ntasks);
 /* below this many flops a product is not worth splitting (see threads.c) */
 double rs_par_min_flops(void);
+/* How a recurrence (TimeLSTM) is split over the threads: RS_SPLIT_AUTO (the
+   default: seq_util.h's rule), RS_SPLIT_ROWS (blocks of batch rows, one
+   fork/join per sequence) or RS_SPLIT_COLUMNS (blocks of hidden units, one
+   fork/join per step) whenever the shape allows it. The results never change;
+   for the tests and the benchmark. */
+enum { RS_SPLIT_AUTO = 0, RS_SPLIT_ROWS = 1, RS_SPLIT_COLUMNS = 2 };
+void rs_set_recurrence_split(int mode);
+int rs_get_recurrence_split(void);
 
 void *rs_ws_get(size_t bytes);
 void rs_ws_put(void *p);

@@ -125,7 +125,8 @@ def test_pool_bench_prints_three_regimes():
     assert len(lines) == 4 and "fork/join" in lines[1]
 
 
-def test_targets_row_runs_with_its_goal_and_thread_check():
+def test_targets_row_runs_with_its_goal_and_thread_check(monkeypatch):
+    monkeypatch.setenv("RNNSCRATCH_BENCH_SMOKE", "1")
     lines = []
     res = bench.run_targets(rounds=2, only=["TimeLSTM 20x35x100x100"], out=lines.append)
     (row,) = res["rows"]

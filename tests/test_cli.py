@@ -29,7 +29,8 @@ def _per_round(fig, peer, ours="rnnscratch"):
     return [a / b for a, b in zip(t[peer], t[ours])]
 
 
-def test_bench_small_run(tmp_path):
+def test_bench_small_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNSCRATCH_BENCH_SMOKE", "1")  # short blocks: the code, not the figures
     result = bench.run_bench(quick=True, sizes=[(2, 3, 4, 5)], dtypes=("float32",), out=lambda s: None)
     (row,) = result["rows"]
     assert row["rnnscratch_ms"] > 0 and row["reference_ms"] > 0
@@ -51,7 +52,8 @@ def test_unknown_command_fails():
     assert proc.returncode != 0 and "invalid choice" in proc.stderr
 
 
-def test_lm_bench_quick_run():
+def test_lm_bench_quick_run(monkeypatch):
+    monkeypatch.setenv("RNNSCRATCH_BENCH_SMOKE", "1")
     lines = []
     res = bench.run_lm_bench(quick=True, out=lines.append)
     ch5, ptb = res["chapter5"], res["ptb_iteration"]

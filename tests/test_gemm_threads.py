@@ -301,3 +301,95 @@ def test_set_gemm_blocking_errors(args, exc, message):
         _core._set_gemm_blocking(*args)
     assert message in str(e.value)
     assert _core._gemm_blocking() == before  # nothing set
+
+
+@pytest.fixture
+def split():
+    old = _core._set_recurrence_split("auto")
+    yield
+    _core._set_recurrence_split(old)
+
+
+def lstm_run(dtype, N, T, D, H, stateful, seed=11):
+    """Two forward/backward passes of a TimeLSTM (the second from the first's
+    state when stateful): every output, gradient and carried state."""
+    rng = np.random.default_rng(seed)
+    Wx = (rng.standard_normal((D, 4 * H)) / np.sqrt(D)).astype(dtype)
+    Wh = (rng.standard_normal((H, 4 * H)) / np.sqrt(H)).astype(dtype)
+    b = rng.standard_normal(4 * H).astype(dtype)
+    xs = rng.standard_normal((N, T, D)).astype(dtype)
+    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+    layer = rnnscratch.TimeLSTM(Wx, Wh, b, stateful=stateful)
+    if stateful:
+        layer.set_state(rng.standard_normal((N, H)).astype(dtype),
+                        rng.standard_normal((N, H)).astype(dtype))
+    out = []
+    for _ in range(2):
+        out += [layer.forward(xs), layer.backward(dhs), layer.dh.copy()]
+        out += [g.copy() for g in layer.grads]
+        if stateful:
+            out += [layer.h.copy(), layer.c.copy()]
+    return out
+
+
+# (N, T, D, H): one row, one step, H of one panel per task, ragged last block,
+# BetterRnnlm's per-thread shape
+SPLIT_SHAPES = [(1, 3, 5, 64), (3, 1, 7, 100), (7, 5, 3, 97), (5, 4, 9, 130), (20, 6, 40, 650)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("stateful", [False, True])
+def test_time_lstm_column_split_changes_no_bit(path, threads, split, dtype, stateful):
+    """The column split (hidden units over the threads, a fork/join per step)
+    gives the row split's and one thread's bits, for any task count."""
+    for N, T, D, H in SPLIT_SHAPES:
+        rnnscratch.set_num_threads(1)
+        ref = lstm_run(dtype, N, T, D, H, stateful)
+        for n in (2, 3, 5):
+            rnnscratch.set_num_threads(n)
+            _core._set_recurrence_split("columns")
+            kind, tasks = _core._recurrence_split(N, H, dtype == np.float64)
+            align = 128 // np.dtype(dtype).itemsize
+            assert kind == "columns" and tasks == min(n, H // align), (N, H, n)
+            got = lstm_run(dtype, N, T, D, H, stateful)
+            for x, y in zip(ref, got):
+                assert np.array_equal(x, y), (N, T, D, H, n)
+            _core._set_recurrence_split("rows")
+            assert _core._recurrence_split(N, H, dtype == np.float64) == ("rows", 0)
+            got = lstm_run(dtype, N, T, D, H, stateful)
+            for x, y in zip(ref, got):
+                assert np.array_equal(x, y), (N, T, D, H, n, "rows")
+
+
+def test_recurrence_split_rule(threads, split):
+    """auto: columns for few rows per thread and a large H (BetterRnnlm,
+    TimeLSTM 64x1024), rows otherwise; one thread never splits."""
+    rnnscratch.set_num_threads(2)
+    assert _core._recurrence_split(20, 650, False) == ("columns", 2)
+    assert _core._recurrence_split(64, 1024, False) == ("columns", 2)
+    assert _core._recurrence_split(20, 100, False) == ("rows", 0)   # H too small
+    assert _core._recurrence_split(128, 256, False) == ("rows", 0)  # 64 rows per thread
+    assert _core._recurrence_split(1, 64, False) == ("rows", 0)     # too little work
+    rnnscratch.set_num_threads(1)
+    assert _core._recurrence_split(20, 650, False) == ("rows", 0)
+
+
+@pytest.mark.parametrize("mode, exc, message", [
+    ("diagonal", ValueError, "mode: expected 'auto', 'rows' or 'columns', got 'diagonal'"),
+    (2, ValueError, "mode: expected 'auto', 'rows' or 'columns', got 2"),
+])
+def test_set_recurrence_split_errors(split, mode, exc, message):
+    with pytest.raises(exc) as e:
+        _core._set_recurrence_split(mode)
+    assert message in str(e.value)
+    assert _core._set_recurrence_split("auto") == "auto"  # nothing set
+
+
+@pytest.mark.parametrize("args, exc, message", [
+    ((-1, 5, False), ValueError, "N, H: expected sizes >= 0, got -1, 5"),
+    ((1, "5", False), TypeError, ""),
+])
+def test_recurrence_split_errors(args, exc, message):
+    with pytest.raises(exc) as e:
+        _core._recurrence_split(*args)
+    assert message in str(e.value)

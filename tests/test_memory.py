@@ -9,7 +9,8 @@ Three measures, after a warm-up:
 * sys.getrefcount of every argument is the same before and after (a missing Py_DECREF).
 Inputs are compared byte for byte before and after.
 
-Normal suite: a few thousand calls per test (seconds). Long mode:
+Normal suite: several hundred calls per test, enough that a leak of one small
+object (48 bytes) per call clears the floors below (seconds). Long mode:
 RNNSCRATCH_MEMORY_ITERS=100000 runs that many forward+backward calls per layer.
 """
 import functools
@@ -26,9 +27,9 @@ from core_contract import CONTRACT, good_arguments
 from registry import REGISTRY, Sizes, case_id, cases
 from rnnscratch import _core
 
-ITERS = int(os.environ.get("RNNSCRATCH_MEMORY_ITERS", "0") or 0) or 1500
+ITERS = int(os.environ.get("RNNSCRATCH_MEMORY_ITERS", "0") or 0) or 800
 LONG = ITERS >= 20000
-ERR_REPEAT = 300 if not LONG else 5000
+ERR_REPEAT = 150 if not LONG else 5000
 
 _UNDER_TOOL = bool(os.environ.get("RNNSCRATCH_SANITIZER") or os.environ.get("RNNSCRATCH_VALGRIND"))
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -65,6 +66,25 @@ def peak_rss_bytes():
 
 def _growth(after, before):
     return None if after is None or before is None else after - before
+
+
+@pytest.mark.parametrize("iters, per_step, floor", [
+    (400, 1, 16 * 1024),           # core kernels, float64 layers
+    (ITERS, 1, 16 * 1024),         # float32 layers
+    (ERR_REPEAT, 6, 32 * 1024),    # class error paths: 6 bad calls per step
+])
+def test_the_counts_catch_a_small_leak(iters, per_step, floor):
+    """The call counts above are sized so that one leaked 48-byte object per
+    call fails assert_flat: the check itself, on a step that leaks that."""
+    kept = []
+    assert sys.getsizeof(bytes(15)) == 48
+
+    def leaky():
+        for _ in range(per_step):
+            kept.append(bytes(15))  # one 48-byte object kept alive per call
+    with pytest.raises(AssertionError, match="traced memory grew"):
+        assert_flat("leaky", measure(leaky, iters, warmup=5), iters * per_step, floor=floor)
+    assert len(kept) == (iters + 5 + 20) * per_step
 
 
 def test_rss_is_measured():
@@ -161,6 +181,7 @@ def test_forward_backward_no_growth(entry, variant, dtype):
     params = [p for p in getattr(layer, "params", []) if isinstance(p, np.ndarray)]
     refs = [sys.getrefcount(a) for a in inputs + params]
     snaps = [snapshot(a) for a in inputs]
+    # float64 at half the calls: 400 x 48 bytes (19 KB) still clears the 16 KiB floor
     iters = ITERS if np.dtype(dtype) == np.float32 or LONG else ITERS // 2
     growth = measure(step, iters, traced=not LONG)
     assert_flat(name, growth, iters)
@@ -199,7 +220,7 @@ def test_core_kernels_no_growth():
     for name, step, inputs in calls:
         refs = [sys.getrefcount(a) for a in inputs]
         snaps = [snapshot(a) for a in inputs]
-        iters = max(200, ITERS // 3)
+        iters = max(400, ITERS // 3)  # 400 x 48 bytes clears the 16 KiB floor
         assert_flat(name, measure(step, iters, warmup=50, traced=not LONG), iters)
         assert [sys.getrefcount(a) for a in inputs] == refs, name
         assert [snapshot(a) for a in inputs] == snaps, name
@@ -326,7 +347,7 @@ def test_class_error_paths_no_growth(entry, variant):
     # Error messages that format a dtype keep up to ~20 KB of strings alive in
     # CPython/NumPy however many calls follow (measured: the same ~200 blocks after
     # 400 or 1600 steps), so the floor is 32 KiB here, with enough calls (6 bad ones
-    # per step) that a 48-byte leak per call (86 KB) still shows.
+    # per step, 150 steps) that a 48-byte leak per call (43 KB) still shows.
     iters = ERR_REPEAT
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -98,6 +98,7 @@ def kernel_env(tmp_path_factory):
         mp.setenv("RNNSCRATCH_QUICKSTART_DIR", str(tmp_path_factory.mktemp("colab")))
         mp.setenv("RNNSCRATCH_PIP_ARGS", "-q --no-index rnnscratch[book]")
         mp.setenv("RNNSCRATCH_QUICKSTART_ITERS", "30")
+        mp.setenv("RNNSCRATCH_BENCH_SMOKE", "1")  # 06_benchmark: the code, not the figures
 
         from jupyter_client.kernelspec import KernelSpecManager
 
