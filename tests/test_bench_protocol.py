@@ -2,6 +2,7 @@
 latency probe and the CPU topology behind the default thread count."""
 import os
 
+import numpy as np
 import pytest
 
 from rnnscratch import _core
@@ -155,3 +156,40 @@ def test_flop_counts_match_the_issue():
     """The issue's figures: BetterRnnlm 55.7 GFLOP, Rnnlm 4.54 GFLOP an iteration."""
     assert bench.lm_flops("BetterRnnlm", 10000, 650, 650) == pytest.approx(55.7e9, rel=1e-3)
     assert bench.lm_flops("Rnnlm", 10000, 100, 100) == pytest.approx(4.54e9, rel=1e-3)
+
+
+def test_overhead_bench_splits_a_call_into_its_parts(monkeypatch):
+    monkeypatch.setenv("RNNSCRATCH_BENCH_SMOKE", "1")
+    lines = []
+    res = bench.run_overhead_bench(rounds=2, out=lines.append)
+    assert [r["kind"] for r in res["rows"]] == [k for k, _ in bench.OVERHEAD_SIZES]
+    for row, line in zip(res["rows"], lines[2:]):
+        us = row["us"]
+        assert set(us) == {"class", "wrapper", "arguments", "kernels", "class, 1 thread"}
+        assert us["class"]["median"] > 0 and us["arguments"]["median"] > 0
+        assert line.startswith(row["kind"]) and "wrapper" in line and "kernels" in line
+    assert "wrapper = class - _core" in lines[1]
+
+
+def test_core_steps_compute_what_the_class_computes(monkeypatch):
+    """The overhead bench's _core calls are the class's own: the same outputs
+    as the class on the same data."""
+    import rnnscratch
+    from rnnscratch._loader import _core
+    for kind, G in (("TimeRNN", 1), ("TimeLSTM", 4)):
+        Wx, Wh, b, xs, dhs = bench.make_data(3, 4, 5, 6, np.float32, G=G)
+        layer = getattr(rnnscratch, kind)(Wx, Wh, b)
+        hs = layer.forward(xs)
+        dxs = layer.backward(dhs)
+        calls = {}
+        for name in ("time_rnn_forward", "time_rnn_backward", "time_lstm_forward",
+                     "time_lstm_backward"):
+            def spy(*a, _real=getattr(_core, name), _name=name, **k):
+                calls[_name.rsplit("_", 1)[1]] = r = _real(*a, **k)
+                return r
+            monkeypatch.setattr(_core, name, spy)
+        bench._core_steps(kind, Wx, Wh, b, xs, dhs)()
+        monkeypatch.undo()
+        fwd = calls["forward"] if kind == "TimeRNN" else calls["forward"][0]
+        assert np.array_equal(fwd, hs)
+        assert np.array_equal(calls["backward"][0], dxs)

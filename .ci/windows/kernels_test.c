@@ -591,6 +591,56 @@ static void test_recurrent(int kind)
     rs_ws_put(dxs); rs_ws_put(dh0); rs_ws_put(dc0); rs_ws_put(dWx); rs_ws_put(dWh); rs_ws_put(db);
 }
 
+/* TimeLSTM's column split (hidden units over the threads, a fork/join per
+   step), forced: the 1-thread run is the row path, so every other thread count
+   checks the Win32 pool's per-step jobs against it, bit for bit. */
+static void test_lstm_column_split(void)
+{
+    const ptrdiff_t N = 5, T = 4, D = 7, H = 100, G = 4 * H;
+    double *p[6] = {drand(N * T * D, 1), drand(N * H, 1), drand(D * G, 0.4), drand(H * G, 0.4),
+                    drand(G, 0.4), drand(N * H, 1)}; /* xs, h0, Wx, Wh, b, c0 */
+    double *dhs = drand(N * T * H, 1), *want = dzeros(N * T * H);
+    rs_set_recurrence_split(RS_SPLIT_COLUMNS);
+    lstm_oracle(want, p[0], p[1], p[5], p[2], p[3], p[4], N, T, D, H);
+    {   /* double: forward against the oracle, then backward */
+        double *hs = dzeros(N * T * H), *cs = dzeros(N * T * H), *gates = dzeros(N * T * G);
+        double *dxs = dzeros(N * T * D), *dh0 = dzeros(N * H), *dc0 = dzeros(N * H);
+        double *dWx = dzeros(D * G), *dWh = dzeros(H * G), *db = dzeros(G);
+        double *w = dzeros(time_lstm_forward_work_size_f64(N, T, D, H));
+        time_lstm_forward_f64(hs, cs, gates, w, p[0], p[1], p[5], p[2], p[3], p[4], N, T, D, H);
+        rs_ws_put(w);
+        check_close("lstm column split f64 forward", hs, want, N * T * H, 1e-12, 1e-12);
+        same_bits("lstm column split f64 hs", hs, sizeof(double) * N * T * H);
+        w = dzeros(time_lstm_backward_work_size_f64(N, T, D, H));
+        time_lstm_backward_f64(dxs, dh0, dc0, dWx, dWh, db, w, dhs, NULL, p[0], p[1], p[5],
+                               hs, cs, gates, p[2], p[3], N, T, D, H);
+        rs_ws_put(w);
+        same_bits("lstm column split f64 dxs", dxs, sizeof(double) * N * T * D);
+        same_bits("lstm column split f64 dh0", dh0, sizeof(double) * N * H);
+        same_bits("lstm column split f64 dc0", dc0, sizeof(double) * N * H);
+        same_bits("lstm column split f64 dWh", dWh, sizeof(double) * H * G);
+        double *all[] = {hs, cs, gates, dxs, dh0, dc0, dWx, dWh, db};
+        for (int i = 0; i < 9; i++) rs_ws_put(all[i]);
+    }
+    {   /* float: the forward, 3 column tasks at most (32-float panels) */
+        float *pf[6];
+        for (int i = 0; i < 6; i++)
+            pf[i] = tofloat(p[i], i == 0 ? N * T * D : i == 1 || i == 5 ? N * H
+                                  : i == 2 ? D * G : i == 3 ? H * G : G);
+        float *hf = rs_ws_get(sizeof(float) * N * T * H), *cf = rs_ws_get(sizeof(float) * N * T * H);
+        float *gf = rs_ws_get(sizeof(float) * N * T * G);
+        float *w = rs_ws_get(sizeof(float) * time_lstm_forward_work_size_f32(N, T, D, H));
+        time_lstm_forward_f32(hf, cf, gf, w, pf[0], pf[1], pf[5], pf[2], pf[3], pf[4], N, T, D, H);
+        check_closef("lstm column split f32 forward", hf, want, N * T * H, 1e-5, 1e-4);
+        same_bits("lstm column split f32 hs", hf, sizeof(float) * N * T * H);
+        rs_ws_put(w); rs_ws_put(hf); rs_ws_put(cf); rs_ws_put(gf);
+        for (int i = 0; i < 6; i++) rs_ws_put(pf[i]);
+    }
+    rs_set_recurrence_split(RS_SPLIT_AUTO);
+    for (int i = 0; i < 6; i++) rs_ws_put(p[i]);
+    rs_ws_put(dhs); rs_ws_put(want);
+}
+
 /* ---------------------------------------------------------- attention --- */
 typedef struct {
     ptrdiff_t N, S, T, H;
@@ -829,6 +879,7 @@ int main(void)
             test_act();
             test_recurrent(KIND_RNN);
             test_recurrent(KIND_LSTM);
+            test_lstm_column_split();
             test_recurrent(KIND_GRU);
             test_attention();
             test_lm();

@@ -13,6 +13,7 @@ cores, the SIMD path, the thread count and the load average.
     --only ch6       Rnnlm and BetterRnnlm, one PTB iteration, against the book and torch
     --only seq2seq   Seq2seq (addition) and AttentionSeq2seq (dates), one Adam iteration
     --only pool      the thread pool's wake-up and fork/join latencies
+    --only overhead  a notebook-sized call's time, apart: wrapper, arguments, kernels
 The book's classes come from $RNNSCRATCH_COURSE_DIR (or --course-dir); where
 they are absent rnnscratch.reference's NumPy twins stand in, and the line says so.
 """
@@ -27,7 +28,7 @@ import numpy as np
 from ..models.files import atomic_write
 from . import course
 from .course import find_course_dir
-from .rounds import machine, machine_line, run_rounds, summarize, summary_dict
+from .rounds import machine, machine_line, run_rounds, spread, summarize, summary_dict
 
 SIZES = [(10, 5, 100, 100), (20, 35, 100, 100), (20, 35, 650, 650), (64, 100, 1024, 1024)]
 # N, T, D, H: chapter-6 Rnnlm, a BetterRnnlm layer, chapter-8 seq2seq, large
@@ -674,6 +675,67 @@ def run_pool_bench(jobs=2000, out=print):
     return res
 
 
+# ---- per-call overhead at notebook sizes (--only overhead) ----
+
+OVERHEAD_SIZES = [("TimeRNN", (10, 5, 100, 100)), ("TimeLSTM", (20, 35, 100, 100)),
+                  ("TimeRNN", (1, 1, 4, 4))]
+
+
+def _core_steps(kind, Wx, Wh, b, xs, dhs):
+    """forward+backward as the class makes them, straight on _core (no class)."""
+    from .._loader import _core
+
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    if kind == "TimeRNN":
+        def run():
+            hs = _core.time_rnn_forward(xs, None, Wx, Wh, b, "tanh")
+            _core.time_rnn_backward(dhs, xs, None, hs, Wx, Wh, dWx, dWh, db, "tanh", b=b)
+    else:
+        N, H = xs.shape[0], dhs.shape[-1]
+        c0 = np.zeros((N, H), dtype=xs.dtype)
+
+        def run():
+            hs, cs, gates = _core.time_lstm_forward(xs, None, c0, Wx, Wh, b)
+            _core.time_lstm_backward(dhs, None, xs, None, c0, hs, cs, gates, Wx, Wh,
+                                     dWx, dWh, db, b=b)
+    return run
+
+
+def run_overhead_bench(quick=False, rounds=None, out=print):
+    """Where a notebook-sized call's time goes, measured apart in interleaved
+    rounds: the class (what the student calls), the same _core calls without
+    the class, those calls with T = 0 (the argument checks and the output
+    arrays, no arithmetic), and the class on one thread (the pool's share)."""
+    import rnnscratch
+
+    res = {"info": machine(), "rows": []}
+    out("overhead  " + machine_line(res["info"]))
+    out("forward+backward, float32, µs: median [quartiles] of per-round values; "
+        "wrapper = class - _core, arguments = _core with T = 0, kernels = _core - arguments")
+    for kind, (N, T, D, H) in OVERHEAD_SIZES:
+        G = 4 if kind == "TimeLSTM" else 1
+        data = make_data(N, T, D, H, np.float32, G=G)
+        Wx, Wh, b, xs, dhs = data
+        steps = {"class": layer_step(getattr(rnnscratch, kind), *data),
+                 "_core": _core_steps(kind, *data),
+                 "_core, T=0": _core_steps(kind, Wx, Wh, b, xs[:, :0], dhs[:, :0]),
+                 "class, 1 thread": one_thread(layer_step(getattr(rnnscratch, kind), *data))}
+        times = run_rounds(steps, rounds_for(quick, rounds), matmul=False)
+        us = {n: [t * 1e6 for t in ts] for n, ts in times.items()}
+        parts = {
+            "class": spread(us["class"]),
+            "wrapper": spread([a - c for a, c in zip(us["class"], us["_core"])]),
+            "arguments": spread(us["_core, T=0"]),
+            "kernels": spread([c - z for c, z in zip(us["_core"], us["_core, T=0"])]),
+            "class, 1 thread": spread(us["class, 1 thread"]),
+        }
+        out(f"{kind} {N}x{T}x{D}x{H}: " + ", ".join(f"{n} {sp.fmt('.1f')}"
+                                                    for n, sp in parts.items()))
+        res["rows"].append(dict(kind=kind, size=(N, T, D, H),
+                                us={n: sp.as_dict() for n, sp in parts.items()}))
+    return res
+
+
 # ---- the performance issue's table (--only targets) ----
 
 # workload -> (goal share of the matmul rate or None, {peer: goal speedup})
@@ -795,7 +857,7 @@ def plot(result, path):
     atomic_write(path, lambda f: fig.savefig(f, dpi=100, format=fmt))
 
 
-ONLY = ("targets", "rnn", "lm", "gated", "ch6", "seq2seq", "pool")
+ONLY = ("targets", "rnn", "lm", "gated", "ch6", "seq2seq", "pool", "overhead")
 
 
 def main(argv=None):
@@ -862,6 +924,8 @@ def main(argv=None):
         result["seq2seq"] = run_seq2seq_bench(course_dir=args.course_dir, **kw)
     elif args.only == "pool":
         result["pool"] = run_pool_bench()
+    elif args.only == "overhead":
+        result["overhead"] = run_overhead_bench(**kw)
     else:
         if args.only in (None, "rnn"):
             result = run_bench(dtypes=dtypes, **kw)
