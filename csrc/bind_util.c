@@ -495,8 +495,8 @@ PyMethodDef rs_util_methods[] = {
      "threads: 'auto' (the default), 'rows' (batch rows) or 'columns' (hidden units, "
      "whenever H allows); returns the previous mode. The results never change."},
     {"_recurrence_split", py_recurrence_split, METH_VARARGS,
-     "_recurrence_split(N, H, double) -> ('rows', 0) or ('columns', tasks): how TimeLSTM "
-     "would split the recurrence of N rows and H units now."},
+     "_recurrence_split(N, H, double) -> tuple: ('rows', 0) or ('columns', tasks), how "
+     "TimeLSTM would split the recurrence of N rows and H units now."},
     {"_gemm_blocking", py_gemm_blocking, METH_NOARGS,
      "_gemm_blocking() -> dict: the cache sizes read at import (l1d, l2 per core, l3; bytes) "
      "and the gemm's blocks (kc, mc, nc) for float32 and float64 on the current SIMD path."},

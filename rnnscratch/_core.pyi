@@ -268,9 +268,11 @@ def set_num_threads(n: int, /) -> None: ...
 def get_num_threads() -> int: ...
 def _pool_selftest(jobs: int, /) -> int: ...  # for the tests: 0 when the thread pool is sound
 def _pool_timing(jobs: int, gap_us: float, /) -> tuple: ...  # (threads, wake_us, trip_us): bench --only pool
-def _cpu_topology() -> tuple: ...
+def _cpu_topology() -> tuple: ...  # (logical CPUs this process may use, physical cores among them)
 def _gemm_blocking() -> dict: ...  # cache sizes and the gemm's (kc, mc, nc) per dtype, this path
-def _set_gemm_blocking(kc: int, mc: int, nc: int, /) -> None: ...  # tests/bench: 0 = from the caches  # (logical CPUs this process may use, physical cores among them)
+def _set_gemm_blocking(kc: int, mc: int, nc: int, /) -> None: ...  # tests/bench: 0 = from the caches
+def _set_recurrence_split(mode: str, /) -> str: ...  # 'auto' | 'rows' | 'columns' for TimeLSTM; returns the old one
+def _recurrence_split(N: int, H: int, double: bool, /) -> tuple: ...  # ('rows', 0) or ('columns', tasks) now
 def _signatures() -> dict: ...  # the C tables of the functions here (csrc/bind_*.c), for the tests
 max_threads: int
 build_flags: str

@@ -131,6 +131,10 @@ CONTROL = (
        kind="control", positional_only=True),
     Fn("_set_blas", (A("on", role="S"),), returns_text="bool", kind="control",
        positional_only=True),
+    Fn("_set_recurrence_split", (A("mode", role="S"),), returns_text="str", kind="control",
+       positional_only=True),
+    Fn("_recurrence_split", (A("N", role="S"), A("H", role="S"), A("double", role="S")),
+       returns_text="tuple", kind="control", positional_only=True),
     Fn("get_simd_path", (), returns_text="str", kind="control"),
     Fn("set_simd_path", (A("name", role="S"),), kind="control", positional_only=True),
     Fn("available_simd_paths", (), returns_text="list", kind="control"),
@@ -196,7 +200,8 @@ def good_arguments(fn, rng, dims=DIMS, mixed=False):
                 from rnnscratch import _core
                 kw[a.name] = {"lr": 0.1, "c1": 0.1, "c2": 0.001, "lr_t": 0.001,
                               "n": _core.get_num_threads(), "jobs": 0, "gap_us": 0.0,
-                              "kc": 0, "mc": 0, "nc": 0,
+                              "kc": 0, "mc": 0, "nc": 0, "mode": "auto",
+                              "N": 1, "H": 1, "double": False,
                               "name": _core.get_simd_path(),
                               "on": _core.blas != "none"}[a.name]  # the default
             continue
