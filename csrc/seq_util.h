@@ -42,6 +42,14 @@ static int SU(recurrence_tasks)(ptrdiff_t N, ptrdiff_t T, ptrdiff_t H, ptrdiff_t
 #ifndef SU_COL_MAX_ROWS
 #  define SU_COL_MAX_ROWS 32   /* rows per thread at which a row split streams Wh well */
 #endif
+/* Measured (BENCHMARKS.md, AMD EPYC, 32 MB L3): with Wh well inside the L3
+   (650: 6.8 MB) the column split gained nothing (0.82-1.06x the row split in
+   rounds); at 1024 (16.8 MB, both threads streaming it) the forward gained
+   1.10-1.29x. So columns only when Wh is over a quarter of the L3 (unknown L3:
+   never). */
+#ifndef SU_COL_L3_SHARE
+#  define SU_COL_L3_SHARE 4
+#endif
 
 /* how many column tasks a recurrence of per-step cost 2·N·H·GH flops runs as;
    0: split rows instead (or run on one thread) */
@@ -56,6 +64,10 @@ static inline int SU(column_tasks)(ptrdiff_t N, ptrdiff_t H, ptrdiff_t GH)
     if (tasks > H / (2 * SU_COL_ALIGN)) tasks = (int)(H / (2 * SU_COL_ALIGN));
     const double step = 2.0 * (double)N * (double)H * (double)GH;
     if (tasks < 2 || step / tasks < SU_COL_MIN_FLOPS || N / tasks > SU_COL_MAX_ROWS) return 0;
+    long caches[3];
+    rs_gemm_cache_sizes(caches);
+    const double wh = (double)H * (double)GH * (double)sizeof(REAL);
+    if (caches[2] <= 0 || wh * SU_COL_L3_SHARE <= (double)caches[2]) return 0;
     return tasks;
 }
 

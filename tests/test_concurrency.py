@@ -25,7 +25,7 @@ from rnnscratch import _core
 BIG = dict(N=64, T=20, D=512, H=512, V=1000)
 MID = dict(N=16, T=12, D=96, H=112, V=150)
 # large enough that the products and the recurrences run on the pool (above
-# rs_par_min_flops, TimeLSTM's column split with 2 threads), 8x cheaper than BIG
+# rs_par_min_flops), 8x cheaper than BIG
 FORK = dict(N=40, T=10, D=256, H=256, V=500)
 
 

@@ -362,16 +362,26 @@ def test_time_lstm_column_split_changes_no_bit(path, threads, split, dtype, stat
 
 
 def test_recurrence_split_rule(threads, split):
-    """auto: columns for few rows per thread and a large H (BetterRnnlm,
-    TimeLSTM 64x1024), rows otherwise; one thread never splits."""
+    """auto: columns for few rows per thread, a large H and a Wh over a quarter
+    of the L3 (TimeLSTM 64x1024 on a 32 MB L3), rows otherwise; one thread
+    never splits."""
     rnnscratch.set_num_threads(2)
-    assert _core._recurrence_split(20, 650, False) == ("columns", 2)
-    assert _core._recurrence_split(64, 1024, False) == ("columns", 2)
+    l3 = _core._gemm_blocking()["l3"]
+
+    def wants(N, H):
+        big = l3 > 0 and H * 4 * H * 4 * 4 > l3
+        return ("columns", 2) if big else ("rows", 0)
+    assert _core._recurrence_split(64, 1024, False) == wants(64, 1024)
+    assert _core._recurrence_split(20, 650, False) == wants(20, 650)
+    if 0 < l3 <= 64 * 2**20:
+        assert _core._recurrence_split(64, 1024, False) == ("columns", 2)
+    if l3 >= 28 * 2**20:
+        assert _core._recurrence_split(20, 650, False) == ("rows", 0)  # Wh 6.8 MB: rows
     assert _core._recurrence_split(20, 100, False) == ("rows", 0)   # H too small
     assert _core._recurrence_split(128, 256, False) == ("rows", 0)  # 64 rows per thread
     assert _core._recurrence_split(1, 64, False) == ("rows", 0)     # too little work
     rnnscratch.set_num_threads(1)
-    assert _core._recurrence_split(20, 650, False) == ("rows", 0)
+    assert _core._recurrence_split(64, 1024, False) == ("rows", 0)
 
 
 @pytest.mark.parametrize("mode, exc, message", [
