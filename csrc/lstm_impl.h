@@ -224,7 +224,7 @@ typedef struct {
     REAL *hs, *cs, *gates;         /* (N,T,H), (N,T,H), (N,T,4H) */
     const REAL *h0, *c0, *b;       /* (N,H), (N,H), (4H,), each or NULL */
     const REAL *Wh;                /* (H,4H) */
-    REAL *Bp;                      /* the tasks' blocks (SU(col_blocks)) */
+    REAL *Bp;                      /* the tasks' blocks (SU(col_task)) */
     ptrdiff_t N, T, H, t;          /* t: the step this fork/join runs */
 } FN(lstm_fwd_col_job_t);
 
@@ -233,9 +233,8 @@ static void FN(lstm_fwd_col_task)(void *p, int task, int ntasks)
     const FN(lstm_fwd_col_job_t) *J = p;
     const ptrdiff_t N = J->N, T = J->T, H = J->H, G = 4 * H, t = J->t;
     const ptrdiff_t ldh = T * H, lda = T * G;
-    const ptrdiff_t u0 = SU(unit_bound)(H, task, ntasks), w = SU(unit_bound)(H, task + 1, ntasks) - u0;
-    ptrdiff_t bs;
-    REAL *Bp = SU(col_blocks)(J->Bp, H, u0, w, task, 4, &bs);
+    ptrdiff_t u0, w, bs;
+    REAL *Bp = SU(col_task)(J->Bp, H, H, task, ntasks, 4, &u0, &w, &bs);
     if (t == 0)
         for (int g = 0; g < 4; g++) /* block g: Wh[:, g*H+u0 .. g*H+u0+w) */
             FN(rs_gemm_pack_b)(Bp + g * bs, H, w, J->Wh + g * H + u0, G, 1);
@@ -364,9 +363,8 @@ static void FN(lstm_bwd_col_task)(void *p, int task, int ntasks)
     const FN(lstm_bwd_col_job_t) *J = p;
     const ptrdiff_t N = J->N, T = J->T, H = J->H, G4 = 4 * H, t = J->t;
     const ptrdiff_t ldh = T * H, lda = T * G4;
-    const ptrdiff_t u0 = SU(unit_bound)(H, task, ntasks), w = SU(unit_bound)(H, task + 1, ntasks) - u0;
-    ptrdiff_t bs;
-    REAL *Bp = SU(col_blocks)(J->Bp, G4, u0, w, task, 1, &bs);
+    ptrdiff_t u0, w, bs;
+    REAL *Bp = SU(col_task)(J->Bp, G4, H, task, ntasks, 1, &u0, &w, &bs);
     REAL *G = J->dh0 + u0, *dc = J->dc0 + u0; /* (N,w) at stride H */
     if (t == T - 1) {
         FN(rs_gemm_pack_b)(Bp, G4, w, J->Wh + u0 * G4, 1, G4); /* Whᵀ[:, u0:u1] */

@@ -90,13 +90,16 @@ static inline ptrdiff_t SU(col_pack_size)(ptrdiff_t K, ptrdiff_t H, ptrdiff_t nb
     return rs_mul_size(nb, SU(add_size)(RS_MAX_THREADS * hdr, rs_mul_size(K, Hp)));
 }
 
-/* task k's packed blocks: the first one, and the size of each (K, w) block */
-static inline REAL *SU(col_blocks)(REAL *Bp, ptrdiff_t K, ptrdiff_t u0, ptrdiff_t w, int k,
-                            ptrdiff_t nb, ptrdiff_t *bsize)
+/* task k of n: its units [*u0, *u0 + *w), its first packed block in Bp, and
+   the size of each of its nb (K, w) blocks */
+static inline REAL *SU(col_task)(REAL *Bp, ptrdiff_t K, ptrdiff_t H, int k, int n, ptrdiff_t nb,
+                                 ptrdiff_t *u0, ptrdiff_t *w, ptrdiff_t *bsize)
 {
     const ptrdiff_t hdr = (ptrdiff_t)FN(rs_gemm_packed_size)(0, 0);
-    *bsize = (ptrdiff_t)FN(rs_gemm_packed_size)(K, w);
-    return Bp + nb * (k * hdr + K * u0);
+    *u0 = SU(unit_bound)(H, k, n);
+    *w = SU(unit_bound)(H, k + 1, n) - *u0;
+    *bsize = (ptrdiff_t)FN(rs_gemm_packed_size)(K, *w);
+    return Bp + nb * (k * hdr + K * *u0);
 }
 
 /* rows [r0,r1) of the batch: task `task` of `ntasks` */
